@@ -1,0 +1,378 @@
+package io.phalanx.core;
+
+import io.phalanx.core.internal.SignalWaiter;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A service: its identity, its servers, app-wide middleware and lifecycle hooks, assembled by
+ * {@link #builder(String)} in a plain {@code main}.
+ *
+ * <pre>{@code
+ * App.builder("greeter")
+ *     .version("1.2.0")
+ *     .server(HttpServer.builder().port(8000).routes(r -> r.get("/hello/{name}", hello)).build())
+ *     .middleware(Recovery.create())
+ *     .build()
+ *     .run();
+ * }</pre>
+ *
+ * <p>{@link #start()}: before-start hooks, servers in the order added (a failure stops those
+ * already started and throws an exception naming the server), after-start hooks.
+ * {@link #stop()}: before-stop hooks, all servers stopped concurrently with the grace period,
+ * after-stop hooks. {@link #run()} starts, waits for SIGTERM or SIGINT (or {@link #stop()} from
+ * another thread), stops and returns normally, so {@code main} ends with exit code 0. A second
+ * signal during the stop exits at once.
+ *
+ * <p>Thread-safe: start and stop may be called from any thread; stop is idempotent and waits for
+ * a stop already in progress.
+ */
+public final class App {
+  private static final Logger LOG = LoggerFactory.getLogger(App.class);
+
+  /** Where the app is in its life. */
+  public enum State { NEW, STARTING, RUNNING, STOPPING, STOPPED }
+
+  private final AppInfo baseInfo;
+  private final List<Server> servers;
+  private final Middleware middleware;
+  private final List<Hook> beforeStart;
+  private final List<Hook> afterStart;
+  private final List<Hook> beforeStop;
+  private final List<Hook> afterStop;
+  private final Duration stopGrace;
+  private final CountDownLatch stopped = new CountDownLatch(1);
+  private final Object lock = new Object();
+  private volatile State state = State.NEW;
+  private volatile AppInfo info;
+  private List<Server> started = List.of();
+
+  private App(Builder b) {
+    this.baseInfo = new AppInfo(b.id != null ? b.id : UUID.randomUUID().toString(), b.name,
+        b.version, b.metadata, List.of());
+    this.info = baseInfo;
+    this.servers = List.copyOf(b.servers);
+    this.middleware = Middleware.chain(b.middleware);
+    this.beforeStart = List.copyOf(b.beforeStart);
+    this.afterStart = List.copyOf(b.afterStart);
+    this.beforeStop = List.copyOf(b.beforeStop);
+    this.afterStop = List.copyOf(b.afterStop);
+    this.stopGrace = b.stopGrace;
+  }
+
+  /** Starts describing an app called {@code name}. */
+  public static Builder builder(String name) {
+    return new Builder(name);
+  }
+
+  /** The app's identity; {@link AppInfo#endpoints()} is filled once the servers have started. */
+  public AppInfo info() {
+    return info;
+  }
+
+  public State state() {
+    return state;
+  }
+
+  /** The servers, in the order they were added. */
+  public List<Server> servers() {
+    return servers;
+  }
+
+  /**
+   * Runs the before-start hooks, starts every server, then the after-start hooks.
+   *
+   * @throws IllegalStateException if the app was started before
+   * @throws Exception the failure, with a message naming the server or hook that failed; servers
+   *     already started have been stopped
+   */
+  public void start() throws Exception {
+    synchronized (lock) {
+      if (state != State.NEW) {
+        throw new IllegalStateException("app " + baseInfo.name() + " is " + state
+            + "; an app starts once");
+      }
+      state = State.STARTING;
+    }
+    long t0 = System.nanoTime();
+    List<Server> up = new ArrayList<>();
+    try {
+      runHooks("before-start", beforeStart, true);
+      StartContext ctx = new StartContext(baseInfo, middleware);
+      for (Server s : servers) {
+        try {
+          s.start(ctx);
+        } catch (Exception e) {
+          throw new AppStartException("server " + s.name() + " failed to start: " + describe(e), e);
+        }
+        up.add(s);
+      }
+      List<URI> endpoints = new ArrayList<>();
+      for (Server s : up) {
+        endpoints.add(s.endpoint());
+      }
+      info = baseInfo.withEndpoints(endpoints);
+      synchronized (lock) {
+        started = List.copyOf(up);
+      }
+      runHooks("after-start", afterStart, true);
+    } catch (Exception | Error e) {
+      stopServers(up, Duration.ZERO);
+      synchronized (lock) {
+        state = State.STOPPED;
+      }
+      stopped.countDown();
+      throw e;
+    }
+    synchronized (lock) {
+      state = State.RUNNING;
+    }
+    LOG.info("app started: name={} version={} id={} endpoints={} took_ms={}", info.name(),
+        info.version(), info.id(), info.endpoints(),
+        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+  }
+
+  /**
+   * Stops the app gracefully: before-stop hooks, servers (concurrently, each with the grace
+   * period), after-stop hooks. Idempotent; a second caller waits for the first stop to finish.
+   */
+  public void stop() {
+    boolean mine;
+    synchronized (lock) {
+      mine = state == State.RUNNING || state == State.NEW;
+      if (mine) {
+        state = State.STOPPING;
+      }
+    }
+    if (!mine) {
+      awaitStopped();
+      return;
+    }
+    long t0 = System.nanoTime();
+    try {
+      runHooksQuietly("before-stop", beforeStop);
+      List<Server> toStop;
+      synchronized (lock) {
+        toStop = started;
+      }
+      stopServers(toStop, stopGrace);
+      runHooksQuietly("after-stop", afterStop);
+    } finally {
+      synchronized (lock) {
+        state = State.STOPPED;
+      }
+      stopped.countDown();
+      LOG.info("app stopped: name={} id={} took_ms={}", info.name(), info.id(),
+          TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+    }
+  }
+
+  /**
+   * Starts the app, blocks until SIGTERM/SIGINT or {@link #stop()}, stops it gracefully and
+   * returns. A second signal while stopping halts the JVM immediately (exit code 130).
+   */
+  public void run() throws Exception {
+    start();
+    try (SignalWaiter signals = SignalWaiter.install(this::onSignal)) {
+      awaitStopped();
+    }
+  }
+
+  /** Blocks until the app has stopped. */
+  public void awaitStopped() {
+    boolean interrupted = false;
+    while (true) {
+      try {
+        stopped.await();
+        break;
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private void onSignal(String signal, int count) {
+    if (count == 1) {
+      LOG.info("received SIG{}, stopping gracefully (grace {})", signal, stopGrace);
+      Thread t = new Thread(this::stop, "phalanx-stop");
+      t.setDaemon(false);
+      t.start();
+    } else {
+      LOG.warn("received SIG{} again while stopping; exiting now", signal);
+      Runtime.getRuntime().halt(130);
+    }
+  }
+
+  private void runHooks(String phase, List<Hook> hooks, boolean failFast) throws Exception {
+    for (Hook h : hooks) {
+      try {
+        h.run(info);
+      } catch (Exception e) {
+        if (failFast) {
+          throw new AppStartException(phase + " hook failed: " + describe(e), e);
+        }
+      }
+    }
+  }
+
+  private void runHooksQuietly(String phase, List<Hook> hooks) {
+    for (Hook h : hooks) {
+      try {
+        h.run(info);
+      } catch (Exception e) {
+        LOG.warn("{} hook failed; stop continues", phase, e);
+      }
+    }
+  }
+
+  private static void stopServers(List<Server> servers, Duration grace) {
+    if (servers.isEmpty()) {
+      return;
+    }
+    List<Thread> threads = new ArrayList<>();
+    for (Server s : servers) {
+      Thread t = new Thread(() -> {
+        try {
+          s.stop(grace);
+        } catch (RuntimeException e) {
+          LOG.warn("server {} failed to stop cleanly", s.name(), e);
+        }
+      }, "phalanx-stop-" + s.name());
+      t.setDaemon(true);
+      t.start();
+      threads.add(t);
+    }
+    for (Thread t : threads) {
+      boolean interrupted = false;
+      while (t.isAlive()) {
+        try {
+          t.join();
+        } catch (InterruptedException e) {
+          interrupted = true;
+        }
+      }
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  private static String describe(Throwable e) {
+    String msg = e.getMessage();
+    return msg == null || msg.isBlank() ? e.getClass().getName() : msg;
+  }
+
+  /** Thrown by {@link #start()}; the message names the server or hook that failed. */
+  public static final class AppStartException extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    AppStartException(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+
+  /** Describes an {@link App}. Not thread-safe; {@link #build()} copies everything. */
+  public static final class Builder {
+    private final String name;
+    private String version = "";
+    private String id;
+    private final Map<String, String> metadata = new LinkedHashMap<>();
+    private final List<Server> servers = new ArrayList<>();
+    private final List<Middleware> middleware = new ArrayList<>();
+    private final List<Hook> beforeStart = new ArrayList<>();
+    private final List<Hook> afterStart = new ArrayList<>();
+    private final List<Hook> beforeStop = new ArrayList<>();
+    private final List<Hook> afterStop = new ArrayList<>();
+    private Duration stopGrace = Duration.ofSeconds(25);
+
+    private Builder(String name) {
+      Objects.requireNonNull(name, "name");
+      if (name.isBlank()) {
+        throw new IllegalArgumentException("app name must not be blank");
+      }
+      this.name = name;
+    }
+
+    public Builder version(String version) {
+      this.version = Objects.requireNonNull(version, "version");
+      return this;
+    }
+
+    /** The instance id; a random UUID when not set. */
+    public Builder id(String id) {
+      this.id = Objects.requireNonNull(id, "id");
+      return this;
+    }
+
+    public Builder metadata(String key, String value) {
+      metadata.put(Objects.requireNonNull(key, "key"), Objects.requireNonNull(value, "value"));
+      return this;
+    }
+
+    public Builder metadata(Map<String, String> metadata) {
+      metadata.forEach(this::metadata);
+      return this;
+    }
+
+    /** Adds a server; servers start in the order added. */
+    public Builder server(Server server) {
+      servers.add(Objects.requireNonNull(server, "server"));
+      return this;
+    }
+
+    /** Adds app-wide middleware, run by every server outside its own middleware. */
+    public Builder middleware(Middleware... middleware) {
+      for (Middleware m : middleware) {
+        this.middleware.add(Objects.requireNonNull(m, "middleware"));
+      }
+      return this;
+    }
+
+    public Builder beforeStart(Hook hook) {
+      beforeStart.add(Objects.requireNonNull(hook, "hook"));
+      return this;
+    }
+
+    public Builder afterStart(Hook hook) {
+      afterStart.add(Objects.requireNonNull(hook, "hook"));
+      return this;
+    }
+
+    public Builder beforeStop(Hook hook) {
+      beforeStop.add(Objects.requireNonNull(hook, "hook"));
+      return this;
+    }
+
+    public Builder afterStop(Hook hook) {
+      afterStop.add(Objects.requireNonNull(hook, "hook"));
+      return this;
+    }
+
+    /** How long servers may drain in-flight requests when stopping (default 25 s). */
+    public Builder stopGrace(Duration grace) {
+      Objects.requireNonNull(grace, "grace");
+      if (grace.isNegative()) {
+        throw new IllegalArgumentException("stopGrace must not be negative: " + grace);
+      }
+      this.stopGrace = grace;
+      return this;
+    }
+
+    public App build() {
+      return new App(this);
+    }
+  }
+}

@@ -1,0 +1,64 @@
+package io.phalanx.core;
+
+import java.net.SocketAddress;
+import java.util.Optional;
+
+/**
+ * What a request travels on: the transport kind, the side, the operation name and the metadata.
+ * Transports extend this with their own details (the HTTP method and path, say), reachable by
+ * {@code instanceof}.
+ *
+ * <p>The operation is a low-cardinality name suitable for metrics: the gRPC full method name
+ * {@code /helloworld.Greeter/SayHello}, or for HTTP routes the method and route template
+ * {@code GET /hello/{name}}, never the raw path.
+ */
+public interface Transport {
+
+  /** The wire protocol family. */
+  enum Kind {
+    HTTP,
+    GRPC;
+
+    /** Lower-case name as used in metric tags and log fields. */
+    public String label() {
+      return this == HTTP ? "http" : "grpc";
+    }
+  }
+
+  /** Whether this process is serving the request or sending it. */
+  enum Side {
+    SERVER,
+    CLIENT;
+
+    public String label() {
+      return this == SERVER ? "server" : "client";
+    }
+  }
+
+  Kind kind();
+
+  Side side();
+
+  /** Low-cardinality operation name; see the type's documentation. */
+  String operation();
+
+  /**
+   * For servers the local endpoint ({@code http://10.0.0.5:8000}); for clients the target as
+   * configured ({@code discovery:///greeter} or {@code http://host:port}).
+   */
+  String endpoint();
+
+  /** Incoming metadata on the server side, outgoing metadata on the client side. */
+  Metadata requestMetadata();
+
+  /**
+   * Reply metadata. On the server side a handler writes headers here; on the client side it holds
+   * what the server replied once the call has returned.
+   */
+  MutableMetadata replyMetadata();
+
+  /** The peer's address: the client for servers, the chosen server for clients, when known. */
+  default Optional<SocketAddress> remoteAddress() {
+    return Optional.empty();
+  }
+}
