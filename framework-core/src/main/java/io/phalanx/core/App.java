@@ -130,12 +130,14 @@ public final class App {
       stopServers(up, Duration.ZERO);
       synchronized (lock) {
         state = State.STOPPED;
+        lock.notifyAll();
       }
       stopped.countDown();
       throw e;
     }
     synchronized (lock) {
       state = State.RUNNING;
+      lock.notifyAll();
     }
     LOG.info("app started: name={} version={} id={} endpoints={} took_ms={}", info.name(),
         info.version(), info.id(), info.endpoints(),
@@ -149,6 +151,19 @@ public final class App {
   public void stop() {
     boolean mine;
     synchronized (lock) {
+      // A stop requested while starting (a SIGTERM during start-up) waits for the start to end,
+      // then stops what it started.
+      boolean interrupted = false;
+      while (state == State.STARTING) {
+        try {
+          lock.wait();
+        } catch (InterruptedException e) {
+          interrupted = true;
+        }
+      }
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
       mine = state == State.RUNNING || state == State.NEW;
       if (mine) {
         state = State.STOPPING;
@@ -170,6 +185,7 @@ public final class App {
     } finally {
       synchronized (lock) {
         state = State.STOPPED;
+        lock.notifyAll();
       }
       stopped.countDown();
       LOG.info("app stopped: name={} id={} took_ms={}", info.name(), info.id(),
@@ -182,8 +198,9 @@ public final class App {
    * returns. A second signal while stopping halts the JVM immediately (exit code 130).
    */
   public void run() throws Exception {
-    start();
+    // Handlers go in before start so that a SIGTERM during start-up also stops gracefully.
     try (SignalWaiter signals = SignalWaiter.install(this::onSignal)) {
+      start();
       awaitStopped();
     }
   }

@@ -1,0 +1,199 @@
+package io.phalanx.core;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+class AppTest {
+
+  /** A server that really listens on a loopback port and records its lifecycle. */
+  static final class SocketServer implements Server {
+    final String name;
+    final List<String> log;
+    final boolean failOnStart;
+    ServerSocket socket;
+    Middleware received;
+    Duration stoppedWith;
+
+    SocketServer(String name, List<String> log, boolean failOnStart) {
+      this.name = name;
+      this.log = log;
+      this.failOnStart = failOnStart;
+    }
+
+    @Override
+    public void start(StartContext context) throws IOException {
+      if (failOnStart) {
+        throw new IOException("port 1 on 127.0.0.1 is already in use");
+      }
+      socket = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+      received = context.middleware();
+      log.add("start " + name);
+    }
+
+    @Override
+    public void stop(Duration grace) {
+      stoppedWith = grace;
+      try {
+        socket.close();
+      } catch (IOException e) {
+        throw new IllegalStateException(e);
+      }
+      log.add("stop " + name);
+    }
+
+    @Override
+    public URI endpoint() {
+      return io.phalanx.core.internal.Endpoints.of("test",
+          (InetSocketAddress) socket.getLocalSocketAddress());
+    }
+
+    @Override
+    public String name() {
+      return name;
+    }
+  }
+
+  @Test
+  void startsServersInOrderWithHooksAroundThem() throws Exception {
+    List<String> log = Collections.synchronizedList(new ArrayList<>());
+    SocketServer a = new SocketServer("a", log, false);
+    SocketServer b = new SocketServer("b", log, false);
+    Middleware mw = next -> next;
+    App app = App.builder("svc").version("1.0").id("i-1").metadata("zone", "z1")
+        .server(a).server(b).middleware(mw)
+        .beforeStart(info -> log.add("before-start " + info.endpoints().size()))
+        .afterStart(info -> log.add("after-start " + info.endpoints().size()))
+        .beforeStop(info -> log.add("before-stop"))
+        .afterStop(info -> log.add("after-stop"))
+        .stopGrace(Duration.ofSeconds(3))
+        .build();
+
+    app.start();
+    assertEquals(App.State.RUNNING, app.state());
+    assertEquals(List.of("before-start 0", "start a", "start b", "after-start 2"), log);
+    assertSame(mw, a.received);
+    AppInfo info = app.info();
+    assertEquals("svc", info.name());
+    assertEquals("1.0", info.version());
+    assertEquals("i-1", info.id());
+    assertEquals("z1", info.metadata().get("zone"));
+    assertEquals(List.of(a.endpoint(), b.endpoint()), info.endpoints());
+    assertEquals(a.socket.getLocalPort(), info.endpoints().get(0).getPort());
+
+    log.clear();
+    app.stop();
+    assertEquals(App.State.STOPPED, app.state());
+    assertEquals("before-stop", log.get(0));
+    assertEquals("after-stop", log.get(3));
+    assertTrue(log.containsAll(List.of("stop a", "stop b")));
+    assertEquals(Duration.ofSeconds(3), a.stoppedWith);
+    assertTrue(a.socket.isClosed() && b.socket.isClosed());
+
+    app.stop(); // idempotent
+    assertEquals(4, log.size());
+    assertThrows(IllegalStateException.class, app::start);
+  }
+
+  @Test
+  void serverFailingToStartStopsTheOthersAndNamesItself() {
+    List<String> log = Collections.synchronizedList(new ArrayList<>());
+    SocketServer a = new SocketServer("http :8000", log, false);
+    SocketServer bad = new SocketServer("grpc :1", log, true);
+    App app = App.builder("svc").server(a).server(bad).build();
+
+    App.AppStartException e = assertThrows(App.AppStartException.class, app::start);
+    assertTrue(e.getMessage().contains("grpc :1"), e.getMessage());
+    assertTrue(e.getMessage().contains("port 1 on 127.0.0.1 is already in use"), e.getMessage());
+    assertNotNull(e.getCause());
+    assertEquals(List.of("start http :8000", "stop http :8000"), log);
+    assertEquals(Duration.ZERO, a.stoppedWith);
+    assertTrue(a.socket.isClosed());
+    assertEquals(App.State.STOPPED, app.state());
+  }
+
+  @Test
+  void failingBeforeStartHookStartsNothing() {
+    List<String> log = new ArrayList<>();
+    SocketServer a = new SocketServer("a", log, false);
+    App app = App.builder("svc").server(a)
+        .beforeStart(info -> {
+          throw new IllegalStateException("no database");
+        }).build();
+    App.AppStartException e = assertThrows(App.AppStartException.class, app::start);
+    assertTrue(e.getMessage().contains("before-start hook failed: no database"), e.getMessage());
+    assertEquals(List.of(), log);
+  }
+
+  @Test
+  void failingAfterStartHookStopsTheServers() {
+    List<String> log = Collections.synchronizedList(new ArrayList<>());
+    SocketServer a = new SocketServer("a", log, false);
+    App app = App.builder("svc").server(a)
+        .afterStart(info -> {
+          throw new IllegalStateException("warm-up failed");
+        }).build();
+    assertThrows(App.AppStartException.class, app::start);
+    assertEquals(List.of("start a", "stop a"), log);
+  }
+
+  @Test
+  void failingStopHookDoesNotPreventStopping() throws Exception {
+    List<String> log = Collections.synchronizedList(new ArrayList<>());
+    SocketServer a = new SocketServer("a", log, false);
+    App app = App.builder("svc").server(a)
+        .beforeStop(info -> {
+          throw new IllegalStateException("flush failed");
+        }).build();
+    app.start();
+    app.stop();
+    assertTrue(log.contains("stop a"));
+    assertEquals(App.State.STOPPED, app.state());
+  }
+
+  @Test
+  void runReturnsAfterStopFromAnotherThread() throws Exception {
+    List<String> log = Collections.synchronizedList(new ArrayList<>());
+    App app = App.builder("svc").server(new SocketServer("a", log, false)).build();
+    CountDownLatch returned = new CountDownLatch(1);
+    Thread runner = new Thread(() -> {
+      try {
+        app.run();
+        returned.countDown();
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    });
+    runner.start();
+    while (app.state() != App.State.RUNNING) {
+      Thread.sleep(5);
+    }
+    assertFalse(returned.await(50, TimeUnit.MILLISECONDS));
+    app.stop();
+    assertTrue(returned.await(10, TimeUnit.SECONDS));
+    assertTrue(log.contains("stop a"));
+  }
+
+  @Test
+  void blankNameAndNegativeGraceAreRejected() {
+    assertThrows(IllegalArgumentException.class, () -> App.builder(" "));
+    assertThrows(IllegalArgumentException.class,
+        () -> App.builder("x").stopGrace(Duration.ofSeconds(-1)));
+  }
+}

@@ -1,0 +1,55 @@
+package io.phalanx.core;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class MetadataTest {
+
+  @Test
+  void namesAreCaseInsensitiveAndReportedLowerCase() {
+    Metadata md = Metadata.of("X-Request-Id", "1", "x-request-id", "2", "Accept", "a/b");
+    assertEquals(Optional.of("1"), md.get("X-REQUEST-ID"));
+    assertEquals(List.of("1", "2"), md.getAll("x-Request-Id"));
+    assertEquals(Set.of("x-request-id", "accept"), md.names());
+    assertEquals(Map.of("x-request-id", List.of("1", "2"), "accept", List.of("a/b")), md.toMap());
+  }
+
+  @Test
+  void immutableMetadataCannotBeWritten() {
+    Metadata md = Metadata.of("a", "1");
+    assertFalse(md instanceof MutableMetadata);
+    assertThrows(UnsupportedOperationException.class, () -> md.getAll("a").add("2"));
+    assertThrows(IllegalArgumentException.class, () -> Metadata.of("odd"));
+  }
+
+  @Test
+  void mutableSetReplacesAndAddAppends() {
+    MutableMetadata md = new MutableMetadata();
+    md.add("A", "1").add("a", "2");
+    assertEquals(List.of("1", "2"), md.getAll("a"));
+    md.set("A", "3");
+    assertEquals(List.of("3"), md.getAll("a"));
+    assertTrue(md.remove("a"));
+    assertTrue(md.isEmpty());
+    assertTrue(Metadata.empty().isEmpty());
+  }
+
+  @Test
+  void copiesAreIndependent() {
+    MutableMetadata src = new MutableMetadata().add("k", "v");
+    Metadata frozen = Metadata.copyOf(src);
+    MutableMetadata copy = MutableMetadata.copyOf(src);
+    src.add("k", "w");
+    assertEquals(List.of("v"), frozen.getAll("k"));
+    assertEquals(List.of("v"), copy.getAll("k"));
+    assertEquals(copy, frozen);
+  }
+}

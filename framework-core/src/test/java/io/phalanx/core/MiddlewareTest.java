@@ -1,0 +1,85 @@
+package io.phalanx.core;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class MiddlewareTest {
+
+  private static Middleware recording(String name, List<String> log) {
+    return next -> (ctx, req) -> {
+      log.add(name + ">");
+      Object r = next.handle(ctx, req);
+      log.add("<" + name);
+      return r;
+    };
+  }
+
+  @Test
+  void chainRunsFirstMiddlewareOutermost() throws Exception {
+    List<String> log = new ArrayList<>();
+    Handler h = Middleware.chain(recording("a", log), recording("b", log), recording("c", log))
+        .wrap((ctx, req) -> {
+          log.add("handler");
+          return "reply:" + req;
+        });
+    Object reply = h.handle(Context.of(TestTransport.server("/x")), "req");
+    assertEquals("reply:req", reply);
+    assertEquals(List.of("a>", "b>", "c>", "handler", "<c", "<b", "<a"), log);
+  }
+
+  @Test
+  void emptyChainIsIdentity() throws Exception {
+    Handler h = (ctx, req) -> req;
+    assertSame(h, Middleware.chain().wrap(h));
+    assertSame(h, Middleware.identity().wrap(h));
+  }
+
+  @Test
+  void andThenNestsInside() throws Exception {
+    List<String> log = new ArrayList<>();
+    recording("outer", log).andThen(recording("inner", log)).wrap((c, r) -> r)
+        .handle(Context.of(TestTransport.server("/x")), 1);
+    assertEquals(List.of("outer>", "inner>", "<inner", "<outer"), log);
+  }
+
+  @Test
+  void whenAppliesOnlyToMatchingOperations() throws Exception {
+    List<String> log = new ArrayList<>();
+    Handler h = Middleware.when(
+        OperationMatcher.exact("/a.Svc/Get").or(OperationMatcher.prefix("/admin/"))
+            .or(OperationMatcher.regex("GET /users/\\{[a-z]+\\}")),
+        recording("m", log)).wrap((ctx, req) -> ctx.transport().operation());
+
+    for (String op : List.of("/a.Svc/Get", "/admin/x", "GET /users/{id}", "/a.Svc/Put",
+        "GET /users/{id}/x", "/a.Svc/Get")) {
+      h.handle(Context.of(TestTransport.server(op)), null);
+    }
+    assertEquals(List.of("m>", "<m", "m>", "<m", "m>", "<m", "m>", "<m"), log);
+  }
+
+  @Test
+  void unlessSkipsMatchingOperations() throws Exception {
+    List<String> log = new ArrayList<>();
+    Handler h = Middleware.unless(OperationMatcher.exact("/public"), recording("auth", log))
+        .wrap((ctx, req) -> req);
+    h.handle(Context.of(TestTransport.server("/public")), null);
+    assertEquals(List.of(), log);
+    h.handle(Context.of(TestTransport.server("/private")), null);
+    assertEquals(List.of("auth>", "<auth"), log);
+  }
+
+  @Test
+  void exceptionsPropagateThroughTheChain() {
+    Handler h = Middleware.chain(next -> next, next -> next).wrap((ctx, req) -> {
+      throw new IllegalStateException("boom");
+    });
+    IllegalStateException e = assertThrows(IllegalStateException.class,
+        () -> h.handle(Context.of(TestTransport.server("/x")), null));
+    assertEquals("boom", e.getMessage());
+  }
+}
