@@ -1,0 +1,331 @@
+package io.phalanx.core.config;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigParseOptions;
+import com.typesafe.config.ConfigResolveOptions;
+import com.typesafe.config.ConfigSyntax;
+import com.typesafe.config.ConfigUtil;
+import com.typesafe.config.ConfigValueFactory;
+import java.io.IOException;
+import java.net.URL;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Enumeration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Loads an {@link AppConfig} from layered sources. Layers, lowest to highest (a higher layer's
+ * value for a key wins; objects are merged key by key):
+ *
+ * <ol>
+ *   <li>{@code reference.conf}: every one the class loader finds (libraries ship defaults there);
+ *   <li>{@code application.conf} (the resource base name is configurable), optional;
+ *   <li>{@code application-{profile}.conf} when a profile is selected; it must exist, so that a
+ *       mistyped profile fails instead of silently running with the base config. The profile comes
+ *       from {@link Builder#profile}, else the system property {@code phalanx.profile}, else the
+ *       environment variable {@code PHALANX_PROFILE};
+ *   <li>extra files added with {@link Builder#file(Path)}, each above the previous one;
+ *   <li>environment variables named {@code PHALANX_*}: the prefix is stripped, {@code __} becomes
+ *       {@code -}, {@code _} becomes {@code .}, the rest is lower-cased, so
+ *       {@code PHALANX_SERVER_HTTP_PORT=8080} sets {@code server.http.port} and
+ *       {@code PHALANX_SERVER_READ__TIMEOUT=5s} sets {@code server.read-timeout}. Values are read like
+ *       unquoted HOCON values: numbers, booleans, {@code [lists]} and {@code {objects}} keep their
+ *       type, anything else is a string that typed getters convert (so {@code 5s} works as a
+ *       duration). {@code PHALANX_PROFILE} only selects the profile;
+ *   <li>system properties: {@code -Dserver.http.port=9000}, values read the same way.
+ * </ol>
+ *
+ * <p>{@code ${…}} substitutions are resolved once, after layering, so an override of
+ * {@code db.host} also changes {@code db.url = "jdbc:postgresql://"${db.host}"/app"}. A
+ * substitution that no layer defines falls back to the environment variable of that exact name
+ * ({@code ${?HOME}}), as in plain typesafe-config; those variables do not become config keys.
+ *
+ * <p>{@link #load()} reads this process's environment and system properties;
+ * {@link #builder()} reads neither unless told, so tests can pass explicit maps.
+ *
+ * <p>Thread-safety: the static methods are safe from any thread; a {@link Builder} is not.
+ */
+public final class Configs {
+  /** System property that selects the profile (wins over {@code PHALANX_PROFILE}). */
+  public static final String PROFILE_PROPERTY = "phalanx.profile";
+  /** Environment variable that selects the profile. */
+  public static final String PROFILE_VARIABLE = EnvironmentKeys.PROFILE_VARIABLE;
+
+  private static final Logger LOG = LoggerFactory.getLogger(Configs.class);
+  private static final Pattern PROFILE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
+
+  private Configs() {}
+
+  /**
+   * Loads {@code application.conf} with its profile, environment and system-property overrides of
+   * this process, using the thread's context class loader.
+   *
+   * @throws ConfigException when a file does not parse, the selected profile has no file, an
+   *     environment variable maps to no valid key, or a substitution does not resolve
+   */
+  public static AppConfig load() {
+    return builder().processOverrides().load();
+  }
+
+  /** A loader that reads no process state unless asked to; see {@link Builder}. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * The config key an environment variable sets, e.g. {@code PHALANX_SERVER_READ__TIMEOUT} →
+   * {@code server.read-timeout}; empty for variables without the {@code PHALANX_} prefix.
+   */
+  public static Optional<String> keyForEnvironmentVariable(String variable) {
+    return EnvironmentKeys.keyFor(variable).filter(EnvironmentKeys::isValidKey);
+  }
+
+  /**
+   * The environment variable that sets {@code key}, e.g. {@code server.http.port} →
+   * {@code PHALANX_SERVER_HTTP_PORT}; empty when no variable can (keys with upper case or
+   * {@code _}).
+   */
+  public static Optional<String> environmentVariableFor(String key) {
+    return EnvironmentKeys.variableFor(key);
+  }
+
+  /**
+   * Options for one load. By default: resource base {@code application}, no profile, the thread's
+   * context class loader, and no environment or system properties: tests pass explicit maps with
+   * {@link #environment} and {@link #systemProperties}, or {@link #processOverrides()} takes them
+   * from the process. Not thread-safe; {@link #load()} may be called more than once.
+   */
+  public static final class Builder {
+    private String resourceBase = "application";
+    private String profile;
+    private ClassLoader classLoader;
+    private Map<String, String> environment = Map.of();
+    private Map<String, String> systemProperties = Map.of();
+    private boolean useEnvironment;
+    private boolean useSystemProperties;
+    private final List<Path> files = new ArrayList<>();
+
+    private Builder() {}
+
+    /**
+     * Base name of the application resources, without {@code .conf}: {@code "application"} loads
+     * {@code application.conf} and {@code application-{profile}.conf}; {@code "svc/app"} loads
+     * {@code svc/app.conf}.
+     */
+    public Builder resourceBase(String resourceBase) {
+      Objects.requireNonNull(resourceBase, "resourceBase");
+      if (resourceBase.isBlank() || resourceBase.endsWith(".conf")) {
+        throw new IllegalArgumentException(
+            "resourceBase is a name without .conf, like \"application\": '" + resourceBase + "'");
+      }
+      this.resourceBase = resourceBase;
+      return this;
+    }
+
+    /**
+     * Selects the profile explicitly, winning over {@code phalanx.profile} and
+     * {@code PHALANX_PROFILE}; {@code null} goes back to those.
+     */
+    public Builder profile(String profile) {
+      if (profile != null && !PROFILE_NAME.matcher(profile).matches()) {
+        throw new IllegalArgumentException("profile must be letters, digits, '.', '_' or '-': '"
+            + profile + "'");
+      }
+      this.profile = profile;
+      return this;
+    }
+
+    /** Where resources are found; defaults to the thread's context class loader at load time. */
+    public Builder classLoader(ClassLoader classLoader) {
+      this.classLoader = Objects.requireNonNull(classLoader, "classLoader");
+      return this;
+    }
+
+    /** Environment variables to apply as overrides (copied); only {@code PHALANX_*} are used. */
+    public Builder environment(Map<String, String> environment) {
+      this.environment = Map.copyOf(Objects.requireNonNull(environment, "environment"));
+      this.useEnvironment = true;
+      return this;
+    }
+
+    /** System properties to apply as the top layer (copied now). */
+    public Builder systemProperties(Properties properties) {
+      Objects.requireNonNull(properties, "properties");
+      Map<String, String> copy = new HashMap<>();
+      for (String name : properties.stringPropertyNames()) {
+        String v = properties.getProperty(name);
+        if (v != null) {
+          copy.put(name, v);
+        }
+      }
+      this.systemProperties = Map.copyOf(copy);
+      this.useSystemProperties = true;
+      return this;
+    }
+
+    /** Takes the environment and system properties from this process, as {@link Configs#load()}. */
+    public Builder processOverrides() {
+      environment(System.getenv());
+      return systemProperties(System.getProperties());
+    }
+
+    /**
+     * Adds a file layer above the resources and below the overrides; later files win over earlier
+     * ones. The file must exist when {@link #load()} runs.
+     */
+    public Builder file(Path file) {
+      files.add(Objects.requireNonNull(file, "file"));
+      return this;
+    }
+
+    /**
+     * Reads and merges the layers, resolves substitutions and returns the result.
+     *
+     * @throws ConfigException when a file is missing or does not parse, the selected profile has
+     *     no file, an environment variable maps to no valid key, or a substitution does not resolve
+     */
+    public AppConfig load() {
+      ClassLoader cl = classLoader != null ? classLoader : defaultClassLoader();
+      Optional<Selected> selected = selectedProfile();
+      List<String> searched = new ArrayList<>();
+
+      Config merged = resources(cl, "reference.conf", searched, false, null);
+      merged = resources(cl, resourceBase + ".conf", searched, false, null)
+          .withFallback(merged);
+      if (selected.isPresent()) {
+        merged = resources(cl, resourceBase + "-" + selected.get().name + ".conf", searched, true,
+            selected.get()).withFallback(merged);
+      }
+      for (Path f : files) {
+        merged = file(f, searched).withFallback(merged);
+      }
+      if (useEnvironment) {
+        merged = OverrideLayer.fromEnvironment(environment).withFallback(merged);
+      }
+      if (useSystemProperties) {
+        merged = OverrideLayer.fromSystemProperties(systemProperties).withFallback(merged);
+      }
+      Config resolved = resolve(merged);
+      Sources sources = new Sources(searched, useEnvironment, useSystemProperties);
+      LOG.debug("config loaded: profile={} layers={}",
+          selected.map(s -> s.name).orElse("(none)"), sources.descriptions());
+      return new AppConfig(resolved, "", sources, selected.map(s -> s.name));
+    }
+
+    private Optional<Selected> selectedProfile() {
+      if (profile != null) {
+        return Optional.of(new Selected(profile, "Configs.builder().profile"));
+      }
+      String p = systemProperties.get(PROFILE_PROPERTY);
+      String from = "system property " + PROFILE_PROPERTY;
+      if (p == null || p.isBlank()) {
+        p = environment.get(PROFILE_VARIABLE);
+        from = "environment variable " + PROFILE_VARIABLE;
+      }
+      if (p == null || p.isBlank()) {
+        return Optional.empty();
+      }
+      p = p.trim();
+      if (!PROFILE_NAME.matcher(p).matches()) {
+        throw new ConfigException("profile '" + p + "' (from " + from
+            + ") must be letters, digits, '.', '_' or '-'");
+      }
+      return Optional.of(new Selected(p, from));
+    }
+
+    /**
+     * Substitutions look in the merged config first and then in the environment given to this
+     * builder (not the process's, unless {@link #processOverrides()}); the environment is only a
+     * fallback for lookups, so its variables are removed again afterwards.
+     */
+    private Config resolve(Config merged) {
+      Config lookup = ConfigValueFactory.fromMap(environment, "environment variables").toConfig();
+      try {
+        Config resolved = merged.withFallback(lookup).resolve(ConfigResolveOptions.noSystem());
+        for (String var : environment.keySet()) {
+          if (!merged.root().containsKey(var)) {
+            resolved = resolved.withoutPath(ConfigUtil.joinPath(var));
+          }
+        }
+        return resolved;
+      } catch (com.typesafe.config.ConfigException.UnresolvedSubstitution e) {
+        throw new ConfigException("config substitution at " + ConfigException.where(e.origin())
+            + " cannot be resolved: " + ConfigException.detail(e)
+            + " (no layer defines it and there is no environment variable of that name)", e);
+      } catch (com.typesafe.config.ConfigException e) {
+        throw new ConfigException("config cannot be resolved at "
+            + ConfigException.where(e.origin()) + ": " + ConfigException.detail(e), e);
+      }
+    }
+
+    private static Config resources(ClassLoader cl, String name, List<String> searched,
+        boolean required, Selected profile) {
+      int count = count(cl, name);
+      if (count == 0) {
+        if (required) {
+          throw new ConfigException("profile '" + profile.name + "' is selected (by "
+              + profile.from + ") but its resource " + name
+              + " was not found by the class loader");
+        }
+        searched.add(name + " (not found)");
+        return ConfigFactory.empty();
+      }
+      searched.add(count == 1 ? name : name + " (" + count + " found)");
+      try {
+        return ConfigFactory.parseResources(cl, name,
+            ConfigParseOptions.defaults().setSyntax(ConfigSyntax.CONF).setAllowMissing(false)
+                .setClassLoader(cl));
+      } catch (com.typesafe.config.ConfigException e) {
+        throw parseFailure(name, e);
+      }
+    }
+
+    private static Config file(Path f, List<String> searched) {
+      if (!Files.isRegularFile(f)) {
+        throw new ConfigException("config file " + f + " does not exist or is not a file");
+      }
+      searched.add(f.toString());
+      try {
+        return ConfigFactory.parseFile(f.toFile(),
+            ConfigParseOptions.defaults().setSyntax(ConfigSyntax.CONF).setAllowMissing(false));
+      } catch (com.typesafe.config.ConfigException e) {
+        throw parseFailure(f.toString(), e);
+      }
+    }
+
+    private static ConfigException parseFailure(String name, com.typesafe.config.ConfigException e) {
+      if (e instanceof com.typesafe.config.ConfigException.Parse) {
+        return new ConfigException("syntax error in " + ConfigException.where(e.origin()) + ": "
+            + ConfigException.detail(e), e);
+      }
+      return new ConfigException("cannot read config " + name + ": " + e.getMessage(), e);
+    }
+
+    private static int count(ClassLoader cl, String name) {
+      try {
+        Enumeration<URL> urls = cl.getResources(name);
+        return Collections.list(urls).size();
+      } catch (IOException e) {
+        throw new ConfigException("cannot look up resource " + name + ": " + e.getMessage(), e);
+      }
+    }
+
+    private static ClassLoader defaultClassLoader() {
+      ClassLoader cl = Thread.currentThread().getContextClassLoader();
+      return cl != null ? cl : Configs.class.getClassLoader();
+    }
+
+    private record Selected(String name, String from) {}
+  }
+}

@@ -1,0 +1,119 @@
+package io.phalanx.core.config;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigOrigin;
+import com.typesafe.config.ConfigOriginFactory;
+import com.typesafe.config.ConfigParseOptions;
+import com.typesafe.config.ConfigSyntax;
+import com.typesafe.config.ConfigUtil;
+import com.typesafe.config.ConfigValue;
+import com.typesafe.config.ConfigValueFactory;
+import com.typesafe.config.ConfigValueType;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.regex.Pattern;
+
+/**
+ * Builds the environment and system-property layers: one value per variable or property, each
+ * with its own origin ("environment variable PHALANX_SERVER_HTTP_PORT") so errors point at it.
+ *
+ * <p>Values are read as HOCON would read an unquoted value: {@code 8080} is a number,
+ * {@code true} a boolean, {@code [a, b]} a list, {@code {a = 1}} an object; anything else, like
+ * {@code 10s} or {@code http://x}, stays a string, which the typed getters convert (durations,
+ * sizes) just as they do for file values. A value that looks like a list or object but does not
+ * parse stays a string rather than failing, because it may legitimately be a password.
+ */
+final class OverrideLayer {
+  private static final Pattern INTEGER = Pattern.compile("-?(0|[1-9][0-9]*)");
+  private static final Pattern DECIMAL =
+      Pattern.compile("-?(0|[1-9][0-9]*)(\\.[0-9]+)?([eE][+-]?[0-9]+)?");
+
+  private OverrideLayer() {}
+
+  /** The {@code PHALANX_*} variables of {@code environment} as a config; the profile selector is skipped. */
+  static Config fromEnvironment(Map<String, String> environment) {
+    Config out = ConfigFactory.empty("environment variables");
+    // Sorted so that the outcome of conflicting variables (PHALANX_A=1 and PHALANX_A_B=2) does
+    // not depend on map order: the nested one, sorted later, wins, as in typesafe's own loaders.
+    for (Map.Entry<String, String> e : new TreeMap<>(environment).entrySet()) {
+      String var = e.getKey();
+      if (var.equals(EnvironmentKeys.PROFILE_VARIABLE) || e.getValue() == null) {
+        continue;
+      }
+      var mapped = EnvironmentKeys.keyFor(var);
+      if (mapped.isEmpty()) {
+        continue;
+      }
+      String key = mapped.get();
+      if (!EnvironmentKeys.isValidKey(key)) {
+        throw new ConfigException(null, "environment variable " + var + " maps to '" + key
+            + "', which is not a valid config key (PHALANX_ is stripped, __ becomes -, _ becomes ."
+            + " and no segment may be empty)", null);
+      }
+      String desc = "environment variable " + var;
+      out = out.withValue(ConfigUtil.joinPath(Arrays.asList(key.split("\\.", -1))),
+          parse(e.getValue(), ConfigOriginFactory.newSimple(desc), desc));
+    }
+    return out;
+  }
+
+  /**
+   * Every system property as a config. Property names with empty segments ({@code a..b}) cannot
+   * be config keys; JVMs and tools set such names, so they are skipped rather than fatal.
+   */
+  static Config fromSystemProperties(Map<String, String> properties) {
+    Config out = ConfigFactory.empty("system properties");
+    for (Map.Entry<String, String> e : new TreeMap<>(properties).entrySet()) {
+      String name = e.getKey();
+      if (name.equals(Configs.PROFILE_PROPERTY) || e.getValue() == null
+          || !EnvironmentKeys.isValidKey(name)) {
+        continue;
+      }
+      String desc = "system property " + name;
+      List<String> segments = Arrays.asList(name.split("\\.", -1));
+      out = out.withValue(ConfigUtil.joinPath(segments),
+          parse(e.getValue(), ConfigOriginFactory.newSimple(desc), desc));
+    }
+    return out;
+  }
+
+  /** Parses one override value; see the class comment for the rules. */
+  static ConfigValue parse(String raw, ConfigOrigin origin, String description) {
+    String t = raw.trim();
+    if (t.equals("true") || t.equals("false")) {
+      return ConfigValueFactory.fromAnyRef(Boolean.valueOf(t)).withOrigin(origin);
+    }
+    if (INTEGER.matcher(t).matches()) {
+      try {
+        return ConfigValueFactory.fromAnyRef(Long.valueOf(t)).withOrigin(origin);
+      } catch (NumberFormatException tooBig) {
+        return ConfigValueFactory.fromAnyRef(raw).withOrigin(origin);
+      }
+    }
+    if (DECIMAL.matcher(t).matches()) {
+      double d = Double.parseDouble(t);
+      if (Double.isFinite(d)) {
+        return ConfigValueFactory.fromAnyRef(d).withOrigin(origin);
+      }
+    }
+    if (t.startsWith("[") || t.startsWith("{")) {
+      try {
+        ConfigValue v = ConfigFactory.parseString("v = " + t,
+                ConfigParseOptions.defaults().setSyntax(ConfigSyntax.CONF)
+                    .setOriginDescription(description))
+            .resolve()
+            .root().get("v");
+        if (v != null && (v.valueType() == ConfigValueType.LIST
+            || v.valueType() == ConfigValueType.OBJECT)) {
+          return v.withOrigin(origin);
+        }
+      } catch (com.typesafe.config.ConfigException notHocon) {
+        // fall through: keep the text as it is
+      }
+    }
+    return ConfigValueFactory.fromAnyRef(raw).withOrigin(origin);
+  }
+}

@@ -1,0 +1,77 @@
+package io.phalanx.core.config;
+
+import com.typesafe.config.ConfigList;
+import com.typesafe.config.ConfigObject;
+import com.typesafe.config.ConfigValue;
+import com.typesafe.config.ConfigValueFactory;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Which keys hold secrets, and a copy of a config tree with their values replaced.
+ *
+ * <p>A key is secret when any of its path segments contains {@code password}, {@code secret},
+ * {@code token} or {@code key}, ignoring case. That deliberately over-redacts ({@code keystore},
+ * {@code keyspace}) rather than risk printing a credential; everything below a secret segment is
+ * redacted too, so {@code secrets { db = "x" }} prints no value.
+ */
+final class Redaction {
+  /** What a redacted value is replaced with. */
+  static final String MASK = "******";
+  private static final List<String> WORDS = List.of("password", "secret", "token", "key");
+
+  private Redaction() {}
+
+  static boolean isSecretSegment(String segment) {
+    String s = segment.toLowerCase(Locale.ROOT);
+    for (String w : WORDS) {
+      if (s.contains(w)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** True when any segment of {@code path} is secret (a substring test covers every segment). */
+  static boolean isSecretPath(String path) {
+    return path != null && isSecretSegment(path);
+  }
+
+  /** A copy of {@code object} with every value under a secret key masked; origins are kept. */
+  static ConfigObject redact(ConfigObject object, boolean secret) {
+    ConfigObject out = object;
+    for (Map.Entry<String, ConfigValue> e : object.entrySet()) {
+      ConfigValue replaced = redact(e.getValue(), secret || isSecretSegment(e.getKey()));
+      if (replaced != e.getValue()) {
+        out = out.withValue(e.getKey(), replaced);
+      }
+    }
+    return out;
+  }
+
+  private static ConfigValue redact(ConfigValue value, boolean secret) {
+    switch (value.valueType()) {
+      case OBJECT:
+        return redact((ConfigObject) value, secret);
+      case LIST:
+        if (!secret) {
+          // Lists may hold objects with secret keys: [{user = a, password = b}].
+          List<ConfigValue> items = new ArrayList<>();
+          boolean changed = false;
+          for (ConfigValue item : (ConfigList) value) {
+            ConfigValue r = redact(item, false);
+            changed |= r != item;
+            items.add(r);
+          }
+          return changed ? ConfigValueFactory.fromIterable(items).withOrigin(value.origin()) : value;
+        }
+        return ConfigValueFactory.fromAnyRef(MASK).withOrigin(value.origin());
+      default:
+        return secret
+            ? ConfigValueFactory.fromAnyRef(MASK).withOrigin(value.origin())
+            : value;
+    }
+  }
+}

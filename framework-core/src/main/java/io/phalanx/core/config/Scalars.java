@@ -1,0 +1,111 @@
+package io.phalanx.core.config;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigMemorySize;
+import com.typesafe.config.ConfigValue;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.Function;
+
+/**
+ * Conversions of one config value to a Java value, with typesafe-config's own rules (a string
+ * {@code "8080"} is an int, {@code "10s"} a duration, {@code "512k"} a size) but our error message.
+ */
+final class Scalars {
+  static final String STRING = "a STRING";
+  static final String INT = "a NUMBER (int)";
+  static final String LONG = "a NUMBER (long)";
+  static final String DOUBLE = "a NUMBER (double)";
+  static final String BOOLEAN = "a BOOLEAN";
+  static final String DURATION = "a DURATION (like 500ms, 10s, 5m)";
+  static final String SIZE = "a SIZE in bytes (like 512k, 10MiB)";
+  static final String STRING_LIST = "a LIST of STRING";
+  static final String OBJECT = "an OBJECT";
+  static final String LIST = "a LIST";
+
+  private Scalars() {}
+
+  /**
+   * Applies a typesafe getter to {@code value} re-rooted at key "v", translating its failure; the
+   * value is already resolved, so re-rooting changes nothing but the path.
+   */
+  static <T> T read(ConfigValue value, String key, String expected, Function<Config, T> getter) {
+    try {
+      return getter.apply(value.atKey("v"));
+    } catch (com.typesafe.config.ConfigException e) {
+      throw ConfigException.wrongType(key, expected, value);
+    }
+  }
+
+  static String string(ConfigValue v, String key) {
+    return read(v, key, STRING, c -> c.getString("v"));
+  }
+
+  static int intValue(ConfigValue v, String key) {
+    return read(v, key, INT, c -> c.getInt("v"));
+  }
+
+  static long longValue(ConfigValue v, String key) {
+    return read(v, key, LONG, c -> c.getLong("v"));
+  }
+
+  static double doubleValue(ConfigValue v, String key) {
+    return read(v, key, DOUBLE, c -> c.getDouble("v"));
+  }
+
+  static boolean booleanValue(ConfigValue v, String key) {
+    return read(v, key, BOOLEAN, c -> c.getBoolean("v"));
+  }
+
+  static Duration duration(ConfigValue v, String key) {
+    return read(v, key, DURATION, c -> c.getDuration("v"));
+  }
+
+  static long bytes(ConfigValue v, String key) {
+    return read(v, key, SIZE, c -> c.getBytes("v"));
+  }
+
+  static ConfigMemorySize memorySize(ConfigValue v, String key) {
+    return read(v, key, SIZE, c -> c.getMemorySize("v"));
+  }
+
+  static List<String> stringList(ConfigValue v, String key) {
+    return List.copyOf(read(v, key, STRING_LIST, c -> c.getStringList("v")));
+  }
+
+  /** A narrow integer (short, byte) with its own range in the message. */
+  static long ranged(ConfigValue v, String key, String type, long min, long max) {
+    String expected = "a NUMBER (" + type + ")";
+    long n = read(v, key, expected, c -> c.getLong("v"));
+    if (n < min || n > max) {
+      throw ConfigException.wrongType(key, expected, v);
+    }
+    return n;
+  }
+
+  static char character(ConfigValue v, String key) {
+    String expected = "a STRING of one character";
+    String s = read(v, key, expected, c -> c.getString("v"));
+    if (s.length() != 1) {
+      throw ConfigException.wrongType(key, expected, v);
+    }
+    return s.charAt(0);
+  }
+
+  /**
+   * An enum constant by name, ignoring case and treating {@code -} as {@code _}, so
+   * {@code round-robin} selects {@code ROUND_ROBIN}.
+   */
+  static <E extends Enum<E>> E enumValue(ConfigValue v, String key, Class<E> type) {
+    E[] constants = type.getEnumConstants();
+    String expected = "one of " + Arrays.stream(constants).map(Enum::name).toList();
+    String s = read(v, key, expected, c -> c.getString("v")).trim().replace('-', '_');
+    for (E e : constants) {
+      if (e.name().equalsIgnoreCase(s)) {
+        return e;
+      }
+    }
+    throw ConfigException.wrongType(key, expected, v);
+  }
+}

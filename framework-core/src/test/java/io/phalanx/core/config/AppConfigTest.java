@@ -1,0 +1,192 @@
+package io.phalanx.core.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.ConfigFactory;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
+import org.junit.jupiter.api.io.TempDir;
+
+class AppConfigTest {
+  @TempDir Path dir;
+
+  private static AppConfig of(String hocon) {
+    return AppConfig.of(ConfigFactory.parseString(hocon));
+  }
+
+  private static AppConfig errors() {
+    return TestResources.builder("errors").environment(Map.of()).systemProperties(new Properties())
+        .resourceBase("application").load();
+  }
+
+  private static String fails(Executable e) {
+    return assertThrows(ConfigException.class, e).getMessage();
+  }
+
+  private static void assertContains(String message, String... parts) {
+    for (String p : parts) {
+      assertTrue(message.contains(p), "expected <" + p + "> in: " + message);
+    }
+  }
+
+  @Test
+  void typedGetters() {
+    AppConfig c = of("s = hello, i = 42, l = 5000000000, b = yes, d = 1.5, t = 1500ms,"
+        + " size = 512k, list = [a, 1, true], sub { x = 1 }, n = \"7\"");
+    assertEquals("hello", c.getString("s"));
+    assertEquals(42, c.getInt("i"));
+    assertEquals(5_000_000_000L, c.getLong("l"));
+    assertTrue(c.getBoolean("b"));
+    assertEquals(1.5, c.getDouble("d"));
+    assertEquals(Duration.ofMillis(1500), c.getDuration("t"));
+    assertEquals(512 * 1024L, c.getBytes("size"));
+    assertEquals(List.of("a", "1", "true"), c.getStringList("list"));
+    assertEquals(1, c.getConfig("sub").getInt("x"));
+    assertEquals(7, c.getInt("n"), "numeric strings convert, as in typesafe-config");
+    assertEquals("sub", c.getConfig("sub").path());
+  }
+
+  @Test
+  void optionalGettersAndHas() {
+    AppConfig c = of("a = 1, nothing = null, obj { b = 2 }");
+    assertTrue(c.has("a"));
+    assertTrue(c.has("obj.b"));
+    assertFalse(c.has("nothing"));
+    assertFalse(c.has("missing"));
+    assertFalse(c.has("a.b"), "has() does not fail when a parent is not an object");
+    assertEquals(Optional.of(1), c.findInt("a"));
+    assertEquals(Optional.empty(), c.findInt("missing"));
+    assertEquals(Optional.empty(), c.findInt("nothing"));
+    assertEquals(8080, c.findInt("port").orElse(8080));
+    assertEquals(Optional.empty(), c.findDuration("obj.c"));
+    assertEquals(2, c.findConfig("obj").orElseThrow().getInt("b"));
+    assertEquals(Optional.empty(), c.findConfig("nope"));
+    assertEquals(List.of("a", "nothing", "obj"), List.copyOf(c.keys()));
+  }
+
+  @Test
+  void optionalGetterStillFailsOnWrongType() {
+    AppConfig c = of("a = abc");
+    assertContains(fails(() -> c.findInt("a")), "'a'", "NUMBER", "STRING \"abc\"");
+  }
+
+  @Test
+  void wrongTypeNamesKeyTypeValueAndFileLine() {
+    AppConfig c = errors();
+    assertEquals("config key 'server.http.port' must be a NUMBER (int) but is STRING \"abc\""
+        + " (application.conf:3)", fails(() -> c.getInt("server.http.port")));
+    assertContains(fails(() -> c.getDuration("server.timeout")),
+        "'server.timeout'", "DURATION", "STRING \"ten seconds\"", "application.conf:4");
+    assertContains(fails(() -> c.getLong("bad.name")), "'bad.name'", "NUMBER (long)",
+        "STRING \"x\"", "application.conf:10");
+    assertContains(fails(() -> c.getInt("bad.port")), "'bad.port'", "NUMBER (int)",
+        "NUMBER 70000000000, which is not a valid int", "application.conf:11");
+    assertContains(fails(() -> c.getBoolean("flat")), "'flat'", "BOOLEAN", "NUMBER 5",
+        "application.conf:7");
+    assertContains(fails(() -> c.getConfig("flat")), "'flat'", "OBJECT", "application.conf:7");
+    assertContains(fails(() -> c.getStringList("server")), "'server'", "LIST");
+  }
+
+  @Test
+  void subtreeErrorsNameTheFullKey() {
+    AppConfig server = errors().getConfig("server");
+    assertContains(fails(() -> server.getInt("http.port")), "'server.http.port'",
+        "application.conf:3");
+    assertContains(fails(() -> server.getInt("nope")), "'server.nope'");
+  }
+
+  @Test
+  void nullValueNamesFileLine() {
+    assertContains(fails(() -> errors().getString("server.name")), "'server.name'", "STRING",
+        "null", "application.conf:5");
+  }
+
+  @Test
+  void parentThatIsNotAnObject() {
+    assertContains(fails(() -> errors().getInt("flat.port")), "'flat.port'", "'flat'",
+        "OBJECT", "NUMBER 5", "application.conf:7");
+  }
+
+  @Test
+  void missingKeyNamesWhereItWasLookedFor() {
+    AppConfig c = TestResources.builder("layers").profile("dev").environment(Map.of())
+        .systemProperties(new Properties()).load();
+    String m = fails(() -> c.getInt("server.grpc.port"));
+    assertContains(m, "'server.grpc.port'", "is missing", "NUMBER (int)", "reference.conf",
+        "application.conf", "application-dev.conf",
+        "environment variable PHALANX_SERVER_GRPC_PORT", "system property server.grpc.port");
+    String noResource = fails(() -> TestResources.builder("layers").resourceBase("absent").load()
+        .getString("x"));
+    assertContains(noResource, "'x'", "absent.conf (not found)");
+    assertContains(fails(() -> c.getString("camelCase")),
+        "no PHALANX_* variable can set this key");
+  }
+
+  @Test
+  void overrideOriginsAreNamed() {
+    AppConfig env = TestResources.builder("layers")
+        .environment(Map.of("PHALANX_SERVER_HTTP_PORT", "abc")).load();
+    assertEquals("config key 'server.http.port' must be a NUMBER (int) but is STRING \"abc\""
+        + " (environment variable PHALANX_SERVER_HTTP_PORT)",
+        fails(() -> env.getInt("server.http.port")));
+    Properties p = new Properties();
+    p.setProperty("server.http.port", "nine");
+    AppConfig sys = TestResources.builder("layers").systemProperties(p).load();
+    assertContains(fails(() -> sys.getInt("server.http.port")), "'server.http.port'",
+        "NUMBER", "STRING \"nine\"", "(system property server.http.port)");
+  }
+
+  @Test
+  void extraFileOriginIsItsPath() throws IOException {
+    Path f = dir.resolve("override.conf");
+    Files.writeString(f, "# comment\nserver.http.port = lots\n");
+    AppConfig c = TestResources.builder("layers").file(f).load();
+    assertContains(fails(() -> c.getInt("server.http.port")), "'server.http.port'",
+        "STRING \"lots\"", f + ":2");
+  }
+
+  @Test
+  void syntaxErrorNamesFileAndLine() throws IOException {
+    assertContains(fails(() -> TestResources.builder("syntax").load()), "syntax error",
+        "application.conf:3");
+    Path f = dir.resolve("broken.conf");
+    Files.writeString(f, "a = 1\nb = {\nc = 2\n");
+    assertContains(fails(() -> TestResources.builder("layers").file(f).load()), "syntax error",
+        f.toString() + ":");
+  }
+
+  @Test
+  void unresolvedSubstitutionNamesFileAndLine() {
+    assertContains(fails(() -> TestResources.builder("unresolved").load()),
+        "nowhere.to.be.found", "application.conf:3");
+  }
+
+  @Test
+  void secretValuesStayOutOfMessages() {
+    String m = fails(() -> errors().getInt("db.password"));
+    assertContains(m, "'db.password'", "NUMBER", "STRING (redacted)", "application.conf:8");
+    assertFalse(m.contains("hunter2"), m);
+  }
+
+  @Test
+  void toStringShowsNoValues() {
+    AppConfig c = of("password = hunter2");
+    assertFalse(c.toString().contains("hunter2"));
+  }
+
+  @Test
+  void invalidPathIsAnArgumentError() {
+    assertThrows(IllegalArgumentException.class, () -> of("a = 1").getInt("a..b"));
+  }
+}

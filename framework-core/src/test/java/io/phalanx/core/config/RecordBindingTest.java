@@ -1,0 +1,199 @@
+package io.phalanx.core.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigMemorySize;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
+
+class RecordBindingTest {
+
+  public enum Mode { ROUND_ROBIN, P2C }
+
+  public record Backend(String host, int port, Optional<Integer> weight) {}
+
+  public record Tls(boolean enabled, String cert, Optional<String> key) {}
+
+  public record Service(
+      String name,
+      int port,
+      Duration readTimeout,
+      Mode mode,
+      List<String> tags,
+      Map<String, Integer> weights,
+      List<Backend> backends,
+      Tls tls,
+      ConfigMemorySize maxBody,
+      double ratio,
+      Integer retries,
+      Map<String, Duration> timeouts,
+      Optional<String> description,
+      Optional<Duration> idleTimeout,
+      Optional<Tls> clientTls,
+      AppConfig extra) {}
+
+  public record Port(int port) {
+    public Port {
+      if (port < 1 || port > 65535) {
+        throw new IllegalArgumentException("port must be 1..65535, got " + port);
+      }
+    }
+  }
+
+  public record Named(String name) {}
+
+  public record WithSet(Set<String> names) {}
+
+  public record BadBackends(List<Backend> backends) {}
+
+  public record BadMode(Mode mode) {}
+
+  public record Primitives(byte b, short s, char c, float f, long l, Boolean flag) {}
+
+  private static String fails(Executable e) {
+    return assertThrows(ConfigException.class, e).getMessage();
+  }
+
+  private static void assertContains(String message, String... parts) {
+    for (String p : parts) {
+      assertTrue(message.contains(p), "expected <" + p + "> in: " + message);
+    }
+  }
+
+  private static AppConfig bindConf() {
+    return TestResources.builder("bind").load();
+  }
+
+  private static AppConfig errors() {
+    return TestResources.builder("errors").load();
+  }
+
+  @Test
+  void bindsNestedRecordsListsMapsOptionalsDurationsAndEnums() {
+    Service s = bindConf().bind("service", Service.class);
+    assertEquals("greeter", s.name());
+    assertEquals(8080, s.port());
+    assertEquals(Duration.ofSeconds(2), s.readTimeout());
+    assertEquals(Mode.ROUND_ROBIN, s.mode());
+    assertEquals(List.of("blue", "green"), s.tags());
+    assertEquals(Map.of("east", 3, "west", 1), s.weights());
+    assertEquals(List.of("east", "west"), List.copyOf(s.weights().keySet()));
+    assertEquals(List.of(new Backend("h1", 1, Optional.empty()),
+        new Backend("h2", 2, Optional.of(5))), s.backends());
+    assertEquals(new Tls(true, "/etc/tls/cert.pem", Optional.empty()), s.tls());
+    assertEquals(1024 * 1024L, s.maxBody().toBytes());
+    assertEquals(0.25, s.ratio());
+    assertEquals(3, s.retries());
+    assertEquals(Map.of("connect", Duration.ofSeconds(1), "read", Duration.ofMillis(500)),
+        s.timeouts());
+    assertEquals(Optional.empty(), s.description(), "null counts as absent for Optional");
+    assertEquals(Optional.empty(), s.idleTimeout());
+    assertEquals(Optional.empty(), s.clientTls());
+    assertEquals(List.of("1", "2", "3"), s.extra().getStringList("anything"));
+    assertEquals("service.extra", s.extra().path());
+    assertThrows(UnsupportedOperationException.class, () -> s.tags().add("x"));
+  }
+
+  @Test
+  void bindsTheRootAndSubtrees() {
+    AppConfig c = AppConfig.of(ConfigFactory.parseString("port = 80, inner { port = 81 }"));
+    assertEquals(new Port(80), c.bind(Port.class));
+    assertEquals(new Port(81), c.getConfig("inner").bind(Port.class));
+    assertEquals(new Port(81), c.bind("inner", Port.class));
+  }
+
+  @Test
+  void exactNameWinsOverKebabCase() {
+    record Pair(String readTimeout) {}
+    AppConfig c = AppConfig.of(ConfigFactory.parseString(
+        "readTimeout = exact, read-timeout = kebab"));
+    assertEquals("exact", c.bind(Pair.class).readTimeout());
+  }
+
+  @Test
+  void primitivesAndBoxes() {
+    AppConfig c = AppConfig.of(ConfigFactory.parseString(
+        "b = 7, s = 300, c = x, f = 1.5, l = \"12\", flag = off"));
+    assertEquals(new Primitives((byte) 7, (short) 300, 'x', 1.5f, 12L, false),
+        c.bind(Primitives.class));
+    AppConfig big = AppConfig.of(ConfigFactory.parseString(
+        "b = 700, s = 300, c = x, f = 1.5, l = 1, flag = true"));
+    assertContains(fails(() -> big.bind(Primitives.class)), "'b'", "NUMBER (byte)",
+        "NUMBER 700");
+  }
+
+  @Test
+  void missingRequiredComponentNamesKeyTypeAndSources() {
+    String m = fails(() -> bindConf().bind("service.tls", Backend.class));
+    assertContains(m, "'service.tls.host'", "is missing", "a STRING", "Backend.host",
+        "application.conf", "reference.conf (not found)");
+    assertContains(fails(() -> bindConf().bind("nowhere", Backend.class)), "'nowhere'",
+        "is missing", "OBJECT (record Backend)");
+  }
+
+  @Test
+  void missingKebabComponentIsNamedKebab() {
+    record Timeouts(Duration readTimeout) {}
+    assertContains(fails(() -> bindConf().bind("service.tls", Timeouts.class)),
+        "'service.tls.read-timeout'", "DURATION", "Timeouts.readTimeout");
+  }
+
+  @Test
+  void wrongTypeInsideListNamesIndexAndLine() {
+    assertEquals("config key 'bad.backends[1].port' must be a NUMBER (int) but is STRING \"x\""
+        + " (application.conf:13)", fails(() -> errors().bind("bad", BadBackends.class)));
+  }
+
+  @Test
+  void badEnumListsTheConstants() {
+    assertContains(fails(() -> errors().bind("bad", BadMode.class)), "'bad.mode'",
+        "one of [ROUND_ROBIN, P2C]", "STRING \"sideways\"", "application.conf:12");
+  }
+
+  @Test
+  void nullForRequiredComponentFails() {
+    assertContains(fails(() -> errors().bind("server", Named.class)), "'server.name'",
+        "STRING", "null", "application.conf:5");
+  }
+
+  @Test
+  void nonObjectFails() {
+    assertContains(fails(() -> errors().bind("flat", Port.class)), "'flat'",
+        "OBJECT (record Port)", "NUMBER 5", "application.conf:7");
+    assertContains(fails(() -> errors().bind("bad", Port.class)), "'bad.port'",
+        "NUMBER (int)", "application.conf:11");
+  }
+
+  @Test
+  void constructorValidationBecomesConfigException() {
+    AppConfig c = AppConfig.of(ConfigFactory.parseString("server.port = 70000"));
+    ConfigException e = assertThrows(ConfigException.class,
+        () -> c.bind("server", Port.class));
+    assertContains(e.getMessage(), "'server'", "Port", "port must be 1..65535, got 70000");
+    assertEquals(Optional.of("server"), e.key());
+    assertTrue(e.getCause() instanceof IllegalArgumentException);
+  }
+
+  @Test
+  void unsupportedComponentTypeFails() {
+    AppConfig c = AppConfig.of(ConfigFactory.parseString("names = [a]"));
+    assertContains(fails(() -> c.bind(WithSet.class)), "'names'", "java.util.Set",
+        "supported are");
+  }
+
+  @Test
+  void enumsIgnoreCaseAndDashes() {
+    assertEquals(new BadMode(Mode.P2C),
+        AppConfig.of(ConfigFactory.parseString("mode = p2c")).bind(BadMode.class));
+    assertEquals(new BadMode(Mode.ROUND_ROBIN),
+        AppConfig.of(ConfigFactory.parseString("mode = Round_Robin")).bind(BadMode.class));
+  }
+}

@@ -1,0 +1,86 @@
+package io.phalanx.core.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class RedactionTest {
+  private static final List<String> SECRETS =
+      List.of("hunter2", "k-123", "t-456", "g-789", "d-000", "s-111", "e-222");
+
+  private static AppConfig load() {
+    return TestResources.builder("redact")
+        .environment(Map.of("PHALANX_DB_ADMIN__PASSWORD", "e-222")).load();
+  }
+
+  @Test
+  void redactedMapHidesSecretsAndKeepsTheRest() {
+    Map<String, Object> m = load().toRedactedMap();
+    Map<?, ?> db = (Map<?, ?>) m.get("db");
+    assertEquals("jdbc:postgresql://db/app", db.get("url"));
+    assertEquals("app", db.get("user"));
+    assertEquals("******", db.get("password"));
+    assertEquals("******", db.get("admin-password"));
+    assertEquals("******", m.get("api-key"));
+    assertEquals("******", ((Map<?, ?>) m.get("auth")).get("bearerToken"));
+    Map<?, ?> secrets = (Map<?, ?>) m.get("secrets");
+    assertEquals("******", secrets.get("github"));
+    assertEquals(Map.of("deep", "******"), secrets.get("nested"));
+    List<?> clients = (List<?>) m.get("clients");
+    assertEquals(Map.of("name", "a", "client-secret", "******"), clients.get(0));
+    assertEquals(Map.of("name", "b"), clients.get(1));
+    assertEquals(8080, ((Number) m.get("port")).intValue());
+    String all = m.toString();
+    for (String s : SECRETS) {
+      assertFalse(all.contains(s), s + " leaked: " + all);
+    }
+  }
+
+  @Test
+  void renderedRedactedConfigHasOriginsButNoSecrets() {
+    String text = load().redacted().render();
+    for (String s : SECRETS) {
+      assertFalse(text.contains(s), s + " leaked: " + text);
+    }
+    assertTrue(text.contains("application.conf"), text);
+    assertTrue(text.contains("environment variable PHALANX_DB_ADMIN__PASSWORD"), text);
+    assertTrue(text.contains("jdbc:postgresql://db/app"), text);
+  }
+
+  @Test
+  void redactionLeavesTheOriginalAlone() {
+    AppConfig c = load();
+    c.redacted();
+    assertEquals("hunter2", c.getString("db.password"));
+    assertEquals("hunter2", c.toMap().get("db") instanceof Map<?, ?> db ? db.get("password") : null);
+  }
+
+  @Test
+  void subtreeUnderSecretIsRedactedWhole() {
+    AppConfig secrets = load().getConfig("secrets");
+    assertEquals(Map.of("github", "******", "nested", Map.of("deep", "******")),
+        secrets.toRedactedMap());
+  }
+
+  @Test
+  void dumpIsUnmodifiable() {
+    Map<String, Object> m = load().toRedactedMap();
+    assertThrows(UnsupportedOperationException.class, () -> m.put("x", 1));
+  }
+
+  @Test
+  void secretKeyDetection() {
+    for (String k : List.of("password", "DB_PASSWORD", "apiKey", "client-secret", "authToken",
+        "tls.private-key")) {
+      assertTrue(Redaction.isSecretPath(k), k);
+    }
+    for (String k : List.of("url", "user", "port", "host", "timeout")) {
+      assertFalse(Redaction.isSecretPath(k), k);
+    }
+  }
+}
