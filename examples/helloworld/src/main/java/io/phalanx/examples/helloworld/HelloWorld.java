@@ -1,0 +1,48 @@
+package io.phalanx.examples.helloworld;
+
+import io.phalanx.core.App;
+import io.phalanx.core.config.AppConfig;
+import io.phalanx.core.config.Configs;
+import io.phalanx.core.middleware.Recovery;
+import io.phalanx.transport.http.HttpRequest;
+import io.phalanx.transport.http.HttpServer;
+import io.phalanx.transport.http.RouteOptions;
+
+/**
+ * The smallest useful Phalanx service: {@code GET /hello/{name}} answers
+ * {@code {"message":"Hello {name}"}} and {@code POST /echo} returns the JSON body it was sent.
+ */
+public final class HelloWorld {
+
+  /** Reply of {@code GET /hello/{name}}. */
+  public record Hello(String message) {}
+
+  /** Body of {@code POST /echo}, sent back unchanged. */
+  public record Echo(String message) {}
+
+  private HelloWorld() {}
+
+  public static void main(String[] args) throws Exception {
+    app(Configs.load()).run();
+  }
+
+  /** Assembles the app from configuration; tests start it on an ephemeral port. */
+  public static App app(AppConfig config) {
+    RouteOptions options = config.getBoolean("server.http.inline")
+        ? RouteOptions.inline() : RouteOptions.defaults();
+    HttpServer http = HttpServer.builder()
+        .host(config.getString("server.http.host"))
+        .port(config.getInt("server.http.port"))
+        .routes(r -> r
+            .get("/hello/{name}",
+                (ctx, req) -> new Hello("Hello " + ((HttpRequest) req).pathParam("name")), options)
+            .post("/echo", Echo.class, (ctx, echo) -> echo, options))
+        .build();
+    return App.builder("helloworld")
+        .version("1.0.0")
+        .server(http)
+        .middleware(Recovery.create())
+        .stopGrace(config.getDuration("app.stop-grace"))
+        .build();
+  }
+}

@@ -1,0 +1,2 @@
+/** The helloworld example service. */
+package io.phalanx.examples.helloworld;

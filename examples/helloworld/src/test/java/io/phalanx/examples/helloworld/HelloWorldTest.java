@@ -1,0 +1,74 @@
+package io.phalanx.examples.helloworld;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.phalanx.core.App;
+import io.phalanx.core.config.Configs;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.Properties;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class HelloWorldTest {
+  private final HttpClient client = HttpClient.newHttpClient();
+  private App app;
+  private URI base;
+
+  @BeforeEach
+  void start() throws Exception {
+    Properties props = new Properties();
+    props.setProperty("server.http.host", "127.0.0.1");
+    props.setProperty("server.http.port", "0");
+    app = HelloWorld.app(Configs.builder().systemProperties(props).load());
+    app.start();
+    base = app.info().endpoints().get(0);
+  }
+
+  @AfterEach
+  void stop() {
+    app.stop();
+  }
+
+  @Test
+  void helloGreetsByName() throws Exception {
+    HttpResponse<String> r = client.send(HttpRequest.newBuilder(base.resolve("/hello/world")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, r.statusCode());
+    assertEquals("{\"message\":\"Hello world\"}", r.body());
+    assertTrue(r.headers().firstValue("content-type").orElse("").startsWith("application/json"));
+  }
+
+  @Test
+  void echoReturnsTheBody() throws Exception {
+    String body = "{\"message\":\"ping\"}";
+    HttpResponse<String> r = client.send(HttpRequest.newBuilder(base.resolve("/echo"))
+            .header("content-type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, r.statusCode());
+    assertEquals(body, r.body());
+  }
+
+  @Test
+  void malformedEchoIsABadRequestWithAJsonError() throws Exception {
+    HttpResponse<String> r = client.send(HttpRequest.newBuilder(base.resolve("/echo"))
+            .header("content-type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString("{\"message\":")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertEquals(400, r.statusCode());
+    assertTrue(r.body().contains("\"reason\":\"BAD_REQUEST\""), r.body());
+  }
+
+  @Test
+  void unknownPathIsA404JsonError() throws Exception {
+    HttpResponse<String> r = client.send(HttpRequest.newBuilder(base.resolve("/nope")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertEquals(404, r.statusCode());
+    assertTrue(r.body().startsWith("{\"code\":404,"), r.body());
+  }
+}

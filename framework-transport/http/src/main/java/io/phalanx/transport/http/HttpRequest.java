@@ -1,0 +1,61 @@
+package io.phalanx.transport.http;
+
+import io.phalanx.core.Metadata;
+import java.net.SocketAddress;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A received HTTP request with its body fully read (bounded by the server's
+ * {@code maxContentLength}). Untyped handlers get it as their request object.
+ *
+ * <p>Immutable from the handler's point of view and safe to read from any thread. Query and path
+ * parameters are parsed on first use.
+ */
+public interface HttpRequest {
+
+  /** The method as sent, e.g. {@code GET}. */
+  String method();
+
+  /** The request target as sent: path and query, still percent-encoded. */
+  String uri();
+
+  /** The path part of {@link #uri()}, still percent-encoded. */
+  String path();
+
+  /** The query string without '?', empty if there is none. */
+  String rawQuery();
+
+  /** The first value of query parameter {@code name}, decoded. */
+  Optional<String> queryParam(String name);
+
+  /** Every value of query parameter {@code name} (repeated keys), decoded; empty if absent. */
+  List<String> queryParams(String name);
+
+  /** All query parameters, decoded, in order. */
+  Map<String, List<String>> queryParams();
+
+  /** The decoded path variable {@code name} of the matched route, or null. */
+  String pathParam(String name);
+
+  /** All path variables of the matched route, decoded. */
+  Map<String, String> pathParams();
+
+  /** The request headers (case-insensitive). */
+  Metadata headers();
+
+  /** The {@code Content-Type} header, if any. */
+  default Optional<String> contentType() {
+    return headers().get("content-type");
+  }
+
+  /** The body; an empty array when there is none. Callers must not modify it. */
+  byte[] body();
+
+  /** {@code HTTP/1.1}, {@code HTTP/1.0} or {@code HTTP/2}. */
+  String protocol();
+
+  /** The client's address. */
+  SocketAddress remoteAddress();
+}

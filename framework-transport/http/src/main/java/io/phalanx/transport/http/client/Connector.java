@@ -1,0 +1,272 @@
+package io.phalanx.transport.http.client;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.pool.AbstractChannelPoolHandler;
+import io.netty.channel.pool.ChannelHealthChecker;
+import io.netty.channel.pool.ChannelPool;
+import io.netty.channel.pool.FixedChannelPool;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.phalanx.core.Metadata;
+import io.phalanx.core.error.ServiceException;
+import io.phalanx.transport.http.codec.Codecs;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLException;
+
+/**
+ * The Netty side of {@link HttpClient}: one daemon event-loop group, one bounded connection pool
+ * per {@code scheme://host:port}, and the pipeline that turns a reply into an
+ * {@link HttpClientResponse}.
+ *
+ * <p>Threading: thread-safe. Pools are created on first use of a host; channel callbacks run on
+ * the event loops and never run application code (the caller waits on a future).
+ */
+final class Connector implements AutoCloseable {
+  private final EventLoopGroup group;
+  private final Bootstrap bootstrap;
+  private final Settings settings;
+  private final SslContext ssl;
+  private final Map<String, ChannelPool> pools = new ConcurrentHashMap<>();
+
+  /** The connection-level options of a client. */
+  record Settings(Duration connectTimeout, int maxConnectionsPerHost, Duration idleTimeout,
+      int maxResponseSize, ClientTls tls, int ioThreads, Codecs codecs) {}
+
+  Connector(Settings settings) throws SSLException {
+    this.settings = settings;
+    boolean epoll = Epoll.isAvailable();
+    IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+    this.group = new MultiThreadIoEventLoopGroup(settings.ioThreads(),
+        new DefaultThreadFactory("phalanx-http-client", true), io);
+    this.bootstrap = new Bootstrap().group(group)
+        .channel(epoll ? EpollSocketChannel.class : NioSocketChannel.class)
+        .option(ChannelOption.TCP_NODELAY, true)
+        .option(ChannelOption.SO_KEEPALIVE, true)
+        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS,
+            (int) Math.min(Integer.MAX_VALUE, settings.connectTimeout().toMillis()));
+    this.ssl = settings.tls() == null ? null : sslContext(settings.tls());
+  }
+
+  private static SslContext sslContext(ClientTls tls) throws SSLException {
+    SslContextBuilder b = SslContextBuilder.forClient().endpointIdentificationAlgorithm("HTTPS");
+    if (tls.trust() != null) {
+      b.trustManager(tls.trust());
+    }
+    if (tls.keys() != null) {
+      b.keyManager(tls.keys());
+    }
+    return b.build();
+  }
+
+  EventLoopGroup group() {
+    return group;
+  }
+
+  /** The pool for {@code base}'s host, created on first use. */
+  ChannelPool pool(URI base) {
+    boolean https = "https".equalsIgnoreCase(base.getScheme());
+    int port = base.getPort() > 0 ? base.getPort() : https ? 443 : 80;
+    String host = base.getHost();
+    String key = (https ? "https://" : "http://") + host + ":" + port;
+    ChannelPool existing = pools.get(key);
+    if (existing != null) {
+      return existing;
+    }
+    if (https && ssl == null) {
+      throw new IllegalStateException("https target " + base + " but the client has no tls()");
+    }
+    return pools.computeIfAbsent(key, k -> newPool(host, port, https));
+  }
+
+  private ChannelPool newPool(String host, int port, boolean https) {
+    // Unresolved: the bootstrap resolves on every connect, so DNS changes are seen.
+    Bootstrap b = bootstrap.clone().remoteAddress(InetSocketAddress.createUnresolved(host, port));
+    AbstractChannelPoolHandler handler = new AbstractChannelPoolHandler() {
+      @Override
+      public void channelCreated(Channel ch) {
+        ChannelPipeline p = ch.pipeline();
+        if (https) {
+          p.addLast("tls", ssl.newHandler(ch.alloc(), host, port));
+        }
+        p.addLast("codec", new HttpClientCodec());
+        p.addLast("aggregate", new HttpObjectAggregator(settings.maxResponseSize()));
+        p.addLast("idle", new IdleStateHandler(0, 0,
+            Math.max(1, settings.idleTimeout().toMillis()), TimeUnit.MILLISECONDS));
+        p.addLast("reply", new ReplyHandler(settings.codecs()));
+      }
+    };
+    return new FixedChannelPool(b, handler, ChannelHealthChecker.ACTIVE, null, -1,
+        settings.maxConnectionsPerHost(), Integer.MAX_VALUE, true, true);
+  }
+
+  /** Writes {@code request} on a pooled channel of {@code pool}, settling {@code exchange}. */
+  void send(ChannelPool pool, FullHttpRequest request, Exchange exchange,
+      HttpClientTransport transport, String authority) {
+    pool.acquire().addListener((io.netty.util.concurrent.Future<Channel> f) -> {
+      if (!f.isSuccess()) {
+        request.release();
+        exchange.fail(unavailable(authority, f.cause()));
+        return;
+      }
+      Channel ch = f.getNow();
+      if (!exchange.attach(ch)) {
+        request.release();
+        return;
+      }
+      transport.remoteAddress(ch.remoteAddress());
+      ch.writeAndFlush(request).addListener(w -> {
+        if (!w.isSuccess()) {
+          exchange.fail(unavailable(authority, w.cause()));
+        }
+      });
+    });
+  }
+
+  static ServiceException unavailable(String authority, Throwable cause) {
+    Throwable c = cause;
+    while (c instanceof io.netty.handler.codec.DecoderException && c.getCause() != null) {
+      c = c.getCause();
+    }
+    String why;
+    if (c instanceof ConnectException) {
+      why = "cannot connect to " + authority;
+    } else if (c instanceof UnknownHostException) {
+      why = "unknown host in " + authority;
+    } else if (c instanceof SSLException) {
+      why = "TLS handshake with " + authority + " failed";
+    } else {
+      why = "connection to " + authority + " failed";
+    }
+    String detail = c == null || c.getMessage() == null ? "" : ": " + c.getMessage();
+    return new ServiceException(503, "UNAVAILABLE", why + detail, Map.of(), cause);
+  }
+
+  static FullHttpRequest toNetty(String method, String uri, String authority, byte[] body,
+      Metadata headers) {
+    FullHttpRequest req = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1,
+        HttpMethod.valueOf(method), uri,
+        body == null ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(body));
+    HttpHeaders h = req.headers();
+    headers.forEach(h::add);
+    h.set(HttpHeaderNames.HOST, authority);
+    h.remove(HttpHeaderNames.CONNECTION);
+    h.remove(HttpHeaderNames.TRANSFER_ENCODING);
+    if (body != null || !"GET".equals(method) && !"HEAD".equals(method)) {
+      h.set(HttpHeaderNames.CONTENT_LENGTH, body == null ? 0 : body.length);
+    } else {
+      h.remove(HttpHeaderNames.CONTENT_LENGTH);
+    }
+    return req;
+  }
+
+  @Override
+  public void close() {
+    pools.values().forEach(ChannelPool::close);
+    pools.clear();
+    group.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+  }
+
+  /** Turns the aggregated reply into an {@link HttpClientResponse} for the channel's exchange. */
+  private static final class ReplyHandler extends SimpleChannelInboundHandler<FullHttpResponse> {
+    private final Codecs codecs;
+
+    ReplyHandler(Codecs codecs) {
+      this.codecs = codecs;
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, FullHttpResponse msg) {
+      Exchange ex = ctx.channel().attr(Exchange.KEY).get();
+      if (ex == null) {
+        // A reply nobody asked for (or to a call already timed out): the stream is out of step.
+        ctx.close();
+        return;
+      }
+      Metadata.Builder headers = Metadata.builder();
+      msg.headers().forEach(e -> headers.add(e.getKey(), e.getValue()));
+      HttpClientResponse response = new HttpClientResponse(msg.status().code(), headers.build(),
+          ByteBufUtil.getBytes(msg.content()), codecs);
+      ex.succeed(ctx.channel(), response, HttpUtil.isKeepAlive(msg));
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+      if (evt instanceof IdleStateEvent && ctx.channel().attr(Exchange.KEY).get() == null) {
+        ctx.close(); // idle in the pool for too long; the pool's health check drops it
+        return;
+      }
+      super.userEventTriggered(ctx, evt);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+      Exchange ex = ctx.channel().attr(Exchange.KEY).get();
+      if (ex != null) {
+        ex.fail(new ServiceException(503, "UNAVAILABLE",
+            "connection closed before the response arrived", Map.of(), null));
+      }
+      super.channelInactive(ctx);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      Exchange ex = ctx.channel().attr(Exchange.KEY).get();
+      if (ex != null) {
+        ex.fail(failure(ctx.channel(), cause));
+      }
+      ctx.close();
+    }
+
+    private static ServiceException failure(Channel ch, Throwable cause) {
+      if (cause instanceof TooLongFrameException) {
+        return new ServiceException(502, "RESPONSE_TOO_LARGE",
+            "the response exceeds the client's maxResponseSize", Map.of(), cause);
+      }
+      if (cause instanceof IOException || cause.getCause() instanceof SSLException) {
+        return unavailable(String.valueOf(ch.remoteAddress()), cause);
+      }
+      return new ServiceException(502, "BAD_RESPONSE",
+          "malformed HTTP response: " + cause.getMessage(), Map.of(), cause);
+    }
+  }
+
+
+}

@@ -1,0 +1,231 @@
+package io.phalanx.transport.http.codec;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.StringJoiner;
+
+/**
+ * An ordered set of {@link Codec}s and the rules for choosing one from {@code Content-Type}
+ * (request bodies) and {@code Accept} (replies).
+ *
+ * <p>Order is precedence: when several codecs could serve a media type or a wildcard, the earlier
+ * one wins. {@link #defaults()} is bytes, text, JSON, protobuf, so with no {@code Accept} (or
+ * {@code *}{@code /*}) a {@code String} is written as text, a {@code byte[]} as
+ * {@code application/octet-stream} and everything else, protobuf messages included, as JSON.
+ *
+ * <p>Threading: immutable and thread-safe; selection allocates little and takes no lock, because
+ * it runs on every request.
+ */
+public final class Codecs {
+  static final String JSON = "application/json";
+
+  private final List<Codec> codecs;
+  /** Codec media types in precedence order, each as a lower-case essence. */
+  private final List<Entry> entries;
+  private final Map<String, List<Codec>> byEssence;
+
+  private record Entry(String essence, Codec codec) {}
+
+  private Codecs(List<Codec> codecs) {
+    this.codecs = List.copyOf(codecs);
+    List<Entry> e = new ArrayList<>();
+    Map<String, List<Codec>> m = new HashMap<>();
+    for (Codec c : this.codecs) {
+      for (String mt : c.mediaTypes()) {
+        String ess = MediaTypes.essence(mt);
+        e.add(new Entry(ess, c));
+        m.computeIfAbsent(ess, k -> new ArrayList<>(2)).add(c);
+      }
+    }
+    this.entries = List.copyOf(e);
+    m.replaceAll((k, v) -> List.copyOf(v));
+    this.byEssence = Map.copyOf(m);
+  }
+
+  /** Bytes, text, JSON and protobuf binary, in that order of precedence. */
+  public static Codecs defaults() {
+    return new Codecs(List.of(BytesCodec.create(), TextCodec.create(), JsonCodec.create(),
+        ProtobufCodec.create()));
+  }
+
+  /** Exactly {@code codecs}, first = highest precedence. */
+  public static Codecs of(Codec... codecs) {
+    return new Codecs(List.of(codecs));
+  }
+
+  /** A copy with {@code codec} added in front, so it takes precedence over the existing ones. */
+  public Codecs with(Codec codec) {
+    List<Codec> copy = new ArrayList<>(codecs.size() + 1);
+    copy.add(Objects.requireNonNull(codec, "codec"));
+    copy.addAll(codecs);
+    return new Codecs(copy);
+  }
+
+  /** The codecs in precedence order. */
+  public List<Codec> codecs() {
+    return codecs;
+  }
+
+  /**
+   * The codec that reads a body of {@code contentTypeHeader} into {@code type};
+   * {@code application/*+json} types are read as JSON. No header means the first codec that can
+   * decode the type: with the defaults JSON (as Kratos assumes), except raw text for
+   * {@code String} and raw bytes for {@code byte[]}.
+   *
+   * @throws io.phalanx.core.error.ServiceException 415 {@code UNSUPPORTED_MEDIA_TYPE} when no
+   *     codec reads that media type into {@code type}
+   */
+  public Codec forContentType(String contentTypeHeader, Class<?> type) {
+    Objects.requireNonNull(type, "type");
+    if (contentTypeHeader == null || contentTypeHeader.isBlank()) {
+      for (Codec c : codecs) {
+        if (c.canDecode(type)) {
+          return c;
+        }
+      }
+      throw CodecFailures.unsupported("", type, supportedDecoding(type));
+    }
+    String ess = MediaTypes.essence(contentTypeHeader);
+    Codec c = firstDecoder(byEssence.get(ess), type);
+    if (c == null && ess.endsWith("+json")) {
+      c = firstDecoder(byEssence.get(JSON), type);
+    }
+    if (c == null) {
+      throw CodecFailures.unsupported(contentTypeHeader, type, supportedDecoding(type));
+    }
+    return c;
+  }
+
+  /**
+   * The codec that writes {@code type} in the form {@code acceptHeader} prefers. Weights
+   * ({@code q}) are honoured and {@code q=0} excludes a type; among equally weighted ranges an
+   * exact type beats {@code type/*}, which beats {@code *}{@code /*}, then the client's order,
+   * then codec precedence. No header, or nothing parseable in it, means any type.
+   *
+   * @throws io.phalanx.core.error.ServiceException 406 {@code NOT_ACCEPTABLE} when no codec can
+   *     write {@code type} in an accepted media type
+   */
+  public Codec forAccept(String acceptHeader, Class<?> type) {
+    Objects.requireNonNull(type, "type");
+    if (acceptHeader == null || acceptHeader.isBlank() || "*/*".equals(acceptHeader)) {
+      return preferred(acceptHeader, type);
+    }
+    if (acceptHeader.indexOf(',') < 0 && acceptHeader.indexOf(';') < 0
+        && acceptHeader.indexOf('*') < 0) {
+      // Fast path for the common single exact type ("application/json").
+      Codec c = firstEncoder(byEssence.get(MediaTypes.essence(acceptHeader)), type);
+      if (c != null) {
+        return c;
+      }
+    }
+    List<MediaTypes.Range> ranges = MediaTypes.parseAccept(acceptHeader);
+    if (ranges.isEmpty()) {
+      return preferred(acceptHeader, type);
+    }
+    Codec best = null;
+    double bestQ = 0;
+    int bestSpec = -1;
+    int bestPos = Integer.MAX_VALUE;
+    for (Entry e : entries) {
+      if (!e.codec.canEncode(type)) {
+        continue;
+      }
+      MediaTypes.Range match = null;
+      for (MediaTypes.Range r : ranges) {
+        if (r.matches(e.essence)
+            && (match == null || r.specificity() > match.specificity())) {
+          match = r;
+        }
+      }
+      if (match == null || match.q() <= 0) {
+        continue;
+      }
+      int spec = match.specificity();
+      if (match.q() > bestQ
+          || match.q() == bestQ && (spec > bestSpec
+              || spec == bestSpec && match.position() < bestPos)) {
+        best = e.codec;
+        bestQ = match.q();
+        bestSpec = spec;
+        bestPos = match.position();
+      }
+    }
+    if (best == null) {
+      throw CodecFailures.notAcceptable(acceptHeader, supportedEncoding(type));
+    }
+    return best;
+  }
+
+  private Codec preferred(String acceptHeader, Class<?> type) {
+    for (Codec c : codecs) {
+      if (c.canEncode(type)) {
+        return c;
+      }
+    }
+    throw CodecFailures.notAcceptable(acceptHeader == null ? "" : acceptHeader,
+        supportedEncoding(type));
+  }
+
+  private static Codec firstDecoder(List<Codec> candidates, Class<?> type) {
+    if (candidates != null) {
+      for (Codec c : candidates) {
+        if (c.canDecode(type)) {
+          return c;
+        }
+      }
+    }
+    return null;
+  }
+
+  private static Codec firstEncoder(List<Codec> candidates, Class<?> type) {
+    if (candidates != null) {
+      for (Codec c : candidates) {
+        if (c.canEncode(type)) {
+          return c;
+        }
+      }
+    }
+    return null;
+  }
+
+  private String supportedDecoding(Class<?> type) {
+    Set<String> out = new LinkedHashSet<>();
+    for (Entry e : entries) {
+      if (e.codec.canDecode(type)) {
+        out.add(e.essence);
+      }
+    }
+    return join(out);
+  }
+
+  private String supportedEncoding(Class<?> type) {
+    Set<String> out = new LinkedHashSet<>();
+    for (Entry e : entries) {
+      if (e.codec.canEncode(type)) {
+        out.add(e.essence);
+      }
+    }
+    return join(out);
+  }
+
+  private static String join(Set<String> types) {
+    if (types.isEmpty()) {
+      return "none";
+    }
+    StringJoiner j = new StringJoiner(", ");
+    types.forEach(j::add);
+    return j.toString();
+  }
+
+  @Override
+  public String toString() {
+    List<String> names = new ArrayList<>();
+    codecs.forEach(c -> names.add(c.name()));
+    return "Codecs" + names;
+  }
+}

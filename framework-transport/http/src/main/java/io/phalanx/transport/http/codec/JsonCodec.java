@@ -1,0 +1,297 @@
+package io.phalanx.transport.http.codec;
+
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DatabindException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
+import com.fasterxml.jackson.databind.ObjectWriter;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.exc.InvalidDefinitionException;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Message;
+import com.google.protobuf.util.JsonFormat;
+import io.phalanx.core.error.ServiceException;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Objects;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * {@code application/json}: Jackson for records, POJOs, maps and lists; protobuf's canonical JSON
+ * mapping for {@link Message} types (lowerCamel names on output, both lowerCamel and original
+ * field names on input, unknown fields ignored, unpopulated fields written as Kratos does).
+ *
+ * <p>Unknown properties are ignored so that a server can add fields without breaking older
+ * clients. Jackson readers and writers are resolved once per class and cached, because resolving
+ * them is the expensive part of a small message.
+ *
+ * <p>Threading: immutable and thread-safe.
+ */
+public final class JsonCodec implements Codec {
+  private static final List<String> MEDIA_TYPES = List.of("application/json");
+  private static final Pattern GSON_POSITION = Pattern.compile("line (\\d+) column (\\d+)");
+
+  private final ObjectMapper mapper;
+  private final ProtoTypes protoTypes = new ProtoTypes();
+  private final JsonFormat.Printer protoPrinter =
+      JsonFormat.printer().alwaysPrintFieldsWithNoPresence().omittingInsignificantWhitespace();
+  private final JsonFormat.Parser protoParser = JsonFormat.parser().ignoringUnknownFields();
+
+  private final ClassValue<ObjectReader> readers = new ClassValue<>() {
+    @Override
+    protected ObjectReader computeValue(Class<?> type) {
+      return mapper.readerFor(type);
+    }
+  };
+  private final ClassValue<ObjectWriter> writers = new ClassValue<>() {
+    @Override
+    protected ObjectWriter computeValue(Class<?> type) {
+      return mapper.writerFor(type);
+    }
+  };
+
+  private JsonCodec(ObjectMapper mapper) {
+    this.mapper = mapper;
+  }
+
+  /** The codec with Phalanx's mapper settings (see the class documentation). */
+  public static JsonCodec create() {
+    return new JsonCodec(defaultMapper());
+  }
+
+  /**
+   * A codec over an application's own mapper. The mapper must not be reconfigured afterwards:
+   * readers and writers derived from it are cached.
+   */
+  public static JsonCodec create(ObjectMapper mapper) {
+    return new JsonCodec(Objects.requireNonNull(mapper, "mapper"));
+  }
+
+  private static ObjectMapper defaultMapper() {
+    JsonMapper.Builder b = JsonMapper.builder()
+        .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+        .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+        .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS);
+    JavaTime.register(b);
+    return b.build();
+  }
+
+  @Override
+  public String name() {
+    return "json";
+  }
+
+  @Override
+  public List<String> mediaTypes() {
+    return MEDIA_TYPES;
+  }
+
+  @Override
+  public boolean canEncode(Class<?> type) {
+    return true;
+  }
+
+  @Override
+  public boolean canDecode(Class<?> type) {
+    return type != void.class && type != Void.class;
+  }
+
+  @Override
+  public byte[] encode(Object value) {
+    if (value instanceof Message m) {
+      return encodeProto(m);
+    }
+    if (value == null) {
+      return new byte[] {'n', 'u', 'l', 'l'};
+    }
+    try {
+      return writers.get(value.getClass()).writeValueAsBytes(value);
+    } catch (JsonProcessingException | RuntimeException e) {
+      throw CodecFailures.encodeFailed("JSON", value.getClass(), e);
+    }
+  }
+
+  private byte[] encodeProto(Message m) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream(64 + m.getSerializedSize() * 2);
+    try (Writer w = new OutputStreamWriter(out, StandardCharsets.UTF_8)) {
+      protoPrinter.appendTo(m, w);
+    } catch (IOException | RuntimeException e) {
+      throw CodecFailures.encodeFailed("JSON", m.getClass(), e);
+    }
+    return out.toByteArray();
+  }
+
+  @Override
+  public <T> T decode(byte[] body, Class<T> type) {
+    if (body == null || body.length == 0) {
+      throw CodecFailures.badBody("empty body", "expected JSON", null);
+    }
+    if (Message.class.isAssignableFrom(type) && ProtoTypes.isMessage(type)) {
+      return type.cast(decodeProto(body, type));
+    }
+    try {
+      return readers.get(type).readValue(body);
+    } catch (JsonParseException e) {
+      JsonLocation loc = e.getLocation();
+      throw CodecFailures.badBody("malformed JSON", line(loc), column(loc), e.getOriginalMessage(),
+          e);
+    } catch (ValueInstantiationException e) {
+      throw instantiationFailed(e);
+    } catch (MismatchedInputException e) {
+      JsonLocation loc = e.getLocation();
+      String path = path(e);
+      String expected = e.getTargetType() == null ? null : describe(e.getTargetType());
+      ServiceException se = CodecFailures.badBody(
+          path.isEmpty() ? "invalid JSON value" : "invalid JSON value for '" + path + "'",
+          line(loc), column(loc), expected == null ? null : "expected " + expected, e);
+      return throwWithField(se, path);
+    } catch (InvalidDefinitionException e) {
+      // The target type itself cannot be bound: a bug on this side, not the caller's fault.
+      throw new ServiceException(500, "INTERNAL", "cannot decode into " + type.getSimpleName(),
+          java.util.Map.of(), e);
+    } catch (DatabindException e) {
+      JsonLocation loc = e.getLocation();
+      throw CodecFailures.badBody("invalid JSON", line(loc), column(loc), e.getOriginalMessage(),
+          e);
+    } catch (IOException e) {
+      throw CodecFailures.badBody("unreadable JSON", e.getMessage(), e);
+    }
+  }
+
+  private static <T> T throwWithField(ServiceException se, String path) {
+    throw path.isEmpty() ? se : se.withMetadata("field", path);
+  }
+
+  /**
+   * A constructor that rejected its arguments (a record validating in its compact constructor)
+   * has already produced a message meant for the caller; anything else stays hidden.
+   */
+  private static ServiceException instantiationFailed(ValueInstantiationException e) {
+    Throwable cause = e.getCause();
+    if (cause instanceof ServiceException se) {
+      return se;
+    }
+    String path = path(e);
+    String detail = cause instanceof IllegalArgumentException && cause.getMessage() != null
+        ? cause.getMessage() : null;
+    JsonLocation loc = e.getLocation();
+    ServiceException se = CodecFailures.badBody(
+        path.isEmpty() ? "invalid JSON value" : "invalid JSON value for '" + path + "'",
+        line(loc), column(loc), detail, e);
+    return path.isEmpty() ? se : se.withMetadata("field", path);
+  }
+
+  private Message decodeProto(byte[] body, Class<?> type) {
+    Message.Builder builder = ((Message) protoTypes.defaultInstance(type)).newBuilderForType();
+    try {
+      protoParser.merge(
+          new InputStreamReader(new ByteArrayInputStream(body), StandardCharsets.UTF_8), builder);
+      return builder.build();
+    } catch (InvalidProtocolBufferException e) {
+      throw protoJsonFailure(e);
+    } catch (IOException e) {
+      throw CodecFailures.badBody("unreadable JSON", e.getMessage(), e);
+    } catch (RuntimeException e) {
+      throw protoJsonFailure(e);
+    }
+  }
+
+  /**
+   * protobuf-java-util reports errors as Gson messages ("… at line 1 column 5 path $.a" plus a
+   * troubleshooting link); keep the position and the first sentence only.
+   */
+  private static ServiceException protoJsonFailure(Exception e) {
+    String msg = e.getMessage() == null ? "" : e.getMessage();
+    Matcher m = GSON_POSITION.matcher(msg);
+    long line = 0;
+    long column = 0;
+    String detail = msg;
+    if (m.find()) {
+      line = Long.parseLong(m.group(1));
+      column = Long.parseLong(m.group(2));
+      detail = msg.substring(0, m.start()).trim();
+      if (detail.endsWith(" at")) {
+        detail = detail.substring(0, detail.length() - 3);
+      }
+    }
+    int cut = detail.indexOf('\n');
+    if (cut >= 0) {
+      detail = detail.substring(0, cut);
+    }
+    if (detail.startsWith("Use JsonReader.setStrictness") || detail.startsWith("Use JsonReader")) {
+      detail = "syntax error";
+    }
+    String what = line > 0 ? "malformed JSON" : "invalid JSON";
+    return CodecFailures.badBody(what, line, column, detail, e);
+  }
+
+  private static String path(JsonMappingException e) {
+    StringBuilder sb = new StringBuilder();
+    for (JsonMappingException.Reference r : e.getPath()) {
+      if (r.getFieldName() != null) {
+        if (sb.length() > 0) {
+          sb.append('.');
+        }
+        sb.append(r.getFieldName());
+      } else if (r.getIndex() >= 0) {
+        sb.append('[').append(r.getIndex()).append(']');
+      }
+    }
+    return sb.toString();
+  }
+
+  /** A type name for messages that does not reveal the server's package layout. */
+  private static String describe(Class<?> t) {
+    if (t == String.class || t == char.class || t == Character.class) {
+      return "a string";
+    }
+    if (t == boolean.class || t == Boolean.class) {
+      return "a boolean";
+    }
+    if (t == int.class || t == long.class || t == short.class || t == byte.class
+        || t == Integer.class || t == Long.class || t == Short.class || t == Byte.class
+        || t == java.math.BigInteger.class) {
+      return "an integer";
+    }
+    if (Number.class.isAssignableFrom(t) || t == double.class || t == float.class) {
+      return "a number";
+    }
+    if (t.isArray() || java.util.Collection.class.isAssignableFrom(t)) {
+      return "an array";
+    }
+    if (t.isEnum()) {
+      return "one of " + java.util.Arrays.toString(t.getEnumConstants());
+    }
+    if (t.getName().startsWith("java.time.")) {
+      return "an ISO-8601 " + t.getSimpleName();
+    }
+    return "an object";
+  }
+
+  private static long line(JsonLocation loc) {
+    return loc == null ? 0 : Math.max(0, loc.getLineNr());
+  }
+
+  private static long column(JsonLocation loc) {
+    return loc == null ? 0 : Math.max(0, loc.getColumnNr());
+  }
+
+  @Override
+  public String toString() {
+    return "JsonCodec";
+  }
+}

@@ -1,0 +1,359 @@
+package io.phalanx.transport.http.internal;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.CompositeByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerUpgradeHandler;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.handler.codec.http2.CleartextHttp2ServerUpgradeHandler;
+import io.netty.handler.codec.http2.Http2FrameCodec;
+import io.netty.handler.codec.http2.HttpConversionUtil;
+import io.netty.util.ReferenceCountUtil;
+import io.phalanx.core.error.ServiceException;
+import java.util.ArrayDeque;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reads requests off one HTTP/1.1 connection (or one HTTP/2 stream), enforcing the body limit
+ * while aggregating, hands each complete request to {@link ServerRuntime#dispatch}, and writes the
+ * responses back in request order (HTTP/1.1 pipelining). Writes made while a read burst is in
+ * progress are flushed once at {@code channelReadComplete}.
+ *
+ * <p>Event loop only; responses finished on other threads come back through
+ * {@link Slot#complete}, which the runtime calls on this loop.
+ */
+final class ExchangeHandler extends ChannelInboundHandlerAdapter {
+  private static final Logger LOG = LoggerFactory.getLogger(ExchangeHandler.class);
+  private static final byte[] NO_BODY = new byte[0];
+
+  private final ServerRuntime rt;
+  private final boolean h2;
+  private final ConnectionTimer timer;
+  private final long maxContentLength;
+  private ChannelHandlerContext ctx;
+  private HttpRequest head;
+  private CompositeByteBuf body;
+  private long bodySize;
+  private final ArrayDeque<Slot> pending = new ArrayDeque<>(4);
+  private boolean ignoreInput;
+  private boolean reading;
+  private boolean needFlush;
+  private boolean paused;
+  private boolean closed;
+
+  ExchangeHandler(ServerRuntime rt, boolean h2, ConnectionTimer timer) {
+    this.rt = rt;
+    this.h2 = h2;
+    this.timer = timer;
+    this.maxContentLength = rt.config().maxContentLength();
+  }
+
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) {
+    this.ctx = ctx;
+    if (!h2) {
+      ctx.channel().attr(Drainable.KEY).set(grace -> drain());
+    }
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    reading = true;
+    if (ignoreInput) {
+      ReferenceCountUtil.release(msg);
+      return;
+    }
+    if (msg instanceof HttpRequest req && !onHead(req)) {
+      ReferenceCountUtil.release(msg);
+      return;
+    }
+    if (msg instanceof HttpContent c) {
+      onContent(c);
+    } else if (!(msg instanceof HttpRequest)) {
+      ReferenceCountUtil.release(msg);
+    }
+  }
+
+  /** Returns false when the request was answered with an error already. */
+  private boolean onHead(HttpRequest req) {
+    DecoderResult result = req.decoderResult();
+    if (result.isFailure()) {
+      Throwable cause = result.cause();
+      if (cause instanceof TooLongHttpLineException) {
+        reject(414, "URI_TOO_LONG", "request line longer than "
+            + rt.config().maxInitialLineLength() + " bytes");
+      } else if (cause instanceof TooLongHttpHeaderException) {
+        reject(431, "REQUEST_HEADER_FIELDS_TOO_LARGE", "request headers larger than "
+            + rt.config().maxHeaderSize() + " bytes");
+      } else {
+        reject(400, "BAD_REQUEST", "malformed request: " + cause.getMessage());
+      }
+      return false;
+    }
+    if (timer != null) {
+      timer.headersReceived();
+    }
+    long length;
+    try {
+      length = HttpUtil.getContentLength(req, -1L);
+    } catch (NumberFormatException e) {
+      reject(400, "BAD_REQUEST", "invalid Content-Length");
+      return false;
+    }
+    if (length > maxContentLength) {
+      // Answer before reading the body: Content-Length tells us it will not fit.
+      reject(413, "PAYLOAD_TOO_LARGE", "request body of " + length + " bytes exceeds the limit of "
+          + maxContentLength + " bytes");
+      return false;
+    }
+    String expect = req.headers().get(HttpHeaderNames.EXPECT);
+    if (expect != null && !HttpHeaderValues.CONTINUE.contentEqualsIgnoreCase(expect)) {
+      reject(417, "EXPECTATION_FAILED", "unsupported Expect header");
+      return false;
+    }
+    if (HttpUtil.is100ContinueExpected(req) && pending.isEmpty()) {
+      ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+          HttpResponseStatus.CONTINUE, Unpooled.EMPTY_BUFFER));
+    }
+    head = req;
+    bodySize = 0;
+    return true;
+  }
+
+  private void onContent(HttpContent c) {
+    if (head == null) {
+      c.release();
+      return;
+    }
+    ByteBuf content = c.content();
+    int n = content.readableBytes();
+    if (n > 0) {
+      bodySize += n;
+      if (bodySize > maxContentLength) {
+        c.release();
+        // A chunked body has no length up front: stop as soon as it crosses the limit.
+        reject(413, "PAYLOAD_TOO_LARGE", "request body exceeds the limit of " + maxContentLength
+            + " bytes");
+        return;
+      }
+      if (body == null) {
+        body = ctx.alloc().compositeBuffer(1024);
+      }
+      body.addComponent(true, content.retain());
+    }
+    boolean last = c instanceof LastHttpContent;
+    c.release();
+    if (last) {
+      requestComplete();
+    }
+  }
+
+  private void requestComplete() {
+    byte[] bytes = NO_BODY;
+    if (body != null) {
+      bytes = ByteBufUtil.getBytes(body);
+      body.release();
+      body = null;
+    }
+    HttpRequest h = head;
+    head = null;
+    HttpHeaders headers = h.headers();
+    String protocol;
+    if (h2) {
+      protocol = "HTTP/2";
+      headers.remove(HttpConversionUtil.ExtensionHeaderNames.STREAM_ID.text());
+      headers.remove(HttpConversionUtil.ExtensionHeaderNames.SCHEME.text());
+      headers.remove(HttpConversionUtil.ExtensionHeaderNames.PATH.text());
+    } else {
+      protocol = h.protocolVersion().text();
+    }
+    boolean keepAlive = h2 || HttpUtil.isKeepAlive(h);
+    Slot slot = new Slot(this, keepAlive, h.protocolVersion());
+    pending.add(slot);
+    if (!keepAlive) {
+      ignoreInput = true;
+    }
+    if (!h2 && !paused && pending.size() >= rt.config().maxPipelinedRequests()) {
+      // Too many pipelined requests queued: stop reading until responses catch up.
+      paused = true;
+      ctx.channel().config().setAutoRead(false);
+    }
+    NettyRequest req = new NettyRequest(h.method().name(), h.uri(), headers, bytes, protocol,
+        ctx.channel().remoteAddress());
+    rt.dispatch(req, ctx.channel().eventLoop(), slot);
+  }
+
+  /** Answers the current request with an error and closes after it, ignoring further input. */
+  private void reject(int status, String reason, String message) {
+    releaseBody();
+    head = null;
+    ignoreInput = true;
+    if (timer != null) {
+      timer.headersReceived();
+    }
+    Slot s = new Slot(this, false, HttpVersion.HTTP_1_1);
+    s.close = true;
+    s.response = Responses.error(new ServiceException(status, reason, message, Map.of(), null),
+        null, false);
+    pending.add(s);
+    writePending();
+  }
+
+  void completed(Slot slot, FullHttpResponse response) {
+    if (closed || slot.dropped) {
+      response.release();
+      return;
+    }
+    slot.response = response;
+    writePending();
+  }
+
+  private void writePending() {
+    boolean wrote = false;
+    Slot s;
+    while ((s = pending.peek()) != null && s.response != null) {
+      pending.poll();
+      FullHttpResponse r = s.response;
+      boolean close = s.close || (!h2 && (!s.keepAlive || rt.draining()));
+      if (!h2) {
+        if (close) {
+          r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        } else if (s.version == HttpVersion.HTTP_1_0) {
+          r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+        }
+      }
+      if (close) {
+        ignoreInput = true;
+        ctx.writeAndFlush(r).addListener(ChannelFutureListener.CLOSE);
+        needFlush = false;
+        releasePending();
+        return;
+      }
+      ctx.write(r);
+      wrote = true;
+    }
+    if (wrote) {
+      if (reading) {
+        needFlush = true;
+      } else {
+        ctx.flush();
+      }
+    }
+    if (paused && pending.size() <= rt.config().maxPipelinedRequests() / 2) {
+      paused = false;
+      ctx.channel().config().setAutoRead(true);
+    }
+    if (pending.isEmpty() && head == null && !ignoreInput) {
+      if (rt.draining()) {
+        ctx.close();
+      } else if (timer != null) {
+        timer.idle();
+      }
+    }
+  }
+
+  private void drain() {
+    if (pending.isEmpty() && head == null) {
+      ctx.close();
+    }
+    // otherwise the next response carries Connection: close (see writePending)
+  }
+
+  @Override
+  public void channelReadComplete(ChannelHandlerContext ctx) {
+    reading = false;
+    if (needFlush) {
+      needFlush = false;
+      ctx.flush();
+    }
+    ctx.fireChannelReadComplete();
+  }
+
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+    if (!h2 && (evt instanceof HttpServerUpgradeHandler.UpgradeEvent
+        || evt instanceof CleartextHttp2ServerUpgradeHandler.PriorKnowledgeUpgradeEvent)) {
+      // The connection now speaks HTTP/2: streams get their own handlers.
+      if (timer != null) {
+        ctx.pipeline().remove(timer);
+      }
+      String codec = ctx.pipeline().context(Http2FrameCodec.class).name();
+      ctx.pipeline().addBefore(codec, "h2-connection",
+          new H2ConnectionHandler(rt.config().idleTimeout().toNanos()));
+      ctx.pipeline().remove(this);
+    }
+    ctx.fireUserEventTriggered(evt);
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+    closed = true;
+    releaseBody();
+    releasePending();
+    super.channelInactive(ctx);
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    LOG.debug("closing connection after error", cause);
+    ctx.close();
+  }
+
+  private void releaseBody() {
+    if (body != null) {
+      body.release();
+      body = null;
+    }
+  }
+
+  private void releasePending() {
+    for (Slot p : pending) {
+      p.dropped = true;
+      if (p.response != null) {
+        p.response.release();
+        p.response = null;
+      }
+    }
+    pending.clear();
+  }
+
+  /** A place in the response order; the runtime completes it on the event loop. */
+  static final class Slot implements ResponseSink {
+    final ExchangeHandler owner;
+    final boolean keepAlive;
+    final HttpVersion version;
+    boolean close;
+    boolean dropped;
+    FullHttpResponse response;
+
+    Slot(ExchangeHandler owner, boolean keepAlive, HttpVersion version) {
+      this.owner = owner;
+      this.keepAlive = keepAlive;
+      this.version = version;
+    }
+
+    @Override
+    public void complete(FullHttpResponse response) {
+      owner.completed(this, response);
+    }
+  }
+}

@@ -1,0 +1,129 @@
+package io.phalanx.transport.http.internal;
+
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.phalanx.core.Metadata;
+import io.phalanx.transport.http.HttpRequest;
+import io.phalanx.transport.http.route.RouteMatch;
+import java.net.SocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * {@link HttpRequest} over Netty's decoded request. Built on the event loop, then only read (by
+ * the handler thread, after the executor hand-off that orders the two); the lazily parsed query is
+ * idempotent, so a racy double parse is harmless.
+ */
+final class NettyRequest implements HttpRequest {
+  private final String method;
+  private final String uri;
+  private final String path;
+  private final String rawQuery;
+  private final HttpHeaders nettyHeaders;
+  private final Metadata headers;
+  private final byte[] body;
+  private final String protocol;
+  private final SocketAddress remote;
+  RouteMatch<?> match;
+  private Map<String, List<String>> query;
+
+  NettyRequest(String method, String uri, HttpHeaders headers, byte[] body, String protocol,
+      SocketAddress remote) {
+    this.method = method;
+    this.uri = uri;
+    int q = uri.indexOf('?');
+    int hash = uri.indexOf('#');
+    int pathEnd = q >= 0 ? q : hash >= 0 ? hash : uri.length();
+    this.path = pathEnd == uri.length() ? uri : uri.substring(0, pathEnd);
+    this.rawQuery = q < 0 ? "" : uri.substring(q + 1, hash > q ? hash : uri.length());
+    this.nettyHeaders = headers;
+    this.headers = new HeadersMetadata(headers);
+    this.body = body;
+    this.protocol = protocol;
+    this.remote = remote;
+  }
+
+  HttpHeaders nettyHeaders() {
+    return nettyHeaders;
+  }
+
+  @Override
+  public String method() {
+    return method;
+  }
+
+  @Override
+  public String uri() {
+    return uri;
+  }
+
+  @Override
+  public String path() {
+    return path;
+  }
+
+  @Override
+  public String rawQuery() {
+    return rawQuery;
+  }
+
+  @Override
+  public Optional<String> queryParam(String name) {
+    List<String> v = queryParams().get(name);
+    return v == null || v.isEmpty() ? Optional.empty() : Optional.of(v.get(0));
+  }
+
+  @Override
+  public List<String> queryParams(String name) {
+    List<String> v = queryParams().get(name);
+    return v == null ? List.of() : v;
+  }
+
+  @Override
+  public Map<String, List<String>> queryParams() {
+    Map<String, List<String>> q = query;
+    if (q == null) {
+      q = rawQuery.isEmpty() ? Map.of()
+          : new QueryStringDecoder(rawQuery, StandardCharsets.UTF_8, false).parameters();
+      query = q;
+    }
+    return q;
+  }
+
+  @Override
+  public String pathParam(String name) {
+    return match == null ? null : match.param(name);
+  }
+
+  @Override
+  public Map<String, String> pathParams() {
+    return match == null ? Map.of() : match.params();
+  }
+
+  @Override
+  public Metadata headers() {
+    return headers;
+  }
+
+  @Override
+  public byte[] body() {
+    return body;
+  }
+
+  @Override
+  public String protocol() {
+    return protocol;
+  }
+
+  @Override
+  public SocketAddress remoteAddress() {
+    return remote;
+  }
+
+  @Override
+  public String toString() {
+    return method + " " + uri + " " + protocol;
+  }
+}

@@ -1,0 +1,21 @@
+package io.phalanx.transport.http.internal;
+
+import io.phalanx.core.Handler;
+import io.phalanx.transport.http.RouteOptions;
+import io.phalanx.transport.http.route.PathTemplate;
+
+/**
+ * One registered route before the middleware is known.
+ *
+ * @param bodyType the type a typed route decodes its body into; null for untyped routes, whose
+ *     handler receives the {@link io.phalanx.transport.http.HttpRequest}
+ * @param handler the terminal handler (typed handlers adapted to {@link Handler})
+ */
+public record RouteSpec(String method, PathTemplate template, Class<?> bodyType, Handler handler,
+    RouteOptions options) {
+
+  /** The operation name, e.g. {@code GET /users/{id}}. */
+  public String operation() {
+    return method + " " + template.template();
+  }
+}

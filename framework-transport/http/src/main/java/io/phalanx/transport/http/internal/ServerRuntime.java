@@ -1,0 +1,207 @@
+package io.phalanx.transport.http.internal;
+
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.phalanx.core.Context;
+import io.phalanx.core.Handler;
+import io.phalanx.core.Middleware;
+import io.phalanx.core.error.Errors;
+import io.phalanx.core.error.ServiceException;
+import io.phalanx.transport.http.HttpResponse;
+import io.phalanx.transport.http.HttpTransport;
+import io.phalanx.transport.http.codec.Codec;
+import io.phalanx.transport.http.codec.Codecs;
+import io.phalanx.transport.http.route.RouteMatch;
+import io.phalanx.transport.http.route.Router;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ExecutorService;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The started server's request path: route lookup, deadline, dispatch to the executor (or inline),
+ * codec selection and response building. Shared by all connections; immutable apart from the
+ * {@code draining} flag.
+ */
+public final class ServerRuntime {
+  private static final Logger LOG = LoggerFactory.getLogger(ServerRuntime.class);
+  /** What a rejection chain answers: a ServiceException to throw or a reply to return. */
+  private static final Context.Key<Object> OUTCOME = Context.Key.of("phalanx.http.outcome");
+
+  private final ServerConfig config;
+  private final Router<BoundRoute> router;
+  private final Handler rejectChain;
+  private final Codecs codecs;
+  private final ExecutorService executor;
+  private volatile String endpoint;
+  private final long requestTimeoutNanos;
+  private final BoundRoute unmatched;
+  private volatile boolean draining;
+
+  public ServerRuntime(ServerConfig config, Middleware appMiddleware, ExecutorService executor) {
+    this.config = config;
+    this.codecs = config.codecs();
+    this.executor = executor;
+    this.endpoint = "";
+    this.requestTimeoutNanos = config.requestTimeout().toNanos();
+    Middleware all = Middleware.chain(appMiddleware, config.middleware());
+    this.rejectChain = all.wrap((ctx, req) -> {
+      Object o = ctx.get(OUTCOME).orElseThrow();
+      if (o instanceof ServiceException se) {
+        throw se;
+      }
+      return o;
+    });
+    this.router = RouteCollector.router(config.routes(), spec -> new BoundRoute(spec,
+        spec.template().template(), spec.operation(), all.wrap(spec.handler()),
+        spec.options().runsInline(), spec.options().timeout() == null ? requestTimeoutNanos
+            : spec.options().timeout().toNanos()));
+    this.unmatched = new BoundRoute(null, "", HttpTransport.UNMATCHED, rejectChain, false,
+        requestTimeoutNanos);
+  }
+
+  public ServerConfig config() {
+    return config;
+  }
+
+  ExecutorService executor() {
+    return executor;
+  }
+
+  /** Set once the port is bound; what {@code Transport.endpoint()} reports. */
+  public void endpoint(String endpoint) {
+    this.endpoint = endpoint;
+  }
+
+  public boolean draining() {
+    return draining;
+  }
+
+  public void startDraining() {
+    draining = true;
+  }
+
+  /** Routes and runs one complete request; called on the connection's event loop. */
+  void dispatch(NettyRequest req, EventLoop loop, ResponseSink sink) {
+    String method = req.method();
+    boolean head = "HEAD".equals(method);
+    RouteMatch<BoundRoute> m = router.find(method, req.path());
+    if (m == null && head) {
+      m = router.find("GET", req.path());
+    }
+    BoundRoute route;
+    Object outcome = null;
+    ServerHttpTransport tr;
+    if (m != null) {
+      req.match = m;
+      route = m.value();
+      tr = new ServerHttpTransport(req, route.template(), route.operation(), endpoint);
+    } else {
+      route = unmatched;
+      tr = new ServerHttpTransport(req, "", HttpTransport.UNMATCHED, endpoint);
+      outcome = unmatched(req, tr);
+    }
+    long timeout = route.timeoutNanos();
+    String grpcTimeout = req.nettyHeaders().get("grpc-timeout");
+    if (grpcTimeout != null) {
+      long t = GrpcTimeout.parseNanos(grpcTimeout);
+      if (t < 0) {
+        outcome = outcome != null ? outcome : new ServiceException(400, "BAD_REQUEST",
+            "invalid grpc-timeout header '" + grpcTimeout + "'", Map.of("header", "grpc-timeout"),
+            null);
+      } else {
+        timeout = Math.min(timeout, t);
+      }
+    }
+    Context ctx = Context.of(tr, Instant.now().plusNanos(timeout));
+    if (route.inline() && outcome == null) {
+      sink.complete(invoke(route, ctx, tr, req, null, head));
+      return;
+    }
+    new Exchange(this, route, ctx, tr, req, outcome, head, loop, sink).submit(timeout);
+  }
+
+  /** 404, 405 or the automatic OPTIONS answer; sets Allow on the reply. */
+  private Object unmatched(NettyRequest req, ServerHttpTransport tr) {
+    Set<String> allowed = new TreeSet<>(router.allowedMethods(req.path()));
+    if (allowed.isEmpty()) {
+      return new ServiceException(404, "NOT_FOUND", "no route for " + req.method() + " "
+          + req.path());
+    }
+    if (allowed.contains("GET")) {
+      allowed.add("HEAD");
+    }
+    allowed.add("OPTIONS");
+    String allow = String.join(", ", allowed);
+    tr.replyMetadata().set(HttpHeaderNames.ALLOW.toString(), allow);
+    if ("OPTIONS".equals(req.method())) {
+      return HttpResponse.of(204);
+    }
+    return new ServiceException(405, "METHOD_NOT_ALLOWED", "method " + req.method()
+        + " not allowed for " + req.path() + "; allowed: " + allow);
+  }
+
+  /** Runs the chain on the calling thread and encodes the outcome; never throws. */
+  FullHttpResponse invoke(BoundRoute route, Context ctx, ServerHttpTransport tr, NettyRequest req,
+      Object outcome, boolean head) {
+    try {
+      Object reply;
+      if (outcome != null) {
+        reply = rejectChain.handle(ctx.with(OUTCOME, outcome), req);
+      } else if (route.spec().bodyType() != null) {
+        Class<?> type = route.spec().bodyType();
+        Object body;
+        try {
+          Codec codec = codecs.forContentType(req.nettyHeaders().get(HttpHeaderNames.CONTENT_TYPE),
+              type);
+          body = codec.decode(req.body(), type);
+        } catch (ServiceException e) {
+          // Undecodable bodies still pass through the middleware (access log, metrics).
+          return encode(rejectChain.handle(ctx.with(OUTCOME, e), req), req, tr, head);
+        }
+        reply = route.chain().handle(ctx, body);
+      } else {
+        reply = route.chain().handle(ctx, req);
+      }
+      return encode(reply, req, tr, head);
+    } catch (Throwable t) {
+      return failure(t, tr, head);
+    }
+  }
+
+  private FullHttpResponse encode(Object reply, NettyRequest req, ServerHttpTransport tr,
+      boolean head) {
+    if (reply instanceof HttpResponse r) {
+      return Responses.of(r.status(), r.contentType(), r.body(), r.headers(), tr.replyIfAny(),
+          head);
+    }
+    if (reply == null) {
+      return Responses.empty(204, tr.replyIfAny());
+    }
+    try {
+      Codec codec = codecs.forAccept(req.nettyHeaders().get(HttpHeaderNames.ACCEPT),
+          reply.getClass());
+      byte[] bytes = codec.encode(reply);
+      return Responses.of(200, codec.mediaTypes().get(0), bytes, null, tr.replyIfAny(), head);
+    } catch (Throwable t) {
+      return failure(t, tr, head);
+    }
+  }
+
+  private FullHttpResponse failure(Throwable t, ServerHttpTransport tr, boolean head) {
+    if (t instanceof VirtualMachineError vme && !(t instanceof StackOverflowError)) {
+      throw vme;
+    }
+    ServiceException se = Errors.from(t);
+    // An interrupted handler was cut off by its deadline, already answered with 504: not a crash.
+    if (!(t instanceof ServiceException) && !(t instanceof InterruptedException)
+        && se.code() >= 500) {
+      LOG.error("handler failed: operation={}", tr.operation(), t);
+    }
+    return Responses.error(se, tr.replyIfAny(), head);
+  }
+}

@@ -1,0 +1,291 @@
+package io.phalanx.transport.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.phalanx.core.AppInfo;
+import io.phalanx.core.Handler;
+import io.phalanx.core.Middleware;
+import io.phalanx.core.StartContext;
+import io.phalanx.core.execution.HandlerExecutors;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest.BodyPublishers;
+import java.net.http.HttpResponse.BodyHandlers;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class HttpServerTest {
+  record EchoRequest(String text, int n) {}
+
+  record Greeting(String message) {}
+
+  private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+      .connectTimeout(Duration.ofSeconds(5)).build();
+  private HttpServer server;
+
+  @AfterEach
+  void stop() {
+    if (server != null) {
+      server.stop(Duration.ZERO);
+    }
+  }
+
+  private URI start(HttpServer.Builder b) throws Exception {
+    server = b.host("127.0.0.1").port(0).build();
+    server.start();
+    return server.endpoint();
+  }
+
+  private java.net.http.HttpResponse<String> get(URI base, String path, String... headers)
+      throws Exception {
+    var req = java.net.http.HttpRequest.newBuilder(base.resolve(path));
+    if (headers.length > 0) {
+      req.headers(headers);
+    }
+    return client.send(req.build(), BodyHandlers.ofString());
+  }
+
+  private java.net.http.HttpResponse<String> send(URI base, String method, String path,
+      String body, String... headers) throws Exception {
+    var req = java.net.http.HttpRequest.newBuilder(base.resolve(path))
+        .method(method, body == null ? BodyPublishers.noBody() : BodyPublishers.ofString(body));
+    if (headers.length > 0) {
+      req.headers(headers);
+    }
+    return client.send(req.build(), BodyHandlers.ofString());
+  }
+
+  @Test
+  void routesParamsQueryAndCodecs() throws Exception {
+    URI base = start(HttpServer.builder().routes(r -> {
+      r.get("/hello/{name}", (ctx, req) ->
+          new Greeting("Hello " + ((HttpRequest) req).pathParam("name")));
+      r.get("/query", (ctx, req) -> ((HttpRequest) req).queryParams("tag") + " "
+          + ((HttpRequest) req).queryParam("q").orElse("-"));
+      r.post("/echo", EchoRequest.class, (ctx, body) -> new EchoRequest(body.text() + "!",
+          body.n() + 1));
+      r.route("PATCH", "/files/{path=**}", (ctx, req) -> HttpResponse.text(
+          ((HttpRequest) req).pathParam("path") + ":" + new String(((HttpRequest) req).body(),
+              StandardCharsets.UTF_8)).withStatus(202).withHeader("X-Custom", "yes"));
+      r.delete("/things/{id}", (ctx, req) -> null);
+    }));
+
+    var hello = get(base, "/hello/w%C3%B6rld");
+    assertEquals(200, hello.statusCode());
+    assertEquals("{\"message\":\"Hello wörld\"}", hello.body());
+    assertTrue(hello.headers().firstValue("content-type").orElse("").startsWith("application/json"));
+
+    var q = get(base, "/query?tag=a&tag=b&q=x%20y", "Accept", "text/plain");
+    assertEquals("[a, b] x y", q.body());
+
+    var echo = send(base, "POST", "/echo", "{\"text\":\"hi\",\"n\":41}", "Content-Type",
+        "application/json");
+    assertEquals(200, echo.statusCode(), echo.body());
+    assertEquals("{\"text\":\"hi!\",\"n\":42}", echo.body());
+
+    var patch = send(base, "PATCH", "/files/a/b/c.txt", "data");
+    assertEquals(202, patch.statusCode());
+    assertEquals("a/b/c.txt:data", patch.body());
+    assertEquals("yes", patch.headers().firstValue("x-custom").orElseThrow());
+
+    var del = send(base, "DELETE", "/things/1", null);
+    assertEquals(204, del.statusCode());
+  }
+
+  @Test
+  void notFoundMethodNotAllowedHeadAndOptions() throws Exception {
+    URI base = start(HttpServer.builder().routes(r -> {
+      r.get("/items/{id}", (ctx, req) -> new Greeting("item"));
+      r.post("/items/{id}", (ctx, req) -> "posted");
+    }));
+
+    var nf = get(base, "/nope");
+    assertEquals(404, nf.statusCode());
+    assertTrue(nf.body().contains("\"reason\":\"NOT_FOUND\""), nf.body());
+    assertTrue(nf.headers().firstValue("content-type").orElseThrow().contains("application/json"));
+
+    var na = send(base, "PUT", "/items/1", "x");
+    assertEquals(405, na.statusCode());
+    assertEquals("GET, HEAD, OPTIONS, POST", na.headers().firstValue("allow").orElseThrow());
+    assertTrue(na.body().contains("\"reason\":\"METHOD_NOT_ALLOWED\""), na.body());
+
+    var options = send(base, "OPTIONS", "/items/1", null);
+    assertEquals(204, options.statusCode());
+    assertEquals("GET, HEAD, OPTIONS, POST", options.headers().firstValue("allow").orElseThrow());
+
+    var getResp = get(base, "/items/1");
+    var head = send(base, "HEAD", "/items/1", null);
+    assertEquals(200, head.statusCode());
+    assertEquals("", head.body());
+    assertEquals(getResp.headers().firstValue("content-length"),
+        head.headers().firstValue("content-length"));
+    assertEquals(getResp.headers().firstValue("content-type"),
+        head.headers().firstValue("content-type"));
+  }
+
+  @Test
+  void badBodiesAreAnsweredWithJsonErrors() throws Exception {
+    URI base = start(HttpServer.builder().routes(r ->
+        r.post("/echo", EchoRequest.class, (ctx, body) -> body)));
+
+    var malformed = send(base, "POST", "/echo", "{\"text\": \"x\",\n \"n\": }", "Content-Type",
+        "application/json");
+    assertEquals(400, malformed.statusCode());
+    assertTrue(malformed.body().contains("\"reason\":\"BAD_REQUEST\""), malformed.body());
+    assertTrue(malformed.body().contains("line"), "parse position expected: " + malformed.body());
+
+    var unsupported = send(base, "POST", "/echo", "<x/>", "Content-Type", "application/xml");
+    assertEquals(415, unsupported.statusCode(), unsupported.body());
+  }
+
+  @Test
+  void middlewareOrderAndOperationNames() throws Exception {
+    List<String> calls = new CopyOnWriteArrayList<>();
+    Middleware app = next -> (ctx, req) -> {
+      calls.add("app:" + ctx.transport().operation());
+      return next.handle(ctx, req);
+    };
+    Middleware srv = next -> (ctx, req) -> {
+      calls.add("server:" + ((HttpTransport) ctx.transport()).pathTemplate());
+      ctx.transport().replyMetadata().set("X-Served-By", "srv");
+      return next.handle(ctx, req);
+    };
+    server = HttpServer.builder().host("127.0.0.1").port(0).middleware(srv)
+        .routes(r -> r.get("/users/{id}", (ctx, req) -> "u")).build();
+    server.start(new StartContext(new AppInfo("id", "app", "1", Map.of(), List.of()), app));
+    URI base = server.endpoint();
+
+    var ok = get(base, "/users/7");
+    assertEquals("srv", ok.headers().firstValue("x-served-by").orElseThrow());
+    assertEquals(List.of("app:GET /users/{id}", "server:/users/{id}"), calls);
+    calls.clear();
+    var nf = get(base, "/missing/path");
+    assertEquals(404, nf.statusCode());
+    assertEquals(List.of("app:UNMATCHED", "server:"), calls);
+  }
+
+  @Test
+  void grpcTimeoutSetsTheDeadline() throws Exception {
+    AtomicReference<Duration> seen = new AtomicReference<>();
+    URI base = start(HttpServer.builder().requestTimeout(Duration.ofSeconds(30)).routes(r ->
+        r.get("/deadline", (ctx, req) -> {
+          seen.set(Duration.between(Instant.now(), ctx.deadline().orElseThrow()));
+          return "ok";
+        })));
+    get(base, "/deadline", "grpc-timeout", "2S");
+    assertTrue(seen.get().compareTo(Duration.ofSeconds(2)) <= 0
+        && seen.get().compareTo(Duration.ofMillis(500)) > 0, seen.get().toString());
+    get(base, "/deadline");
+    assertTrue(seen.get().compareTo(Duration.ofSeconds(20)) > 0, seen.get().toString());
+    var bad = get(base, "/deadline", "grpc-timeout", "soon");
+    assertEquals(400, bad.statusCode());
+  }
+
+  @Test
+  void slowHandlerGets504AndIsInterrupted() throws Exception {
+    CountDownLatch interrupted = new CountDownLatch(1);
+    URI base = start(HttpServer.builder().requestTimeout(Duration.ofMillis(300)).routes(r ->
+        r.get("/slow", (ctx, req) -> {
+          try {
+            Thread.sleep(30_000);
+            return "late";
+          } catch (InterruptedException e) {
+            interrupted.countDown();
+            throw e;
+          }
+        })));
+    var resp = get(base, "/slow");
+    assertEquals(504, resp.statusCode());
+    assertTrue(resp.body().contains("\"reason\":\"DEADLINE_EXCEEDED\""), resp.body());
+    assertTrue(interrupted.await(10, TimeUnit.SECONDS), "handler thread was not interrupted");
+  }
+
+  @Test
+  void executorRejectionIs503() throws Exception {
+    ExecutorService tiny = HandlerExecutors.bounded(1, 0);
+    CountDownLatch release = new CountDownLatch(1);
+    CountDownLatch entered = new CountDownLatch(1);
+    try {
+      URI base = start(HttpServer.builder().executor(tiny).routes(r ->
+          r.get("/block", (ctx, req) -> {
+            entered.countDown();
+            release.await(10, TimeUnit.SECONDS);
+            return "done";
+          })));
+      var first = client.sendAsync(java.net.http.HttpRequest.newBuilder(base.resolve("/block"))
+          .build(), BodyHandlers.ofString());
+      assertTrue(entered.await(10, TimeUnit.SECONDS));
+      var rejected = get(base, "/block");
+      assertEquals(503, rejected.statusCode());
+      assertTrue(rejected.body().contains("\"code\":503"), rejected.body());
+      release.countDown();
+      assertEquals(200, first.get(10, TimeUnit.SECONDS).statusCode());
+    } finally {
+      tiny.shutdownNow();
+    }
+  }
+
+  @Test
+  void handlersRunOffTheEventLoopUnlessInline() throws Exception {
+    Handler threadName = (ctx, req) -> Thread.currentThread().getName() + " "
+        + Thread.currentThread().isDaemon();
+    URI base = start(HttpServer.builder().routes(r -> {
+      r.get("/pooled", threadName);
+      r.get("/inline", threadName, RouteOptions.inline());
+    }));
+    String pooled = get(base, "/pooled", "Accept", "text/plain").body();
+    String inline = get(base, "/inline", "Accept", "text/plain").body();
+    assertFalse(pooled.startsWith("phalanx-http"), pooled);
+    assertTrue(inline.startsWith("phalanx-http") && inline.endsWith("true"), inline);
+  }
+
+  @Test
+  void handlerFailuresBecomeJsonErrors() throws Exception {
+    URI base = start(HttpServer.builder().routes(r -> {
+      r.get("/boom", (ctx, req) -> {
+        throw new IllegalStateException("secret detail");
+      });
+      r.get("/teapot", (ctx, req) -> {
+        throw new io.phalanx.core.error.ServiceException(418, "TEAPOT", "short and stout");
+      });
+    }));
+    var boom = get(base, "/boom");
+    assertEquals(500, boom.statusCode());
+    assertFalse(boom.body().contains("secret"), boom.body());
+    assertEquals("{\"code\":418,\"reason\":\"TEAPOT\",\"message\":\"short and stout\","
+        + "\"metadata\":{}}", get(base, "/teapot").body());
+  }
+
+  @Test
+  void portInUseNamesHostAndPort() throws Exception {
+    URI base = start(HttpServer.builder().routes(r -> r.get("/", (c, q) -> "x")));
+    HttpServer second = HttpServer.builder().host("127.0.0.1").port(base.getPort()).build();
+    IOException e = assertThrows(IOException.class, second::start);
+    assertTrue(e.getMessage().contains("127.0.0.1:" + base.getPort()), e.getMessage());
+    second.stop(Duration.ZERO);
+  }
+
+  @Test
+  void conflictingRoutesFailTheBuild() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> HttpServer.builder().routes(r -> {
+          r.get("/a/{x}", (c, q) -> "1");
+          r.get("/a/{y}", (c, q) -> "2");
+        }).build());
+    assertTrue(e.getMessage().contains("/a/{x}") && e.getMessage().contains("/a/{y}"));
+  }
+}

@@ -1,0 +1,352 @@
+package io.phalanx.transport.http.client;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.phalanx.core.Context;
+import io.phalanx.core.Metadata;
+import io.phalanx.core.Middleware;
+import io.phalanx.core.MutableMetadata;
+import io.phalanx.core.Transport;
+import io.phalanx.core.error.ServiceException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class HttpClientTest {
+  record Reply(String message) {}
+
+  record Echo(String text, int n) {}
+
+  /** A server-side transport for the caller's context, as a handler would have. */
+  record CallerTransport() implements Transport {
+    @Override
+    public Kind kind() {
+      return Kind.HTTP;
+    }
+
+    @Override
+    public Side side() {
+      return Side.SERVER;
+    }
+
+    @Override
+    public String operation() {
+      return "GET /caller";
+    }
+
+    @Override
+    public String endpoint() {
+      return "http://caller";
+    }
+
+    @Override
+    public Metadata requestMetadata() {
+      return Metadata.empty();
+    }
+
+    @Override
+    public MutableMetadata replyMetadata() {
+      return new MutableMetadata();
+    }
+  }
+
+  private static final Pattern GRPC_TIMEOUT = Pattern.compile("(\\d{1,8})([numSMH])");
+
+  private TestServer server;
+  private HttpClient client;
+
+  @BeforeEach
+  void start() throws Exception {
+    server = new TestServer()
+        .route("/hello/", (ex, body) -> {
+          String name = ex.getRequestURI().getPath().substring("/hello/".length());
+          ex.getResponseHeaders().set("X-Served-By", "test");
+          TestServer.reply(ex, 200, "application/json", "{\"message\":\"Hello " + name
+              + "\",\"extra\":true}");
+        })
+        .route("/echo", (ex, body) -> TestServer.reply(ex, 200,
+            ex.getRequestHeaders().getFirst("Content-Type"), body))
+        .route("/slow", (ex, body) -> {
+          Thread.sleep(3000);
+          TestServer.reply(ex, 200, "application/json", "{\"message\":\"late\"}");
+        })
+        .route("/users/", (ex, body) -> TestServer.reply(ex, 404, "application/json",
+            "{\"code\":404,\"reason\":\"USER_NOT_FOUND\",\"message\":\"user 7 not found\","
+                + "\"metadata\":{\"id\":\"7\"}}"))
+        .route("/broken", (ex, body) -> TestServer.reply(ex, 502, "text/plain",
+            "upstream broke\n"))
+        .route("/close", (ex, body) -> {
+          ex.getResponseHeaders().set("Connection", "close");
+          TestServer.reply(ex, 200, "application/json", "{\"message\":\"bye\"}");
+        })
+        .route("/big", (ex, body) -> TestServer.reply(ex, 200, "text/plain", "x".repeat(4096)))
+        .route("/wait", (ex, body) -> {
+          Thread.sleep(150);
+          TestServer.reply(ex, 200, "application/json", "{\"message\":\"done\"}");
+        })
+        .route("/empty", (ex, body) -> TestServer.reply(ex, 204, null, ""));
+    client = HttpClient.builder().target(server.base()).timeout(Duration.ofSeconds(5)).build();
+  }
+
+  @AfterEach
+  void stop() {
+    client.close();
+    server.close();
+  }
+
+  @Test
+  void getDecodesJsonAndReusesOneKeepAliveConnection() {
+    for (int i = 0; i < 5; i++) {
+      assertEquals(new Reply("Hello w" + i), client.get("/hello/w" + i, Reply.class));
+    }
+    assertEquals(5, server.seen.size());
+    assertEquals(1, server.connections.size(), "sequential calls share one connection");
+    TestServer.Seen first = server.seen.get(0);
+    assertEquals("GET", first.method());
+    assertEquals("application/json", first.header("Accept"));
+    assertNotNull(first.header("Host"));
+  }
+
+  @Test
+  void postEncodesTheBodyWithTheCodec() {
+    Echo e = client.post("/echo", new Echo("x", 3), Echo.class);
+    assertEquals(new Echo("x", 3), e);
+    TestServer.Seen seen = server.seen.get(0);
+    assertEquals("POST", seen.method());
+    assertEquals("application/json", seen.header("Content-Type"));
+    assertEquals("{\"text\":\"x\",\"n\":3}", new String(seen.body(), UTF_8));
+  }
+
+  @Test
+  void executeSendsRawRequestsWithHeadersAndQuery() {
+    byte[] payload = {1, 2, 3, (byte) 0xff};
+    HttpClientResponse r = client.execute(HttpClientRequest.builder("put", "/echo")
+        .query("q", "a b&c").header("X-Custom", "v1").body(payload, "application/octet-stream")
+        .build());
+    assertEquals(200, r.status());
+    assertArrayEquals(payload, r.body());
+    assertEquals("application/octet-stream", r.contentType().orElseThrow());
+    TestServer.Seen seen = server.seen.get(0);
+    assertEquals("PUT", seen.method());
+    assertEquals("/echo?q=a+b%26c", seen.uri());
+    assertEquals("v1", seen.header("X-Custom"));
+    assertNull(client.get("/empty", Reply.class), "204 decodes to null");
+  }
+
+  @Test
+  void timeoutAbortsTheCallWith504AndSendsGrpcTimeout() {
+    HttpClientRequest slow = HttpClientRequest.builder("GET", "/slow")
+        .timeout(Duration.ofMillis(300)).build();
+    ServiceException e = assertThrows(ServiceException.class,
+        () -> client.call(slow, Reply.class));
+    assertEquals(504, e.code());
+    assertEquals("DEADLINE_EXCEEDED", e.reason());
+    String header = server.seen.get(0).header("grpc-timeout");
+    assertNotNull(header, "the deadline travels to the server");
+    assertTrue(nanos(header) > 0 && nanos(header) <= TimeUnit.MILLISECONDS.toNanos(300),
+        header);
+
+    // the aborted connection is not reused: the next call opens a fresh one and works
+    assertEquals(new Reply("Hello again"), client.get("/hello/again", Reply.class));
+    assertEquals(2, server.connections.size());
+  }
+
+  @Test
+  void theCallersShorterDeadlineWins() {
+    Context caller = Context.of(new CallerTransport(), Instant.now().plusMillis(800));
+    assertEquals(new Reply("Hello d"), client.get(caller, "/hello/d", Reply.class));
+    long sent = nanos(server.seen.get(0).header("grpc-timeout"));
+    assertTrue(sent > 0 && sent <= TimeUnit.MILLISECONDS.toNanos(800), "sent " + sent);
+  }
+
+  @Test
+  void anExpiredDeadlineFailsWithoutSending() {
+    Context expired = Context.of(new CallerTransport(), Instant.now().minusMillis(1));
+    ServiceException e = assertThrows(ServiceException.class,
+        () -> client.get(expired, "/hello/x", Reply.class));
+    assertEquals(504, e.code());
+    assertEquals("DEADLINE_EXCEEDED", e.reason());
+    assertTrue(server.seen.isEmpty());
+  }
+
+  @Test
+  void kratosErrorBodiesBecomeServiceExceptions() {
+    AtomicReference<Metadata> replyHeaders = new AtomicReference<>();
+    try (HttpClient c = HttpClient.builder().target(server.base())
+        .middleware(next -> (ctx, req) -> {
+          try {
+            return next.handle(ctx, req);
+          } finally {
+            replyHeaders.set(Metadata.copyOf(ctx.transport().replyMetadata()));
+          }
+        }).build()) {
+      ServiceException e = assertThrows(ServiceException.class,
+          () -> c.get("/users/7", Reply.class));
+      assertEquals(404, e.code());
+      assertEquals("USER_NOT_FOUND", e.reason());
+      assertEquals("user 7 not found", e.getMessage());
+      assertEquals("7", e.metadata().get("id"));
+      assertEquals("application/json", replyHeaders.get().get("content-type").orElseThrow());
+    }
+  }
+
+  @Test
+  void otherErrorBodiesBecomeTextMessages() {
+    ServiceException e = assertThrows(ServiceException.class,
+        () -> client.get("/broken", Reply.class));
+    assertEquals(502, e.code());
+    assertEquals("", e.reason());
+    assertEquals("upstream broke", e.getMessage());
+    ServiceException missing = assertThrows(ServiceException.class,
+        () -> client.get("/nowhere", Reply.class));
+    assertEquals(404, missing.code());
+  }
+
+  @Test
+  void middlewareRunsInOrderAroundTheCallWithAClientContext() {
+    Context.Key<String> user = Context.Key.of("user");
+    List<String> events = Collections.synchronizedList(new ArrayList<>());
+    AtomicReference<Context> seenCtx = new AtomicReference<>();
+    AtomicReference<String> servedBy = new AtomicReference<>();
+    Middleware outer = next -> (ctx, req) -> {
+      events.add("outer-in");
+      Object r = next.handle(ctx, req);
+      events.add("outer-out");
+      servedBy.set(ctx.transport().replyMetadata().get("x-served-by").orElse(null));
+      return r;
+    };
+    Middleware inner = next -> (ctx, req) -> {
+      events.add("inner-in");
+      seenCtx.set(ctx);
+      ((MutableMetadata) ctx.transport().requestMetadata()).set("x-trace", "t-1");
+      Object r = next.handle(ctx, req);
+      events.add("inner-out " + ((HttpClientResponse) r).status());
+      return r;
+    };
+    try (HttpClient c = HttpClient.builder().target(server.base())
+        .middleware(outer, inner).build()) {
+      Context caller = Context.of(new CallerTransport()).with(user, "alice");
+      assertEquals(new Reply("Hello 42"), c.call(caller,
+          HttpClientRequest.builder("GET", "/hello/42?x=1").pathTemplate("/hello/{id}").build(),
+          Reply.class));
+      assertEquals(List.of("outer-in", "inner-in", "inner-out 200", "outer-out"), events);
+      Transport t = seenCtx.get().transport();
+      assertEquals(Transport.Kind.HTTP, t.kind());
+      assertEquals(Transport.Side.CLIENT, t.side());
+      assertEquals("GET /hello/{id}", t.operation());
+      assertEquals(server.base(), t.endpoint());
+      assertTrue(t.remoteAddress().isPresent());
+      assertEquals("alice", seenCtx.get().get(user).orElseThrow(), "attributes flow");
+      assertTrue(seenCtx.get().deadline().isPresent(), "the client timeout sets a deadline");
+      assertEquals("t-1", server.seen.get(0).header("x-trace"));
+      assertEquals("test", servedBy.get());
+
+      c.get("/hello/plain?y=2", Reply.class);
+      assertEquals("GET /hello/plain", seenCtx.get().transport().operation());
+    }
+  }
+
+  @Test
+  void thePoolIsBoundedPerHost() throws Exception {
+    try (HttpClient c = HttpClient.builder().target(server.base()).maxConnectionsPerHost(2)
+        .build()) {
+      List<CompletableFuture<Reply>> calls = new ArrayList<>();
+      for (int i = 0; i < 8; i++) {
+        calls.add(c.callAsync(null, HttpClientRequest.builder("GET", "/wait").build(),
+            Reply.class));
+      }
+      for (CompletableFuture<Reply> f : calls) {
+        assertEquals(new Reply("done"), f.get(20, TimeUnit.SECONDS));
+      }
+      assertEquals(8, server.seen.size());
+      assertTrue(server.connections.size() <= 2, "connections: " + server.connections);
+      assertTrue(server.maxInFlight.get() <= 2, "in flight: " + server.maxInFlight.get());
+    }
+  }
+
+  @Test
+  void connectionsTheServerClosesAreNotReused() {
+    assertEquals(new Reply("bye"), client.get("/close", Reply.class));
+    assertEquals(new Reply("bye"), client.get("/close", Reply.class));
+    assertEquals(2, server.connections.size());
+  }
+
+  @Test
+  void refusedConnectionsAre503() throws Exception {
+    int port;
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      port = s.getLocalPort();
+    }
+    try (HttpClient c = HttpClient.builder().target("http://127.0.0.1:" + port).build()) {
+      ServiceException e = assertThrows(ServiceException.class,
+          () -> c.get("/hello/x", Reply.class));
+      assertEquals(503, e.code());
+      assertEquals("UNAVAILABLE", e.reason());
+      assertTrue(e.getMessage().contains("127.0.0.1:" + port), e.getMessage());
+    }
+  }
+
+  @Test
+  void oversizedResponsesAreRejected() {
+    try (HttpClient c = HttpClient.builder().target(server.base()).maxResponseSize(1024)
+        .build()) {
+      ServiceException e = assertThrows(ServiceException.class,
+          () -> c.get("/big", String.class));
+      assertEquals(502, e.code());
+      assertEquals("RESPONSE_TOO_LARGE", e.reason());
+    }
+    assertEquals(4096, client.get("/big", String.class).length());
+  }
+
+  @Test
+  void undecodableRepliesAre502() {
+    ServiceException e = assertThrows(ServiceException.class,
+        () -> client.get("/big", Reply.class));
+    assertEquals(502, e.code());
+    assertEquals("BAD_RESPONSE", e.reason());
+  }
+
+  @Test
+  void aClosedClientRefusesCalls() {
+    client.close();
+    assertThrows(IllegalStateException.class, () -> client.get("/hello/x", Reply.class));
+  }
+
+  private static long nanos(String grpcTimeout) {
+    Matcher m = GRPC_TIMEOUT.matcher(grpcTimeout);
+    assertTrue(m.matches(), "grpc-timeout syntax: " + grpcTimeout);
+    long v = Long.parseLong(m.group(1));
+    switch (m.group(2)) {
+      case "n":
+        return v;
+      case "u":
+        return TimeUnit.MICROSECONDS.toNanos(v);
+      case "m":
+        return TimeUnit.MILLISECONDS.toNanos(v);
+      case "S":
+        return TimeUnit.SECONDS.toNanos(v);
+      case "M":
+        return TimeUnit.MINUTES.toNanos(v);
+      default:
+        return TimeUnit.HOURS.toNanos(v);
+    }
+  }
+}
