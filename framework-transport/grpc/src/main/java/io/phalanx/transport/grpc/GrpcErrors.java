@@ -1,0 +1,142 @@
+package io.phalanx.transport.grpc;
+
+import com.google.protobuf.Any;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.rpc.ErrorInfo;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.StatusException;
+import io.grpc.StatusRuntimeException;
+import io.grpc.protobuf.StatusProto;
+import io.phalanx.core.error.Errors;
+import io.phalanx.core.error.ServiceException;
+import java.util.Map;
+
+/**
+ * Maps {@link ServiceException} to a gRPC status and back, as Kratos v2 does: the status code
+ * comes from the HTTP-style code through the table below, the message is the status description,
+ * and reason and metadata travel in a {@code google.rpc.ErrorInfo} detail (domain empty) inside
+ * {@code grpc-status-details-bin}.
+ *
+ * <p>HTTP → gRPC: 200 OK, 400 INVALID_ARGUMENT, 401 UNAUTHENTICATED, 403 PERMISSION_DENIED,
+ * 404 NOT_FOUND, 409 ABORTED, 412 FAILED_PRECONDITION, 429 RESOURCE_EXHAUSTED, 499 CANCELLED,
+ * 500 INTERNAL, 501 UNIMPLEMENTED, 503 UNAVAILABLE, 504 DEADLINE_EXCEEDED, anything else UNKNOWN.
+ * gRPC → HTTP: the inverse, plus ALREADY_EXISTS 409, OUT_OF_RANGE 400, DATA_LOSS 500,
+ * UNKNOWN 500 and FAILED_PRECONDITION 400 (Kratos v2.9.2; v3 says 412). The table is lossy on
+ * purpose, to stay wire-compatible with Kratos: a 412 comes back as 400, a 418 as 500.
+ *
+ * <p>Stateless and thread-safe.
+ */
+public final class GrpcErrors {
+  private GrpcErrors() {}
+
+  /** The gRPC code for an HTTP-style code. */
+  public static Status.Code toGrpcCode(int httpCode) {
+    switch (httpCode) {
+      case 200: return Status.Code.OK;
+      case 400: return Status.Code.INVALID_ARGUMENT;
+      case 401: return Status.Code.UNAUTHENTICATED;
+      case 403: return Status.Code.PERMISSION_DENIED;
+      case 404: return Status.Code.NOT_FOUND;
+      case 409: return Status.Code.ABORTED;
+      case 412: return Status.Code.FAILED_PRECONDITION;
+      case 429: return Status.Code.RESOURCE_EXHAUSTED;
+      case 499: return Status.Code.CANCELLED;
+      case 500: return Status.Code.INTERNAL;
+      case 501: return Status.Code.UNIMPLEMENTED;
+      case 503: return Status.Code.UNAVAILABLE;
+      case 504: return Status.Code.DEADLINE_EXCEEDED;
+      default: return Status.Code.UNKNOWN;
+    }
+  }
+
+  /** The HTTP-style code for a gRPC code. */
+  public static int toHttpCode(Status.Code code) {
+    switch (code) {
+      case OK: return 200;
+      case CANCELLED: return 499;
+      case INVALID_ARGUMENT: return 400;
+      case DEADLINE_EXCEEDED: return 504;
+      case NOT_FOUND: return 404;
+      case ALREADY_EXISTS: return 409;
+      case PERMISSION_DENIED: return 403;
+      case UNAUTHENTICATED: return 401;
+      case RESOURCE_EXHAUSTED: return 429;
+      case FAILED_PRECONDITION: return 400;
+      case ABORTED: return 409;
+      case OUT_OF_RANGE: return 400;
+      case UNIMPLEMENTED: return 501;
+      case UNAVAILABLE: return 503;
+      case UNKNOWN:
+      case INTERNAL:
+      case DATA_LOSS:
+      default: return 500;
+    }
+  }
+
+  /**
+   * The status exception for {@code error}: its status carries code and message, its trailers
+   * the {@code ErrorInfo} detail.
+   */
+  public static StatusRuntimeException toStatusException(ServiceException error) {
+    return toStatusException(error, new Metadata());
+  }
+
+  /** As {@link #toStatusException(ServiceException)}, adding to existing {@code trailers}. */
+  public static StatusRuntimeException toStatusException(ServiceException error, Metadata trailers) {
+    ErrorInfo info = ErrorInfo.newBuilder()
+        .setReason(error.reason())
+        .putAllMetadata(error.metadata())
+        .build();
+    com.google.rpc.Status proto = com.google.rpc.Status.newBuilder()
+        .setCode(toGrpcCode(error.code()).value())
+        .setMessage(error.message())
+        .addDetails(Any.pack(info))
+        .build();
+    return StatusProto.toStatusRuntimeException(proto, trailers);
+  }
+
+  /**
+   * The service exception a failed call stands for: code from the status code, message from the
+   * description, reason and metadata from an {@code ErrorInfo} detail when the trailers carry
+   * one (else reason empty, as in Kratos).
+   */
+  public static ServiceException fromStatus(Status status, Metadata trailers) {
+    String reason = "";
+    Map<String, String> metadata = Map.of();
+    com.google.rpc.Status proto = trailers == null ? null
+        : StatusProto.fromStatusAndTrailers(status, trailers);
+    if (proto != null) {
+      for (Any detail : proto.getDetailsList()) {
+        if (detail.is(ErrorInfo.class)) {
+          try {
+            ErrorInfo info = detail.unpack(ErrorInfo.class);
+            reason = info.getReason();
+            metadata = info.getMetadataMap();
+          } catch (InvalidProtocolBufferException e) {
+            // a corrupt detail leaves the reason empty; the code and message still hold
+          }
+          break;
+        }
+      }
+    }
+    String message = status.getDescription() == null ? "" : status.getDescription();
+    return new ServiceException(toHttpCode(status.getCode()), reason, message, metadata,
+        status.getCause());
+  }
+
+  /**
+   * Any throwable as a service exception: gRPC status exceptions through {@link #fromStatus},
+   * everything else through {@link Errors#from} (unknown exceptions become a 500 whose message
+   * does not reveal the original one).
+   */
+  public static ServiceException from(Throwable t) {
+    if (t instanceof StatusRuntimeException sre) {
+      return fromStatus(sre.getStatus(), sre.getTrailers());
+    }
+    if (t instanceof StatusException se) {
+      return fromStatus(se.getStatus(), se.getTrailers());
+    }
+    return Errors.from(t);
+  }
+}

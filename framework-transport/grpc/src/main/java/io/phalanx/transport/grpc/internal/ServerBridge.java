@@ -1,0 +1,455 @@
+package io.phalanx.transport.grpc.internal;
+
+import io.grpc.Contexts;
+import io.grpc.ForwardingServerCall;
+import io.grpc.Grpc;
+import io.grpc.MethodDescriptor;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.phalanx.core.Context;
+import io.phalanx.core.Handler;
+import io.phalanx.core.Middleware;
+import io.phalanx.core.MutableMetadata;
+import io.phalanx.core.Transport;
+import io.phalanx.core.error.ServiceException;
+import io.phalanx.transport.grpc.GrpcErrors;
+import io.phalanx.transport.grpc.GrpcStream;
+import io.phalanx.transport.grpc.GrpcTransport;
+import java.time.Instant;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs Phalanx middleware around grpc-java server calls.
+ *
+ * <p>Unary: the chain runs when the client half-closes, on the thread grpc-java delivers that on
+ * (the server's handler executor); the innermost handler feeds the request to the generated
+ * service handler and waits for its reply, so middleware sees request message in, reply message
+ * out, exceptions as exceptions. The reply is sent only after the chain returns. Streaming: the
+ * chain runs once when the call starts with a {@link GrpcStream} as the request; the innermost
+ * handler starts the service's stream and returns.
+ *
+ * <p>Every way a call can fail ends in {@link ServerBridge#closeWithError}: service exceptions
+ * become their status + {@code ErrorInfo}, anything unknown becomes INTERNAL without its message.
+ */
+public final class ServerBridge implements ServerInterceptor {
+  private static final Logger log = LoggerFactory.getLogger(ServerBridge.class);
+  private static final Context.Key<CallState> CALL = Context.Key.of("phalanx.grpc.server-call");
+
+  private final Handler chain;
+  private final Supplier<String> endpoint;
+
+  /**
+   * @param middleware the full chain (app-wide outside, server middleware inside)
+   * @param endpoint the server's advertised endpoint, known once it is bound
+   */
+  public ServerBridge(Middleware middleware, Supplier<String> endpoint) {
+    this.chain = middleware.wrap(ServerBridge::innermost);
+    this.endpoint = endpoint;
+  }
+
+  /** The per-call continuation the innermost handler resumes. */
+  private interface CallState {
+    Object proceed(Context ctx, Object request) throws Exception;
+  }
+
+  private static Object innermost(Context ctx, Object request) throws Exception {
+    CallState state = ctx.get(CALL).orElseThrow(() -> new IllegalStateException(
+        "middleware passed on a context not derived from the call's context"));
+    return state.proceed(ctx, request);
+  }
+
+  @Override
+  public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call,
+      io.grpc.Metadata headers, ServerCallHandler<Q, R> next) {
+    MethodDescriptor<Q, R> method = call.getMethodDescriptor();
+    GrpcTransport transport = new GrpcTransport(Transport.Side.SERVER,
+        "/" + method.getFullMethodName(), method.getType(), endpoint.get(),
+        GrpcHeaders.view(headers), new MutableMetadata(),
+        call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR));
+    io.grpc.Context grpcCtx = io.grpc.Context.current();
+    Instant deadline = CallContexts.toInstant(grpcCtx.getDeadline());
+    Context ctx = Context.of(transport, deadline);
+    if (method.getType() == MethodDescriptor.MethodType.UNARY) {
+      return new UnaryCall<>(call, headers, next, ctx, transport, grpcCtx);
+    }
+    return startStream(call, headers, next, ctx, transport);
+  }
+
+  // ---------------------------------------------------------------- errors
+
+  /** Closes {@code call} with the status {@code t} maps to, reply metadata in the trailers. */
+  static void closeWithError(ServerCall<?, ?> call, Throwable t, MutableMetadata reply,
+      String operation) {
+    ServiceException error = GrpcErrors.from(t);
+    if (error != t && !(t instanceof StatusRuntimeException)) {
+      log.warn("gRPC {} failed with an unexpected exception; answering {} {}", operation,
+          error.code(), error.reason(), t);
+    }
+    io.grpc.Metadata trailers = new io.grpc.Metadata();
+    try {
+      GrpcHeaders.copyInto(reply, trailers);
+    } catch (IllegalArgumentException badHeader) {
+      log.warn("gRPC {}: reply metadata dropped: {}", operation, badHeader.getMessage());
+    }
+    StatusRuntimeException sre = GrpcErrors.toStatusException(error, trailers);
+    call.close(sre.getStatus(), sre.getTrailers());
+  }
+
+  // ---------------------------------------------------------------- unary
+
+  /**
+   * One unary call: holds the request until half-close, runs the chain, then sends what the
+   * chain returned. The generated handler talks to {@link Capture}, which records its reply
+   * instead of sending it.
+   */
+  private final class UnaryCall<Q, R> extends ServerCall.Listener<Q> implements CallState {
+    private final ServerCall<Q, R> raw;
+    private final Capture<Q, R> capture;
+    private final ServerCall.Listener<Q> service;
+    private final Context ctx;
+    private final GrpcTransport transport;
+    private final io.grpc.Context grpcCtx;
+    private Q request;
+    private boolean done;
+    private boolean proceeded;
+
+    UnaryCall(ServerCall<Q, R> raw, io.grpc.Metadata headers, ServerCallHandler<Q, R> next,
+        Context ctx, GrpcTransport transport, io.grpc.Context grpcCtx) {
+      this.raw = raw;
+      this.capture = new Capture<>(raw);
+      this.ctx = ctx;
+      this.transport = transport;
+      this.grpcCtx = grpcCtx;
+      this.service = next.startCall(capture, headers);
+    }
+
+    @Override
+    public void onMessage(Q message) {
+      if (done) {
+        return;
+      }
+      if (request != null) {
+        done = true;
+        raw.close(Status.INTERNAL.withDescription("Too many requests"), new io.grpc.Metadata());
+        return;
+      }
+      request = message;
+    }
+
+    @Override
+    public void onHalfClose() {
+      if (done) {
+        return;
+      }
+      done = true;
+      if (request == null) {
+        raw.close(Status.INTERNAL.withDescription("Half-closed without a request"),
+            new io.grpc.Metadata());
+        return;
+      }
+      Object reply;
+      try {
+        reply = chain.handle(ctx.with(CALL, this), request);
+        if (reply == null) {
+          throw new IllegalStateException("the handler chain returned no reply");
+        }
+      } catch (Throwable t) {
+        closeWithError(raw, t, transport.replyMetadata(), transport.operation());
+        return;
+      }
+      io.grpc.Metadata headers = capture.headers != null ? capture.headers : new io.grpc.Metadata();
+      try {
+        GrpcHeaders.copyInto(transport.replyMetadata(), headers);
+        raw.sendHeaders(headers);
+        @SuppressWarnings("unchecked")
+        R r = (R) reply;
+        raw.sendMessage(r);
+      } catch (RuntimeException e) {
+        closeWithError(raw, e, new MutableMetadata(), transport.operation());
+        return;
+      }
+      Outcome outcome = capture.result.getNow(null);
+      raw.close(Status.OK, outcome != null && outcome.trailers != null ? outcome.trailers
+          : new io.grpc.Metadata());
+    }
+
+    @Override
+    public Object proceed(Context callCtx, Object message) throws Exception {
+      if (proceeded) {
+        throw new IllegalStateException("a unary gRPC call can be handled only once");
+      }
+      proceeded = true;
+      io.grpc.Context attached = grpcCtx.withValue(CallContexts.KEY, callCtx);
+      io.grpc.Context previous = attached.attach();
+      try {
+        @SuppressWarnings("unchecked")
+        Q q = (Q) message;
+        service.onMessage(q);
+        service.onHalfClose();
+      } finally {
+        attached.detach(previous);
+      }
+      return capture.await(grpcCtx);
+    }
+
+    @Override
+    public void onCancel() {
+      capture.result.completeExceptionally(Status.CANCELLED.withDescription("call cancelled")
+          .asRuntimeException());
+      runAttached(service::onCancel);
+    }
+
+    @Override
+    public void onComplete() {
+      runAttached(service::onComplete);
+    }
+
+    @Override
+    public void onReady() {
+      runAttached(service::onReady);
+    }
+
+    private void runAttached(Runnable r) {
+      grpcCtx.withValue(CallContexts.KEY, ctx).run(r);
+    }
+  }
+
+  /** What the generated unary handler answered. */
+  private record Outcome(Object reply, Status status, io.grpc.Metadata trailers) {}
+
+  /** The call as the generated unary handler sees it: records instead of sending. */
+  private static final class Capture<Q, R> extends ForwardingServerCall.SimpleForwardingServerCall<Q, R> {
+    final CompletableFuture<Outcome> result = new CompletableFuture<>();
+    volatile io.grpc.Metadata headers;
+    private volatile Object reply;
+
+    Capture(ServerCall<Q, R> raw) {
+      super(raw);
+    }
+
+    @Override
+    public void sendHeaders(io.grpc.Metadata h) {
+      headers = h;
+    }
+
+    @Override
+    public void sendMessage(R message) {
+      reply = message;
+    }
+
+    @Override
+    public void close(Status status, io.grpc.Metadata trailers) {
+      result.complete(new Outcome(reply, status, trailers));
+    }
+
+    /**
+     * Waits for the service's answer. Synchronous services have answered already; asynchronous
+     * ones are waited for, until they answer or the call is cancelled (deadline, client gone).
+     */
+    Object await(io.grpc.Context grpcCtx) throws Exception {
+      if (!result.isDone()) {
+        io.grpc.Context.CancellationListener onCancel = c -> result.completeExceptionally(
+            io.grpc.Status.fromThrowable(c.cancellationCause()).withDescription(
+                "call cancelled before the service answered").asRuntimeException());
+        grpcCtx.addListener(onCancel, Runnable::run);
+        try {
+          result.get();
+        } catch (ExecutionException ignored) {
+          // reported below
+        } finally {
+          grpcCtx.removeListener(onCancel);
+        }
+      }
+      Outcome outcome;
+      try {
+        outcome = result.get();
+      } catch (ExecutionException e) {
+        throw (Exception) e.getCause();
+      }
+      Status status = outcome.status;
+      if (status.isOk()) {
+        if (outcome.reply == null) {
+          throw new ServiceException(500, "INTERNAL", "the service completed without a reply");
+        }
+        return outcome.reply;
+      }
+      Throwable cause = status.getCause();
+      if (cause != null && status.getCode() == Status.Code.UNKNOWN) {
+        // the service called onError with a non-status exception: let middleware see it as is
+        if (cause instanceof Exception e) {
+          throw e;
+        }
+        throw (Error) cause;
+      }
+      throw GrpcErrors.fromStatus(status, outcome.trailers);
+    }
+  }
+
+  // ---------------------------------------------------------------- streaming
+
+  private <Q, R> ServerCall.Listener<Q> startStream(ServerCall<Q, R> call, io.grpc.Metadata headers,
+      ServerCallHandler<Q, R> next, Context ctx, GrpcTransport transport) {
+    GrpcStream stream = new GrpcStream(transport.operation(), transport.methodType());
+    StreamCall<Q, R> wrapped = new StreamCall<>(call, stream, transport, ctx);
+    StreamStart<Q, R> start = new StreamStart<>(wrapped, headers, next);
+    try {
+      chain.handle(ctx.with(CALL, start), stream);
+      if (start.listener == null) {
+        throw new IllegalStateException("middleware returned without starting the stream");
+      }
+    } catch (Throwable t) {
+      wrapped.closeWithError(t);
+      return new ServerCall.Listener<>() {};
+    }
+    return new StreamListener<>(start.listener, wrapped);
+  }
+
+  private static final class StreamStart<Q, R> implements CallState {
+    private final StreamCall<Q, R> call;
+    private final io.grpc.Metadata headers;
+    private final ServerCallHandler<Q, R> next;
+    ServerCall.Listener<Q> listener;
+
+    StreamStart(StreamCall<Q, R> call, io.grpc.Metadata headers, ServerCallHandler<Q, R> next) {
+      this.call = call;
+      this.headers = headers;
+      this.next = next;
+    }
+
+    @Override
+    public Object proceed(Context ctx, Object request) {
+      if (listener != null) {
+        throw new IllegalStateException("a gRPC stream can be started only once");
+      }
+      call.ctx = ctx;
+      io.grpc.Context attached = io.grpc.Context.current().withValue(CallContexts.KEY, ctx);
+      // Contexts.interceptCall attaches the context around startCall and every later callback
+      listener = Contexts.interceptCall(attached, call, headers, next);
+      return request;
+    }
+  }
+
+  /** The call as a streaming service sees it: hooks on send, error mapping on close. */
+  private static final class StreamCall<Q, R> extends ForwardingServerCall.SimpleForwardingServerCall<Q, R> {
+    private final GrpcStream stream;
+    private final GrpcTransport transport;
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private volatile boolean headersSent;
+    volatile Context ctx;
+
+    StreamCall(ServerCall<Q, R> raw, GrpcStream stream, GrpcTransport transport, Context ctx) {
+      super(raw);
+      this.stream = stream;
+      this.transport = transport;
+      this.ctx = ctx;
+    }
+
+    @Override
+    public void sendHeaders(io.grpc.Metadata headers) {
+      GrpcHeaders.copyInto(transport.replyMetadata(), headers);
+      headersSent = true;
+      super.sendHeaders(headers);
+    }
+
+    @Override
+    public void sendMessage(R message) {
+      Object out;
+      try {
+        out = stream.sending(ctx, message);
+      } catch (Exception e) {
+        closeWithError(e);
+        return;
+      }
+      @SuppressWarnings("unchecked")
+      R r = (R) out;
+      super.sendMessage(r);
+    }
+
+    @Override
+    public void close(Status status, io.grpc.Metadata trailers) {
+      Throwable cause = status.getCause();
+      if (!status.isOk() && cause != null && status.getCode() == Status.Code.UNKNOWN) {
+        closeWithError(cause);
+        return;
+      }
+      if (!closed.compareAndSet(false, true)) {
+        return;
+      }
+      if (!headersSent) {
+        GrpcHeaders.copyInto(transport.replyMetadata(), trailers);
+      }
+      stream.closed(ctx, status.isOk() ? null : GrpcErrors.fromStatus(status, trailers));
+      super.close(status, trailers);
+    }
+
+    void closeWithError(Throwable t) {
+      if (!closed.compareAndSet(false, true)) {
+        return;
+      }
+      stream.closed(ctx, GrpcErrors.from(t));
+      ServerBridge.closeWithError(delegate(), t,
+          headersSent ? new MutableMetadata() : transport.replyMetadata(), transport.operation());
+    }
+
+    void cancelled() {
+      if (closed.compareAndSet(false, true)) {
+        stream.closed(ctx, new ServiceException(499, "CANCELLED", "call cancelled"));
+      }
+    }
+  }
+
+  /** Runs receive hooks and turns exceptions thrown by the service into a mapped status. */
+  private static final class StreamListener<Q> extends ServerCall.Listener<Q> {
+    private final ServerCall.Listener<Q> delegate;
+    private final StreamCall<Q, ?> call;
+
+    StreamListener(ServerCall.Listener<Q> delegate, StreamCall<Q, ?> call) {
+      this.delegate = delegate;
+      this.call = call;
+    }
+
+    @Override
+    public void onMessage(Q message) {
+      try {
+        @SuppressWarnings("unchecked")
+        Q in = (Q) call.stream.received(call.ctx, message);
+        delegate.onMessage(in);
+      } catch (Exception e) {
+        call.closeWithError(e);
+      }
+    }
+
+    @Override
+    public void onHalfClose() {
+      try {
+        delegate.onHalfClose();
+      } catch (RuntimeException e) {
+        call.closeWithError(e);
+      }
+    }
+
+    @Override
+    public void onCancel() {
+      call.cancelled();
+      delegate.onCancel();
+    }
+
+    @Override
+    public void onComplete() {
+      delegate.onComplete();
+    }
+
+    @Override
+    public void onReady() {
+      delegate.onReady();
+    }
+  }
+}

@@ -1,0 +1,132 @@
+package io.phalanx.transport.grpc;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import io.grpc.EquivalentAddressGroup;
+import io.grpc.NameResolver;
+import io.grpc.NameResolverProvider;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.netty.pkitesting.CertificateBuilder;
+import io.netty.pkitesting.X509Bundle;
+import io.phalanx.transport.grpc.testproto.EchoGrpc;
+import io.phalanx.transport.grpc.testproto.EchoRequest;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class GrpcClientTest {
+
+  @Test
+  void mutualTlsRoundTripAndClientsWithoutCertificateAreRefused() throws Exception {
+    X509Bundle ca = new CertificateBuilder().subject("CN=test-ca").setIsCertificateAuthority(true)
+        .buildSelfSigned();
+    X509Bundle serverCert = new CertificateBuilder().subject("CN=localhost")
+        .addSanDnsName("localhost").buildIssuedBy(ca);
+    X509Bundle clientCert = new CertificateBuilder().subject("CN=client").buildIssuedBy(ca);
+    EchoService svc = new EchoService("tls");
+    GrpcServer server = GrpcServer.builder().host("127.0.0.1").service(svc)
+        .mutualTls(serverCert.toTempCertChainPem().toPath(),
+            serverCert.toTempPrivateKeyPem().toPath(), ca.toTempRootCertPem().toPath())
+        .build();
+    server.start();
+    try {
+      assertEquals("grpcs", server.endpoint().getScheme());
+      String target = "localhost:" + server.port();
+      try (GrpcClient ok = GrpcClient.builder(target)
+          .mutualTls(ca.toTempRootCertPem().toPath(), clientCert.toTempCertChainPem().toPath(),
+              clientCert.toTempPrivateKeyPem().toPath())
+          .build();
+          GrpcClient anonymous = GrpcClient.builder(target)
+              .tls(ca.toTempRootCertPem().toPath()).build()) {
+        assertEquals("tls:x", EchoGrpc.newBlockingStub(ok.channel())
+            .unary(EchoRequest.newBuilder().setText("x").build()).getText());
+        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () ->
+            EchoGrpc.newBlockingStub(anonymous.channel()).withDeadlineAfter(
+                    10, java.util.concurrent.TimeUnit.SECONDS)
+                .unary(EchoRequest.newBuilder().setText("x").build()));
+        assertEquals(Status.Code.UNAVAILABLE, e.getStatus().getCode(), e.toString());
+      }
+    } finally {
+      server.stop(Duration.ZERO);
+      svc.close();
+    }
+  }
+
+  @Test
+  void perChannelNameResolverHandlesItsSchemeOnly() throws Exception {
+    EchoService svc = new EchoService("r");
+    GrpcServer server = GrpcServer.builder().host("127.0.0.1").service(svc).build();
+    server.start();
+    InetSocketAddress addr = new InetSocketAddress("127.0.0.1", server.port());
+    try (GrpcClient viaScheme = GrpcClient.builder("fixed:///echo")
+            .nameResolver(new FixedProvider(addr)).build()) {
+      assertEquals("r:y", EchoGrpc.newBlockingStub(viaScheme.channel())
+          .unary(EchoRequest.newBuilder().setText("y").build()).getText());
+      // the scheme was not registered globally: another channel cannot reach the server through it
+      GrpcClient plain;
+      try {
+        plain = GrpcClient.builder("fixed:///echo").build();
+      } catch (IllegalArgumentException rejectedAtBuild) {
+        return;
+      }
+      try (GrpcClient p = plain) {
+        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () ->
+            EchoGrpc.newBlockingStub(p.channel()).withDeadlineAfter(5,
+                java.util.concurrent.TimeUnit.SECONDS).unary(EchoRequest.getDefaultInstance()));
+        assertEquals(Status.Code.UNAVAILABLE, e.getStatus().getCode(), e.toString());
+      }
+    } finally {
+      server.stop(Duration.ZERO);
+      svc.close();
+    }
+  }
+
+  /** Resolves every target of scheme {@code fixed} to one address. */
+  private static final class FixedProvider extends NameResolverProvider {
+    private final InetSocketAddress address;
+
+    FixedProvider(InetSocketAddress address) {
+      this.address = address;
+    }
+
+    @Override
+    protected boolean isAvailable() {
+      return true;
+    }
+
+    @Override
+    protected int priority() {
+      return 5;
+    }
+
+    @Override
+    public String getDefaultScheme() {
+      return "fixed";
+    }
+
+    @Override
+    public NameResolver newNameResolver(URI targetUri, NameResolver.Args args) {
+      return new NameResolver() {
+        @Override
+        public String getServiceAuthority() {
+          return "echo";
+        }
+
+        @Override
+        public void start(Listener2 listener) {
+          listener.onResult(ResolutionResult.newBuilder()
+              .setAddressesOrError(io.grpc.StatusOr.fromValue(
+                  List.of(new EquivalentAddressGroup(address))))
+              .build());
+        }
+
+        @Override
+        public void shutdown() {}
+      };
+    }
+  }
+}
