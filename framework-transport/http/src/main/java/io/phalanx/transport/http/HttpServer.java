@@ -199,8 +199,8 @@ public final class HttpServer implements Server {
 
   /**
    * Collects the server's options. Not thread-safe. Defaults: host {@code 0.0.0.0}, port 8000,
-   * body limit 4 MiB, header block 8 KiB, request line 4 KiB, read-header timeout 10 s, idle timeout
-   * 60 s, request timeout 30 s, {@link HandlerExecutors#defaultExecutor()},
+   * body limit 4 MiB, header block 8 KiB, request line 4 KiB, read-header timeout 10 s, body-read
+   * timeout 30 s, idle timeout 60 s, request timeout 30 s, {@link HandlerExecutors#defaultExecutor()},
    * {@link Codecs#defaults()}, one event loop per core.
    */
   public static final class Builder {
@@ -212,6 +212,7 @@ public final class HttpServer implements Server {
     private int maxHeaderSize = 8192;
     private int maxInitialLineLength = 4096;
     private Duration readHeaderTimeout = Duration.ofSeconds(10);
+    private Duration bodyReadTimeout = Duration.ofSeconds(30);
     private Duration idleTimeout = Duration.ofSeconds(60);
     private Duration requestTimeout = Duration.ofSeconds(30);
     private ExecutorService executor;
@@ -272,6 +273,16 @@ public final class HttpServer implements Server {
     /** How long a client may take to send complete request headers (slowloris defence). */
     public Builder readHeaderTimeout(Duration timeout) {
       this.readHeaderTimeout = positive(timeout, "readHeaderTimeout");
+      return this;
+    }
+
+    /**
+     * How long a client may take to send a request body, counted from the end of its headers
+     * (a trickled or stalled upload is answered with 408 {@code REQUEST_TIMEOUT} and the
+     * connection, or HTTP/2 stream, is closed).
+     */
+    public Builder bodyReadTimeout(Duration timeout) {
+      this.bodyReadTimeout = positive(timeout, "bodyReadTimeout");
       return this;
     }
 
@@ -339,9 +350,9 @@ public final class HttpServer implements Server {
       List<io.phalanx.transport.http.internal.RouteSpec> specs = routes.specs();
       RouteCollector.router(specs, s -> s); // fails fast on conflicting routes
       return new HttpServer(new ServerConfig(host, port, Middleware.chain(middleware), specs,
-          maxContentLength, maxHeaderSize, maxInitialLineLength, readHeaderTimeout, idleTimeout,
-          requestTimeout, executor, tls, codecs == null ? Codecs.defaults() : codecs, ioThreads,
-          maxConcurrentStreams, maxPipelinedRequests));
+          maxContentLength, maxHeaderSize, maxInitialLineLength, readHeaderTimeout, bodyReadTimeout,
+          idleTimeout, requestTimeout, executor, tls, codecs == null ? Codecs.defaults() : codecs,
+          ioThreads, maxConcurrentStreams, maxPipelinedRequests));
     }
 
     private static int positive(int v, String name) {

@@ -11,8 +11,12 @@ import java.util.Objects;
  *     connection on that loop. Saves a thread hand-off per request; the request deadline is not
  *     enforced for inline routes (nothing could interrupt them without blocking the loop).
  * @param timeout replaces the server's request timeout for this route; null keeps the server's
+ * @param operation the route's {@link io.phalanx.core.Transport#operation() operation name};
+ *     null for the default {@code METHOD template}. Lets a route that stands for another
+ *     operation (a transcoded gRPC method, {@code /pkg.Service/Method}) report that name, so
+ *     metrics and {@link io.phalanx.core.OperationMatcher}s see one name whatever the transport.
  */
-public record RouteOptions(boolean runsInline, Duration timeout) {
+public record RouteOptions(boolean runsInline, Duration timeout, String operation) {
   private static final RouteOptions DEFAULTS = new RouteOptions(false, null);
   private static final RouteOptions INLINE = new RouteOptions(true, null);
 
@@ -20,6 +24,14 @@ public record RouteOptions(boolean runsInline, Duration timeout) {
     if (timeout != null && (timeout.isNegative() || timeout.isZero())) {
       throw new IllegalArgumentException("route timeout must be positive: " + timeout);
     }
+    if (operation != null && operation.isBlank()) {
+      throw new IllegalArgumentException("route operation must not be blank");
+    }
+  }
+
+  /** Options with the default operation name. */
+  public RouteOptions(boolean runsInline, Duration timeout) {
+    this(runsInline, timeout, null);
   }
 
   /** Executor dispatch, the server's timeout. */
@@ -33,10 +45,15 @@ public record RouteOptions(boolean runsInline, Duration timeout) {
   }
 
   public RouteOptions withInline(boolean runsInline) {
-    return new RouteOptions(runsInline, timeout);
+    return new RouteOptions(runsInline, timeout, operation);
   }
 
   public RouteOptions withTimeout(Duration timeout) {
-    return new RouteOptions(runsInline, Objects.requireNonNull(timeout, "timeout"));
+    return new RouteOptions(runsInline, Objects.requireNonNull(timeout, "timeout"), operation);
+  }
+
+  /** A copy whose routes report {@code operation} instead of {@code METHOD template}. */
+  public RouteOptions withOperation(String operation) {
+    return new RouteOptions(runsInline, timeout, Objects.requireNonNull(operation, "operation"));
   }
 }

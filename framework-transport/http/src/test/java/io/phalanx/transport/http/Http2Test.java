@@ -1,8 +1,11 @@
 package io.phalanx.transport.http;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -12,10 +15,13 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
 import io.netty.handler.codec.http2.Http2DataFrame;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2GoAwayFrame;
+import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2StreamChannel;
@@ -27,7 +33,9 @@ import java.net.http.HttpRequest.BodyPublishers;
 import java.net.http.HttpResponse.BodyHandlers;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import io.netty.util.ReferenceCountUtil;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -113,6 +121,138 @@ class Http2Test {
       }
       ch.close().sync();
     } finally {
+      group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+    }
+  }
+
+  /** What a GOAWAY frame said (the frame itself is released by the pipeline). */
+  private record GoAway(long errorCode, int lastStreamId) {}
+
+  /** A prior-knowledge HTTP/2 connection whose GOAWAY frames complete {@code goAway}. */
+  private static Channel connect(EventLoopGroup group, int port,
+      CompletableFuture<GoAway> goAway) throws InterruptedException {
+    return new Bootstrap().group(group).channel(NioSocketChannel.class)
+        .handler(new ChannelInitializer<Channel>() {
+          @Override
+          protected void initChannel(Channel c) {
+            c.pipeline().addLast(Http2FrameCodecBuilder.forClient().build(),
+                new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()),
+                new ChannelInboundHandlerAdapter() {
+                  @Override
+                  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                    if (msg instanceof Http2GoAwayFrame g) {
+                      goAway.complete(new GoAway(g.errorCode(), g.lastStreamId()));
+                    }
+                    ReferenceCountUtil.release(msg);
+                  }
+                });
+          }
+        })
+        .connect("127.0.0.1", port).sync().channel();
+  }
+
+  /** Opens a stream, sends {@code headers} (and {@code body}), completes with "status body". */
+  private static CompletableFuture<String> request(Channel ch, Http2Headers headers, byte[] body)
+      throws InterruptedException {
+    CompletableFuture<String> result = new CompletableFuture<>();
+    Http2StreamChannel stream = new Http2StreamChannelBootstrap(ch)
+        .handler(new SimpleChannelInboundHandler<Http2StreamFrame>() {
+          private String status;
+          private final StringBuilder text = new StringBuilder();
+
+          @Override
+          protected void channelRead0(ChannelHandlerContext ctx, Http2StreamFrame f) {
+            if (f instanceof Http2HeadersFrame h) {
+              if (status == null) {
+                status = h.headers().status().toString();
+              }
+              if (h.isEndStream()) {
+                result.complete(status + " " + text);
+              }
+            } else if (f instanceof Http2DataFrame d) {
+              text.append(d.content().toString(StandardCharsets.UTF_8));
+              if (d.isEndStream()) {
+                result.complete(status + " " + text);
+              }
+            }
+          }
+
+          @Override
+          public void channelInactive(ChannelHandlerContext ctx) {
+            result.complete(status == null ? "closed" : status + " " + text);
+          }
+        }).open().sync().getNow();
+    stream.writeAndFlush(new DefaultHttp2HeadersFrame(headers, body == null));
+    if (body != null) {
+      stream.writeAndFlush(new DefaultHttp2DataFrame(Unpooled.wrappedBuffer(body), true));
+    }
+    return result;
+  }
+
+  private static Http2Headers headers(String method, String path, int port) {
+    return new DefaultHttp2Headers().method(method).path(path).scheme("http")
+        .authority("127.0.0.1:" + port).add("accept", "text/plain");
+  }
+
+  @Test
+  void bodyOverTheLimitIs413OverHttp2() throws Exception {
+    HttpServer small = HttpServer.builder().host("127.0.0.1").port(0).maxContentLength(1000)
+        .routes(r -> r.post("/len", (ctx, req) -> "len " + ((HttpRequest) req).body().length))
+        .build();
+    small.start();
+    EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    try {
+      int port = small.endpoint().getPort();
+      Channel ch = connect(group, port, new CompletableFuture<>());
+      // Declared too large: refused before any DATA is read.
+      String declared = request(ch, headers("POST", "/len", port).setInt("content-length", 5000),
+          new byte[5000]).get(10, TimeUnit.SECONDS);
+      assertTrue(declared.startsWith("413 ") && declared.contains("PAYLOAD_TOO_LARGE"), declared);
+      // Undeclared: cut off once the DATA crosses the limit.
+      String streamed = request(ch, headers("POST", "/len", port), new byte[5000])
+          .get(10, TimeUnit.SECONDS);
+      assertTrue(streamed.startsWith("413 "), streamed);
+      // The connection survives: only the streams were refused.
+      assertEquals("200 len 10", request(ch, headers("POST", "/len", port), new byte[10])
+          .get(10, TimeUnit.SECONDS));
+      ch.close().sync();
+    } finally {
+      small.stop(Duration.ZERO);
+      group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+    }
+  }
+
+  @Test
+  void stopSendsGoAwayAndLetsTheInFlightStreamFinish() throws Exception {
+    CountDownLatch entered = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    HttpServer slow = HttpServer.builder().host("127.0.0.1").port(0).routes(r ->
+        r.get("/slow", (ctx, req) -> {
+          entered.countDown();
+          release.await(10, TimeUnit.SECONDS);
+          return "finished";
+        })).build();
+    slow.start();
+    EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    try {
+      int port = slow.endpoint().getPort();
+      CompletableFuture<GoAway> goAway = new CompletableFuture<>();
+      Channel ch = connect(group, port, goAway);
+      CompletableFuture<String> inFlight = request(ch, headers("GET", "/slow", port), null);
+      assertTrue(entered.await(10, TimeUnit.SECONDS));
+      CompletableFuture<Void> stopping =
+          CompletableFuture.runAsync(() -> slow.stop(Duration.ofSeconds(10)));
+      GoAway frame = goAway.get(10, TimeUnit.SECONDS);
+      assertEquals(0, frame.errorCode(), "graceful GOAWAY carries NO_ERROR");
+      // The in-flight stream (id 3: the client's first) is at or below the last stream id.
+      assertTrue(frame.lastStreamId() >= 3, "last stream id " + frame.lastStreamId());
+      assertFalse(inFlight.isDone(), "in-flight stream cut off by GOAWAY");
+      release.countDown();
+      assertEquals("200 finished", inFlight.get(10, TimeUnit.SECONDS));
+      stopping.get(10, TimeUnit.SECONDS);
+    } finally {
+      release.countDown();
+      slow.stop(Duration.ZERO);
       group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
     }
   }

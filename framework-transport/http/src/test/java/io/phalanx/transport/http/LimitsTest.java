@@ -19,6 +19,7 @@ class LimitsTest {
     server = HttpServer.builder().host("127.0.0.1").port(0)
         .maxContentLength(1024).maxHeaderSize(1024).maxInitialLineLength(256)
         .readHeaderTimeout(Duration.ofMillis(300)).idleTimeout(Duration.ofMillis(500))
+        .bodyReadTimeout(Duration.ofMillis(400))
         .routes(r -> {
           r.post("/upload", (ctx, req) -> "got " + ((HttpRequest) req).body().length);
           r.get("/n/{n}", (ctx, req) -> {
@@ -153,6 +154,86 @@ class LimitsTest {
       String resp = c.readResponse();
       assertEquals(true, resp.endsWith("r4"), resp);
       assertTrue(c.closedByServer());
+    }
+  }
+
+  @Test
+  void aStalledBodyIsAnswered408AndDisconnected() throws Exception {
+    try (RawHttp c = new RawHttp(base)) {
+      c.send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc");
+      String resp = c.readResponse(); // nothing more is sent
+      assertTrue(resp.startsWith("HTTP/1.1 408"), resp);
+      assertTrue(resp.contains("\"reason\":\"REQUEST_TIMEOUT\""), resp);
+      assertTrue(resp.toLowerCase().contains("connection: close"), resp);
+      assertTrue(c.closedByServer());
+    }
+  }
+
+  @Test
+  void aTrickledBodyIsCutOffByTheBodyReadTimeout() throws Exception {
+    try (RawHttp c = new RawHttp(base)) {
+      // Each byte arrives well within the header timeout; the body as a whole never does.
+      c.send("POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n");
+      try {
+        for (int i = 0; i < 40; i++) {
+          c.send("1\r\nx\r\n");
+          Thread.sleep(50);
+        }
+      } catch (java.io.IOException closed) {
+        // the server hung up mid-upload: what we expect
+      }
+      String resp = c.readResponse();
+      assertTrue(resp.startsWith("HTTP/1.1 408"), resp);
+      assertTrue(c.closedByServer());
+    }
+  }
+
+  @Test
+  void aBodyWithinTheTimeoutStillWorksOnTheSameConnection() throws Exception {
+    try (RawHttp c = new RawHttp(base)) {
+      for (int i = 0; i < 2; i++) {
+        c.send("POST /upload HTTP/1.1\r\nHost: x\r\nAccept: text/plain\r\nContent-Length: 6\r\n"
+            + "\r\nabc");
+        Thread.sleep(100);
+        c.send("def");
+        String resp = c.readResponse();
+        assertTrue(resp.startsWith("HTTP/1.1 200") && resp.endsWith("got 6"), resp);
+      }
+    }
+  }
+
+  @Test
+  void expectContinueGets100ThenTheResponse() throws Exception {
+    try (RawHttp c = new RawHttp(base)) {
+      c.send("POST /upload HTTP/1.1\r\nHost: x\r\nAccept: text/plain\r\nContent-Length: 5\r\n"
+          + "Expect: 100-continue\r\n\r\n");
+      String interim = c.readResponse();
+      assertTrue(interim.startsWith("HTTP/1.1 100 Continue\r\n"), interim);
+      c.send("hello");
+      String resp = c.readResponse();
+      assertTrue(resp.startsWith("HTTP/1.1 200") && resp.endsWith("got 5"), resp);
+    }
+  }
+
+  @Test
+  void expectContinueOverTheLimitGets413Without100() throws Exception {
+    try (RawHttp c = new RawHttp(base)) {
+      c.send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 10000000\r\n"
+          + "Expect: 100-continue\r\n\r\n");
+      String resp = c.readResponse();
+      assertTrue(resp.startsWith("HTTP/1.1 413"), resp);
+      assertTrue(resp.contains("\"reason\":\"PAYLOAD_TOO_LARGE\""), resp);
+      assertTrue(c.closedByServer());
+    }
+  }
+
+  @Test
+  void anUnknownExpectationIs417() throws Exception {
+    try (RawHttp c = new RawHttp(base)) {
+      c.send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+          + "Expect: something-else\r\n\r\n");
+      String resp = c.readResponse();
+      assertTrue(resp.startsWith("HTTP/1.1 417"), resp);
     }
   }
 }

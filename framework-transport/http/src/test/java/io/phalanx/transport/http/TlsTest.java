@@ -8,7 +8,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpResponse.BodyHandlers;
 import java.nio.file.Path;
-import java.security.KeyStore;
 import java.time.Duration;
 import java.util.List;
 import javax.net.ssl.KeyManagerFactory;
@@ -19,9 +18,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** TLS and mTLS with keys made by the JDK's keytool; works on JDK 17 and later. */
+/** TLS and mTLS with keys made by the JDK's keytool (see {@link TestKeys}). */
 class TlsTest {
-  private static final char[] PASS = "changeit".toCharArray();
+  private static final char[] PASS = TestKeys.PASSWORD;
   @TempDir static Path dir;
   private static Path serverKeys;
   private static Path clientKeys;
@@ -29,20 +28,8 @@ class TlsTest {
 
   @BeforeAll
   static void keys() throws Exception {
-    serverKeys = keytool("server");
-    clientKeys = keytool("client");
-  }
-
-  private static Path keytool(String name) throws Exception {
-    Path store = dir.resolve(name + ".p12");
-    Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "keytool")
-        .toString(), "-genkeypair", "-alias", name, "-keyalg", "EC", "-groupname", "secp256r1",
-        "-dname", "CN=localhost", "-ext", "SAN=dns:localhost,ip:127.0.0.1", "-validity", "2",
-        "-storetype", "PKCS12", "-keystore", store.toString(), "-storepass", "changeit",
-        "-keypass", "changeit").redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes());
-    assertEquals(0, p.waitFor(), out);
-    return store;
+    serverKeys = TestKeys.localhost(dir, "server");
+    clientKeys = TestKeys.localhost(dir, "client");
   }
 
   @AfterEach
@@ -53,15 +40,8 @@ class TlsTest {
   }
 
   private static SSLContext clientContext(Path keys) throws Exception {
-    KeyStore trust = KeyStore.getInstance(serverKeys.toFile(), PASS);
-    TrustManagerFactory tmf =
-        TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-    tmf.init(trust);
-    KeyManagerFactory kmf = null;
-    if (keys != null) {
-      kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-      kmf.init(KeyStore.getInstance(keys.toFile(), PASS), PASS);
-    }
+    TrustManagerFactory tmf = TestKeys.trustManagers(serverKeys);
+    KeyManagerFactory kmf = keys == null ? null : TestKeys.keyManagers(keys);
     SSLContext ctx = SSLContext.getInstance("TLS");
     ctx.init(kmf == null ? null : kmf.getKeyManagers(), tmf.getTrustManagers(), null);
     return ctx;

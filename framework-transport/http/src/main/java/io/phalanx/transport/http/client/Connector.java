@@ -1,10 +1,13 @@
 package io.phalanx.transport.http.client;
 
 import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoopGroup;
@@ -126,6 +129,7 @@ final class Connector implements AutoCloseable {
         if (https) {
           p.addLast("tls", ssl.newHandler(ch.alloc(), host, port));
         }
+        p.addLast("first-byte", FirstByte.INSTANCE);
         p.addLast("codec", new HttpClientCodec());
         p.addLast("aggregate", new HttpObjectAggregator(settings.maxResponseSize()));
         p.addLast("idle", new IdleStateHandler(0, 0,
@@ -137,24 +141,41 @@ final class Connector implements AutoCloseable {
         settings.maxConnectionsPerHost(), Integer.MAX_VALUE, true, true);
   }
 
-  /** Writes {@code request} on a pooled channel of {@code pool}, settling {@code exchange}. */
-  void send(ChannelPool pool, FullHttpRequest request, Exchange exchange,
-      HttpClientTransport transport, String authority) {
+  /**
+   * Sends {@code exchange}'s request on a channel of {@code pool}, settling the exchange. A stale
+   * pooled connection gets one retry on a fresh connection (rules in {@link Exchange}).
+   */
+  void send(ChannelPool pool, Exchange exchange, HttpClientTransport transport, String authority) {
+    exchange.onRetry(() -> acquire(pool, exchange, transport, authority, true, 0));
+    acquire(pool, exchange, transport, authority, false, 0);
+  }
+
+  private void acquire(ChannelPool pool, Exchange exchange, HttpClientTransport transport,
+      String authority, boolean freshOnly, int discarded) {
     pool.acquire().addListener((io.netty.util.concurrent.Future<Channel> f) -> {
       if (!f.isSuccess()) {
-        request.release();
         exchange.fail(unavailable(authority, f.cause()));
         return;
       }
       Channel ch = f.getNow();
-      if (!exchange.attach(ch)) {
-        request.release();
+      boolean reused = ch.attr(Exchange.POOLED).getAndSet(Boolean.TRUE) != null;
+      if (freshOnly && reused && !exchange.isSettled()
+          && discarded < settings.maxConnectionsPerHost()) {
+        // The retry wants a new connection: an idle sibling of the stale one was likely closed by
+        // the same server at the same moment. Closing before releasing frees the pool slot.
+        ch.close().addListener(c -> pool.release(ch).addListener(r ->
+            acquire(pool, exchange, transport, authority, true, discarded + 1)));
+        return;
+      }
+      if (!exchange.attach(ch, reused)) {
         return;
       }
       transport.remoteAddress(ch.remoteAddress());
-      ch.writeAndFlush(request).addListener(w -> {
-        if (!w.isSuccess()) {
-          exchange.fail(unavailable(authority, w.cause()));
+      ch.writeAndFlush(exchange.newRequest()).addListener(w -> {
+        if (w.isSuccess()) {
+          exchange.written(ch);
+        } else {
+          exchange.lost(ch, unavailable(authority, w.cause()), true);
         }
       });
     });
@@ -204,6 +225,23 @@ final class Connector implements AutoCloseable {
     group.shutdownGracefully(0, 2, TimeUnit.SECONDS);
   }
 
+  /** Tells the channel's exchange that the response has begun, so it is never sent twice. */
+  @ChannelHandler.Sharable
+  private static final class FirstByte extends ChannelInboundHandlerAdapter {
+    static final FirstByte INSTANCE = new FirstByte();
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      if (msg instanceof ByteBuf b && b.isReadable()) {
+        Exchange ex = ctx.channel().attr(Exchange.KEY).get();
+        if (ex != null) {
+          ex.responseStarted(ctx.channel());
+        }
+      }
+      ctx.fireChannelRead(msg);
+    }
+  }
+
   /** Turns the aggregated reply into an {@link HttpClientResponse} for the channel's exchange. */
   private static final class ReplyHandler extends SimpleChannelInboundHandler<FullHttpResponse> {
     private final Codecs codecs;
@@ -214,6 +252,11 @@ final class Connector implements AutoCloseable {
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpResponse msg) {
+      int code = msg.status().code();
+      if (code >= 100 && code < 200 && code != 101) {
+        // Interim (100 Continue after a caller's Expect, 103 Early Hints): the final one follows.
+        return;
+      }
       Exchange ex = ctx.channel().attr(Exchange.KEY).get();
       if (ex == null) {
         // A reply nobody asked for (or to a call already timed out): the stream is out of step.
@@ -240,8 +283,8 @@ final class Connector implements AutoCloseable {
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
       Exchange ex = ctx.channel().attr(Exchange.KEY).get();
       if (ex != null) {
-        ex.fail(new ServiceException(503, "UNAVAILABLE",
-            "connection closed before the response arrived", Map.of(), null));
+        ex.lost(ctx.channel(), new ServiceException(503, "UNAVAILABLE",
+            "connection closed before the response arrived", Map.of(), null), false);
       }
       super.channelInactive(ctx);
     }
@@ -250,7 +293,7 @@ final class Connector implements AutoCloseable {
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
       Exchange ex = ctx.channel().attr(Exchange.KEY).get();
       if (ex != null) {
-        ex.fail(failure(ctx.channel(), cause));
+        ex.lost(ctx.channel(), failure(ctx.channel(), cause), false);
       }
       ctx.close();
     }

@@ -2,31 +2,79 @@ package io.phalanx.transport.http.client;
 
 import io.netty.channel.Channel;
 import io.netty.channel.pool.ChannelPool;
+import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.ScheduledFuture;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 
 /**
  * The network half of one call: which pooled channel it holds and the future the caller waits on.
  * Exactly one of response, failure or timeout settles it; whoever wins returns the channel to the
  * pool (closed unless it can carry another request).
  *
+ * <p><b>Stale connections.</b> A keep-alive connection can be closed by the server while it sits
+ * idle in the pool, and the close can cross the next request on the wire. A call that fails on a
+ * connection taken from the pool before any response byte arrived is therefore sent once more, on
+ * a newly opened connection ({@link #lost}):
+ * <ul>
+ *   <li>if the request was not completely written (the write failed, or the connection died with
+ *       the write still pending), for every method: the server cannot have seen a complete
+ *       request, so it cannot have acted on it;
+ *   <li>if the request was completely written, only for idempotent methods (RFC 9110 §9.2.2: GET,
+ *       HEAD, OPTIONS, TRACE, PUT, DELETE). A server that closed its idle connection never saw the
+ *       request either, but the client cannot tell that close from a server that read the request,
+ *       ran the handler and then died or dropped the connection (a crash, or a graceful stop whose
+ *       grace ran out mid-request) — repeating a POST then could apply it twice.
+ * </ul>
+ * A call retries at most once, within its original deadline; a failure on a fresh connection is
+ * never retried.
+ *
  * <p>Threading: settled from event loops and, on interrupt, from the calling thread; the atomic
- * flags make settling and releasing happen once.
+ * flags make settling, retrying and releasing happen once. Attempt state ({@code written},
+ * {@code responseStarted}) is written and read on the attempt channel's event loop.
  */
 final class Exchange {
   static final AttributeKey<Exchange> KEY = AttributeKey.valueOf("phalanx.http.exchange");
+  /** Set on a channel the first time the pool hands it out; present = it sat in the pool. */
+  static final AttributeKey<Boolean> POOLED = AttributeKey.valueOf("phalanx.http.pooled");
+  private static final Set<String> IDEMPOTENT =
+      Set.of("GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE");
 
   final CompletableFuture<HttpClientResponse> result = new CompletableFuture<>();
   private final ChannelPool pool;
+  private final boolean idempotent;
+  private final Supplier<FullHttpRequest> request;
   private final AtomicBoolean settled = new AtomicBoolean();
-  private final AtomicBoolean released = new AtomicBoolean();
-  private volatile Channel channel;
+  private final AtomicBoolean retried = new AtomicBoolean();
+  private volatile Attempt attempt;
   private volatile ScheduledFuture<?> timer;
+  private volatile Runnable retry;
 
-  Exchange(ChannelPool pool) {
+  /**
+   * @param request builds the Netty request for one attempt (each write consumes one, and the
+   *     deadline header is computed at that moment)
+   */
+  Exchange(ChannelPool pool, String method, Supplier<FullHttpRequest> request) {
     this.pool = pool;
+    this.idempotent = IDEMPOTENT.contains(method);
+    this.request = request;
+  }
+
+  /** One channel's try at the call. */
+  private static final class Attempt {
+    final Channel channel;
+    final boolean reused;
+    final AtomicBoolean released = new AtomicBoolean();
+    volatile boolean written;
+    volatile boolean responseStarted;
+
+    Attempt(Channel channel, boolean reused) {
+      this.channel = channel;
+      this.reused = reused;
+    }
   }
 
   void timer(ScheduledFuture<?> timer) {
@@ -36,23 +84,75 @@ final class Exchange {
     }
   }
 
+  /** How to send again on a fresh connection; set once by the connector before the first send. */
+  void onRetry(Runnable retry) {
+    this.retry = retry;
+  }
+
   boolean isSettled() {
     return settled.get();
+  }
+
+  FullHttpRequest newRequest() {
+    return request.get();
   }
 
   /**
    * Binds the acquired channel; returns false (and gives the channel back) when the call was
    * already settled, e.g. the deadline passed while waiting for a free connection.
+   *
+   * @param reused whether the channel came out of the pool's idle set (and may be stale)
    */
-  boolean attach(Channel ch) {
-    channel = ch;
+  boolean attach(Channel ch, boolean reused) {
+    Attempt a = new Attempt(ch, reused);
+    attempt = a;
     ch.attr(KEY).set(this);
     if (settled.get()) {
       ch.attr(KEY).set(null);
-      release(ch, false);
+      release(a, false);
       return false;
     }
     return true;
+  }
+
+  /** The whole request reached the socket. */
+  void written(Channel ch) {
+    Attempt a = attempt;
+    if (a != null && a.channel == ch) {
+      a.written = true;
+    }
+  }
+
+  /** A byte of the response arrived: from now on the attempt is never repeated. */
+  void responseStarted(Channel ch) {
+    Attempt a = attempt;
+    if (a != null && a.channel == ch) {
+      a.responseStarted = true;
+    }
+  }
+
+  /**
+   * The attempt on {@code ch} failed at the connection level (write failure, reset, close): retry
+   * once when the rules in the class comment allow it, else fail with {@code error}.
+   *
+   * @param writeFailed whether the request write itself failed
+   */
+  void lost(Channel ch, Throwable error, boolean writeFailed) {
+    Attempt a = attempt;
+    if (a == null || a.channel != ch) {
+      return; // an attempt already given up
+    }
+    boolean completeRequestSent = a.written && !writeFailed;
+    Runnable again = retry;
+    if (again != null && a.reused && !a.responseStarted && (idempotent || !completeRequestSent)
+        && !settled.get() && retried.compareAndSet(false, true)) {
+      attempt = null;
+      ch.attr(KEY).set(null);
+      release(a, true);
+      again.run();
+      return;
+    }
+    fail(error);
   }
 
   /** The reply arrived; the channel goes back to the pool first, so the next call can reuse it. */
@@ -65,7 +165,8 @@ final class Exchange {
     if (!keepAlive) {
       ch.close();
     }
-    if (released.compareAndSet(false, true)) {
+    Attempt a = attempt;
+    if (a != null && a.channel == ch && a.released.compareAndSet(false, true)) {
       pool.release(ch).addListener(f -> result.complete(response));
     } else {
       result.complete(response);
@@ -78,20 +179,20 @@ final class Exchange {
       return;
     }
     cancelTimer();
-    Channel ch = channel;
-    if (ch != null) {
-      ch.attr(KEY).set(null);
-      release(ch, true);
+    Attempt a = attempt;
+    if (a != null) {
+      a.channel.attr(KEY).set(null);
+      release(a, true);
     }
     result.completeExceptionally(error);
   }
 
-  private void release(Channel ch, boolean close) {
-    if (released.compareAndSet(false, true)) {
+  private void release(Attempt a, boolean close) {
+    if (a.released.compareAndSet(false, true)) {
       if (close) {
-        ch.close();
+        a.channel.close();
       }
-      pool.release(ch);
+      pool.release(a.channel);
     }
   }
 

@@ -26,6 +26,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 import javax.net.ssl.SSLException;
 
 /**
@@ -214,15 +215,25 @@ public final class HttpClient implements AutoCloseable {
     if (!headers.contains("user-agent")) {
       headers.set("user-agent", USER_AGENT);
     }
-    FullHttpRequest nettyRequest = Connector.toNetty(request.method(),
-        join(base.getRawPath(), request.path()), authority, body, headers);
+    String uri = join(base.getRawPath(), request.path());
+    long deadlineNanos = System.nanoTime() + remaining.toNanos();
+    // Built per attempt, at write time: the deadline header then leaves out the time spent
+    // waiting for a pooled connection or connecting, so the server's deadline stays close to ours.
+    // A copy: a retry may build the request on an event loop while middleware owns the original.
+    MutableMetadata sent = MutableMetadata.copyOf(headers);
+    Supplier<FullHttpRequest> nettyRequest = () -> {
+      FullHttpRequest r = Connector.toNetty(request.method(), uri, authority, body, sent);
+      r.headers().set("grpc-timeout", GrpcTimeout.format(
+          Duration.ofNanos(Math.max(1, deadlineNanos - System.nanoTime()))));
+      return r;
+    };
 
-    Exchange exchange = new Exchange(pool);
+    Exchange exchange = new Exchange(pool, request.method(), nettyRequest);
     ScheduledFuture<?> timer = connector.group().schedule(
         () -> exchange.fail(deadlineExceeded(request, "after " + remaining.toMillis() + " ms")),
         remaining.toNanos(), TimeUnit.NANOSECONDS);
     exchange.timer(timer);
-    connector.send(pool, nettyRequest, exchange, transport, authority);
+    connector.send(pool, exchange, transport, authority);
 
     HttpClientResponse response;
     try {

@@ -27,8 +27,10 @@ import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.HttpConversionUtil;
 import io.netty.util.ReferenceCountUtil;
 import io.phalanx.core.error.ServiceException;
+import io.netty.util.concurrent.ScheduledFuture;
 import java.util.ArrayDeque;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,6 +53,8 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
   private final long maxContentLength;
   private ChannelHandlerContext ctx;
   private HttpRequest head;
+  private long headNanos;
+  private ScheduledFuture<?> bodyTimer; // HTTP/2 only; HTTP/1.1 uses the connection timer
   private CompositeByteBuf body;
   private long bodySize;
   private final ArrayDeque<Slot> pending = new ArrayDeque<>(4);
@@ -72,6 +76,9 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
     this.ctx = ctx;
     if (!h2) {
       ctx.channel().attr(Drainable.KEY).set(grace -> drain());
+    }
+    if (timer != null) {
+      timer.onBodyTimeout(this::bodyTimedOut);
     }
   }
 
@@ -135,7 +142,18 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
           HttpResponseStatus.CONTINUE, Unpooled.EMPTY_BUFFER));
     }
     head = req;
+    headNanos = System.nanoTime();
     bodySize = 0;
+    boolean bodyFollows = !(req instanceof LastHttpContent)
+        && (h2 || length > 0 || HttpUtil.isTransferEncodingChunked(req));
+    if (bodyFollows) {
+      if (timer != null) {
+        timer.bodyExpected();
+      } else {
+        bodyTimer = ctx.executor().schedule(this::bodyTimedOut,
+            rt.config().bodyReadTimeout().toNanos(), TimeUnit.NANOSECONDS);
+      }
+    }
     return true;
   }
 
@@ -168,6 +186,7 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
   }
 
   private void requestComplete() {
+    bodyDone();
     byte[] bytes = NO_BODY;
     if (body != null) {
       bytes = ByteBufUtil.getBytes(body);
@@ -198,12 +217,13 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
       ctx.channel().config().setAutoRead(false);
     }
     NettyRequest req = new NettyRequest(h.method().name(), h.uri(), headers, bytes, protocol,
-        ctx.channel().remoteAddress());
+        ctx.channel().remoteAddress(), headNanos);
     rt.dispatch(req, ctx.channel().eventLoop(), slot);
   }
 
   /** Answers the current request with an error and closes after it, ignoring further input. */
   private void reject(int status, String reason, String message) {
+    bodyDone();
     releaseBody();
     head = null;
     ignoreInput = true;
@@ -216,6 +236,30 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
         null, false);
     pending.add(s);
     writePending();
+  }
+
+  /**
+   * The body did not arrive within the body-read timeout (trickled or stalled upload): answer 408
+   * after the responses already owed, then close; its remaining bytes are ignored.
+   */
+  private void bodyTimedOut() {
+    bodyTimer = null;
+    if (head == null || closed) {
+      return;
+    }
+    reject(408, "REQUEST_TIMEOUT", "request body not received within "
+        + rt.config().bodyReadTimeout().toMillis() + " ms");
+  }
+
+  /** Stops the body clock. */
+  private void bodyDone() {
+    if (timer != null) {
+      timer.bodyReceived();
+    }
+    if (bodyTimer != null) {
+      bodyTimer.cancel(false);
+      bodyTimer = null;
+    }
   }
 
   void completed(Slot slot, FullHttpResponse response) {
@@ -307,6 +351,7 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void channelInactive(ChannelHandlerContext ctx) throws Exception {
     closed = true;
+    bodyDone();
     releaseBody();
     releasePending();
     super.channelInactive(ctx);

@@ -26,11 +26,14 @@ final class NettyRequest implements HttpRequest {
   private final byte[] body;
   private final String protocol;
   private final SocketAddress remote;
+  /** {@code System.nanoTime()} when the headers arrived: deadlines count from there. */
+  final long receivedNanos;
   RouteMatch<?> match;
   private Map<String, List<String>> query;
 
   NettyRequest(String method, String uri, HttpHeaders headers, byte[] body, String protocol,
-      SocketAddress remote) {
+      SocketAddress remote, long receivedNanos) {
+    this.receivedNanos = receivedNanos;
     this.method = method;
     this.uri = uri;
     int q = uri.indexOf('?');

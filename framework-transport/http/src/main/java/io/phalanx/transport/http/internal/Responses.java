@@ -13,9 +13,12 @@ import io.netty.util.AsciiString;
 import io.phalanx.core.Metadata;
 import io.phalanx.core.error.ServiceException;
 import java.nio.charset.StandardCharsets;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** Builds Netty responses; header names and constant values are pre-encoded ASCII strings. */
 final class Responses {
+  private static final Logger LOG = LoggerFactory.getLogger(Responses.class);
   static final AsciiString APPLICATION_JSON = AsciiString.cached("application/json");
   /** Our own headers are known to be valid; skipping validation saves a scan per header. */
   private static final HttpHeadersFactory HEADERS =
@@ -64,12 +67,46 @@ final class Responses {
         head);
   }
 
+  /**
+   * Copies application headers. The factories skip Netty's validation, so this is where a value
+   * carrying CR/LF (response splitting, e.g. user input echoed into a header) is stopped: such a
+   * header is dropped and logged rather than thrown, because a throw here would leave the request
+   * unanswered (this also builds the error responses).
+   */
   private static void copy(Metadata from, HttpHeaders to) {
     from.forEach((name, value) -> {
-      if (!name.equals("content-length") && !name.equals("transfer-encoding")
-          && !name.equals("connection")) {
-        to.add(name, value);
+      if (name.equals("content-length") || name.equals("transfer-encoding")
+          || name.equals("connection")) {
+        return;
       }
+      if (!validName(name) || !validValue(value)) {
+        LOG.warn("dropping reply header with illegal characters: {}", name);
+        return;
+      }
+      to.add(name, value);
     });
+  }
+
+  private static boolean validName(String name) {
+    if (name.isEmpty()) {
+      return false;
+    }
+    for (int i = 0; i < name.length(); i++) {
+      char c = name.charAt(i);
+      if (c <= ' ' || c >= 0x7f || c == ':') {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static boolean validValue(String value) {
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      if (c == '\r' || c == '\n' || c == 0) {
+        return false;
+      }
+    }
+    return true;
   }
 }

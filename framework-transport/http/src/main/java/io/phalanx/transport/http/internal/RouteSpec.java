@@ -14,8 +14,8 @@ import io.phalanx.transport.http.route.PathTemplate;
 public record RouteSpec(String method, PathTemplate template, Class<?> bodyType, Handler handler,
     RouteOptions options) {
 
-  /** The operation name, e.g. {@code GET /users/{id}}. */
+  /** The operation name: {@code GET /users/{id}}, unless the route options name another. */
   public String operation() {
-    return method + " " + template.template();
+    return options.operation() != null ? options.operation() : method + " " + template.template();
   }
 }

@@ -22,6 +22,7 @@ public record ServerConfig(
     int maxHeaderSize,
     int maxInitialLineLength,
     Duration readHeaderTimeout,
+    Duration bodyReadTimeout,
     Duration idleTimeout,
     Duration requestTimeout,
     ExecutorService executor,

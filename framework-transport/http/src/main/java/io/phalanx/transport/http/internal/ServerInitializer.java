@@ -96,6 +96,7 @@ public final class ServerInitializer extends ChannelInitializer<Channel> {
 
   private ConnectionTimer newTimer() {
     return new ConnectionTimer(rt.config().readHeaderTimeout().toNanos(),
+        rt.config().bodyReadTimeout().toNanos(),
         rt.config().idleTimeout().toNanos());
   }
 

@@ -117,6 +117,8 @@ public final class ServerRuntime {
         timeout = Math.min(timeout, t);
       }
     }
+    // The caller's clock has been running since it sent the headers (for a large body, a while).
+    timeout -= System.nanoTime() - req.receivedNanos;
     Context ctx = Context.of(tr, Instant.now().plusNanos(timeout));
     if (route.inline() && outcome == null) {
       sink.complete(invoke(route, ctx, tr, req, null, head));
