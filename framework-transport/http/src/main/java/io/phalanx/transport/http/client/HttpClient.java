@@ -6,6 +6,7 @@ import io.netty.util.concurrent.ScheduledFuture;
 import io.phalanx.core.Context;
 import io.phalanx.core.Handler;
 import io.phalanx.core.Middleware;
+import io.phalanx.core.MetadataPropagation;
 import io.phalanx.core.MutableMetadata;
 import io.phalanx.core.error.Errors;
 import io.phalanx.core.error.ServiceException;
@@ -21,6 +22,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -154,6 +156,13 @@ public final class HttpClient implements AutoCloseable {
       throw new IllegalStateException("client is closed");
     }
     HttpClientTransport transport = new HttpClientTransport(request, endpoint);
+    // Kratos rules: x-md-global-* of the server request this call is made from, plus what the
+    // caller asked to send; headers set on the request itself win.
+    MetadataPropagation.clientMetadata(Optional.ofNullable(ctx)).forEach((name, value) -> {
+      if (!transport.requestMetadata().contains(name)) {
+        transport.requestMetadata().add(name, value);
+      }
+    });
     Duration t = request.timeout().orElse(timeout);
     Instant deadline = Instant.now().plus(t);
     Context callCtx;

@@ -47,9 +47,6 @@ public final class JsonCodec implements Codec {
 
   private final ObjectMapper mapper;
   private final ProtoTypes protoTypes = new ProtoTypes();
-  private final JsonFormat.Printer protoPrinter =
-      JsonFormat.printer().alwaysPrintFieldsWithNoPresence().omittingInsignificantWhitespace();
-  private final JsonFormat.Parser protoParser = JsonFormat.parser().ignoringUnknownFields();
 
   private final ClassValue<ObjectReader> readers = new ClassValue<>() {
     @Override
@@ -128,7 +125,7 @@ public final class JsonCodec implements Codec {
   private byte[] encodeProto(Message m) {
     ByteArrayOutputStream out = new ByteArrayOutputStream(64 + m.getSerializedSize() * 2);
     try (Writer w = new OutputStreamWriter(out, StandardCharsets.UTF_8)) {
-      protoPrinter.appendTo(m, w);
+      ProtoJson.PRINTER.appendTo(m, w);
     } catch (IOException | RuntimeException e) {
       throw CodecFailures.encodeFailed("JSON", m.getClass(), e);
     }
@@ -198,7 +195,7 @@ public final class JsonCodec implements Codec {
   private Message decodeProto(byte[] body, Class<?> type) {
     Message.Builder builder = ((Message) protoTypes.defaultInstance(type)).newBuilderForType();
     try {
-      protoParser.merge(
+      ProtoJson.PARSER.merge(
           new InputStreamReader(new ByteArrayInputStream(body), StandardCharsets.UTF_8), builder);
       return builder.build();
     } catch (InvalidProtocolBufferException e) {
@@ -293,5 +290,18 @@ public final class JsonCodec implements Codec {
   @Override
   public String toString() {
     return "JsonCodec";
+  }
+
+  /**
+   * Protobuf's JSON printer and parser, created on first use: building them loads protobuf's
+   * JSON machinery, which a service that never sends a protobuf message over HTTP/JSON should not
+   * pay for at start-up. Both are immutable and thread-safe.
+   */
+  private static final class ProtoJson {
+    static final JsonFormat.Printer PRINTER =
+        JsonFormat.printer().alwaysPrintFieldsWithNoPresence().omittingInsignificantWhitespace();
+    static final JsonFormat.Parser PARSER = JsonFormat.parser().ignoringUnknownFields();
+
+    private ProtoJson() {}
   }
 }
