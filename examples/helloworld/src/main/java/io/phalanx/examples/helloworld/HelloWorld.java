@@ -4,13 +4,15 @@ import io.phalanx.core.App;
 import io.phalanx.core.config.AppConfig;
 import io.phalanx.core.config.Configs;
 import io.phalanx.core.middleware.Recovery;
+import io.phalanx.transport.grpc.GrpcServer;
 import io.phalanx.transport.http.HttpRequest;
 import io.phalanx.transport.http.HttpServer;
 import io.phalanx.transport.http.RouteOptions;
 
 /**
  * The smallest useful Phalanx service: {@code GET /hello/{name}} answers
- * {@code {"message":"Hello {name}"}} and {@code POST /echo} returns the JSON body it was sent.
+ * {@code {"message":"Hello {name}"}} and {@code POST /echo} returns the JSON body it was sent, on
+ * the HTTP port; {@code helloworld.v1.Greeter/SayHello} answers on the gRPC port.
  */
 public final class HelloWorld {
 
@@ -38,9 +40,17 @@ public final class HelloWorld {
                 (ctx, req) -> new Hello("Hello " + ((HttpRequest) req).pathParam("name")), options)
             .post("/echo", Echo.class, (ctx, echo) -> echo, options))
         .build();
+    GrpcServer.Builder grpc = GrpcServer.builder()
+        .host(config.getString("server.grpc.host"))
+        .port(config.getInt("server.grpc.port"))
+        .service(new GreeterService());
+    if (config.getBoolean("server.grpc.inline")) {
+      grpc.inline();
+    }
     return App.builder("helloworld")
         .version("1.0.0")
         .server(http)
+        .server(grpc.build())
         .middleware(Recovery.create())
         .stopGrace(config.getDuration("app.stop-grace"))
         .build();

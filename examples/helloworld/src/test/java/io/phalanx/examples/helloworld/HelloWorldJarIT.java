@@ -27,10 +27,12 @@ class HelloWorldJarIT {
     Path jar = Path.of("target", "helloworld.jar");
     assertTrue(Files.isRegularFile(jar), "build the jar first: " + jar.toAbsolutePath());
     int port = freePort();
+    int grpcPort = freePort();
     String java = ProcessHandle.current().info().command().orElse("java");
     Path log = Files.createTempFile("helloworld", ".log");
     Process p = new ProcessBuilder(List.of(java, "-Dserver.http.port=" + port,
-        "-Dserver.http.host=127.0.0.1", "-jar", jar.toString()))
+        "-Dserver.http.host=127.0.0.1", "-Dserver.grpc.port=" + grpcPort,
+        "-Dserver.grpc.host=127.0.0.1", "-jar", jar.toString()))
         .redirectErrorStream(true).redirectOutput(log.toFile()).start();
     try {
       HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();

@@ -1,9 +1,17 @@
 package io.phalanx.examples.helloworld;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.phalanx.core.App;
+import io.phalanx.core.error.ServiceException;
+import io.phalanx.examples.helloworld.api.v1.GreeterGrpc;
+import io.phalanx.examples.helloworld.api.v1.HelloRequest;
+import io.phalanx.transport.grpc.GrpcClient;
+import io.phalanx.transport.grpc.GrpcErrors;
 import io.phalanx.core.config.Configs;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -24,6 +32,8 @@ class HelloWorldTest {
     Properties props = new Properties();
     props.setProperty("server.http.host", "127.0.0.1");
     props.setProperty("server.http.port", "0");
+    props.setProperty("server.grpc.host", "127.0.0.1");
+    props.setProperty("server.grpc.port", "0");
     app = HelloWorld.app(Configs.builder().systemProperties(props).load());
     app.start();
     base = app.info().endpoints().get(0);
@@ -62,6 +72,23 @@ class HelloWorldTest {
         HttpResponse.BodyHandlers.ofString());
     assertEquals(400, r.statusCode());
     assertTrue(r.body().contains("\"reason\":\"BAD_REQUEST\""), r.body());
+  }
+
+  @Test
+  void greeterAnswersOnGrpc() throws Exception {
+    URI grpc = app.info().endpoints().get(1);
+    try (GrpcClient client = GrpcClient.builder(grpc.getHost() + ":" + grpc.getPort()).build()) {
+      GreeterGrpc.GreeterBlockingStub stub = GreeterGrpc.newBlockingStub(client.channel());
+      assertEquals("Hello grpc",
+          stub.sayHello(HelloRequest.newBuilder().setName("grpc").build()).getMessage());
+
+      StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
+          () -> stub.sayHello(HelloRequest.getDefaultInstance()));
+      assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
+      ServiceException se = GrpcErrors.from(e);
+      assertEquals(400, se.code());
+      assertEquals("NAME_REQUIRED", se.reason());
+    }
   }
 
   @Test
