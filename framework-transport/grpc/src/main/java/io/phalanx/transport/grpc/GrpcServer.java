@@ -216,6 +216,24 @@ public final class GrpcServer implements Server {
     return e;
   }
 
+  /**
+   * The application services as registered: without health and reflection, and without the
+   * middleware bridge, so that another transport serving them (HTTP/JSON transcoding, see
+   * {@link io.phalanx.transport.grpc.transcoding.GrpcTranscoding}) can run the middleware itself.
+   */
+  public List<ServerServiceDefinition> services() {
+    return config.services;
+  }
+
+  /**
+   * This server's own middleware, outermost first, without the app-wide middleware (which the
+   * transport a call arrives on runs). Wrapping a handler with it is what every gRPC call goes
+   * through between the app-wide middleware and the service.
+   */
+  public Middleware middleware() {
+    return Middleware.chain(config.middleware);
+  }
+
   /** The bound port (useful with port 0); valid after start. */
   public int port() {
     return endpoint().getPort();

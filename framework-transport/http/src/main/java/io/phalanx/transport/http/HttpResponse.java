@@ -20,8 +20,14 @@ public final class HttpResponse {
   private final Metadata headers;
   private final byte[] body;
   private final String contentType;
+  private final StreamingBody stream;
 
   private HttpResponse(int status, Metadata headers, byte[] body, String contentType) {
+    this(status, headers, body, contentType, null);
+  }
+
+  private HttpResponse(int status, Metadata headers, byte[] body, String contentType,
+      StreamingBody stream) {
     if (status < 100 || status > 599) {
       throw new IllegalArgumentException("HTTP status must be 100..599: " + status);
     }
@@ -29,6 +35,17 @@ public final class HttpResponse {
     this.headers = Objects.requireNonNull(headers, "headers");
     this.body = Objects.requireNonNull(body, "body");
     this.contentType = contentType;
+    this.stream = stream;
+  }
+
+  /**
+   * A response whose body {@code body} writes over time after the headers went out (chunked on
+   * HTTP/1.1), e.g. {@code text/event-stream}. See {@link StreamingBody} for threading and
+   * timeouts. A HEAD request gets the headers only.
+   */
+  public static HttpResponse streaming(int status, String contentType, StreamingBody body) {
+    return new HttpResponse(status, Metadata.empty(), NO_BODY,
+        Objects.requireNonNull(contentType, "contentType"), Objects.requireNonNull(body, "body"));
   }
 
   /** A response with {@code status} and no body. */
@@ -60,20 +77,25 @@ public final class HttpResponse {
     return body;
   }
 
+  /** The producer of a {@link #streaming} response's body, else null. */
+  public StreamingBody streamingBody() {
+    return stream;
+  }
+
   /** The body's media type, or null when there is no body. */
   public String contentType() {
     return contentType;
   }
 
   public HttpResponse withStatus(int status) {
-    return new HttpResponse(status, headers, body, contentType);
+    return new HttpResponse(status, headers, body, contentType, stream);
   }
 
   /** A copy with {@code name: value} added to the headers. */
   public HttpResponse withHeader(String name, String value) {
     MutableMetadata copy = MutableMetadata.copyOf(headers);
     copy.add(name, value);
-    return new HttpResponse(status, Metadata.copyOf(copy), body, contentType);
+    return new HttpResponse(status, Metadata.copyOf(copy), body, contentType, stream);
   }
 
   public HttpResponse withBody(String contentType, byte[] body) {

@@ -9,6 +9,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -63,6 +64,8 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
   private boolean needFlush;
   private boolean paused;
   private boolean closed;
+  /** The streamed response being written; later (pipelined) responses wait for its end. */
+  private StreamedBody streaming;
 
   ExchangeHandler(ServerRuntime rt, boolean h2, ConnectionTimer timer) {
     this.rt = rt;
@@ -272,6 +275,9 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
   }
 
   private void writePending() {
+    if (streaming != null) {
+      return;
+    }
     boolean wrote = false;
     Slot s;
     while ((s = pending.peek()) != null && s.response != null) {
@@ -284,6 +290,10 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
         } else if (s.version == HttpVersion.HTTP_1_0) {
           r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
         }
+      }
+      if (r instanceof StreamedBody.Start start) {
+        startStream(start, close);
+        return;
       }
       if (close) {
         ignoreInput = true;
@@ -315,8 +325,61 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
     }
   }
 
+  /** Writes the head of a streamed response and starts its producer on the executor. */
+  private void startStream(StreamedBody.Start start, boolean close) {
+    DefaultHttpResponse head = new DefaultHttpResponse(start.protocolVersion(), start.status(),
+        start.headers());
+    if (!h2) {
+      HttpUtil.setTransferEncodingChunked(head, true);
+    }
+    start.release();
+    needFlush = false;
+    ctx.writeAndFlush(head);
+    StreamedBody body = new StreamedBody(this, ctx, start.body, close);
+    streaming = body;
+    try {
+      rt.executor().execute(body);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      streamEnded(body, e);
+    }
+  }
+
+  /** Event loop: the producer of {@code body} returned ({@code failure} null) or failed. */
+  void streamEnded(StreamedBody body, Throwable failure) {
+    if (streaming != body) {
+      return;
+    }
+    streaming = null;
+    if (closed) {
+      return;
+    }
+    if (failure != null) {
+      // no way to signal an error after the head: cut the body so it cannot pass as complete
+      ignoreInput = true;
+      releasePending();
+      ctx.close();
+      return;
+    }
+    if (body.closeAfter || (!h2 && rt.draining())) {
+      ignoreInput = true;
+      releasePending();
+      ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(ChannelFutureListener.CLOSE);
+      return;
+    }
+    ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+    writePending();
+  }
+
+  @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
+    if (streaming != null) {
+      streaming.writabilityChanged();
+    }
+    super.channelWritabilityChanged(ctx);
+  }
+
   private void drain() {
-    if (pending.isEmpty() && head == null) {
+    if (pending.isEmpty() && head == null && streaming == null) {
       ctx.close();
     }
     // otherwise the next response carries Connection: close (see writePending)
@@ -351,6 +414,10 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void channelInactive(ChannelHandlerContext ctx) throws Exception {
     closed = true;
+    if (streaming != null) {
+      streaming.disconnected();
+      streaming = null;
+    }
     bodyDone();
     releaseBody();
     releasePending();

@@ -56,6 +56,27 @@ final class Responses {
     return r;
   }
 
+  /**
+   * The start of a streamed response: status and headers, no Content-Length; the connection
+   * writes the head and then runs {@code body} (see {@link StreamedBody}).
+   */
+  static FullHttpResponse streaming(int status, CharSequence contentType,
+      io.phalanx.transport.http.StreamingBody body, Metadata headers, Metadata reply) {
+    StreamedBody.Start r = new StreamedBody.Start(HttpResponseStatus.valueOf(status),
+        HEADERS.newHeaders(), TRAILERS.newHeaders(), body);
+    HttpHeaders h = r.headers();
+    if (contentType != null) {
+      h.set(HttpHeaderNames.CONTENT_TYPE, contentType);
+    }
+    if (headers != null && !headers.isEmpty()) {
+      copy(headers, h);
+    }
+    if (reply != null && !reply.isEmpty()) {
+      copy(reply, h);
+    }
+    return r;
+  }
+
   static FullHttpResponse empty(int status, Metadata reply) {
     return of(status, null, NO_BODY, null, reply, false);
   }

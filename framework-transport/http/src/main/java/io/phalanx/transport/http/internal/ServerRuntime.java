@@ -178,6 +178,10 @@ public final class ServerRuntime {
   private FullHttpResponse encode(Object reply, NettyRequest req, ServerHttpTransport tr,
       boolean head) {
     if (reply instanceof HttpResponse r) {
+      if (r.streamingBody() != null && !head) {
+        return Responses.streaming(r.status(), r.contentType(), r.streamingBody(), r.headers(),
+            tr.replyIfAny());
+      }
       return Responses.of(r.status(), r.contentType(), r.body(), r.headers(), tr.replyIfAny(),
           head);
     }

@@ -1,0 +1,133 @@
+package io.phalanx.transport.grpc.transcoding;
+
+import io.grpc.MethodDescriptor;
+import io.grpc.ServerServiceDefinition;
+import io.phalanx.core.Handler;
+import io.phalanx.core.Middleware;
+import io.phalanx.transport.grpc.GrpcServer;
+import io.phalanx.transport.grpc.transcoding.internal.HttpBinding;
+import io.phalanx.transport.grpc.transcoding.internal.HttpRules;
+import io.phalanx.transport.grpc.transcoding.internal.LocalInvoker;
+import io.phalanx.transport.grpc.transcoding.internal.RequestBinder;
+import io.phalanx.transport.grpc.transcoding.internal.TranscodingHandler;
+import io.phalanx.transport.http.RouteOptions;
+import io.phalanx.transport.http.Routes;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Serves the services of a {@link GrpcServer} on the Phalanx HTTP server as HTTP/JSON, with
+ * routes derived from the {@code google.api.http} options of their methods (read from the
+ * descriptors in the service definitions; no code generation):
+ *
+ * <pre>{@code
+ * GrpcServer grpc = GrpcServer.builder().port(9000).service(new GreeterImpl()).build();
+ * HttpServer http = HttpServer.builder().port(8000).routes(GrpcTranscoding.of(grpc)).build();
+ * }</pre>
+ *
+ * <p>A transcoded request runs the HTTP server's chain (app-wide middleware, then the HTTP
+ * server's), then the gRPC server's own middleware, then the service through its
+ * {@link io.grpc.ServerCallHandler} in process: every middleware runs once, the service sees the
+ * same request message, grpc-java context (deadline, cancellation) and
+ * {@code GrpcContext.current()} as on gRPC. The {@link io.phalanx.core.Context}'s transport is the
+ * HTTP one ({@code kind() == HTTP}: the request did arrive on HTTP) whose
+ * {@code operation()} is the gRPC method, {@code /package.Service/Method}, so operation matchers,
+ * metrics and logs treat both ways in alike.
+ *
+ * <p>Server-streaming methods answer with Server-Sent Events ({@code text/event-stream}): one
+ * {@code data:} event per message, and on failure a final {@code event: error} carrying the JSON
+ * error body. Methods without a rule get no route; client- and bidi-streaming methods are not
+ * transcoded (a warning is logged). Two bindings with the same HTTP method
+ * matching the same paths fail {@link #of} naming both gRPC methods.
+ *
+ * <p>Immutable and thread-safe once made; {@link #accept} may be given to any number of HTTP
+ * servers. Deadlines are fired by one daemon timer thread that exists only while calls wait.
+ */
+public final class GrpcTranscoding implements Consumer<Routes> {
+  private static final Logger log = LoggerFactory.getLogger(GrpcTranscoding.class);
+
+  private final List<HttpBinding> bindings;
+  private final Map<HttpBinding, Handler> handlers;
+
+  private GrpcTranscoding(List<HttpBinding> bindings, Map<HttpBinding, Handler> handlers) {
+    this.bindings = List.copyOf(bindings);
+    this.handlers = handlers;
+  }
+
+  /**
+   * The HTTP routes of {@code server}'s services, running {@code server}'s middleware.
+   *
+   * @throws IllegalArgumentException when a {@code google.api.http} rule is invalid (its path
+   *     does not parse, names a field the request lacks…) or two bindings conflict; the message
+   *     names the gRPC methods
+   */
+  public static GrpcTranscoding of(GrpcServer server) {
+    Middleware middleware = server.middleware();
+    ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, r -> {
+      Thread t = new Thread(r, "phalanx-grpc-transcoding-deadlines");
+      t.setDaemon(true);
+      return t;
+    });
+    timer.setKeepAliveTime(10, TimeUnit.SECONDS);
+    timer.allowCoreThreadTimeOut(true);
+    timer.setRemoveOnCancelPolicy(true);
+    LocalInvoker invoker = new LocalInvoker(timer);
+    RequestBinder binder = new RequestBinder();
+
+    List<HttpBinding> all = new ArrayList<>();
+    Map<HttpBinding, Handler> handlers = new IdentityHashMap<>();
+    Map<String, HttpBinding> byShape = new HashMap<>();
+    for (ServerServiceDefinition service : server.services()) {
+      for (HttpRules.Found found : HttpRules.of(service)) {
+        if (found.type() != MethodDescriptor.MethodType.UNARY
+            && found.type() != MethodDescriptor.MethodType.SERVER_STREAMING) {
+          log.warn("{} has a google.api.http rule but is {}: not served over HTTP",
+              found.operation(), found.type().name().toLowerCase(java.util.Locale.ROOT)
+                  .replace('_', '-'));
+          continue;
+        }
+        for (HttpBinding b : found.bindings()) {
+          String key = b.httpMethod() + " " + b.template().shape();
+          HttpBinding previous = byShape.putIfAbsent(key, b);
+          if (previous != null) {
+            throw new IllegalArgumentException("conflicting google.api.http bindings: "
+                + previous.route() + " of " + previous.operation() + " and " + b.route()
+                + " of " + b.operation() + " match the same requests");
+          }
+          all.add(b);
+          handlers.put(b, new TranscodingHandler(b, binder, invoker, middleware));
+        }
+      }
+    }
+    return new GrpcTranscoding(all, handlers);
+  }
+
+  /** What {@link #accept} registers, in registration order. */
+  public List<TranscodedRoute> routes() {
+    List<TranscodedRoute> out = new ArrayList<>(bindings.size());
+    for (HttpBinding b : bindings) {
+      out.add(new TranscodedRoute(b.httpMethod(), b.template().template(), b.operation()));
+    }
+    return out;
+  }
+
+  /**
+   * Registers the routes, each reporting its gRPC method as operation. A route that conflicts
+   * with one registered otherwise fails the HTTP server's {@code build()}.
+   */
+  @Override
+  public void accept(Routes routes) {
+    for (HttpBinding b : bindings) {
+      routes.route(b.httpMethod(), b.template().template(), handlers.get(b),
+          RouteOptions.defaults().withOperation(b.operation()));
+    }
+  }
+}

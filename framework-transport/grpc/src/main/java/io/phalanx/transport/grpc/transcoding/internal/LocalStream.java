@@ -1,0 +1,169 @@
+package io.phalanx.transport.grpc.transcoding.internal;
+
+import io.grpc.ServerCall;
+import io.grpc.ServerMethodDefinition;
+import io.grpc.Status;
+import io.phalanx.core.Context;
+import io.phalanx.core.error.ServiceException;
+import io.phalanx.transport.grpc.GrpcErrors;
+import io.phalanx.transport.grpc.GrpcStream;
+import io.phalanx.transport.grpc.internal.CallContexts;
+import io.phalanx.transport.grpc.internal.GrpcHeaders;
+import java.io.IOException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One server-streaming call made in process, its messages handed to an {@link EventSink} as the
+ * service sends them. Runs on the thread that writes the HTTP body (the handler executor); an
+ * asynchronous service is waited for until it closes the call or the deadline passes.
+ *
+ * <p>As on gRPC: the request and every reply pass the {@link GrpcStream}'s hooks, the close hooks
+ * run once with the call's error (or null), a client that goes away cancels the call (the
+ * service's next {@code onNext} fails with CANCELLED and its cancel handler runs), the deadline
+ * cancels the grpc-java context and ends the stream with DEADLINE_EXCEEDED.
+ */
+public final class LocalStream<Q, R> {
+  private static final Logger log = LoggerFactory.getLogger(LocalStream.class);
+
+  /** Where the messages and the final error go. */
+  public interface EventSink {
+    void message(Object message) throws IOException;
+
+    void error(ServiceException error) throws IOException;
+
+    boolean isOpen();
+  }
+
+  private final LocalInvoker invoker;
+  private final ServerMethodDefinition<Q, R> method;
+  private final Context ctx;
+  private final GrpcStream stream;
+  private final EventSink events;
+  private final String operation;
+  private final AtomicBoolean finished = new AtomicBoolean();
+  private io.grpc.Context.CancellableContext scope;
+
+  LocalStream(LocalInvoker invoker, ServerMethodDefinition<Q, R> method, Context ctx,
+      GrpcStream stream, EventSink events) {
+    this.invoker = invoker;
+    this.method = method;
+    this.ctx = ctx;
+    this.stream = stream;
+    this.events = events;
+    this.operation = "/" + method.getMethodDescriptor().getFullMethodName();
+  }
+
+  void run(Object request) {
+    Q q;
+    try {
+      scope = invoker.scope(ctx, operation);
+      @SuppressWarnings("unchecked")
+      Q received = (Q) stream.received(ctx, request);
+      q = received;
+    } catch (Exception e) {
+      finish(GrpcErrors.from(e));
+      if (scope != null) {
+        scope.cancel(null);
+      }
+      return;
+    }
+    io.grpc.Context attached = scope.withValue(CallContexts.KEY, ctx);
+    LocalCall<Q, R> call = new LocalCall<>(method.getMethodDescriptor(),
+        LocalInvoker.attributes(ctx), ctx.transport().requestMetadata().get("host").orElse(null),
+        this::send);
+    io.grpc.Metadata headers = GrpcHeaders.fromHttp(ctx.transport().requestMetadata());
+    try {
+      ServerCall.Listener<Q> listener;
+      try {
+        listener = attached.call(() -> {
+          ServerCall.Listener<Q> l = method.getServerCallHandler().startCall(call, headers);
+          l.onReady();
+          l.onMessage(q);
+          l.onHalfClose();
+          return l;
+        });
+      } catch (Exception e) {
+        if (!events.isOpen() || finished.get()) {
+          finish(new ServiceException(499, "CANCELLED", "client disconnected"));
+        } else {
+          finish(failure(e));
+        }
+        return;
+      }
+      Status status;
+      try {
+        status = LocalInvoker.await(call, scope, operation,
+            () -> attached.run(listener::onCancel));
+      } catch (ServiceException e) {
+        finish(e);
+        return;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        finish(new ServiceException(499, "CANCELLED", operation + " interrupted"));
+        return;
+      } catch (Exception e) {
+        finish(failure(e));
+        return;
+      }
+      attached.run(listener::onComplete);
+      if (status.isOk()) {
+        finish(null);
+      } else if (status.getCause() != null && status.getCode() == Status.Code.UNKNOWN) {
+        finish(failure(status.getCause()));
+      } else {
+        finish(GrpcErrors.fromStatus(status, call.trailers));
+      }
+    } finally {
+      scope.cancel(null);
+    }
+  }
+
+  /** The service's {@code onNext}: hooks, then the sink; a gone client cancels the call. */
+  private void send(R message) {
+    if (finished.get()) {
+      throw Status.CANCELLED.withDescription("stream already closed").asRuntimeException();
+    }
+    Object out;
+    try {
+      out = stream.sending(ctx, message);
+    } catch (Exception e) {
+      finish(failure(e));
+      scope.cancel(Status.CANCELLED.withDescription("send hook failed").asRuntimeException());
+      throw Status.CANCELLED.withDescription("stream closed by middleware").asRuntimeException();
+    }
+    try {
+      events.message(out);
+    } catch (IOException gone) {
+      finish(new ServiceException(499, "CANCELLED", "client disconnected"));
+      scope.cancel(Status.CANCELLED.withDescription("client disconnected").asRuntimeException());
+      throw Status.CANCELLED.withDescription("client disconnected").asRuntimeException();
+    }
+  }
+
+  private ServiceException failure(Throwable t) {
+    ServiceException error = GrpcErrors.from(t);
+    if (error != t && !(t instanceof io.grpc.StatusRuntimeException)
+        && !(t instanceof io.grpc.StatusException)) {
+      log.warn("{} (over HTTP) failed with an unexpected exception; answering {} {}", operation,
+          error.code(), error.reason(), t);
+    }
+    return error;
+  }
+
+  /** Ends the stream once: close hooks, then the error event if the client is still there. */
+  private void finish(ServiceException error) {
+    if (!finished.compareAndSet(false, true)) {
+      return;
+    }
+    stream.closed(ctx, error);
+    if (error != null && events.isOpen()) {
+      try {
+        events.error(error);
+      } catch (IOException gone) {
+        // nobody left to tell
+      }
+    }
+  }
+}

@@ -1,0 +1,142 @@
+package io.phalanx.transport.grpc.transcoding.internal;
+
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.google.protobuf.Descriptors.Descriptor;
+import com.google.protobuf.Descriptors.FieldDescriptor;
+import com.google.protobuf.DynamicMessage;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Message;
+import com.google.protobuf.util.JsonFormat;
+import io.phalanx.core.error.ServiceException;
+import io.phalanx.transport.http.HttpRequest;
+import java.nio.charset.StandardCharsets;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Builds a gRPC request message from an HTTP request as a {@link HttpBinding} says: first the
+ * body (the whole message for {@code body: "*"}, one field otherwise), then the query string for
+ * every field neither the body nor a path variable covers (not read at all with
+ * {@code body: "*"}), then the path variables, which therefore win.
+ *
+ * <p>JSON is proto3 JSON: field names in lowerCamel or as in the proto, unknown fields ignored.
+ * Unknown query parameters are ignored too. Bad input is a 400 {@code BAD_REQUEST} that names the
+ * field ({@code metadata.field}).
+ *
+ * <p>Thread-safe; one instance serves every route.
+ */
+public final class RequestBinder {
+  private final JsonFormat.Parser parser = JsonFormat.parser().ignoringUnknownFields();
+  /** Only for diagnosing a body protobuf's parser rejected: where it is malformed, which field. */
+  private final ObjectMapper diagnostics = new ObjectMapper();
+
+  /** The request message for {@code request} on {@code binding}. */
+  public Message bind(HttpBinding binding, HttpRequest request) {
+    Message.Builder builder = binding.requestPrototype().newBuilderForType();
+    boolean wholeBody = binding.body().equals("*");
+    if (wholeBody) {
+      json(request.body(), builder, null);
+    } else if (binding.bodyField() != null) {
+      json(request.body(), builder, binding.bodyField());
+    }
+    if (!wholeBody) {
+      Descriptor type = builder.getDescriptorForType();
+      for (Map.Entry<String, List<String>> e : request.queryParams().entrySet()) {
+        FieldPath path = FieldPath.resolve(type, e.getKey());
+        if (path == null || path.head().equals(binding.bodyField())
+            || boundByPath(binding, path)) {
+          continue;
+        }
+        path.set(builder, e.getValue(), "query parameter");
+      }
+    }
+    for (HttpBinding.PathVariable v : binding.pathVariables()) {
+      String value = request.pathParam(v.name());
+      if (value != null) {
+        v.field().set(builder, List.of(value), "path variable");
+      }
+    }
+    return builder.build();
+  }
+
+  private static boolean boundByPath(HttpBinding binding, FieldPath path) {
+    for (HttpBinding.PathVariable v : binding.pathVariables()) {
+      if (v.field().sameFields(path)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private void json(byte[] body, Message.Builder builder, FieldDescriptor field) {
+    String text = new String(body, StandardCharsets.UTF_8);
+    if (text.isBlank()) {
+      return;
+    }
+    // A body bound to one field is parsed as {"field": body}: one code path for message,
+    // scalar and repeated fields, and errors name the field as the request message has it.
+    String doc = field == null ? text : "{\"" + field.getName() + "\":" + text + "}";
+    try {
+      parser.merge(doc, builder);
+    } catch (InvalidProtocolBufferException | RuntimeException e) {
+      throw describe(text, doc, builder.getDescriptorForType(), e);
+    }
+  }
+
+  private ServiceException describe(String text, String doc, Descriptor type, Exception cause) {
+    JsonNode tree;
+    try {
+      diagnostics.readTree(text);
+      tree = diagnostics.readTree(doc);
+    } catch (JsonProcessingException malformed) {
+      JsonLocation at = malformed.getLocation();
+      String where = at == null ? "" : " at line " + at.getLineNr() + ", column "
+          + at.getColumnNr();
+      return new ServiceException(400, "BAD_REQUEST", "malformed JSON" + where + ": "
+          + malformed.getOriginalMessage(), at == null ? Map.of()
+          : Map.of("line", String.valueOf(at.getLineNr()),
+              "column", String.valueOf(at.getColumnNr())), null);
+    }
+    String field = locate(tree, type, "");
+    if (field == null) {
+      return new ServiceException(400, "BAD_REQUEST", "invalid JSON body: "
+          + cause.getMessage());
+    }
+    return new ServiceException(400, "BAD_REQUEST", "invalid JSON value for '" + field + "': "
+        + cause.getMessage(), Map.of("field", field), null);
+  }
+
+  /** The dotted path of the first member protobuf's parser rejects, or null. */
+  private String locate(JsonNode node, Descriptor type, String prefix) {
+    if (node == null || !node.isObject()) {
+      return null;
+    }
+    for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> member = it.next();
+      FieldDescriptor fd = FieldPath.field(type, member.getKey());
+      if (fd == null) {
+        continue;
+      }
+      try {
+        String single = diagnostics.createObjectNode().set(member.getKey(), member.getValue())
+            .toString();
+        parser.merge(single, DynamicMessage.newBuilder(type));
+      } catch (InvalidProtocolBufferException | RuntimeException e) {
+        String here = prefix + fd.getName();
+        if (fd.getJavaType() == FieldDescriptor.JavaType.MESSAGE && !fd.isRepeated()
+            && !fd.getMessageType().getFullName().startsWith("google.protobuf.")) {
+          String deeper = locate(member.getValue(), fd.getMessageType(), here + ".");
+          if (deeper != null) {
+            return deeper;
+          }
+        }
+        return here;
+      }
+    }
+    return null;
+  }
+}

@@ -1,0 +1,113 @@
+package io.phalanx.transport.grpc.transcoding;
+
+import com.google.protobuf.Empty;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import io.phalanx.core.Context;
+import io.phalanx.core.error.ServiceException;
+import io.phalanx.transport.grpc.GrpcContext;
+import io.phalanx.transport.grpc.transcoding.testproto.ProbeGrpc;
+import io.phalanx.transport.grpc.transcoding.testproto.Thing;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
+
+/** The test implementation behind both gRPC and HTTP: mostly echoes what it was sent. */
+final class ProbeService extends ProbeGrpc.ProbeImplBase {
+  final CountDownLatch slowCancelled = new CountDownLatch(1);
+  final CountDownLatch watchCancelled = new CountDownLatch(1);
+  final AtomicReference<io.grpc.Deadline> slowDeadline = new AtomicReference<>();
+
+  @Override
+  public void get(Thing request, StreamObserver<Thing> out) {
+    reply(out, request);
+  }
+
+  @Override
+  public void create(Thing request, StreamObserver<Thing> out) {
+    reply(out, request);
+  }
+
+  @Override
+  public void patch(Thing request, StreamObserver<Thing> out) {
+    reply(out, request);
+  }
+
+  @Override
+  public void remove(Thing request, StreamObserver<Empty> out) {
+    out.onNext(Empty.getDefaultInstance());
+    out.onCompleted();
+  }
+
+  @Override
+  public void tags(Thing request, StreamObserver<Thing> out) {
+    reply(out, request);
+  }
+
+  @Override
+  public void purge(Thing request, StreamObserver<Thing> out) {
+    reply(out, request);
+  }
+
+  @Override
+  public void fail(Thing request, StreamObserver<Thing> out) {
+    switch (request.getName()) {
+      case "service-exception" -> throw new ServiceException(404, "BOOK_MISSING",
+          "no book " + request.getDisplayName(), Map.of("book", request.getDisplayName()), null);
+      case "status-observer" -> out.onError(Status.ALREADY_EXISTS
+          .withDescription("already there").asRuntimeException());
+      case "status-thrown" -> throw Status.PERMISSION_DENIED.withDescription("not yours")
+          .asRuntimeException();
+      default -> throw new IllegalStateException("boom: secret detail");
+    }
+  }
+
+  @Override
+  public void slow(Thing request, StreamObserver<Thing> out) {
+    io.grpc.Context current = io.grpc.Context.current();
+    slowDeadline.set(current.getDeadline());
+    current.addListener(c -> slowCancelled.countDown(), Runnable::run);
+    // never answers: the deadline ends the call
+  }
+
+  @Override
+  public void info(Thing request, StreamObserver<Thing> out) {
+    Context ctx = GrpcContext.current();
+    ctx.transport().replyMetadata().add("x-served-by", "probe");
+    reply(out, Thing.newBuilder()
+        .setName(ctx.transport().operation())
+        .addTags(ctx.transport().kind().label())
+        .addTags(ctx.transport().requestMetadata().get("x-user").orElse("-"))
+        .addTags(ctx.deadline().isPresent() ? "deadline" : "no-deadline")
+        .build());
+  }
+
+  @Override
+  public void watch(Thing request, StreamObserver<Thing> out) {
+    for (int i = 0; i < request.getI32(); i++) {
+      try {
+        out.onNext(Thing.newBuilder().setName(request.getName()).setI32(i).build());
+      } catch (io.grpc.StatusRuntimeException e) {
+        if (e.getStatus().getCode() == Status.Code.CANCELLED) {
+          watchCancelled.countDown();
+        }
+        throw e;
+      }
+    }
+    if (request.getName().equals("fail")) {
+      out.onError(new ServiceException(409, "WATCH_FAILED", "watch failed"));
+    } else {
+      out.onCompleted();
+    }
+  }
+
+  @Override
+  public void hidden(Thing request, StreamObserver<Thing> out) {
+    reply(out, request);
+  }
+
+  private static <T> void reply(StreamObserver<T> out, T value) {
+    out.onNext(value);
+    out.onCompleted();
+  }
+}

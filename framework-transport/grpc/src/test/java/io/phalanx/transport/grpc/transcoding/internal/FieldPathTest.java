@@ -1,0 +1,69 @@
+package io.phalanx.transport.grpc.transcoding.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.protobuf.Descriptors.Descriptor;
+import io.phalanx.core.error.ServiceException;
+import io.phalanx.transport.grpc.transcoding.testproto.Color;
+import io.phalanx.transport.grpc.transcoding.testproto.Thing;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class FieldPathTest {
+  private final Descriptor thing = Thing.getDescriptor();
+
+  private Thing set(String path, String... values) {
+    Thing.Builder b = Thing.newBuilder();
+    FieldPath p = FieldPath.resolve(thing, path);
+    assertNotNull(p, path);
+    p.set(b, List.of(values), "query parameter");
+    return b.build();
+  }
+
+  @Test
+  void resolvesProtoAndJsonNamesThroughSingularMessages() {
+    assertEquals("display_name", FieldPath.resolve(thing, "displayName").leaf().getName());
+    assertEquals("display_name", FieldPath.resolve(thing, "display_name").leaf().getName());
+    assertEquals("id", FieldPath.resolve(thing, "nested.child.id").leaf().getName());
+    assertNull(FieldPath.resolve(thing, "nested.nope"));
+    assertNull(FieldPath.resolve(thing, "name.more"), "a scalar has no fields");
+    assertNull(FieldPath.resolve(thing, "tags.x"), "no path through a repeated field");
+  }
+
+  @Test
+  void convertsTextToEveryScalarKind() {
+    assertEquals(-3, set("i32", "-3").getI32());
+    assertEquals(Long.MIN_VALUE, set("i64", String.valueOf(Long.MIN_VALUE)).getI64());
+    assertEquals(-1L, set("u64", "18446744073709551615").getU64()); // unsigned bits
+    assertTrue(Double.isNaN(set("dbl", "NaN").getDbl()));
+    assertEquals(Float.NEGATIVE_INFINITY, set("flt", "-Infinity").getFlt());
+    assertEquals(Color.RED, set("color", "1").getColor());
+    assertEquals("?>>", set("data", "Pz4-").getData().toStringUtf8()); // URL-safe base64
+    assertEquals(List.of(Color.GREEN, Color.RED), set("colors", "GREEN", "RED").getColorsList());
+    assertTrue(set("optFlag", "true").hasOptFlag());
+    assertEquals(1_700_000_000L, set("at", "2023-11-14T22:13:20Z").getAt().getSeconds());
+  }
+
+  @Test
+  void rejectsWhatDoesNotFitNamingTheField() {
+    for (String[] bad : new String[][] {{"dbl", "1f"}, {"dbl", "0x10"}, {"i32", "2147483648"},
+        {"flag", "yes"}, {"data", "%%%"}, {"at", "yesterday"}, {"labels", "x"}}) {
+      ServiceException e = assertThrows(ServiceException.class, () -> set(bad[0], bad[1]),
+          bad[0] + "=" + bad[1]);
+      assertEquals(400, e.code());
+      assertEquals(bad[0], e.metadata().get("field"));
+    }
+  }
+
+  @Test
+  void pathVariablesMustBeSingularScalars() {
+    assertNull(FieldPath.resolve(thing, "name").unsuitableForPathVariable());
+    assertNull(FieldPath.resolve(thing, "optCount").unsuitableForPathVariable());
+    assertTrue(FieldPath.resolve(thing, "tags").unsuitableForPathVariable().contains("repeated"));
+    assertTrue(FieldPath.resolve(thing, "nested").unsuitableForPathVariable().contains("message"));
+  }
+}

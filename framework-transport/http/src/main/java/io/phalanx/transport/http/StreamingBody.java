@@ -1,0 +1,39 @@
+package io.phalanx.transport.http;
+
+import java.io.IOException;
+
+/**
+ * A response body produced over time (Server-Sent Events, a chunked download), returned in an
+ * {@link HttpResponse#streaming} response.
+ *
+ * <p>Threading: {@link #writeTo} is called once, on the server's handler executor (never the
+ * event loop), after the status line and headers went out; the body ends when it returns. The
+ * request timeout does not cut a streaming body: the producer decides when to stop (a deadline it
+ * enforces itself, the end of its data, or the client going away).
+ */
+@FunctionalInterface
+public interface StreamingBody {
+
+  /**
+   * Writes the body. An exception after some bytes went out aborts the response (the HTTP/1.1
+   * connection is closed, an HTTP/2 stream reset), so the client sees a truncated body rather
+   * than a complete one.
+   */
+  void writeTo(Writer out) throws Exception;
+
+  /** Where a streaming body goes. Used by one thread at a time. */
+  interface Writer {
+
+    /**
+     * Sends {@code bytes} as the next part of the body and flushes it. Blocks while the
+     * connection cannot take more (the client reads slower than the producer writes), so a slow
+     * client never makes the server buffer without bound.
+     *
+     * @throws IOException when the client has gone away; the producer should stop
+     */
+    void write(byte[] bytes) throws IOException;
+
+    /** False once the client has gone away. */
+    boolean isOpen();
+  }
+}

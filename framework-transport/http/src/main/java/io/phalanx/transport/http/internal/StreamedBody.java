@@ -1,0 +1,108 @@
+package io.phalanx.transport.http.internal;
+
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import io.phalanx.transport.http.StreamingBody;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A {@link StreamingBody} being written to one connection (HTTP/1.1) or stream (HTTP/2).
+ *
+ * <p>{@link #run} executes on the handler executor and calls the producer; its writes go to the
+ * channel from that thread (Netty hands them to the event loop in order) after waiting for the
+ * channel to be writable, which is the back-pressure. The event loop signals writability changes
+ * and the end of the connection; when the producer returns, the loop writes the last chunk.
+ */
+final class StreamedBody implements StreamingBody.Writer, Runnable {
+  private static final Logger LOG = LoggerFactory.getLogger(StreamedBody.class);
+
+  /** What {@link ServerRuntime} hands the connection instead of a full response. */
+  static final class Start extends DefaultFullHttpResponse {
+    final StreamingBody body;
+
+    Start(HttpResponseStatus status, HttpHeaders headers, HttpHeaders trailers,
+        StreamingBody body) {
+      super(HttpVersion.HTTP_1_1, status, Unpooled.EMPTY_BUFFER, headers, trailers);
+      this.body = body;
+    }
+  }
+
+  private final ExchangeHandler owner;
+  private final ChannelHandlerContext ctx;
+  private final Channel channel;
+  private final StreamingBody body;
+  final boolean closeAfter;
+  private final Object lock = new Object();
+  private volatile boolean open = true;
+
+  StreamedBody(ExchangeHandler owner, ChannelHandlerContext ctx, StreamingBody body,
+      boolean closeAfter) {
+    this.owner = owner;
+    this.ctx = ctx;
+    this.channel = ctx.channel();
+    this.body = body;
+    this.closeAfter = closeAfter;
+  }
+
+  @Override
+  public void write(byte[] bytes) throws IOException {
+    synchronized (lock) {
+      while (open && !channel.isWritable()) {
+        try {
+          lock.wait();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new InterruptedIOException("interrupted while waiting for the client");
+        }
+      }
+    }
+    if (!open) {
+      throw new IOException("client disconnected");
+    }
+    if (bytes.length > 0) {
+      ctx.writeAndFlush(new DefaultHttpContent(Unpooled.wrappedBuffer(bytes)));
+    }
+  }
+
+  @Override
+  public boolean isOpen() {
+    return open;
+  }
+
+  /** Event loop: the channel became writable (or not). */
+  void writabilityChanged() {
+    synchronized (lock) {
+      lock.notifyAll();
+    }
+  }
+
+  /** Event loop: the connection is gone. */
+  void disconnected() {
+    open = false;
+    writabilityChanged();
+  }
+
+  @Override
+  public void run() {
+    Throwable failure = null;
+    try {
+      body.writeTo(this);
+    } catch (Throwable t) {
+      failure = t;
+      if (open) {
+        LOG.warn("streaming response body failed; aborting the response", t);
+      }
+    }
+    Throwable f = failure;
+    channel.eventLoop().execute(() -> owner.streamEnded(this, f));
+  }
+}

@@ -1,0 +1,113 @@
+package io.phalanx.transport.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpResponse.BodyHandlers;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** {@link HttpResponse#streaming}: bodies written over time, back-pressure, disconnects. */
+class StreamingResponseTest {
+  private HttpServer server;
+  private final CountDownLatch producerGaveUp = new CountDownLatch(1);
+  private final AtomicReference<Throwable> producerError = new AtomicReference<>();
+  private final AtomicLong written = new AtomicLong();
+
+  @AfterEach
+  void stop() {
+    if (server != null) {
+      server.stop(Duration.ZERO);
+    }
+  }
+
+  private URI start() throws Exception {
+    server = HttpServer.builder().host("127.0.0.1").port(0).routes(r -> {
+      r.get("/events", (ctx, req) -> HttpResponse.streaming(200, "text/event-stream", out -> {
+        for (int i = 0; i < 3; i++) {
+          out.write(("data: " + i + "\n\n").getBytes(StandardCharsets.UTF_8));
+        }
+      }).withHeader("cache-control", "no-cache"));
+      r.get("/endless", (ctx, req) -> HttpResponse.streaming(200, "application/octet-stream",
+          out -> {
+            byte[] chunk = new byte[64 * 1024];
+            try {
+              while (true) {
+                out.write(chunk);
+                written.addAndGet(chunk.length);
+              }
+            } catch (IOException e) {
+              producerError.set(e);
+              producerGaveUp.countDown();
+            }
+          }));
+      r.get("/plain", (ctx, req) -> "plain");
+    }).build();
+    server.start();
+    return server.endpoint();
+  }
+
+  @Test
+  void bodyArrivesInPartsAndTheConnectionIsReused() throws Exception {
+    URI base = start();
+    for (HttpClient.Version v : List.of(HttpClient.Version.HTTP_1_1, HttpClient.Version.HTTP_2)) {
+      HttpClient client = HttpClient.newBuilder().version(v).build();
+      var r = client.send(java.net.http.HttpRequest.newBuilder(base.resolve("/events")).build(),
+          BodyHandlers.ofLines());
+      assertEquals(200, r.statusCode());
+      assertEquals("text/event-stream", r.headers().firstValue("content-type").orElse(null));
+      assertEquals("no-cache", r.headers().firstValue("cache-control").orElse(null));
+      assertFalse(r.headers().firstValue("content-length").isPresent());
+      assertEquals("data: 0||data: 1||data: 2|",
+          r.body().collect(Collectors.joining("|")), "version " + v);
+      var after = client.send(java.net.http.HttpRequest.newBuilder(base.resolve("/plain"))
+          .build(), BodyHandlers.ofString());
+      assertEquals("plain", after.body());
+    }
+  }
+
+  @Test
+  void slowClientBlocksTheProducerAndDisconnectStopsIt() throws Exception {
+    URI base = start();
+    try (Socket s = new Socket("127.0.0.1", base.getPort())) {
+      s.setReceiveBufferSize(64 * 1024);
+      s.getOutputStream().write("GET /endless HTTP/1.1\r\nHost: x\r\n\r\n"
+          .getBytes(StandardCharsets.ISO_8859_1));
+      s.getOutputStream().flush();
+      InputStream in = s.getInputStream();
+      byte[] head = new byte[16];
+      assertEquals(16, in.readNBytes(head, 0, 16));
+      assertTrue(new String(head, StandardCharsets.ISO_8859_1).startsWith("HTTP/1.1 200"));
+      // The client reads nothing more: the producer must stall instead of buffering forever.
+      long last = -1;
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+      while (System.nanoTime() < deadline) {
+        Thread.sleep(500);
+        long now = written.get();
+        if (now == last) {
+          break;
+        }
+        last = now;
+      }
+      assertEquals(last, written.get(), "the producer never stalled");
+      assertTrue(written.get() < 64L * 1024 * 1024, "server buffered " + written.get() + " bytes");
+    }
+    assertTrue(producerGaveUp.await(10, TimeUnit.SECONDS), "producer not told of the disconnect");
+    assertInstanceOf(IOException.class, producerError.get());
+  }
+}
