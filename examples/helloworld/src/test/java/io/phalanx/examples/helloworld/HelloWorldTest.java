@@ -92,6 +92,15 @@ class HelloWorldTest {
   }
 
   @Test
+  void greeterIsTranscodedToHttp() throws Exception {
+    HttpResponse<String> r = client.send(
+        HttpRequest.newBuilder(base.resolve("/helloworld/phalanx")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, r.statusCode());
+    assertEquals("{\"message\":\"Hello phalanx\"}", r.body());
+  }
+
+  @Test
   void unknownPathIsA404JsonError() throws Exception {
     HttpResponse<String> r = client.send(HttpRequest.newBuilder(base.resolve("/nope")).build(),
         HttpResponse.BodyHandlers.ofString());

@@ -10,6 +10,7 @@ import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.AbstractStub;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
+import io.phalanx.core.MetadataPropagation;
 import io.phalanx.core.Context;
 import io.phalanx.core.Middleware;
 import io.phalanx.core.execution.HandlerExecutors;

@@ -9,6 +9,6 @@
  * {@link io.phalanx.core.error.ServiceException} and gRPC status + {@code google.rpc.ErrorInfo}
  * ({@link io.phalanx.transport.grpc.GrpcErrors}); deadlines and {@code x-md-global-*} metadata
  * follow a {@link io.phalanx.core.Context} from a server call into the client calls it makes
- * ({@link io.phalanx.transport.grpc.MetadataPropagation}).
+ * ({@link io.phalanx.core.MetadataPropagation}).
  */
 package io.phalanx.transport.grpc;

@@ -2,6 +2,7 @@ package io.phalanx.transport.grpc;
 
 import io.grpc.stub.StreamObserver;
 import io.netty.util.concurrent.FastThreadLocalThread;
+import io.phalanx.core.MetadataPropagation;
 import io.phalanx.core.Context;
 import io.phalanx.core.error.Errors;
 import io.phalanx.transport.grpc.testproto.EchoGrpc;

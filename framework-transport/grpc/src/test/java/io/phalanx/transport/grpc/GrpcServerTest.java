@@ -13,6 +13,7 @@ import io.grpc.MethodDescriptor.MethodType;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
+import io.phalanx.core.MetadataPropagation;
 import io.phalanx.core.Context;
 import io.phalanx.core.Middleware;
 import io.phalanx.core.MutableMetadata;
