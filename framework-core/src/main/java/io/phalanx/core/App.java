@@ -1,5 +1,6 @@
 package io.phalanx.core;
 
+import io.phalanx.core.health.Health;
 import io.phalanx.core.internal.SignalWaiter;
 import java.net.URI;
 import java.time.Duration;
@@ -51,6 +52,7 @@ public final class App {
   private final List<Hook> beforeStop;
   private final List<Hook> afterStop;
   private final Duration stopGrace;
+  private final Health health;
   private final CountDownLatch stopped = new CountDownLatch(1);
   private final Object lock = new Object();
   private volatile State state = State.NEW;
@@ -68,6 +70,7 @@ public final class App {
     this.beforeStop = List.copyOf(b.beforeStop);
     this.afterStop = List.copyOf(b.afterStop);
     this.stopGrace = b.stopGrace;
+    this.health = b.health != null ? b.health : new Health();
   }
 
   /** Starts describing an app called {@code name}. */
@@ -82,6 +85,14 @@ public final class App {
 
   public State state() {
     return state;
+  }
+
+  /**
+   * The app's liveness and readiness. Ready (serving) only between a completed start and the
+   * beginning of stop; servers and the admin endpoints report it.
+   */
+  public Health health() {
+    return health;
   }
 
   /** The servers, in the order they were added. */
@@ -108,7 +119,7 @@ public final class App {
     List<Server> up = new ArrayList<>();
     try {
       runHooks("before-start", beforeStart, true);
-      StartContext ctx = new StartContext(baseInfo, middleware);
+      StartContext ctx = new StartContext(baseInfo, middleware, health);
       for (Server s : servers) {
         try {
           s.start(ctx);
@@ -139,6 +150,7 @@ public final class App {
       state = State.RUNNING;
       lock.notifyAll();
     }
+    health.setServing(true);
     LOG.info("app started: name={} version={} id={} endpoints={} took_ms={}", info.name(),
         info.version(), info.id(), info.endpoints(),
         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
@@ -174,6 +186,8 @@ public final class App {
       return;
     }
     long t0 = System.nanoTime();
+    // Not ready first, so that probes and health-checking clients move away before the drain.
+    health.setServing(false);
     try {
       runHooksQuietly("before-stop", beforeStop);
       List<Server> toStop;
@@ -314,6 +328,7 @@ public final class App {
     private final List<Hook> beforeStop = new ArrayList<>();
     private final List<Hook> afterStop = new ArrayList<>();
     private Duration stopGrace = Duration.ofSeconds(25);
+    private Health health;
 
     private Builder(String name) {
       Objects.requireNonNull(name, "name");
@@ -385,6 +400,12 @@ public final class App {
         throw new IllegalArgumentException("stopGrace must not be negative: " + grace);
       }
       this.stopGrace = grace;
+      return this;
+    }
+
+    /** The health to drive and report (default: a new one); add checks to it before or after. */
+    public Builder health(Health health) {
+      this.health = Objects.requireNonNull(health, "health");
       return this;
     }
 

@@ -1,5 +1,6 @@
 package io.phalanx.core;
 
+import io.phalanx.core.health.Health;
 import java.util.Map;
 import java.util.Objects;
 
@@ -8,12 +9,25 @@ import java.util.Objects;
  *
  * @param app the application's identity (endpoints not yet known)
  * @param middleware app-wide middleware, to run outside the server's own middleware
+ * @param health the app's health; servers with a health protocol (gRPC health, probes) report it
  */
-public record StartContext(AppInfo app, Middleware middleware) {
+public record StartContext(AppInfo app, Middleware middleware, Health health) {
 
   public StartContext {
     Objects.requireNonNull(app, "app");
     Objects.requireNonNull(middleware, "middleware");
+    Objects.requireNonNull(health, "health");
+  }
+
+  /** With a health of its own that reports serving, for a server started outside an app. */
+  public StartContext(AppInfo app, Middleware middleware) {
+    this(app, middleware, servingHealth());
+  }
+
+  private static Health servingHealth() {
+    Health h = new Health();
+    h.setServing(true);
+    return h;
   }
 
   /** For a server started on its own: an anonymous app and no app-wide middleware. */

@@ -1,0 +1,114 @@
+package io.phalanx.core.health;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+
+/**
+ * The application's liveness and readiness: named checks plus a "serving" flag that the
+ * {@link io.phalanx.core.App} lifecycle drives — false until start has completed, false again as
+ * soon as stop begins — so that load balancers and Kubernetes stop sending traffic before the
+ * servers drain. HTTP probes ({@code /healthz}, {@code /readyz}) and the gRPC health service read
+ * the same object.
+ *
+ * <p>Thread-safe. Checks run on the caller's thread each time a report is asked for; listeners of
+ * {@link #onServingChange} run on the thread that changes the flag and must not block.
+ */
+public final class Health {
+  private final Map<String, HealthCheck> liveness = new LinkedHashMap<>();
+  private final Map<String, HealthCheck> readiness = new LinkedHashMap<>();
+  private final CopyOnWriteArrayList<Consumer<Boolean>> listeners = new CopyOnWriteArrayList<>();
+  private volatile boolean serving;
+
+  /** Adds a liveness check: failing means "restart me". */
+  public synchronized Health addLiveness(String name, HealthCheck check) {
+    put(liveness, name, check);
+    return this;
+  }
+
+  /** Adds a readiness check: failing means "send me no traffic for now". */
+  public synchronized Health addReadiness(String name, HealthCheck check) {
+    put(readiness, name, check);
+    return this;
+  }
+
+  /** Runs the liveness checks. */
+  public HealthReport liveness() {
+    return run(snapshot(liveness), true);
+  }
+
+  /** Runs the readiness checks; not ready whenever the app is not serving. */
+  public HealthReport readiness() {
+    Map<String, HealthCheck> checks = snapshot(readiness);
+    boolean s = serving;
+    HealthReport r = run(checks, s);
+    if (s) {
+      return r;
+    }
+    Map<String, CheckResult> withLifecycle = new LinkedHashMap<>();
+    withLifecycle.put("lifecycle", CheckResult.down("not serving (starting or stopping)"));
+    withLifecycle.putAll(r.checks());
+    return new HealthReport(false, withLifecycle);
+  }
+
+  /** Whether the app is between a completed start and the beginning of stop. */
+  public boolean serving() {
+    return serving;
+  }
+
+  /** Set by the app lifecycle; listeners hear every change. */
+  public void setServing(boolean serving) {
+    boolean changed;
+    synchronized (this) {
+      changed = this.serving != serving;
+      this.serving = serving;
+    }
+    if (changed) {
+      for (Consumer<Boolean> l : listeners) {
+        l.accept(serving);
+      }
+    }
+  }
+
+  /**
+   * Calls {@code listener} with the current serving flag now and on every change, until the
+   * returned handle is closed.
+   */
+  public AutoCloseable onServingChange(Consumer<Boolean> listener) {
+    Objects.requireNonNull(listener, "listener");
+    listeners.add(listener);
+    listener.accept(serving);
+    return () -> listeners.remove(listener);
+  }
+
+  private static void put(Map<String, HealthCheck> map, String name, HealthCheck check) {
+    Objects.requireNonNull(name, "name");
+    Objects.requireNonNull(check, "check");
+    if (map.putIfAbsent(name, check) != null) {
+      throw new IllegalArgumentException("a health check named '" + name + "' already exists");
+    }
+  }
+
+  private synchronized Map<String, HealthCheck> snapshot(Map<String, HealthCheck> map) {
+    return new LinkedHashMap<>(map);
+  }
+
+  private static HealthReport run(Map<String, HealthCheck> checks, boolean baseline) {
+    Map<String, CheckResult> results = new LinkedHashMap<>();
+    boolean up = baseline;
+    for (Map.Entry<String, HealthCheck> e : checks.entrySet()) {
+      CheckResult r;
+      try {
+        r = Objects.requireNonNull(e.getValue().check(), "check returned null");
+      } catch (Exception ex) {
+        r = CheckResult.down(ex.getClass().getSimpleName()
+            + (ex.getMessage() == null ? "" : ": " + ex.getMessage()));
+      }
+      results.put(e.getKey(), r);
+      up &= r.up();
+    }
+    return new HealthReport(up, results);
+  }
+}

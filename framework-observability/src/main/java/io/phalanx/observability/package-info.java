@@ -1,0 +1,2 @@
+/** Observability for Phalanx services: access logs, metrics, tracing, health probes, admin. */
+package io.phalanx.observability;

@@ -1,0 +1,2 @@
+/** JUnit 5 support for testing Phalanx services and adapters. */
+package io.phalanx.test;
