@@ -5,10 +5,10 @@ import java.util.Objects;
 /**
  * The result of one {@link HealthCheck}.
  *
- * @param up whether the check passed
+ * @param healthy whether the check passed
  * @param detail a short human-readable explanation (empty when there is nothing to say)
  */
-public record CheckResult(boolean up, String detail) {
+public record CheckResult(boolean healthy, String detail) {
 
   public CheckResult {
     detail = detail == null ? "" : detail;

@@ -107,7 +107,7 @@ public final class Health {
             + (ex.getMessage() == null ? "" : ": " + ex.getMessage()));
       }
       results.put(e.getKey(), r);
-      up &= r.up();
+      up &= r.healthy();
     }
     return new HealthReport(up, results);
   }

@@ -27,7 +27,7 @@ public record HealthReport(boolean up, Map<String, CheckResult> checks) {
       }
       first = false;
       quote(sb, e.getKey());
-      sb.append(":{\"status\":\"").append(e.getValue().up() ? "UP" : "DOWN").append('"');
+      sb.append(":{\"status\":\"").append(e.getValue().healthy() ? "UP" : "DOWN").append('"');
       if (!e.getValue().detail().isEmpty()) {
         sb.append(",\"detail\":");
         quote(sb, e.getValue().detail());
