@@ -1,7 +1,10 @@
 package io.phalanx.core;
 
 import io.phalanx.core.health.Health;
+import io.phalanx.core.internal.Registration;
 import io.phalanx.core.internal.SignalWaiter;
+import io.phalanx.core.registry.Registrar;
+import io.phalanx.core.registry.ServiceInstance;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -9,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -24,28 +28,38 @@ import org.slf4j.LoggerFactory;
  *     .version("1.2.0")
  *     .server(HttpServer.builder().port(8000).routes(r -> r.get("/hello/{name}", hello)).build())
  *     .middleware(Recovery.create())
+ *     .registrar(registry)
  *     .build()
  *     .run();
  * }</pre>
  *
- * <p>{@link #start()}: before-start hooks, servers in the order added (a failure stops those
- * already started and throws an exception naming the server), after-start hooks.
- * {@link #stop()}: before-stop hooks, all servers stopped concurrently with the grace period,
- * after-stop hooks. {@link #run()} starts, waits for SIGTERM or SIGINT (or {@link #stop()} from
- * another thread), stops and returns normally, so {@code main} ends with exit code 0. A second
- * signal during the stop exits at once.
+ * <p>{@link #start()}: before-start hooks, {@linkplain Builder#admin admin servers}, then the other
+ * servers in the order added (a failure stops those
+ * already started and throws an exception naming the server), readiness SERVING, registration
+ * with the registrar (if any), after-start hooks. Registering last means an instance is only
+ * published once every server listens and reports ready.
+ *
+ * <p>{@link #stop()}: readiness NOT_SERVING, before-stop hooks, deregistration, the
+ * {@linkplain Builder#stopDelay stop delay} (so that clients' discovery drops the instance before
+ * it stops accepting), all servers stopped concurrently with the grace period, then the admin
+ * servers, after-stop hooks,
+ * the registrar closed. {@link #run()} starts, waits for SIGTERM or SIGINT (or {@link #stop()}
+ * from another thread), stops and returns normally, so {@code main} ends with exit code 0. A
+ * second signal during the stop exits at once.
  *
  * <p>Thread-safe: start and stop may be called from any thread; stop is idempotent and waits for
  * a stop already in progress.
  */
 public final class App {
   private static final Logger LOG = LoggerFactory.getLogger(App.class);
+  private static final Duration DEFAULT_STOP_DELAY_WITH_REGISTRAR = Duration.ofSeconds(2);
 
   /** Where the app is in its life. */
   public enum State { NEW, STARTING, RUNNING, STOPPING, STOPPED }
 
   private final AppInfo baseInfo;
   private final List<Server> servers;
+  private final List<Server> adminServers;
   private final Middleware middleware;
   private final List<Hook> beforeStart;
   private final List<Hook> afterStart;
@@ -53,17 +67,24 @@ public final class App {
   private final List<Hook> afterStop;
   private final Duration stopGrace;
   private final Health health;
+  private final Registrar registrar;
+  private final Duration registrarTimeout;
+  private final boolean registerInBackground;
+  private final Duration stopDelay;
   private final CountDownLatch stopped = new CountDownLatch(1);
   private final Object lock = new Object();
   private volatile State state = State.NEW;
   private volatile AppInfo info;
   private List<Server> started = List.of();
+  private List<Server> adminStarted = List.of();
+  private Registration registration;
 
   private App(Builder b) {
     this.baseInfo = new AppInfo(b.id != null ? b.id : UUID.randomUUID().toString(), b.name,
         b.version, b.metadata, List.of());
     this.info = baseInfo;
     this.servers = List.copyOf(b.servers);
+    this.adminServers = List.copyOf(b.adminServers);
     this.middleware = Middleware.chain(b.middleware);
     this.beforeStart = List.copyOf(b.beforeStart);
     this.afterStart = List.copyOf(b.afterStart);
@@ -71,6 +92,11 @@ public final class App {
     this.afterStop = List.copyOf(b.afterStop);
     this.stopGrace = b.stopGrace;
     this.health = b.health != null ? b.health : new Health();
+    this.registrar = b.registrar;
+    this.registrarTimeout = b.registrarTimeout;
+    this.registerInBackground = b.registerInBackground;
+    this.stopDelay = b.stopDelay != null ? b.stopDelay
+        : b.registrar != null ? DEFAULT_STOP_DELAY_WITH_REGISTRAR : Duration.ZERO;
   }
 
   /** Starts describing an app called {@code name}. */
@@ -95,17 +121,28 @@ public final class App {
     return health;
   }
 
+  /** The admin servers (probes, metrics, debug), in the order they were added. */
+  public List<Server> adminServers() {
+    return adminServers;
+  }
+
   /** The servers, in the order they were added. */
   public List<Server> servers() {
     return servers;
   }
 
+  /** The registrar the app registers with, if any. */
+  public Optional<Registrar> registrar() {
+    return Optional.ofNullable(registrar);
+  }
+
   /**
-   * Runs the before-start hooks, starts every server, then the after-start hooks.
+   * Runs the before-start hooks, starts every server, reports ready, registers the instance,
+   * then runs the after-start hooks.
    *
    * @throws IllegalStateException if the app was started before
-   * @throws Exception the failure, with a message naming the server or hook that failed; servers
-   *     already started have been stopped
+   * @throws Exception the failure, with a message naming the server, hook or registrar that
+   *     failed; servers already started have been stopped (and the instance deregistered)
    */
   public void start() throws Exception {
     synchronized (lock) {
@@ -117,9 +154,23 @@ public final class App {
     }
     long t0 = System.nanoTime();
     List<Server> up = new ArrayList<>();
+    List<Server> adminUp = new ArrayList<>();
     try {
       runHooks("before-start", beforeStart, true);
       StartContext ctx = new StartContext(baseInfo, middleware, health);
+      // Admin servers first: probes answer (not ready) while the others start.
+      for (Server s : adminServers) {
+        try {
+          s.start(ctx);
+        } catch (Exception e) {
+          throw new AppStartException("admin server " + s.name() + " failed to start: "
+              + describe(e), e);
+        }
+        adminUp.add(s);
+      }
+      synchronized (lock) {
+        adminStarted = List.copyOf(adminUp);
+      }
       for (Server s : servers) {
         try {
           s.start(ctx);
@@ -136,9 +187,34 @@ public final class App {
       synchronized (lock) {
         started = List.copyOf(up);
       }
+      health.setServing(true);
+      if (registrar != null) {
+        Registration r = new Registration(registrar, instance(info), registrarTimeout,
+            registerInBackground);
+        synchronized (lock) {
+          registration = r;
+        }
+        try {
+          r.register();
+        } catch (Registration.RegistrationException e) {
+          throw new AppStartException(e.getMessage(), e.getCause());
+        }
+      }
       runHooks("after-start", afterStart, true);
     } catch (Exception | Error e) {
+      health.setServing(false);
+      Registration r;
+      synchronized (lock) {
+        r = registration;
+      }
+      if (r != null) {
+        r.deregister();
+      }
       stopServers(up, Duration.ZERO);
+      stopServers(adminUp, Duration.ZERO);
+      if (registrar != null) {
+        closeRegistrar();
+      }
       synchronized (lock) {
         state = State.STOPPED;
         lock.notifyAll();
@@ -150,15 +226,16 @@ public final class App {
       state = State.RUNNING;
       lock.notifyAll();
     }
-    health.setServing(true);
     LOG.info("app started: name={} version={} id={} endpoints={} took_ms={}", info.name(),
         info.version(), info.id(), info.endpoints(),
         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
   }
 
   /**
-   * Stops the app gracefully: before-stop hooks, servers (concurrently, each with the grace
-   * period), after-stop hooks. Idempotent; a second caller waits for the first stop to finish.
+   * Stops the app gracefully: not ready, before-stop hooks, deregistration (bounded by the
+   * registrar timeout; a failure is logged and the stop goes on), the stop delay, servers
+   * (concurrently, each with the grace period), after-stop hooks, the registrar closed.
+   * Idempotent; a second caller waits for the first stop to finish.
    */
   public void stop() {
     boolean mine;
@@ -191,11 +268,26 @@ public final class App {
     try {
       runHooksQuietly("before-stop", beforeStop);
       List<Server> toStop;
+      List<Server> adminToStop;
+      Registration r;
       synchronized (lock) {
         toStop = started;
+        adminToStop = adminStarted;
+        r = registration;
+      }
+      if (r != null) {
+        r.deregister();
+      }
+      if (!toStop.isEmpty()) {
+        sleepStopDelay();
       }
       stopServers(toStop, stopGrace);
+      // Admin servers last, so that probes keep reporting "not ready" during the drain.
+      stopServers(adminToStop, Duration.ZERO);
       runHooksQuietly("after-stop", afterStop);
+      if (registrar != null) {
+        closeRegistrar();
+      }
     } finally {
       synchronized (lock) {
         state = State.STOPPED;
@@ -244,6 +336,36 @@ public final class App {
     } else {
       LOG.warn("received SIG{} again while stopping; exiting now", signal);
       Runtime.getRuntime().halt(130);
+    }
+  }
+
+  /** What the registrar publishes: the app's identity with the endpoints of all servers. */
+  private static ServiceInstance instance(AppInfo info) {
+    return new ServiceInstance(info.id(), info.name(), info.version(), info.metadata(),
+        info.endpoints());
+  }
+
+  private void closeRegistrar() {
+    try {
+      registrar.close();
+    } catch (Exception e) {
+      LOG.warn("closing registrar {} failed", registrar, e);
+    }
+  }
+
+  /**
+   * Waits for deregistration (and NOT_SERVING) to reach clients: their discovery watches and
+   * load balancers' health checks lag behind, and requests they route here meanwhile must still
+   * be accepted. An interrupt cuts the wait short; the stop goes on.
+   */
+  private void sleepStopDelay() {
+    if (stopDelay.isZero()) {
+      return;
+    }
+    try {
+      Thread.sleep(stopDelay.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 
@@ -322,6 +444,7 @@ public final class App {
     private String id;
     private final Map<String, String> metadata = new LinkedHashMap<>();
     private final List<Server> servers = new ArrayList<>();
+    private final List<Server> adminServers = new ArrayList<>();
     private final List<Middleware> middleware = new ArrayList<>();
     private final List<Hook> beforeStart = new ArrayList<>();
     private final List<Hook> afterStart = new ArrayList<>();
@@ -329,6 +452,10 @@ public final class App {
     private final List<Hook> afterStop = new ArrayList<>();
     private Duration stopGrace = Duration.ofSeconds(25);
     private Health health;
+    private Registrar registrar;
+    private Duration registrarTimeout = Duration.ofSeconds(10);
+    private boolean registerInBackground;
+    private Duration stopDelay;
 
     private Builder(String name) {
       Objects.requireNonNull(name, "name");
@@ -356,6 +483,16 @@ public final class App {
 
     public Builder metadata(Map<String, String> metadata) {
       metadata.forEach(this::metadata);
+      return this;
+    }
+
+    /**
+     * Adds an admin server (health probes, metrics, debug endpoints): it starts before the other
+     * servers and stops after they have drained, so probes answer "not ready" throughout start
+     * and stop; its endpoint is not published to the registry.
+     */
+    public Builder admin(Server server) {
+      adminServers.add(Objects.requireNonNull(server, "server"));
       return this;
     }
 
@@ -406,6 +543,57 @@ public final class App {
     /** The health to drive and report (default: a new one); add checks to it before or after. */
     public Builder health(Health health) {
       this.health = Objects.requireNonNull(health, "health");
+      return this;
+    }
+
+    /**
+     * Publishes the instance (id, name, version, metadata, the endpoints of all servers) to
+     * {@code registrar} once the servers listen; deregisters it first thing on stop and closes
+     * it last. Its {@code toString()} should name the registry endpoint: start-up errors use it.
+     */
+    public Builder registrar(Registrar registrar) {
+      this.registrar = Objects.requireNonNull(registrar, "registrar");
+      return this;
+    }
+
+    /**
+     * How long register and deregister may take (default 10 s). A registration that overruns
+     * fails the start (unless {@linkplain #registerInBackground in the background}); a
+     * deregistration that overruns is logged and the stop goes on.
+     */
+    public Builder registrarTimeout(Duration timeout) {
+      Objects.requireNonNull(timeout, "timeout");
+      if (timeout.isNegative() || timeout.isZero()) {
+        throw new IllegalArgumentException("registrarTimeout must be positive: " + timeout);
+      }
+      this.registrarTimeout = timeout;
+      return this;
+    }
+
+    /**
+     * False (default): a registry that cannot be reached fails the start, which stops the
+     * servers — a deployment then fails visibly instead of running unseen. True: start succeeds
+     * anyway and registration is retried in the background with capped exponential backoff, for
+     * services that must come up while the registry is down.
+     */
+    public Builder registerInBackground(boolean background) {
+      this.registerInBackground = background;
+      return this;
+    }
+
+    /**
+     * How long to wait between deregistering (and reporting NOT_SERVING) and stopping the
+     * servers. Clients learn of the deregistration through their registry watches a little
+     * later, and keep sending requests meanwhile; the servers must still accept them, or a
+     * rolling restart loses requests. Default: 2 s with a registrar, zero without (nothing to
+     * propagate, unless a load balancer polls readiness: then set it to cover the poll period).
+     */
+    public Builder stopDelay(Duration delay) {
+      Objects.requireNonNull(delay, "delay");
+      if (delay.isNegative()) {
+        throw new IllegalArgumentException("stopDelay must not be negative: " + delay);
+      }
+      this.stopDelay = delay;
       return this;
     }
 

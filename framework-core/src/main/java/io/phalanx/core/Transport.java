@@ -61,4 +61,13 @@ public interface Transport {
   default Optional<SocketAddress> remoteAddress() {
     return Optional.empty();
   }
+
+  /**
+   * On the server side, the identity the peer proved with a client certificate during the TLS
+   * handshake (mutual TLS); empty for cleartext, for TLS without a client certificate, on the
+   * client side, and on transports that do not know it.
+   */
+  default Optional<PeerIdentity> peerIdentity() {
+    return Optional.empty();
+  }
 }

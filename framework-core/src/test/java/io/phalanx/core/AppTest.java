@@ -181,7 +181,9 @@ class AppTest {
       }
     });
     runner.start();
+    long giveUp = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
     while (app.state() != App.State.RUNNING) {
+      assertTrue(System.nanoTime() < giveUp && runner.isAlive(), "app did not reach RUNNING");
       Thread.sleep(5);
     }
     assertFalse(returned.await(50, TimeUnit.MILLISECONDS));
@@ -195,5 +197,21 @@ class AppTest {
     assertThrows(IllegalArgumentException.class, () -> App.builder(" "));
     assertThrows(IllegalArgumentException.class,
         () -> App.builder("x").stopGrace(Duration.ofSeconds(-1)));
+  }
+
+  @Test
+  void adminServersStartFirstStopLastAndAreNotPublished() throws Exception {
+    List<String> log = Collections.synchronizedList(new ArrayList<>());
+    SocketServer admin = new SocketServer("admin", log, false);
+    SocketServer a = new SocketServer("a", log, false);
+    SocketServer b = new SocketServer("b", log, false);
+    App app = App.builder("svc").server(a).admin(admin).server(b).build();
+    app.start();
+    assertEquals(List.of("start admin", "start a", "start b"), log);
+    assertEquals(List.of(a.endpoint(), b.endpoint()), app.info().endpoints());
+    log.clear();
+    app.stop();
+    assertEquals(3, log.size());
+    assertEquals("stop admin", log.get(2), log.toString());
   }
 }

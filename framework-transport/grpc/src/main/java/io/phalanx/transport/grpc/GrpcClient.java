@@ -14,6 +14,13 @@ import io.phalanx.core.MetadataPropagation;
 import io.phalanx.core.Context;
 import io.phalanx.core.Middleware;
 import io.phalanx.core.execution.HandlerExecutors;
+import io.phalanx.core.registry.Discovery;
+import io.phalanx.core.selector.Balancer;
+import io.phalanx.core.selector.NodeFilter;
+import io.phalanx.core.selector.OutlierEjection;
+import io.phalanx.core.selector.Selector;
+import io.phalanx.transport.grpc.internal.DiscoveryNameResolver;
+import io.phalanx.transport.grpc.internal.SelectorLoadBalancer;
 import io.phalanx.transport.grpc.internal.CallContexts;
 import io.phalanx.transport.grpc.internal.ClientBridge;
 import java.io.Closeable;
@@ -43,6 +50,11 @@ import java.util.concurrent.TimeUnit;
  * themselves ({@link GrpcContext}); {@link #withContext} is for other threads and for contexts
  * changed by middleware. A call with no deadline from anywhere gets {@link Builder#timeout}.
  *
+ * <p>{@code discovery:///greeter} targets ({@link Builder#discovery}) resolve through a Phalanx
+ * {@code Discovery} and balance per call with a Phalanx {@link Selector} (P2C by default, outlier
+ * ejection, statistics kept across updates) installed as the grpc-java policy {@code
+ * phalanx_selector}.
+ *
  * <p>Thread-safe; one client per target is meant to be shared. Close it when done.
  */
 public final class GrpcClient implements Closeable {
@@ -53,6 +65,7 @@ public final class GrpcClient implements Closeable {
   private final ManagedChannel managed;
   private final Channel channel;
   private final ExecutorService ownedExecutor;
+  private final Selector selector;
 
   private GrpcClient(Builder b) {
     this.target = b.target;
@@ -66,6 +79,22 @@ public final class GrpcClient implements Closeable {
     }
     if (b.authority != null) {
       nb.overrideAuthority(b.authority);
+    }
+    if (b.discovery != null
+        && DiscoveryNameResolver.Provider.SCHEME.equalsIgnoreCase(scheme(b.target))) {
+      Selector.Builder sb = Selector.builder().name(b.target).outlierEjection(b.ejection)
+          .filter(b.filters.toArray(NodeFilter[]::new));
+      if (b.balancer != null) {
+        sb.balancer(b.balancer);
+      }
+      this.selector = sb.build();
+      b.resolvers.put(DiscoveryNameResolver.Provider.SCHEME, new DiscoveryNameResolver.Provider(
+          b.discovery, ssl != null ? "grpcs" : "grpc", selector));
+      // see SelectorLoadBalancer.Provider: grpc-java finds balancers only by name, globally
+      SelectorLoadBalancer.Provider.ensureRegistered();
+      nb.defaultLoadBalancingPolicy(SelectorLoadBalancer.Provider.POLICY);
+    } else {
+      this.selector = null;
     }
     NameResolverProvider resolver = b.resolvers.get(scheme(b.target));
     if (resolver != null) {
@@ -139,7 +168,18 @@ public final class GrpcClient implements Closeable {
       if (ownedExecutor != null) {
         ownedExecutor.shutdown();
       }
+      if (selector != null) {
+        selector.close();
+      }
     }
+  }
+
+  /**
+   * The selector balancing a {@code discovery:///} target (its nodes and their statistics), if
+   * this client has one.
+   */
+  public java.util.Optional<Selector> selector() {
+    return java.util.Optional.ofNullable(selector);
   }
 
   @Override
@@ -161,6 +201,10 @@ public final class GrpcClient implements Closeable {
     private Path certChain;
     private Path privateKey;
     private String authority;
+    private Discovery discovery;
+    private Balancer balancer;
+    private final List<NodeFilter> filters = new ArrayList<>();
+    private OutlierEjection ejection = OutlierEjection.defaults();
 
     private Builder(String target) {
       this.target = Objects.requireNonNull(target, "target");
@@ -219,6 +263,36 @@ public final class GrpcClient implements Closeable {
       return this;
     }
 
+    /**
+     * Where a {@code discovery:///name} target finds the instances of {@code name}: their
+     * {@code grpc} endpoints ({@code grpcs} with TLS) become the channel's addresses, balanced
+     * per call by the {@link #balancer} (P2C by default) with outlier ejection. An empty
+     * instance list never empties a channel that has addresses (zero-endpoint protection).
+     */
+    public Builder discovery(Discovery discovery) {
+      this.discovery = Objects.requireNonNull(discovery, "discovery");
+      return this;
+    }
+
+    /** How a {@code discovery:///} target picks among instances; default {@link Balancer#p2c()}. */
+    public Builder balancer(Balancer balancer) {
+      this.balancer = Objects.requireNonNull(balancer, "balancer");
+      return this;
+    }
+
+    /** Narrows the instances of a {@code discovery:///} target (version, metadata...). */
+    public Builder nodeFilter(NodeFilter... filters) {
+      this.filters.addAll(List.of(filters));
+      return this;
+    }
+
+    /** Outlier ejection for a {@code discovery:///} target; default {@link
+     * OutlierEjection#defaults()}. UNAVAILABLE and DEADLINE_EXCEEDED count as failures. */
+    public Builder outlierEjection(OutlierEjection ejection) {
+      this.ejection = Objects.requireNonNull(ejection, "ejection");
+      return this;
+    }
+
     /** TLS, trusting the CAs in {@code trustedCa} (PEM); null trusts the JDK's default CAs. */
     public Builder tls(Path trustedCa) {
       this.trustedCa = trustedCa;
@@ -250,6 +324,10 @@ public final class GrpcClient implements Closeable {
     }
 
     public GrpcClient build() {
+      if (DiscoveryNameResolver.Provider.SCHEME.equalsIgnoreCase(scheme(target))
+          && discovery == null && !resolvers.containsKey(DiscoveryNameResolver.Provider.SCHEME)) {
+        throw new IllegalStateException(target + " needs discovery(...)");
+      }
       return new GrpcClient(this);
     }
 

@@ -36,8 +36,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * A gRPC server on grpc-java and the project's Netty (epoll where available, daemon threads),
  * running Phalanx middleware around every call of the services it serves.
  *
- * <p>Always served besides the application's services: {@code grpc.health.v1.Health} (SERVING
- * once started, NOT_SERVING as soon as {@link #stop} begins) and, unless disabled, server
+ * <p>Always served besides the application's services: {@code grpc.health.v1.Health}, which
+ * follows the app's readiness ({@link StartContext#health()}: SERVING between a completed app
+ * start and the beginning of its stop, so that gRPC health-checking clients and the HTTP
+ * readiness probe agree; a server started on its own is SERVING once listening) and is
+ * NOT_SERVING for good as soon as {@link #stop} begins; and, unless disabled, server
  * reflection v1 and v1alpha so that {@code grpcurl} and similar tools work. Middleware does not
  * run on these two.
  *
@@ -53,6 +56,7 @@ public final class GrpcServer implements Server {
   private final AtomicBoolean stopped = new AtomicBoolean();
   private volatile io.grpc.Server server;
   private volatile HealthStatusManager health;
+  private volatile AutoCloseable readiness;
   private volatile EventLoops loops;
   private volatile ExecutorService ownedExecutor;
   private volatile URI endpoint;
@@ -135,10 +139,15 @@ public final class GrpcServer implements Server {
     InetSocketAddress bound = (InetSocketAddress) s.getListenSockets().get(0);
     endpoint = Endpoints.of(ssl != null ? "grpcs" : "grpc",
         new InetSocketAddress(bound.getAddress(), bound.getPort()));
-    h.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.SERVING);
-    for (String name : names) {
-      h.setStatus(name, ServingStatus.SERVING);
-    }
+    // Called at once with the current flag, then on the app's thread at each change; setStatus
+    // only updates a map and notifies watchers, so it is safe there.
+    readiness = context.health().onServingChange(serving -> {
+      ServingStatus st = serving ? ServingStatus.SERVING : ServingStatus.NOT_SERVING;
+      h.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, st);
+      for (String name : names) {
+        h.setStatus(name, st);
+      }
+    });
   }
 
   @SuppressWarnings("deprecation")
@@ -174,6 +183,14 @@ public final class GrpcServer implements Server {
     }
     io.grpc.Server s = server;
     HealthStatusManager h = health;
+    AutoCloseable r = readiness;
+    if (r != null) {
+      try {
+        r.close();
+      } catch (Exception e) {
+        // unsubscribing from Health cannot fail; nothing to do
+      }
+    }
     if (h != null) {
       h.enterTerminalState();
     }

@@ -3,10 +3,12 @@ package io.phalanx.transport.grpc;
 import io.grpc.MethodDescriptor;
 import io.phalanx.core.Metadata;
 import io.phalanx.core.MutableMetadata;
+import io.phalanx.core.PeerIdentity;
 import io.phalanx.core.Transport;
 import java.net.SocketAddress;
 import java.util.Objects;
 import java.util.Optional;
+import javax.net.ssl.SSLSession;
 
 /**
  * The {@link Transport} of one gRPC call.
@@ -26,10 +28,11 @@ import java.util.Optional;
  * @param replyMetadata reply headers: written by server handlers, filled from the response on
  *     the client
  * @param remote the peer address when known, else null
+ * @param sslSession the TLS session of a server call's connection, else null
  */
 public record GrpcTransport(Side side, String operation, MethodDescriptor.MethodType methodType,
-    String endpoint, Metadata requestMetadata, MutableMetadata replyMetadata, SocketAddress remote)
-    implements Transport {
+    String endpoint, Metadata requestMetadata, MutableMetadata replyMetadata, SocketAddress remote,
+    SSLSession sslSession) implements Transport {
 
   public GrpcTransport {
     Objects.requireNonNull(side, "side");
@@ -40,6 +43,13 @@ public record GrpcTransport(Side side, String operation, MethodDescriptor.Method
     Objects.requireNonNull(replyMetadata, "replyMetadata");
   }
 
+  /** A transport without a TLS session (client calls, cleartext). */
+  public GrpcTransport(Side side, String operation, MethodDescriptor.MethodType methodType,
+      String endpoint, Metadata requestMetadata, MutableMetadata replyMetadata,
+      SocketAddress remote) {
+    this(side, operation, methodType, endpoint, requestMetadata, replyMetadata, remote, null);
+  }
+
   @Override
   public Kind kind() {
     return Kind.GRPC;
@@ -48,6 +58,12 @@ public record GrpcTransport(Side side, String operation, MethodDescriptor.Method
   @Override
   public Optional<SocketAddress> remoteAddress() {
     return Optional.ofNullable(remote);
+  }
+
+  /** Read from the session when asked: most calls never look. */
+  @Override
+  public Optional<PeerIdentity> peerIdentity() {
+    return PeerIdentity.of(sslSession);
   }
 
   /** Whether the call is a unary one (one request, one reply). */

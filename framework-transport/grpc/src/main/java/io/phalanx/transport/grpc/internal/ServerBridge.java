@@ -73,7 +73,8 @@ public final class ServerBridge implements ServerInterceptor {
     GrpcTransport transport = new GrpcTransport(Transport.Side.SERVER,
         "/" + method.getFullMethodName(), method.getType(), endpoint.get(),
         GrpcHeaders.view(headers), new MutableMetadata(),
-        call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR));
+        call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR),
+        call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION));
     io.grpc.Context grpcCtx = io.grpc.Context.current();
     Instant deadline = CallContexts.toInstant(grpcCtx.getDeadline());
     Context ctx = Context.of(transport, deadline);

@@ -11,6 +11,11 @@ import io.phalanx.core.MutableMetadata;
 import io.phalanx.core.error.Errors;
 import io.phalanx.core.error.ServiceException;
 import io.phalanx.core.execution.HandlerExecutors;
+import io.phalanx.core.registry.Discovery;
+import io.phalanx.core.selector.Balancer;
+import io.phalanx.core.selector.NodeFilter;
+import io.phalanx.core.selector.OutlierEjection;
+import io.phalanx.core.selector.Selector;
 import io.phalanx.transport.http.codec.Codec;
 import io.phalanx.transport.http.codec.Codecs;
 import java.net.URI;
@@ -51,6 +56,10 @@ import javax.net.ssl.SSLException;
  * Connection failures are 503 {@code UNAVAILABLE}, a passed deadline 504 {@code
  * DEADLINE_EXCEEDED} (without sending, if it passed before the call).
  *
+ * <p>{@code discovery:///greeter} targets ({@link Builder#discovery}) pick an instance per call
+ * through a {@link Selector} and report each call's latency and outcome to it: a refused
+ * connection, a 503 or a 504 counts against the node (outlier ejection), other errors do not.
+ *
  * <p>Threading: thread-safe; share one client per target. The blocking methods suit virtual
  * threads: the calling thread parks on a future completed by the event loop. {@code …Async}
  * methods run the call on the client's executor (virtual threads where available).
@@ -58,6 +67,7 @@ import javax.net.ssl.SSLException;
 public final class HttpClient implements AutoCloseable {
   private static final String USER_AGENT = "phalanx-http-client";
   private static final int MAX_ERROR_EXCERPT = 256;
+  private static final String DISCOVERY_SCHEME = "discovery";
 
   private final String endpoint;
   private final TargetResolver resolver;
@@ -214,7 +224,20 @@ public final class HttpClient implements AutoCloseable {
     if (remaining.isNegative() || remaining.isZero()) {
       throw deadlineExceeded(request, "before the request was sent");
     }
-    URI base = resolver.resolve(ctx);
+    TargetResolver.Pick pick = resolver.pick(ctx);
+    try {
+      HttpClientResponse response = exchange(ctx, transport, request, remaining, pick.base());
+      pick.done().accept(null);
+      return response;
+    } catch (Throwable t) {
+      pick.done().accept(t);
+      throw t;
+    }
+  }
+
+  /** One exchange with the node at {@code base}. */
+  private HttpClientResponse exchange(Context ctx, HttpClientTransport transport,
+      HttpClientRequest request, Duration remaining, URI base) throws Exception {
     ChannelPool pool = connector.pool(base);
     String authority = authority(base);
 
@@ -367,13 +390,64 @@ public final class HttpClient implements AutoCloseable {
     private Codecs codecs = Codecs.defaults();
     private ClientTls tls;
     private ExecutorService executor;
+    private String serviceName;
+    private Discovery discovery;
+    private Balancer balancer;
+    private final List<NodeFilter> filters = new ArrayList<>();
+    private OutlierEjection ejection = OutlierEjection.defaults();
 
     private Builder() {}
 
-    /** A fixed base URI: {@code http://host:port} or {@code https://host:port/prefix}. */
+    /**
+     * A fixed base URI ({@code http://host:port} or {@code https://host:port/prefix}), or
+     * {@code discovery:///name}: the instances of service {@code name} in the {@link
+     * #discovery} given, one picked per call by the {@link #balancer} (P2C by default) among
+     * their {@code http} endpoints ({@code https} when {@link #tls} is set).
+     */
     public Builder target(String uri) {
       URI u = URI.create(Objects.requireNonNull(uri, "uri"));
+      if (DISCOVERY_SCHEME.equalsIgnoreCase(u.getScheme())) {
+        String path = u.getPath() == null ? "" : u.getPath();
+        String name = path.startsWith("/") ? path.substring(1) : path;
+        if (name.isEmpty() || name.contains("/")) {
+          throw new IllegalArgumentException(
+              "a discovery target is discovery:///<service-name>, got " + uri);
+        }
+        this.endpoint = uri;
+        this.serviceName = name;
+        this.resolver = null;
+        return this;
+      }
+      this.serviceName = null;
       return target(uri, TargetResolver.fixed(u));
+    }
+
+    /** Where a {@code discovery:///name} target finds its instances. */
+    public Builder discovery(Discovery discovery) {
+      this.discovery = Objects.requireNonNull(discovery, "discovery");
+      return this;
+    }
+
+    /**
+     * How a {@code discovery:///} target picks among instances; default {@link Balancer#p2c()}.
+     * The instance is this client's alone (balancers keep state).
+     */
+    public Builder balancer(Balancer balancer) {
+      this.balancer = Objects.requireNonNull(balancer, "balancer");
+      return this;
+    }
+
+    /** Narrows the instances of a {@code discovery:///} target (version, metadata...). */
+    public Builder nodeFilter(NodeFilter... filters) {
+      this.filters.addAll(List.of(filters));
+      return this;
+    }
+
+    /** Outlier ejection for a {@code discovery:///} target; default {@link
+     * OutlierEjection#defaults()}. A refused connection counts as a failure. */
+    public Builder outlierEjection(OutlierEjection ejection) {
+      this.ejection = Objects.requireNonNull(ejection, "ejection");
+      return this;
     }
 
     /**
@@ -381,6 +455,7 @@ public final class HttpClient implements AutoCloseable {
      * endpoint (e.g. {@code discovery:///greeter}), {@code resolver} picks the base URI.
      */
     public Builder target(String endpoint, TargetResolver resolver) {
+      this.serviceName = null;
       this.endpoint = Objects.requireNonNull(endpoint, "endpoint");
       this.resolver = Objects.requireNonNull(resolver, "resolver");
       return this;
@@ -451,6 +526,18 @@ public final class HttpClient implements AutoCloseable {
     }
 
     public HttpClient build() {
+      if (serviceName != null) {
+        if (discovery == null) {
+          throw new IllegalStateException(endpoint + " needs discovery(...)");
+        }
+        Selector.Builder sb = Selector.builder().discovery(discovery, serviceName)
+            .schemes(tls != null ? "https" : "http").outlierEjection(ejection)
+            .filter(filters.toArray(NodeFilter[]::new));
+        if (balancer != null) {
+          sb.balancer(balancer);
+        }
+        resolver = TargetResolver.selector(sb.build());
+      }
       if (resolver == null) {
         throw new IllegalStateException("target(...) is required");
       }

@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -26,12 +27,14 @@ import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.handler.codec.http2.CleartextHttp2ServerUpgradeHandler;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.HttpConversionUtil;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.phalanx.core.error.ServiceException;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.ArrayDeque;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -221,7 +224,15 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
     }
     NettyRequest req = new NettyRequest(h.method().name(), h.uri(), headers, bytes, protocol,
         ctx.channel().remoteAddress(), headNanos);
+    req.tlsSession = tlsSession();
     rt.dispatch(req, ctx.channel().eventLoop(), slot);
+  }
+
+  /** The connection's TLS session; an HTTP/2 stream's TLS handler sits on its parent channel. */
+  private SSLSession tlsSession() {
+    Channel conn = h2 && ctx.channel().parent() != null ? ctx.channel().parent() : ctx.channel();
+    SslHandler tls = conn.pipeline().get(SslHandler.class);
+    return tls == null ? null : tls.engine().getSession();
   }
 
   /** Answers the current request with an error and closes after it, ignoring further input. */

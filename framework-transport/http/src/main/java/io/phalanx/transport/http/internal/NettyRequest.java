@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import javax.net.ssl.SSLSession;
 
 /**
  * {@link HttpRequest} over Netty's decoded request. Built on the event loop, then only read (by
@@ -29,6 +30,8 @@ final class NettyRequest implements HttpRequest {
   /** {@code System.nanoTime()} when the headers arrived: deadlines count from there. */
   final long receivedNanos;
   RouteMatch<?> match;
+  /** The connection's TLS session, null for cleartext; set on the event loop before dispatch. */
+  SSLSession tlsSession;
   private Map<String, List<String>> query;
 
   NettyRequest(String method, String uri, HttpHeaders headers, byte[] body, String protocol,

@@ -2,6 +2,7 @@ package io.phalanx.transport.http.internal;
 
 import io.phalanx.core.Metadata;
 import io.phalanx.core.MutableMetadata;
+import io.phalanx.core.PeerIdentity;
 import io.phalanx.transport.http.HttpRequest;
 import io.phalanx.transport.http.HttpTransport;
 import java.net.SocketAddress;
@@ -63,6 +64,12 @@ final class ServerHttpTransport implements HttpTransport {
   @Override
   public Optional<SocketAddress> remoteAddress() {
     return Optional.ofNullable(request.remoteAddress());
+  }
+
+  /** Computed when asked: most requests never look, and the chain is per connection anyway. */
+  @Override
+  public Optional<PeerIdentity> peerIdentity() {
+    return PeerIdentity.of(request.tlsSession);
   }
 
   @Override

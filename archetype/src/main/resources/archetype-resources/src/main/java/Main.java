@@ -1,0 +1,93 @@
+package ${package};
+
+import ${package}.biz.${ResourceName}Usecase;
+import ${package}.data.InMemory${ResourceName}Repository;
+import ${package}.service.${ResourceName}Service;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.phalanx.core.App;
+import io.phalanx.core.config.AppConfig;
+import io.phalanx.core.config.Configs;
+import io.phalanx.core.middleware.Recovery;
+import io.phalanx.core.registry.Registrar;
+import io.phalanx.observability.admin.AdminServer;
+import io.phalanx.observability.logging.AccessLog;
+import io.phalanx.observability.metrics.JvmMetrics;
+import io.phalanx.observability.metrics.Metrics;
+import io.phalanx.observability.tracing.TraceMdc;
+import io.phalanx.observability.tracing.Tracing;
+import io.phalanx.registry.consul.ConsulRegistry;
+import io.phalanx.registry.etcd.EtcdRegistry;
+import io.phalanx.transport.grpc.GrpcServer;
+import io.phalanx.transport.grpc.transcoding.GrpcTranscoding;
+import io.phalanx.transport.http.HttpServer;
+import java.util.Optional;
+
+/**
+ * The ${serviceName} service, assembled in one place: what runs is what this method wrote.
+ * The API ({@code api/${serviceName}/v1/${serviceName}.proto}) is served on gRPC and, from its
+ * {@code google.api.http} rules, as HTTP/JSON; operators get an admin port with probes, metrics
+ * and debug endpoints.
+ */
+public final class Main {
+
+  private Main() {}
+
+  public static void main(String[] args) throws Exception {
+    app(Configs.load()).run();   // start, wait for SIGTERM, drain, stop, exit 0
+  }
+
+  /** The whole app, from configuration; tests start it on ephemeral ports. */
+  public static App app(AppConfig config) {
+    ${ResourceName}Usecase ${resourceName}s = new ${ResourceName}Usecase(new InMemory${ResourceName}Repository());
+    GrpcServer grpc = GrpcServer.builder()
+        .host(config.getString("server.grpc.host"))
+        .port(config.getInt("server.grpc.port"))
+        .service(new ${ResourceName}Service(${resourceName}s))
+        .build();
+    HttpServer http = HttpServer.builder()
+        .host(config.getString("server.http.host"))
+        .port(config.getInt("server.http.port"))
+        .routes(GrpcTranscoding.of(grpc))   // the proto's HTTP routes, same middleware
+        .build();
+
+    PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    JvmMetrics jvm = JvmMetrics.create();
+    jvm.bindTo(meters);
+    String name = config.getString("app.name");
+    String version = config.getString("app.version");
+    App.Builder app = App.builder(name)
+        .version(version)
+        .server(http)   // the service's HTTP server comes first: its endpoint is the first http one
+        .server(grpc)
+        .middleware(Recovery.create(), Tracing.create(), TraceMdc.create(), AccessLog.create(),
+            Metrics.builder(meters).tag("service", name).tag("version", version).build())
+        .stopGrace(config.getDuration("app.stop-grace"))
+        .stopDelay(config.getDuration("app.stop-delay"))
+        .afterStop(info -> jvm.close());
+    if (config.getBoolean("admin.enabled")) {
+      AdminServer.Builder admin = AdminServer.builder()
+          .host(config.getString("admin.host"))
+          .port(config.getInt("admin.port"))
+          .debug(config.getBoolean("admin.debug"))
+          .prometheus(meters)
+          .config(config);
+      config.findString("admin.token").ifPresent(admin::token);
+      app.admin(admin.build());   // starts first, stops after the others drained, not published
+    }
+    registrar(config).ifPresent(app::registrar);
+    return app.build();
+  }
+
+  /**
+   * etcd when {@code registry.etcd.endpoints} is set, else Consul when
+   * {@code registry.consul.address} is, else none (the app then only listens).
+   */
+  static Optional<Registrar> registrar(AppConfig config) {
+    if (config.has("registry.etcd.endpoints")) {
+      return Optional.of(EtcdRegistry.builder(config).build());
+    }
+    return config.findString("registry.consul.address")
+        .map(address -> ConsulRegistry.builder().address(address).build());
+  }
+}

@@ -1,0 +1,2 @@
+/** The ${serviceName} service: {@link ${package}.Main} assembles it. */
+package ${package};

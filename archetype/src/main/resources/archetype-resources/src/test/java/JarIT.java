@@ -1,0 +1,92 @@
+package ${package};
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Runs {@code target/${artifactId}.jar} the way the container does (prod profile, JSON logs),
+ * calls it, then sends SIGTERM and expects a graceful stop with exit status 0. Catches what the
+ * in-process {@link MainIT} cannot: a dependency missing from the jar, a broken manifest or
+ * logging configuration.
+ */
+class JarIT {
+  private final HttpClient http = HttpClient.newBuilder()
+      .connectTimeout(Duration.ofSeconds(1)).build();
+
+  @Test
+  void theJarServesInTheProdProfileAndStopsCleanlyOnSigterm() throws Exception {
+    Path jar = Path.of("target", "${artifactId}.jar");
+    assertTrue(Files.isRegularFile(jar), "build the jar first: " + jar.toAbsolutePath());
+    int httpPort = freePort();
+    int grpcPort = freePort();
+    int adminPort = freePort();
+    String java = ProcessHandle.current().info().command().orElse("java");
+    Path log = Files.createTempFile("${artifactId}", ".log");
+    ProcessBuilder command = new ProcessBuilder(List.of(java,
+        "-Dlogback.configurationFile=logback-json.xml",
+        "-Dserver.http.port=" + httpPort, "-Dserver.grpc.port=" + grpcPort,
+        "-Dadmin.port=" + adminPort, "-jar", jar.toString()))
+        .redirectErrorStream(true).redirectOutput(log.toFile());
+    command.environment().put("PHALANX_PROFILE", "prod");
+    Process process = command.start();
+    try {
+      HttpResponse<String> ready = poll(URI.create("http://127.0.0.1:" + adminPort + "/readyz"),
+          process);
+      assertTrue(ready != null && ready.statusCode() == 200,
+          "not ready; log:\n" + Files.readString(log));
+      HttpResponse<String> list = http.send(HttpRequest.newBuilder(
+              URI.create("http://127.0.0.1:" + httpPort + "/v1/${serviceName}")).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, list.statusCode(), list.body());
+
+      process.toHandle().destroy();   // SIGTERM, as docker stop and the kubelet send
+      assertTrue(process.waitFor(60, TimeUnit.SECONDS), "did not exit after SIGTERM");
+      String out = Files.readString(log);
+      assertEquals(0, process.exitValue(), out);
+      assertTrue(out.contains("app stopped"), out);
+      for (String line : out.strip().split("\n")) {
+        assertTrue(line.startsWith("{") && line.endsWith("}"), "not a JSON log line: " + line);
+      }
+    } finally {
+      process.destroyForcibly();
+      Files.deleteIfExists(log);
+    }
+  }
+
+  /** The first answer from {@code uri}, retried while the process starts (up to 60 s). */
+  private HttpResponse<String> poll(URI uri, Process process) throws InterruptedException {
+    HttpRequest get = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(2)).build();
+    long giveUp = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (System.nanoTime() < giveUp && process.isAlive()) {
+      try {
+        HttpResponse<String> r = http.send(get, HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() == 200) {
+          return r;
+        }
+      } catch (IOException notYet) {
+        // not listening yet
+      }
+      Thread.sleep(50);
+    }
+    return null;
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+}

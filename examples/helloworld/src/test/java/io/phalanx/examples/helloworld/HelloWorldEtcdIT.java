@@ -1,0 +1,126 @@
+package io.phalanx.examples.helloworld;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.phalanx.test.etcd.EtcdExtension;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Runs the packaged jar with {@code -Dregistry.etcd.endpoints=…} against a real etcd and reads
+ * etcd directly (its HTTP/JSON gateway, not our adapter) to see the instance appear under
+ * {@code /microservices/helloworld/} and disappear after SIGTERM.
+ */
+class HelloWorldEtcdIT {
+
+  @RegisterExtension
+  static EtcdExtension etcd = EtcdExtension.create();
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private final HttpClient http = HttpClient.newBuilder()
+      .connectTimeout(Duration.ofSeconds(1)).build();
+
+  @Test
+  void registersInEtcdAndDeregistersOnSigterm() throws Exception {
+    Path jar = Path.of("target", "helloworld.jar");
+    assertTrue(Files.isRegularFile(jar), "build the jar first: " + jar.toAbsolutePath());
+    int port = freePort();
+    int grpcPort = freePort();
+    String java = ProcessHandle.current().info().command().orElse("java");
+    Path log = Files.createTempFile("helloworld-etcd", ".log");
+    // a plain string, as a shell user would type it; the app must accept it as a one-item list
+    Process p = new ProcessBuilder(List.of(java,
+        "-Dregistry.etcd.endpoints=" + etcd.endpoint(), "-Dregistry.etcd.ttl=2s",
+        "-Dserver.http.port=" + port, "-Dserver.http.host=127.0.0.1",
+        "-Dserver.grpc.port=" + grpcPort, "-Dserver.grpc.host=127.0.0.1",
+        "-jar", jar.toString()))
+        .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    try {
+      List<JsonNode> values = await(v -> v.size() == 1, p, log);
+      JsonNode instance = values.get(0);
+      assertEquals("helloworld", instance.get("name").asText());
+      assertEquals("1.0.0", instance.get("version").asText());
+      List<String> endpoints = new ArrayList<>();
+      instance.get("endpoints").forEach(e -> endpoints.add(e.asText()));
+      assertEquals(List.of("http://127.0.0.1:" + port, "grpc://127.0.0.1:" + grpcPort),
+          endpoints, "both servers' endpoints are published");
+
+      p.toHandle().destroy(); // SIGTERM: deregister, stop delay, drain, exit 0
+      // the key goes at deregistration, well before the 2 s TTL could have removed it
+      await(List::isEmpty, null, log);
+      assertTrue(p.waitFor(30, TimeUnit.SECONDS), "did not exit after SIGTERM");
+      assertEquals(0, p.exitValue(), Files.readString(log));
+    } finally {
+      p.destroyForcibly();
+      p.waitFor(10, TimeUnit.SECONDS);
+      Files.deleteIfExists(log);
+    }
+  }
+
+  /** Polls etcd until the values under the service prefix satisfy {@code done}. */
+  private List<JsonNode> await(Predicate<List<JsonNode>> done, Process p, Path log)
+      throws Exception {
+    long giveUp = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    List<JsonNode> last = List.of();
+    while (System.nanoTime() < giveUp) {
+      last = valuesUnder("/microservices/helloworld/");
+      if (done.test(last)) {
+        return last;
+      }
+      if (p != null && !p.isAlive()) {
+        break;
+      }
+      Thread.sleep(50);
+    }
+    throw new AssertionError("etcd never reached the expected state; last " + last + "; log:\n"
+        + Files.readString(log));
+  }
+
+  /** Range request on etcd's gRPC gateway: keys and range end are base64 in the JSON body. */
+  private List<JsonNode> valuesUnder(String prefix) throws Exception {
+    byte[] key = prefix.getBytes(StandardCharsets.UTF_8);
+    byte[] end = key.clone();
+    end[end.length - 1]++; // the prefix's range end: last byte + 1
+    Base64.Encoder b64 = Base64.getEncoder();
+    String body = "{\"key\":\"" + b64.encodeToString(key) + "\",\"range_end\":\""
+        + b64.encodeToString(end) + "\"}";
+    HttpResponse<String> r = http.send(HttpRequest.newBuilder(
+            URI.create(etcd.endpoint() + "/v3/kv/range"))
+        .timeout(Duration.ofSeconds(5))
+        .POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, r.statusCode(), r.body());
+    List<JsonNode> values = new ArrayList<>();
+    JsonNode kvs = JSON.readTree(r.body()).get("kvs");
+    if (kvs != null) {
+      for (JsonNode kv : kvs) {
+        values.add(JSON.readTree(Base64.getDecoder().decode(kv.get("value").asText())));
+      }
+    }
+    return values;
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+}

@@ -1,0 +1,69 @@
+package io.phalanx.core.selector;
+
+import java.util.List;
+import java.util.Random;
+
+/**
+ * Chooses one node per call among the selector's candidates, as Kratos' {@code
+ * selector.Balancer}. One balancer instance serves one {@link Selector}: stateful balancers
+ * (round-robin position, weighted-round-robin current weights) keep that state per selector.
+ *
+ * <p>Threading: {@link #pick} and {@link #done} are called concurrently from every calling
+ * thread; implementations must be thread-safe and must not block.
+ */
+public interface Balancer {
+
+  /**
+   * One of {@code candidates}.
+   *
+   * @param candidates the usable nodes in discovery order, never empty; the list is the
+   *     selector's and must not be kept
+   * @param now the selector's ticker in nanoseconds, for time-based state
+   */
+  NodeStats pick(List<NodeStats> candidates, long now);
+
+  /**
+   * Feedback for a call made on {@code node}; the node's own {@link NodeStats} is updated
+   * already.
+   *
+   * @param failed whether the call failed in a way that counts against the node
+   */
+  default void done(NodeStats node, long latencyNanos, boolean failed) {}
+
+  /** Round-robin in discovery order. */
+  static Balancer roundRobin() {
+    return new RoundRobinBalancer();
+  }
+
+  /**
+   * nginx's smooth weighted round-robin (Kratos' {@code wrr}) on {@link Node#weight()}: weights
+   * 5, 1, 1 give {@code a a b a c a a}.
+   */
+  static Balancer weightedRoundRobin() {
+    return new WeightedRoundRobinBalancer();
+  }
+
+  /** Uniformly random. */
+  static Balancer random() {
+    return new RandomBalancer(null);
+  }
+
+  /** Uniformly random from {@code random} (seed it for reproducible tests). */
+  static Balancer random(Random random) {
+    return new RandomBalancer(random);
+  }
+
+  /**
+   * Power of two choices on peak-EWMA latency x in-flight and success rate (Kratos' {@code p2c}):
+   * of two distinct random nodes the one with the higher {@code success / load} wins, except
+   * that a node not picked for 3 s is picked once to refresh its statistics.
+   */
+  static Balancer p2c() {
+    return new P2cBalancer(null);
+  }
+
+  /** {@link #p2c()} drawing its pairs from {@code random}. */
+  static Balancer p2c(Random random) {
+    return new P2cBalancer(random);
+  }
+}

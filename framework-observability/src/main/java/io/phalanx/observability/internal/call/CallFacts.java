@@ -1,0 +1,103 @@
+package io.phalanx.observability.internal.call;
+
+import com.google.protobuf.MessageLite;
+import io.phalanx.core.Transport;
+import io.phalanx.core.error.Errors;
+import io.phalanx.core.error.ServiceException;
+import io.phalanx.transport.http.HttpResponse;
+import io.phalanx.transport.http.HttpTransport;
+import io.phalanx.transport.http.client.HttpClientRequest;
+import io.phalanx.transport.http.client.HttpClientResponse;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The outcome of one call as observability reports it: an HTTP-style code (gRPC statuses are
+ * already HTTP-style codes in Phalanx), the error reason, and the message sizes where the
+ * middleware can know them without serializing anything a second time.
+ *
+ * <p>Sizes are {@code -1} when unknown: an HTTP reply that is a value the server encodes after
+ * the middleware chain returned, a client request body the HTTP client encodes inside the chain's
+ * innermost handler, gRPC streams. Protobuf messages know their size (memoised by generated code),
+ * so unary gRPC calls always have both.
+ *
+ * @param code 200 for success (or the status of an {@link HttpResponse}), the
+ *     {@link ServiceException} code, 500 for anything else
+ * @param reason the error reason, empty on success
+ * @param requestBytes request body size, -1 if unknown
+ * @param responseBytes reply body size, -1 if unknown
+ */
+public record CallFacts(int code, String reason, long requestBytes, long responseBytes) {
+
+  /** Facts of a call that returned {@code reply} or failed with {@code error} (null if none). */
+  public static CallFacts of(Transport transport, Object request, Object reply, Throwable error) {
+    long in = requestBytes(transport, request);
+    if (error != null) {
+      ServiceException se = Errors.from(error);
+      return new CallFacts(se.code(), se.reason(), in, errorBytes(transport, se));
+    }
+    int code = 200;
+    if (reply instanceof HttpResponse r) {
+      code = r.status();
+    } else if (reply instanceof HttpClientResponse r) {
+      code = r.status();
+    } else if (reply == null && transport instanceof HttpTransport) {
+      code = 204;
+    }
+    return new CallFacts(code, "", in, replyBytes(reply));
+  }
+
+  /** Whether the call failed: an exception, or an HTTP reply of 400 and above. */
+  public boolean isError() {
+    return code >= 400;
+  }
+
+  private static long requestBytes(Transport transport, Object request) {
+    if (transport instanceof HttpTransport http) {
+      // the server has read the whole body before the chain runs
+      return http.request().body().length;
+    }
+    if (request instanceof HttpClientRequest r) {
+      return r.body() == null ? 0 : r.body() instanceof byte[] b ? b.length : -1;
+    }
+    if (request instanceof MessageLite m) {
+      return m.getSerializedSize();
+    }
+    return -1;
+  }
+
+  private static long replyBytes(Object reply) {
+    if (reply instanceof HttpResponse r) {
+      return r.streamingBody() != null ? -1 : r.body().length;
+    }
+    if (reply instanceof HttpClientResponse r) {
+      return r.body().length;
+    }
+    if (reply instanceof byte[] b) {
+      return b.length;
+    }
+    if (reply instanceof MessageLite m) {
+      return m.getSerializedSize();
+    }
+    return -1;
+  }
+
+  private static long errorBytes(Transport transport, ServiceException se) {
+    if (transport.kind() != Transport.Kind.HTTP) {
+      return -1;
+    }
+    if (transport.side() == Transport.Side.SERVER) {
+      // the HTTP server answers an error with exactly this body
+      return se.toJson().getBytes(StandardCharsets.UTF_8).length;
+    }
+    // the HTTP client copies the error reply's headers before it throws
+    return transport.replyMetadata().get("content-length").map(CallFacts::parseLength).orElse(-1L);
+  }
+
+  private static long parseLength(String value) {
+    try {
+      return Long.parseLong(value.trim());
+    } catch (NumberFormatException e) {
+      return -1;
+    }
+  }
+}

@@ -1,0 +1,196 @@
+package io.phalanx.observability.logging;
+
+import io.opentelemetry.api.trace.SpanContext;
+import io.phalanx.core.Context;
+import io.phalanx.core.Handler;
+import io.phalanx.core.Middleware;
+import io.phalanx.core.Transport;
+import io.phalanx.observability.internal.call.CallFacts;
+import io.phalanx.observability.tracing.Tracing;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.ThreadLocalRandom;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
+import org.slf4j.spi.LoggingEventBuilder;
+
+/**
+ * Middleware that writes one access-log record per call through SLF4J 2's fluent API, with
+ * key-value pairs a structured backend (logback's JSON encoders, log4j2's JsonTemplateLayout)
+ * turns into fields:
+ *
+ * <table>
+ *   <caption>keys</caption>
+ *   <tr><td>{@code kind}</td><td>{@code http} or {@code grpc}</td></tr>
+ *   <tr><td>{@code side}</td><td>{@code server} or {@code client}</td></tr>
+ *   <tr><td>{@code operation}</td><td>{@code GET /hello/{name}}, {@code /pkg.Svc/Method}</td></tr>
+ *   <tr><td>{@code code}</td><td>HTTP-style: 200 (or the reply's status), the
+ *       {@code ServiceException} code, 500 for any other exception</td></tr>
+ *   <tr><td>{@code reason}</td><td>the error reason, empty on success</td></tr>
+ *   <tr><td>{@code duration_ms}</td><td>time in the rest of the chain, fractional ms</td></tr>
+ *   <tr><td>{@code peer}</td><td>the remote address ({@code 10.0.0.7:51234}), when known</td></tr>
+ *   <tr><td>{@code request_bytes}, {@code response_bytes}</td><td>body sizes, when known (see
+ *       the module README)</td></tr>
+ *   <tr><td>{@code trace_id}, {@code span_id}</td><td>when a span is active</td></tr>
+ * </table>
+ *
+ * <p>Level: ERROR for codes 500 and above, WARN for 4xx, INFO otherwise. Errors (code 400 and
+ * above) are always logged; other calls pass the slow-only threshold and then the sampling ratio.
+ * Sampling is decided on the trace id when there is one, so every service that samples at the same
+ * ratio logs the same traces; a call without a trace is sampled at random.
+ *
+ * <p>Install it inside {@link Tracing} so the trace id is known. Threading: immutable, safe for
+ * concurrent use; the record is written on the thread that ran the chain.
+ */
+public final class AccessLog implements Middleware {
+
+  /** The default logger name; route it to its own appender to keep access logs apart. */
+  public static final String DEFAULT_LOGGER = "phalanx.access";
+
+  private final Logger logger;
+  private final long slowNanos;
+  private final double sampleRatio;
+
+  private AccessLog(Builder b) {
+    this.logger = b.logger != null ? b.logger : LoggerFactory.getLogger(b.loggerName);
+    this.slowNanos = b.slowThreshold.toNanos();
+    this.sampleRatio = b.sampleRatio;
+  }
+
+  /** Every call, logger {@value #DEFAULT_LOGGER}. */
+  public static AccessLog create() {
+    return builder().build();
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  @Override
+  public Handler wrap(Handler next) {
+    Objects.requireNonNull(next, "next");
+    return (ctx, request) -> {
+      long start = System.nanoTime();
+      Object reply = null;
+      Throwable failure = null;
+      try {
+        reply = next.handle(ctx, request);
+        return reply;
+      } catch (Throwable t) {
+        failure = t;
+        throw t;
+      } finally {
+        record(ctx, request, reply, failure, System.nanoTime() - start);
+      }
+    };
+  }
+
+  private void record(Context ctx, Object request, Object reply, Throwable failure,
+      long nanos) {
+    Transport t = ctx.transport();
+    CallFacts facts = CallFacts.of(t, request, reply, failure);
+    SpanContext span = Tracing.spanContext(ctx);
+    if (!facts.isError() && (nanos < slowNanos || !sampled(span))) {
+      return;
+    }
+    Level level = facts.code() >= 500 ? Level.ERROR : facts.code() >= 400 ? Level.WARN
+        : Level.INFO;
+    if (!logger.isEnabledForLevel(level)) {
+      return;
+    }
+    double ms = nanos / 1_000_000.0;
+    LoggingEventBuilder e = logger.atLevel(level)
+        .addKeyValue("kind", t.kind().label())
+        .addKeyValue("side", t.side().label())
+        .addKeyValue("operation", t.operation())
+        .addKeyValue("code", facts.code())
+        .addKeyValue("reason", facts.reason())
+        .addKeyValue("duration_ms", Math.round(ms * 1000) / 1000.0);
+    t.remoteAddress().map(AccessLog::address).ifPresent(p -> e.addKeyValue("peer", p));
+    if (facts.requestBytes() >= 0) {
+      e.addKeyValue("request_bytes", facts.requestBytes());
+    }
+    if (facts.responseBytes() >= 0) {
+      e.addKeyValue("response_bytes", facts.responseBytes());
+    }
+    if (span.isValid()) {
+      e.addKeyValue("trace_id", span.getTraceId()).addKeyValue("span_id", span.getSpanId());
+    }
+    if (failure != null && facts.code() >= 500) {
+      // the message of an unexpected exception is for the log, never for the caller
+      e.addKeyValue("error", failure.toString());
+    }
+    e.log("{} {} {} {} in {} ms", t.side().label(), t.kind().label(), t.operation(),
+        facts.code(), String.format(java.util.Locale.ROOT, "%.3f", ms));
+  }
+
+  private boolean sampled(SpanContext span) {
+    if (sampleRatio >= 1.0) {
+      return true;
+    }
+    if (sampleRatio <= 0.0) {
+      return false;
+    }
+    if (span.isValid()) {
+      // the low 64 bits of the trace id, as OpenTelemetry's ratio sampler reads them
+      long bits = Long.parseUnsignedLong(span.getTraceId().substring(16), 16);
+      return Math.abs(bits) < (long) (sampleRatio * Long.MAX_VALUE);
+    }
+    return ThreadLocalRandom.current().nextDouble() < sampleRatio;
+  }
+
+  private static String address(SocketAddress a) {
+    if (a instanceof InetSocketAddress in && in.getAddress() != null) {
+      String ip = in.getAddress().getHostAddress();
+      return (ip.indexOf(':') >= 0 ? "[" + ip + "]" : ip) + ":" + in.getPort();
+    }
+    return a.toString();
+  }
+
+  /** Options of {@link AccessLog}. Not thread-safe. */
+  public static final class Builder {
+    private Logger logger;
+    private String loggerName = DEFAULT_LOGGER;
+    private Duration slowThreshold = Duration.ZERO;
+    private double sampleRatio = 1.0;
+
+    private Builder() {}
+
+    /** The SLF4J logger's name; default {@value #DEFAULT_LOGGER}. */
+    public Builder loggerName(String name) {
+      this.loggerName = Objects.requireNonNull(name, "name");
+      return this;
+    }
+
+    /** The logger itself, replacing {@link #loggerName} (tests, adapters). */
+    public Builder logger(Logger logger) {
+      this.logger = Objects.requireNonNull(logger, "logger");
+      return this;
+    }
+
+    /** Log only successful calls at least this slow (errors always); default zero: all. */
+    public Builder slowThreshold(Duration threshold) {
+      if (threshold.isNegative()) {
+        throw new IllegalArgumentException("slowThreshold must not be negative: " + threshold);
+      }
+      this.slowThreshold = threshold;
+      return this;
+    }
+
+    /** Fraction (0..1) of successful calls to log; errors are always logged. Default 1. */
+    public Builder sampleRatio(double ratio) {
+      if (!(ratio >= 0.0 && ratio <= 1.0)) {
+        throw new IllegalArgumentException("sampleRatio must be within [0, 1]: " + ratio);
+      }
+      this.sampleRatio = ratio;
+      return this;
+    }
+
+    public AccessLog build() {
+      return new AccessLog(this);
+    }
+  }
+}

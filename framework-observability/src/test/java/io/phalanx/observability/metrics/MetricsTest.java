@@ -1,0 +1,223 @@
+package io.phalanx.observability.metrics;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.distribution.CountAtBucket;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.phalanx.core.AppInfo;
+import io.phalanx.core.Middleware;
+import io.phalanx.core.error.Errors;
+import io.phalanx.core.error.ServiceException;
+import io.phalanx.transport.http.HttpRequest;
+import io.phalanx.transport.http.HttpResponse;
+import io.phalanx.transport.http.HttpServer;
+import io.phalanx.transport.http.client.HttpClient;
+import io.phalanx.transport.http.client.HttpClientRequest;
+import io.phalanx.transport.http.client.HttpClientResponse;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.IntSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class MetricsTest {
+  private final CountDownLatch release = new CountDownLatch(1);
+  private HttpServer server;
+  private HttpClient client;
+
+  @AfterEach
+  void stop() {
+    release.countDown();
+    if (client != null) {
+      client.close();
+    }
+    if (server != null) {
+      server.stop(Duration.ZERO);
+    }
+  }
+
+  private void start(Middleware serverSide, Middleware clientSide) throws Exception {
+    server = HttpServer.builder().host("127.0.0.1").port(0).middleware(serverSide)
+        .routes(r -> {
+          r.get("/hello/{name}", (ctx, req) ->
+              HttpResponse.text("hello " + ((HttpRequest) req).pathParam("name")));
+          r.post("/echo", (ctx, req) ->
+              HttpResponse.of(200, "application/octet-stream", ((HttpRequest) req).body()));
+          r.get("/users/{id}", (ctx, req) -> {
+            throw Errors.notFound("USER_NOT_FOUND", "no user");
+          });
+          r.get("/a", (ctx, req) -> HttpResponse.text("a"));
+          r.get("/b", (ctx, req) -> HttpResponse.text("b"));
+          r.get("/c", (ctx, req) -> HttpResponse.text("c"));
+          r.get("/block", (ctx, req) -> {
+            assertTrue(release.await(30, TimeUnit.SECONDS));
+            return HttpResponse.text("released");
+          });
+        })
+        .build();
+    server.start();
+    client = HttpClient.builder().target(server.endpoint().toString()).middleware(clientSide)
+        .timeout(Duration.ofSeconds(30)).build();
+  }
+
+  private HttpClientResponse get(String template, String path) {
+    return client.execute(HttpClientRequest.builder("GET", path).pathTemplate(template).build());
+  }
+
+  @Test
+  void countsAndTimesCallsOnBothSidesWithTags() throws Exception {
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    AppInfo app = new AppInfo("i-1", "greeter", "1.2.0", Map.of(), List.of());
+    start(Metrics.builder(registry).appInfo(app).tag("env", "test").build(),
+        Metrics.builder(registry).appInfo(app).build());
+
+    get("/hello/{name}", "/hello/a");
+    get("/hello/{name}", "/hello/b");
+    assertThrows(ServiceException.class, () -> get("/users/{id}", "/users/7"));
+    client.execute(HttpClientRequest.builder("POST", "/echo")
+        .body("123456".getBytes(UTF_8), "application/octet-stream").build());
+
+    Timer ok = registry.get(Metrics.SERVER_REQUESTS).tags("kind", "http",
+        "operation", "GET /hello/{name}", "code", "200", "reason", "", "service", "greeter",
+        "version", "1.2.0", "env", "test").timer();
+    assertEquals(2, ok.count());
+    assertTrue(ok.totalTime(TimeUnit.NANOSECONDS) > 0);
+    Timer notFound = registry.get(Metrics.SERVER_REQUESTS)
+        .tags("operation", "GET /users/{id}", "code", "404", "reason", "USER_NOT_FOUND").timer();
+    assertEquals(1, notFound.count());
+
+    assertEquals(2, registry.get(Metrics.CLIENT_REQUESTS)
+        .tags("kind", "http", "operation", "GET /hello/{name}", "code", "200").timer().count());
+    assertEquals(1, registry.get(Metrics.CLIENT_REQUESTS)
+        .tags("operation", "GET /users/{id}", "code", "404", "reason", "USER_NOT_FOUND")
+        .timer().count());
+
+    var serverIn = registry.get("phalanx.server.request.size")
+        .tags("operation", "POST /echo").summary();
+    assertEquals(1, serverIn.count());
+    assertEquals(6.0, serverIn.totalAmount());
+    assertEquals(6.0, registry.get("phalanx.server.response.size")
+        .tags("operation", "POST /echo").summary().totalAmount());
+    assertEquals(6.0, registry.get("phalanx.client.request.size")
+        .tags("operation", "POST /echo").summary().totalAmount());
+    assertEquals(6.0, registry.get("phalanx.client.response.size")
+        .tags("operation", "POST /echo").summary().totalAmount());
+  }
+
+  @Test
+  void gaugesCallsInFlight() throws Exception {
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    start(Metrics.create(registry), Metrics.create(registry));
+
+    CompletableFuture<HttpClientResponse> blocked = client.executeAsync(null,
+        HttpClientRequest.builder("GET", "/block").pathTemplate("/block").build());
+    // the gauge appears with the first call
+    IntSupplier serverActive = () -> {
+      var g = registry.find("phalanx.server.requests.active").tags("operation", "GET /block")
+          .gauge();
+      return g == null ? -1 : (int) g.value();
+    };
+    awaitValue(serverActive, 1);
+    assertEquals(1.0, registry.get("phalanx.client.requests.active")
+        .tags("operation", "GET /block").gauge().value());
+
+    release.countDown();
+    assertEquals("released", blocked.get(30, TimeUnit.SECONDS).bodyAsString());
+    assertEquals(0, serverActive.getAsInt());
+    assertEquals(0.0, registry.get("phalanx.client.requests.active")
+        .tags("operation", "GET /block").gauge().value());
+  }
+
+  @Test
+  void capsDistinctOperations() throws Exception {
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    start(Metrics.builder(registry).maxOperations(2).build(), Middleware.identity());
+
+    get("/a", "/a");
+    get("/b", "/b");
+    get("/c", "/c");
+    get("/c", "/c");
+    get("/a", "/a");
+
+    assertEquals(2, registry.get(Metrics.SERVER_REQUESTS).tags("operation", "GET /a").timer()
+        .count());
+    assertEquals(1, registry.get(Metrics.SERVER_REQUESTS).tags("operation", "GET /b").timer()
+        .count());
+    assertEquals(2, registry.get(Metrics.SERVER_REQUESTS)
+        .tags("operation", Metrics.OTHER_OPERATION).timer().count());
+    assertTrue(registry.find(Metrics.SERVER_REQUESTS).tags("operation", "GET /c").meters()
+        .isEmpty());
+  }
+
+  @Test
+  void serviceLevelObjectivesBecomeTheHistogramBuckets() throws Exception {
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    start(Metrics.builder(registry)
+        .serviceLevelObjectives(Duration.ofMillis(50), Duration.ofSeconds(20)).build(),
+        Middleware.identity());
+    get("/a", "/a");
+
+    CountAtBucket[] buckets = registry.get(Metrics.SERVER_REQUESTS).timer().takeSnapshot()
+        .histogramCounts();
+    assertEquals(2, buckets.length);
+    assertEquals(1.0, buckets[1].count(), "a call finished within 20 s");
+  }
+
+  @Test
+  void prometheusNamesFollowTheMeterNames() throws Exception {
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    start(Metrics.builder(registry).tag("service", "greeter").build(), Middleware.identity());
+    client.execute(HttpClientRequest.builder("POST", "/echo")
+        .body("x".getBytes(UTF_8), "application/octet-stream").build());
+
+    String scrape = registry.scrape();
+    assertTrue(scrape.contains("phalanx_server_requests_seconds_count{code=\"200\",kind=\"http\","
+        + "operation=\"POST /echo\",reason=\"\",service=\"greeter\"} 1"), scrape);
+    assertTrue(scrape.contains("phalanx_server_requests_seconds_bucket{"), scrape);
+    assertTrue(scrape.contains("phalanx_server_requests_active{"), scrape);
+    assertTrue(scrape.contains("phalanx_server_request_size_bytes_count{"), scrape);
+  }
+
+  @Test
+  void jvmBindersRegisterProcessAndNettyMeters() {
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    try (JvmMetrics jvm = JvmMetrics.create()) {
+      jvm.bindTo(registry);
+      for (String name : List.of("jvm.memory.used", "jvm.threads.live", "jvm.classes.loaded",
+          "system.cpu.count", "process.uptime", "netty.allocator.memory.used")) {
+        assertNotNull(registry.find(name).meter(), name);
+      }
+      assertTrue(registry.get("jvm.threads.live").gauge().value() > 0);
+    }
+    assertFalse(registry.getMeters().isEmpty());
+  }
+
+  @Test
+  void rejectsInvalidOptions() {
+    MeterRegistry r = new SimpleMeterRegistry();
+    assertThrows(IllegalArgumentException.class, () -> Metrics.builder(r).maxOperations(0));
+    assertThrows(IllegalArgumentException.class,
+        () -> Metrics.builder(r).serviceLevelObjectives(Duration.ZERO));
+  }
+
+  private static void awaitValue(IntSupplier value, int expected) throws InterruptedException {
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (value.getAsInt() != expected && System.nanoTime() < until) {
+      Thread.sleep(10);
+    }
+    assertEquals(expected, value.getAsInt());
+  }
+}

@@ -1,0 +1,313 @@
+package io.phalanx.registry.consul;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.phalanx.core.registry.Discovery;
+import io.phalanx.core.registry.Registrar;
+import io.phalanx.core.registry.ServiceInstance;
+import io.phalanx.registry.consul.internal.Backoff;
+import io.phalanx.registry.consul.internal.ConsulHttp;
+import io.phalanx.registry.consul.internal.Heartbeat;
+import io.phalanx.registry.consul.internal.KratosFormat;
+import io.phalanx.registry.consul.internal.ServiceWatch;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.function.Consumer;
+import javax.net.ssl.SSLContext;
+
+/**
+ * A {@link Registrar} and {@link Discovery} over a Consul agent's HTTP API, wire-compatible with
+ * Kratos' {@code contrib/registry/consul}: tag {@code version=<v>}, {@code Meta} = metadata,
+ * {@code TaggedAddresses} keyed by scheme holding full endpoint URLs, TTL check
+ * {@code service:<id>}.
+ *
+ * <p>Registration: {@link #register} writes the service with a TTL check (plus an optional HTTP
+ * check, e.g. on the app's health endpoint), passes the TTL check at once so the instance is
+ * discoverable when the call returns, then passes it every {@code ttl/2}. If the agent forgets
+ * the service (404 on the TTL update: agent restarted, or reaped us after
+ * {@code DeregisterCriticalServiceAfter}), it registers again. If this process dies without
+ * deregistering, the TTL check goes critical after {@code ttl}, the instance drops out of
+ * passing results at once and the agent deletes it after {@code deregisterCriticalAfter}.
+ *
+ * <p>Discovery: {@link #instances} reads /v1/health/service/:name?passing; {@link #watch} runs one
+ * blocking-query loop per service name, shared by all its watchers, and pushes the full list of
+ * passing instances.
+ *
+ * <p>Threading: thread-safe. Heartbeats run on one daemon scheduler thread; each watched name
+ * has one daemon thread (a long poll holds it); listeners are called on it, one at a time.
+ * {@link #close()} stops all of it without deregistering (the {@code App} deregisters first).
+ */
+public final class ConsulRegistry implements Registrar, Discovery {
+  private final ConsulHttp http;
+  private final String description;
+  private final KratosFormat.Checks checks;
+  private final Duration heartbeat;
+  private final Duration wait;
+  private final Duration minQueryInterval;
+  private final ScheduledExecutorService scheduler;
+  private final Object lock = new Object();
+  private final Map<String, Heartbeat> heartbeats = new HashMap<>();
+  private final Map<String, ServiceWatch> watches = new HashMap<>();
+  private boolean closed;
+
+  private ConsulRegistry(Builder b) {
+    this.http = new ConsulHttp(b.address, b.token, b.datacenter, b.sslContext, b.requestTimeout);
+    // App start failures quote the registrar: name where it points.
+    this.description = "consul " + b.address + (b.datacenter == null ? "" : " dc " + b.datacenter);
+    this.checks = new KratosFormat.Checks(b.ttl, b.deregisterCriticalAfter, b.httpCheck,
+        b.httpCheckInterval, b.httpCheckTimeout);
+    this.heartbeat = b.ttl.dividedBy(2);
+    this.wait = b.wait;
+    this.minQueryInterval = b.minQueryInterval;
+    ScheduledThreadPoolExecutor s = new ScheduledThreadPoolExecutor(1, r -> {
+      Thread t = new Thread(r, "phalanx-consul-heartbeat");
+      t.setDaemon(true);
+      return t;
+    });
+    s.setRemoveOnCancelPolicy(true);
+    this.scheduler = s;
+  }
+
+  /** A registry talking to the agent at {@code http://127.0.0.1:8500} with the defaults. */
+  public static ConsulRegistry create() {
+    return builder().build();
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * @throws IllegalArgumentException if two endpoints share a scheme or one has no host/port
+   * @throws java.io.IOException naming the agent URL when it cannot be reached or refuses (403
+   *     for a missing or weak ACL token)
+   */
+  @Override
+  public void register(ServiceInstance instance) throws Exception {
+    Objects.requireNonNull(instance, "instance");
+    ObjectNode body = KratosFormat.registration(instance, checks);
+    synchronized (lock) {
+      if (closed) {
+        throw new IllegalStateException("registry closed");
+      }
+    }
+    http.registerService(body);
+    // a TTL check starts critical; pass it now so the caller's "registered" means "discoverable"
+    http.updateTtl(KratosFormat.ttlCheckId(instance.id()), "pass", null);
+    Heartbeat hb = new Heartbeat(http, scheduler, instance.id(), body, heartbeat,
+        new Backoff(Duration.ofMillis(200), heartbeat));
+    synchronized (lock) {
+      Heartbeat old = heartbeats.put(instance.id(), hb);
+      if (old != null) {
+        old.cancel();
+      }
+      if (closed) {
+        heartbeats.remove(instance.id());
+        return;
+      }
+      hb.start();
+    }
+  }
+
+  /** {@inheritDoc} Deregistering an ID the agent does not know succeeds (Kratos does the same). */
+  @Override
+  public void deregister(ServiceInstance instance) throws Exception {
+    Objects.requireNonNull(instance, "instance");
+    synchronized (lock) {
+      Heartbeat hb = heartbeats.remove(instance.id());
+      if (hb != null) {
+        hb.cancel();
+      }
+    }
+    http.deregisterService(instance.id());
+  }
+
+  @Override
+  public List<ServiceInstance> instances(String serviceName) throws Exception {
+    Objects.requireNonNull(serviceName, "serviceName");
+    List<ServiceInstance> out = new ArrayList<>();
+    for (var e : http.healthService(serviceName, 0, null).entries()) {
+      try {
+        out.add(KratosFormat.fromHealthEntry(e));
+      } catch (IllegalArgumentException ignored) {
+        // an entry another tool wrote without a usable address is not an instance we can call
+      }
+    }
+    out.sort(java.util.Comparator.comparing(ServiceInstance::id));
+    return List.copyOf(out);
+  }
+
+  @Override
+  public AutoCloseable watch(String serviceName, Consumer<List<ServiceInstance>> onChange) {
+    Objects.requireNonNull(serviceName, "serviceName");
+    Objects.requireNonNull(onChange, "onChange");
+    ServiceWatch w;
+    synchronized (lock) {
+      if (closed) {
+        throw new IllegalStateException("registry closed");
+      }
+      w = watches.get(serviceName);
+      if (w == null) {
+        w = new ServiceWatch(http, serviceName, wait, minQueryInterval,
+            new Backoff(Duration.ofMillis(200), Duration.ofSeconds(30)));
+        watches.put(serviceName, w);
+        w.start();
+      }
+    }
+    ServiceWatch.Listener l = w.add(onChange);
+    ServiceWatch watch = w;
+    return () -> {
+      synchronized (lock) {
+        if (watch.remove(l) && watches.get(serviceName) == watch) {
+          watches.remove(serviceName);
+          watch.close();
+        }
+      }
+    };
+  }
+
+  /** Stops heartbeats and watches; does not deregister (TTL expiry withdraws the instances). */
+  @Override
+  public String toString() {
+    return description;
+  }
+
+  @Override
+  public void close() {
+    synchronized (lock) {
+      closed = true;
+      heartbeats.values().forEach(Heartbeat::cancel);
+      heartbeats.clear();
+      watches.values().forEach(ServiceWatch::close);
+      watches.clear();
+    }
+    scheduler.shutdownNow();
+  }
+
+  /** Options; every one has a default that works against a local agent. */
+  public static final class Builder {
+    private URI address = URI.create("http://127.0.0.1:8500");
+    private String token;
+    private String datacenter;
+    private SSLContext sslContext;
+    private Duration ttl = Duration.ofSeconds(15);
+    private Duration deregisterCriticalAfter = Duration.ofMinutes(1);
+    private URI httpCheck;
+    private Duration httpCheckInterval = Duration.ofSeconds(10);
+    private Duration httpCheckTimeout = Duration.ofSeconds(5);
+    private Duration wait = Duration.ofSeconds(55);
+    private Duration minQueryInterval = Duration.ofSeconds(1);
+    private Duration requestTimeout = Duration.ofSeconds(10);
+
+    private Builder() {}
+
+    /**
+     * The agent: {@code host:port} (http), or a URL {@code http://host:port} /
+     * {@code https://host:8501}.
+     */
+    public Builder address(String address) {
+      Objects.requireNonNull(address, "address");
+      URI u = URI.create(address.contains("://") ? address : "http://" + address);
+      if (!"http".equals(u.getScheme()) && !"https".equals(u.getScheme())) {
+        throw new IllegalArgumentException("Consul address must be http or https: " + address);
+      }
+      if (u.getHost() == null || u.getPort() <= 0) {
+        throw new IllegalArgumentException("Consul address needs host and port: " + address);
+      }
+      this.address = URI.create(u.getScheme() + "://" + u.getRawAuthority() + "/");
+      return this;
+    }
+
+    /** ACL token, sent as {@code X-Consul-Token} on every request. */
+    public Builder token(String token) {
+      this.token = token == null || token.isBlank() ? null : token;
+      return this;
+    }
+
+    /** Datacenter whose services discovery reads ({@code ?dc=}); default the agent's own. */
+    public Builder datacenter(String datacenter) {
+      this.datacenter = datacenter == null || datacenter.isBlank() ? null : datacenter;
+      return this;
+    }
+
+    /** TLS for an https address (client certificate and trusted CA). */
+    public Builder sslContext(SSLContext sslContext) {
+      this.sslContext = sslContext;
+      return this;
+    }
+
+    /** TTL of the heartbeat check (default 15 s); the heartbeat runs every ttl/2. */
+    public Builder ttl(Duration ttl) {
+      this.ttl = positive(ttl, "ttl");
+      return this;
+    }
+
+    /**
+     * How long a check may stay critical before the agent deletes the service (default 1 min;
+     * Consul treats values under 1 min as 1 min, and reaps every 30 s).
+     */
+    public Builder deregisterCriticalServiceAfter(Duration d) {
+      this.deregisterCriticalAfter = positive(d, "deregisterCriticalServiceAfter");
+      return this;
+    }
+
+    /**
+     * Adds an HTTP check: the agent GETs {@code url} every {@code interval} and marks the
+     * instance critical unless it answers 2xx (429 is "warning"). Point it at the app's
+     * readiness endpoint so a draining instance leaves discovery even if the process hangs.
+     */
+    public Builder httpCheck(URI url, Duration interval) {
+      this.httpCheck = Objects.requireNonNull(url, "url");
+      this.httpCheckInterval = positive(interval, "interval");
+      return this;
+    }
+
+    /** Timeout of the HTTP check (default 5 s). */
+    public Builder httpCheckTimeout(Duration timeout) {
+      this.httpCheckTimeout = positive(timeout, "timeout");
+      return this;
+    }
+
+    /** Longest a blocking query waits for a change (default 55 s; Consul caps it at 10 min). */
+    public Builder wait(Duration wait) {
+      positive(wait, "wait");
+      if (wait.compareTo(Duration.ofMinutes(10)) > 0) {
+        throw new IllegalArgumentException("Consul caps blocking-query wait at 10 minutes");
+      }
+      this.wait = wait;
+      return this;
+    }
+
+    /** Least time between two blocking queries of one service (default 1 s). */
+    public Builder minQueryInterval(Duration d) {
+      this.minQueryInterval = Objects.requireNonNull(d, "minQueryInterval");
+      return this;
+    }
+
+    /** Bound of every non-blocking request, and of connecting (default 10 s). */
+    public Builder requestTimeout(Duration d) {
+      this.requestTimeout = positive(d, "requestTimeout");
+      return this;
+    }
+
+    public ConsulRegistry build() {
+      return new ConsulRegistry(this);
+    }
+
+    private static Duration positive(Duration d, String what) {
+      Objects.requireNonNull(d, what);
+      if (d.isNegative() || d.isZero()) {
+        throw new IllegalArgumentException(what + " must be positive: " + d);
+      }
+      return d;
+    }
+  }
+}

@@ -1,0 +1,113 @@
+package io.phalanx.registry.consul.internal;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.time.Duration;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps one registration alive: passes its TTL check every {@code interval}; when the agent
+ * answers 404 (it restarted without state, or reaped us after DeregisterCriticalServiceAfter) it
+ * registers the full body again and passes the check at once. Errors back off exponentially up
+ * to a cap and retry for as long as the registration is active; unlike Kratos' etcd registry it
+ * never gives up, because giving up means silently vanishing from discovery.
+ *
+ * <p>Logs only state changes: the first failure of a streak (WARN), the recovery (INFO), and
+ * each re-registration (INFO). Threading: runs on the shared scheduler; {@link #cancel()} from any
+ * thread; at most one beat runs at a time because each beat schedules the next.
+ */
+public final class Heartbeat {
+  private static final Logger LOG = LoggerFactory.getLogger(Heartbeat.class);
+
+  private final ConsulHttp http;
+  private final ScheduledExecutorService scheduler;
+  private final String serviceId;
+  private final JsonNode registration;
+  private final Duration interval;
+  private final Backoff backoff;
+  private final Object lock = new Object();
+  private boolean active = true;
+  private boolean failing;
+  private int attempt;
+  private ScheduledFuture<?> next;
+
+  public Heartbeat(ConsulHttp http, ScheduledExecutorService scheduler, String serviceId,
+      JsonNode registration, Duration interval, Backoff backoff) {
+    this.http = http;
+    this.scheduler = scheduler;
+    this.serviceId = serviceId;
+    this.registration = registration;
+    this.interval = interval;
+    this.backoff = backoff;
+  }
+
+  /** Schedules the first beat one interval from now (register already passed the check). */
+  public void start() {
+    schedule(interval);
+  }
+
+  /** Stops beating; a beat already on the wire finishes but schedules nothing. */
+  public void cancel() {
+    synchronized (lock) {
+      active = false;
+      if (next != null) {
+        next.cancel(false);
+      }
+    }
+  }
+
+  private void schedule(Duration delay) {
+    synchronized (lock) {
+      if (active) {
+        next = scheduler.schedule(this::beat, delay.toMillis(), TimeUnit.MILLISECONDS);
+      }
+    }
+  }
+
+  private boolean active() {
+    synchronized (lock) {
+      return active;
+    }
+  }
+
+  private void beat() {
+    if (!active()) {
+      return;
+    }
+    String checkId = KratosFormat.ttlCheckId(serviceId);
+    try {
+      try {
+        http.updateTtl(checkId, "pass", null);
+      } catch (ConsulException e) {
+        if (e.status() != 404) {
+          throw e;
+        }
+        if (!active()) {
+          return;
+        }
+        LOG.info("Consul agent {} no longer knows service {}; registering it again",
+            http.base(), serviceId);
+        http.registerService(registration);
+        http.updateTtl(checkId, "pass", null);
+      }
+      if (failing) {
+        LOG.info("Consul heartbeat of service {} to {} recovered", serviceId, http.base());
+      }
+      failing = false;
+      attempt = 0;
+      schedule(interval);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (Exception e) {
+      if (!failing) {
+        LOG.warn("Consul heartbeat of service {} failed, retrying with backoff: {}",
+            serviceId, e.toString());
+      }
+      failing = true;
+      schedule(backoff.delay(attempt++));
+    }
+  }
+}

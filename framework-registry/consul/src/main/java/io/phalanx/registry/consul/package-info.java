@@ -1,0 +1,6 @@
+/**
+ * Consul as a Phalanx registry: {@link io.phalanx.registry.consul.ConsulRegistry} registers
+ * instances with the local agent in Kratos' format (so Go Kratos and Phalanx services find each
+ * other), keeps them alive with a TTL check, and discovers services with blocking queries.
+ */
+package io.phalanx.registry.consul;

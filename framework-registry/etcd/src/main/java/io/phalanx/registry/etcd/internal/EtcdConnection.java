@@ -1,0 +1,258 @@
+package io.phalanx.registry.etcd.internal;
+
+import com.google.protobuf.ByteString;
+import io.grpc.CallOptions;
+import io.grpc.Channel;
+import io.grpc.ClientCall;
+import io.grpc.ClientInterceptor;
+import io.grpc.ClientInterceptors;
+import io.grpc.EquivalentAddressGroup;
+import io.grpc.ForwardingClientCall;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
+import io.grpc.NameResolver;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.AbstractStub;
+import io.netty.channel.ChannelOption;
+import io.netty.handler.ssl.SslContext;
+import io.phalanx.registry.etcd.api.AuthGrpc;
+import io.phalanx.registry.etcd.api.AuthenticateRequest;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+/**
+ * One gRPC channel to an etcd cluster. All endpoints are handed to grpc's {@code pick_first}
+ * balancer as one address list, so a dead member is skipped on (re)connect without any logic of
+ * ours. With a username, an etcd auth token is fetched with {@code Authenticate} and sent as the
+ * {@code token} header; when etcd rejects it (expired simple tokens, a restarted member), the token
+ * is dropped and fetched again.
+ *
+ * <p>Thread-safe.
+ */
+public final class EtcdConnection implements AutoCloseable {
+
+  private static final Metadata.Key<String> TOKEN =
+      Metadata.Key.of("token", Metadata.ASCII_STRING_MARSHALLER);
+
+  private final List<URI> endpoints;
+  private final ManagedChannel channel;
+  private final Channel authed;
+  private final Duration requestTimeout;
+  private final String username;
+  private final String password;
+  private volatile String token;
+
+  /**
+   * @param endpoints {@code http://host:port} or {@code https://host:port}
+   * @param ssl TLS for every endpoint, or null for plaintext
+   * @param username etcd user, or null without auth
+   */
+  @SuppressWarnings("deprecation") // nameResolverFactory is the only per-channel static resolver
+  public EtcdConnection(List<URI> endpoints, SslContext ssl, Duration dialTimeout,
+      Duration requestTimeout, String username, String password) {
+    if (endpoints.isEmpty()) {
+      throw new IllegalArgumentException("no etcd endpoints");
+    }
+    this.endpoints = List.copyOf(endpoints);
+    this.requestTimeout = requestTimeout;
+    this.username = username;
+    this.password = password;
+    URI first = endpoints.get(0);
+    NettyChannelBuilder b = NettyChannelBuilder.forTarget("etcd:///" + first.getAuthority())
+        .nameResolverFactory(new StaticResolverFactory(this.endpoints, first.getAuthority()))
+        .defaultLoadBalancingPolicy("pick_first")
+        .withOption(ChannelOption.CONNECT_TIMEOUT_MILLIS,
+            (int) Math.min(Integer.MAX_VALUE, dialTimeout.toMillis()))
+        // etcd answers large ranges; the default 4 MiB is too small for big registries
+        .maxInboundMessageSize(64 * 1024 * 1024);
+    if (ssl != null) {
+      b.sslContext(ssl).useTransportSecurity();
+    } else {
+      b.usePlaintext();
+    }
+    this.channel = b.build();
+    this.authed = ClientInterceptors.intercept(channel, new TokenInterceptor());
+  }
+
+  /** The endpoints, for error messages. */
+  public List<URI> endpoints() {
+    return endpoints;
+  }
+
+  /** The channel that carries the auth token; for streams (call {@link #ensureToken} first). */
+  public Channel channel() {
+    return authed;
+  }
+
+  public Duration requestTimeout() {
+    return requestTimeout;
+  }
+
+  /**
+   * Runs one unary call with the request timeout; retries once with a fresh token when etcd
+   * rejected the token.
+   */
+  public <S extends AbstractStub<S>, R> R unary(S stub, Function<S, R> call) {
+    for (int attempt = 0; ; attempt++) {
+      ensureToken();
+      try {
+        return call.apply(stub.withDeadlineAfter(requestTimeout.toMillis(),
+            TimeUnit.MILLISECONDS));
+      } catch (StatusRuntimeException e) {
+        if (attempt == 0 && isTokenRejected(e)) {
+          token = null;
+          continue;
+        }
+        throw e;
+      }
+    }
+  }
+
+  /** Fetches a token if auth is configured and none is held; blocking. */
+  public void ensureToken() {
+    if (username == null || token != null) {
+      return;
+    }
+    synchronized (this) {
+      if (token != null) {
+        return;
+      }
+      token = AuthGrpc.newBlockingStub(channel)
+          .withDeadlineAfter(requestTimeout.toMillis(), TimeUnit.MILLISECONDS)
+          .authenticate(AuthenticateRequest.newBuilder().setName(username)
+              .setPassword(password == null ? "" : password).build())
+          .getToken();
+    }
+  }
+
+  /**
+   * Lets the next call connect at once. grpc backs off reconnects for up to two minutes; our own
+   * recovery loops have their own (shorter) backoff and call this before each attempt so a
+   * restarted etcd is found as soon as it listens.
+   */
+  public void resetConnectBackoff() {
+    channel.resetConnectBackoff();
+  }
+
+  /** Drops the token if {@code failure} says etcd rejected it, so the next call re-authenticates. */
+  public void onStreamFailure(Throwable failure) {
+    if (isTokenRejected(failure)) {
+      token = null;
+    }
+  }
+
+  private boolean isTokenRejected(Throwable t) {
+    if (username == null) {
+      return false;
+    }
+    Status s = Status.fromThrowable(t);
+    String d = s.getDescription() == null ? "" : s.getDescription();
+    return s.getCode() == Status.Code.UNAUTHENTICATED || d.contains("invalid auth token");
+  }
+
+  /** The end of the key range that holds every key starting with {@code prefix}. */
+  public static ByteString prefixEnd(ByteString prefix) {
+    byte[] end = prefix.toByteArray();
+    for (int i = end.length - 1; i >= 0; i--) {
+      if (end[i] != (byte) 0xff) {
+        end[i]++;
+        return ByteString.copyFrom(end, 0, i + 1);
+      }
+    }
+    return ByteString.copyFrom(new byte[] {0}); // every key
+  }
+
+  @Override
+  public void close() {
+    channel.shutdownNow();
+    try {
+      channel.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private final class TokenInterceptor implements ClientInterceptor {
+    @Override
+    public <Q, P> ClientCall<Q, P> interceptCall(MethodDescriptor<Q, P> method,
+        CallOptions options, Channel next) {
+      return new ForwardingClientCall.SimpleForwardingClientCall<>(next.newCall(method, options)) {
+        @Override
+        public void start(Listener<P> listener, Metadata headers) {
+          String t = token;
+          if (t != null) {
+            headers.put(TOKEN, t);
+          }
+          super.start(listener, headers);
+        }
+      };
+    }
+  }
+
+  /** Resolves the configured endpoints (DNS on every refresh) into one pick_first list. */
+  private static final class StaticResolverFactory extends NameResolver.Factory {
+    private final List<URI> endpoints;
+    private final String authority;
+
+    StaticResolverFactory(List<URI> endpoints, String authority) {
+      this.endpoints = endpoints;
+      this.authority = authority;
+    }
+
+    @Override
+    public NameResolver newNameResolver(URI target, NameResolver.Args args) {
+      return new NameResolver() {
+        private Listener2 listener;
+
+        @Override
+        public String getServiceAuthority() {
+          return authority;
+        }
+
+        @Override
+        public void start(Listener2 listener) {
+          this.listener = listener;
+          resolve();
+        }
+
+        @Override
+        public void refresh() {
+          resolve();
+        }
+
+        private void resolve() {
+          List<EquivalentAddressGroup> groups = new ArrayList<>();
+          for (URI u : endpoints) {
+            InetSocketAddress a = new InetSocketAddress(u.getHost(), u.getPort());
+            if (!a.isUnresolved()) {
+              groups.add(new EquivalentAddressGroup(a));
+            }
+          }
+          if (groups.isEmpty()) {
+            listener.onError(Status.UNAVAILABLE.withDescription(
+                "cannot resolve any etcd endpoint of " + endpoints));
+            return;
+          }
+          listener.onResult(ResolutionResult.newBuilder()
+              .setAddressesOrError(io.grpc.StatusOr.fromValue(groups)).build());
+        }
+
+        @Override
+        public void shutdown() {}
+      };
+    }
+
+    @Override
+    public String getDefaultScheme() {
+      return "etcd";
+    }
+  }
+}

@@ -1,0 +1,258 @@
+package io.phalanx.registry.etcd.internal;
+
+import com.google.protobuf.ByteString;
+import io.grpc.Status;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import io.phalanx.registry.etcd.api.DeleteRangeRequest;
+import io.phalanx.registry.etcd.api.KVGrpc;
+import io.phalanx.registry.etcd.api.LeaseGrantRequest;
+import io.phalanx.registry.etcd.api.LeaseGrpc;
+import io.phalanx.registry.etcd.api.LeaseKeepAliveRequest;
+import io.phalanx.registry.etcd.api.LeaseKeepAliveResponse;
+import io.phalanx.registry.etcd.api.LeaseRevokeRequest;
+import io.phalanx.registry.etcd.api.PutRequest;
+import java.time.Duration;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Holds one registration: a key written under a lease that a {@code LeaseKeepAlive} stream renews
+ * every TTL/3. Unlike Kratos (which gives up after five retries) it never gives up: when the lease
+ * is lost (etcd says TTL 0, the stream breaks, or no renewal is acknowledged within a TTL, as in a
+ * partition) it grants a new lease and writes the key again, with capped exponential backoff,
+ * until that works or the registration is closed. Each loss and each recovery is logged once.
+ *
+ * <p>Threading: all state is guarded by {@code this}; gRPC callbacks and scheduled ticks take the
+ * lock. A generation counter makes callbacks of an abandoned stream harmless.
+ */
+public final class LeaseKeeper {
+
+  private static final Logger log = LoggerFactory.getLogger(LeaseKeeper.class);
+
+  private enum State { REGISTERED, RECOVERING, CLOSED }
+
+  private final EtcdConnection conn;
+  private final ScheduledExecutorService scheduler;
+  private final ByteString key;
+  private final ByteString value;
+  private final long ttlSeconds;
+  private final Backoff backoff;
+
+  private State state = State.RECOVERING;
+  private long leaseId;
+  private int generation;
+  private long lastAckNanos;
+  private StreamObserver<LeaseKeepAliveRequest> requests;
+  private ScheduledFuture<?> ticker;
+  private ScheduledFuture<?> retry;
+
+  public LeaseKeeper(EtcdConnection conn, ScheduledExecutorService scheduler, ByteString key,
+      ByteString value, Duration ttl, Duration backoffInitial, Duration backoffMax) {
+    this.conn = conn;
+    this.scheduler = scheduler;
+    this.key = key;
+    this.value = value;
+    this.ttlSeconds = Math.max(1, ttl.toSeconds());
+    this.backoff = new Backoff(backoffInitial, backoffMax);
+  }
+
+  /**
+   * Grants a lease, writes the key and starts the keep-alive; throws if etcd cannot be reached
+   * (the caller's {@code register} then fails, nothing keeps running).
+   */
+  public synchronized void start() {
+    writeUnderNewLease();
+    state = State.REGISTERED;
+  }
+
+  /** The current lease, 0 before {@link #start}. */
+  public synchronized long leaseId() {
+    return leaseId;
+  }
+
+  /**
+   * Stops keeping the lease alive. With {@code withdraw}, also deletes the key and revokes the
+   * lease (deregistration; throws if etcd refuses); without, the key lives until the lease TTL
+   * runs out (a closed client).
+   */
+  public void close(boolean withdraw) {
+    long lease;
+    synchronized (this) {
+      if (state == State.CLOSED) {
+        return;
+      }
+      state = State.CLOSED;
+      stopStream();
+      if (retry != null) {
+        retry.cancel(false);
+      }
+      lease = leaseId;
+    }
+    if (withdraw) {
+      conn.unary(KVGrpc.newBlockingStub(conn.channel()),
+          s -> s.deleteRange(DeleteRangeRequest.newBuilder().setKey(key).build()));
+      revokeQuietly(lease);
+    }
+  }
+
+  /** Abandons the current lease without deleting the key: used when a newer registration took the key over. */
+  public void abandon() {
+    long lease;
+    synchronized (this) {
+      if (state == State.CLOSED) {
+        return;
+      }
+      state = State.CLOSED;
+      stopStream();
+      if (retry != null) {
+        retry.cancel(false);
+      }
+      lease = leaseId;
+    }
+    // the key now belongs to the newer lease, so revoking this one removes nothing
+    scheduler.execute(() -> revokeQuietly(lease));
+  }
+
+  private void writeUnderNewLease() {
+    long lease = conn.unary(LeaseGrpc.newBlockingStub(conn.channel()),
+        s -> s.leaseGrant(LeaseGrantRequest.newBuilder().setTTL(ttlSeconds).build())).getID();
+    try {
+      conn.unary(KVGrpc.newBlockingStub(conn.channel()), s -> s.put(
+          PutRequest.newBuilder().setKey(key).setValue(value).setLease(lease).build()));
+    } catch (RuntimeException e) {
+      revokeQuietly(lease);
+      throw e;
+    }
+    long old = leaseId;
+    leaseId = lease;
+    openKeepAlive();
+    if (old != 0 && old != lease) {
+      // the key moved to the new lease; the old one (if etcd still has it) holds nothing of ours
+      scheduler.execute(() -> revokeQuietly(old));
+    }
+  }
+
+  private void openKeepAlive() {
+    int gen = ++generation;
+    lastAckNanos = System.nanoTime();
+    conn.ensureToken();
+    requests = LeaseGrpc.newStub(conn.channel()).leaseKeepAlive(
+        new StreamObserver<LeaseKeepAliveResponse>() {
+          @Override
+          public void onNext(LeaseKeepAliveResponse r) {
+            onAck(gen, r);
+          }
+
+          @Override
+          public void onError(Throwable t) {
+            conn.onStreamFailure(t);
+            lost(gen, "keep-alive stream failed: " + describe(t));
+          }
+
+          @Override
+          public void onCompleted() {
+            lost(gen, "etcd closed the keep-alive stream");
+          }
+        });
+    long periodMillis = Math.max(100, ttlSeconds * 1000 / 3);
+    ticker = scheduler.scheduleAtFixedRate(() -> tick(gen), 0, periodMillis,
+        TimeUnit.MILLISECONDS);
+  }
+
+  private synchronized void tick(int gen) {
+    if (gen != generation || state != State.REGISTERED) {
+      return;
+    }
+    if (System.nanoTime() - lastAckNanos > TimeUnit.SECONDS.toNanos(ttlSeconds)) {
+      lost(gen, "no keep-alive answer within the " + ttlSeconds + " s TTL");
+      return;
+    }
+    try {
+      requests.onNext(LeaseKeepAliveRequest.newBuilder().setID(leaseId).build());
+    } catch (RuntimeException e) {
+      lost(gen, "cannot send keep-alive: " + e);
+    }
+  }
+
+  private synchronized void onAck(int gen, LeaseKeepAliveResponse r) {
+    if (gen != generation || state != State.REGISTERED) {
+      return;
+    }
+    if (r.getTTL() <= 0) {
+      lost(gen, "etcd reports lease " + Long.toHexString(leaseId) + " expired");
+      return;
+    }
+    lastAckNanos = System.nanoTime();
+  }
+
+  private synchronized void lost(int gen, String reason) {
+    if (gen != generation || state != State.REGISTERED) {
+      return;
+    }
+    state = State.RECOVERING;
+    stopStream();
+    log.warn("etcd registration {} lost ({}); re-registering in the background until it works",
+        key.toStringUtf8(), reason);
+    backoff.reset();
+    scheduleAttempt();
+  }
+
+  private void scheduleAttempt() {
+    retry = scheduler.schedule(this::attempt, backoff.nextDelayMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  private synchronized void attempt() {
+    if (state != State.RECOVERING) {
+      return;
+    }
+    conn.resetConnectBackoff();
+    try {
+      writeUnderNewLease();
+      state = State.REGISTERED;
+      log.info("etcd registration {} restored after {} attempt(s)", key.toStringUtf8(),
+          backoff.attempts());
+      backoff.reset();
+    } catch (RuntimeException e) {
+      log.debug("re-registering {} failed: {}", key.toStringUtf8(), describe(e));
+      stopStream();
+      scheduleAttempt();
+    }
+  }
+
+  private void stopStream() {
+    generation++;
+    if (ticker != null) {
+      ticker.cancel(false);
+      ticker = null;
+    }
+    StreamObserver<LeaseKeepAliveRequest> r = requests;
+    requests = null;
+    if (r instanceof ClientCallStreamObserver<?> c) {
+      c.cancel("keep-alive no longer needed", null);
+    } else if (r != null) {
+      r.onCompleted();
+    }
+  }
+
+  private void revokeQuietly(long lease) {
+    if (lease == 0) {
+      return;
+    }
+    try {
+      conn.unary(LeaseGrpc.newBlockingStub(conn.channel()),
+          s -> s.leaseRevoke(LeaseRevokeRequest.newBuilder().setID(lease).build()));
+    } catch (RuntimeException e) {
+      // lease not found or etcd away: the TTL removes it anyway
+      log.debug("revoking lease {} failed: {}", Long.toHexString(lease), describe(e));
+    }
+  }
+
+  static String describe(Throwable t) {
+    Status s = Status.fromThrowable(t);
+    return s.getCode() + (s.getDescription() == null ? "" : " " + s.getDescription());
+  }
+}

@@ -1,0 +1,266 @@
+package io.phalanx.test.etcd;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.BeforeEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+/**
+ * Runs a real single-member etcd for a test class: the {@code etcd} binary on random loopback
+ * client and peer ports with a temporary data directory.
+ *
+ * <pre>{@code
+ * @RegisterExtension static EtcdExtension etcd = EtcdExtension.create();
+ * ... EtcdRegistry.builder().endpoints(etcd.endpoint()) ...
+ * }</pre>
+ *
+ * <p>Started before all tests of the class, stopped and its data directory deleted after them.
+ * Tests may {@link #stop()}, {@link #kill()} and {@link #start()} it again: a restart keeps the
+ * data directory and both ports, so clients reconnect to the same address and find their data
+ * (as after a real etcd restart). If a test leaves it down, the next test starts it again.
+ *
+ * <p>The binary is {@code $PHALANX_ETCD_BIN}, else {@code etcd} on the {@code PATH}, else
+ * {@code /usr/bin/etcd}; Debian installs it with {@code apt-get install etcd-server}.
+ *
+ * <p>Threading: the lifecycle methods are synchronized; call them from the test thread.
+ */
+public final class EtcdExtension implements BeforeAllCallback, AfterAllCallback,
+    BeforeEachCallback {
+
+  private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
+  private static final Duration STOP_TIMEOUT = Duration.ofSeconds(15);
+
+  private final List<String> extraArgs;
+  private final HttpClient http = HttpClient.newBuilder()
+      .connectTimeout(Duration.ofSeconds(1)).build();
+  private Path dataDir;
+  private Path logFile;
+  private int clientPort;
+  private int peerPort;
+  private Process process;
+
+  private EtcdExtension(List<String> extraArgs) {
+    this.extraArgs = List.copyOf(extraArgs);
+  }
+
+  /** An etcd with default settings. */
+  public static EtcdExtension create() {
+    return new EtcdExtension(List.of());
+  }
+
+  /**
+   * An etcd started with extra command-line flags, e.g. {@code --auth-token-ttl=1} or
+   * {@code --auto-compaction-retention=1}.
+   */
+  public static EtcdExtension withArgs(String... args) {
+    return new EtcdExtension(List.of(args));
+  }
+
+  /** The client URL, e.g. {@code http://127.0.0.1:41234}; valid across restarts. */
+  public synchronized URI endpoint() {
+    if (dataDir == null) {
+      throw new IllegalStateException("etcd has not been started yet");
+    }
+    return URI.create("http://127.0.0.1:" + clientPort);
+  }
+
+  /** Whether the etcd process is alive. */
+  public synchronized boolean isRunning() {
+    return process != null && process.isAlive();
+  }
+
+  /**
+   * Starts etcd (again) and waits until {@code /health} reports healthy. The first start picks
+   * the ports and the data directory; later starts reuse both.
+   */
+  public synchronized void start() {
+    if (isRunning()) {
+      return;
+    }
+    String binary = findBinary();
+    try {
+      if (dataDir == null) {
+        dataDir = Files.createTempDirectory("phalanx-etcd-");
+        logFile = dataDir.resolveSibling(dataDir.getFileName() + ".log");
+        clientPort = freePort();
+        peerPort = freePort();
+      }
+      String client = "http://127.0.0.1:" + clientPort;
+      String peer = "http://127.0.0.1:" + peerPort;
+      List<String> cmd = new ArrayList<>(List.of(binary,
+          "--name", "phalanx-test",
+          "--data-dir", dataDir.resolve("member-data").toString(),
+          "--listen-client-urls", client, "--advertise-client-urls", client,
+          "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
+          "--initial-cluster", "phalanx-test=" + peer,
+          "--logger", "zap", "--log-level", "warn"));
+      cmd.addAll(extraArgs);
+      process = new ProcessBuilder(cmd)
+          .redirectErrorStream(true)
+          .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
+          .start();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot start " + binary, e);
+    }
+    awaitHealthy();
+  }
+
+  /** Stops etcd gracefully (SIGTERM) and waits for it to exit; data and ports are kept. */
+  public synchronized void stop() {
+    if (process == null) {
+      return;
+    }
+    process.destroy();
+    awaitExit();
+  }
+
+  /** Kills etcd with SIGKILL, as a crash would; data and ports are kept. */
+  public synchronized void kill() {
+    if (process == null) {
+      return;
+    }
+    process.destroyForcibly();
+    awaitExit();
+  }
+
+  /** The tail of etcd's own log, for failure messages. */
+  public synchronized String logTail() {
+    if (logFile == null || !Files.exists(logFile)) {
+      return "";
+    }
+    try {
+      List<String> lines = Files.readAllLines(logFile, StandardCharsets.UTF_8);
+      return String.join("\n", lines.subList(Math.max(0, lines.size() - 20), lines.size()));
+    } catch (IOException e) {
+      return "(cannot read " + logFile + ": " + e + ")";
+    }
+  }
+
+  @Override
+  public void beforeAll(ExtensionContext context) {
+    start();
+  }
+
+  @Override
+  public void beforeEach(ExtensionContext context) {
+    // a test that stopped or killed etcd and then failed must not take the next tests down too
+    start();
+  }
+
+  @Override
+  public synchronized void afterAll(ExtensionContext context) throws IOException {
+    try {
+      kill();
+    } finally {
+      deleteTree(dataDir);
+      if (logFile != null) {
+        Files.deleteIfExists(logFile);
+      }
+      dataDir = null;
+      logFile = null;
+    }
+  }
+
+  private void awaitExit() {
+    try {
+      if (!process.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+        process.destroyForcibly().waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while stopping etcd", e);
+    } finally {
+      process = null;
+    }
+  }
+
+  private void awaitHealthy() {
+    HttpRequest health = HttpRequest.newBuilder(endpoint().resolve("/health"))
+        .timeout(Duration.ofSeconds(2)).GET().build();
+    long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+    String last = "no answer";
+    while (System.nanoTime() < deadline) {
+      if (!process.isAlive()) {
+        throw new IllegalStateException("etcd exited with status " + process.exitValue()
+            + " while starting; its log:\n" + logTail());
+      }
+      try {
+        HttpResponse<String> r = http.send(health, HttpResponse.BodyHandlers.ofString());
+        last = r.statusCode() + " " + r.body();
+        if (r.statusCode() == 200 && r.body().replace(" ", "").contains("\"health\":\"true\"")) {
+          return;
+        }
+      } catch (IOException e) {
+        last = e.toString();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while waiting for etcd", e);
+      }
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while waiting for etcd", e);
+      }
+    }
+    process.destroyForcibly();
+    throw new IllegalStateException("etcd at " + endpoint() + " not healthy within "
+        + START_TIMEOUT + " (last /health: " + last + "); its log:\n" + logTail());
+  }
+
+  private static String findBinary() {
+    String fromEnv = System.getenv("PHALANX_ETCD_BIN");
+    if (fromEnv != null && !fromEnv.isBlank()) {
+      if (!new File(fromEnv).canExecute()) {
+        throw new IllegalStateException("PHALANX_ETCD_BIN=" + fromEnv + " is not executable");
+      }
+      return fromEnv;
+    }
+    String path = System.getenv().getOrDefault("PATH", "");
+    for (String dir : path.split(File.pathSeparator)) {
+      if (!dir.isEmpty() && new File(dir, "etcd").canExecute()) {
+        return new File(dir, "etcd").getPath();
+      }
+    }
+    if (new File("/usr/bin/etcd").canExecute()) {
+      return "/usr/bin/etcd";
+    }
+    throw new IllegalStateException("the etcd binary was not found on the PATH; install it with "
+        + "'apt-get install etcd-server' (Debian/Ubuntu) or point PHALANX_ETCD_BIN at it");
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
+  }
+
+  private static void deleteTree(Path root) throws IOException {
+    if (root == null || !Files.exists(root)) {
+      return;
+    }
+    try (Stream<Path> paths = Files.walk(root)) {
+      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    }
+  }
+}
