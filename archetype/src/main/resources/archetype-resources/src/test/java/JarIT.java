@@ -35,18 +35,21 @@ class JarIT {
     int adminPort = freePort();
     String java = ProcessHandle.current().info().command().orElse("java");
     Path log = Files.createTempFile("${artifactId}", ".log");
+    Path errors = Files.createTempFile("${artifactId}", ".err");
     ProcessBuilder command = new ProcessBuilder(List.of(java,
         "-Dlogback.configurationFile=logback-json.xml",
         "-Dserver.http.port=" + httpPort, "-Dserver.grpc.port=" + grpcPort,
         "-Dadmin.port=" + adminPort, "-jar", jar.toString()))
-        .redirectErrorStream(true).redirectOutput(log.toFile());
+        // stdout carries the application's logs; stderr the JVM's own warnings (e.g. JDK 24+
+        // notes about native access or sun.misc.Unsafe from libraries), which are not JSON.
+        .redirectOutput(log.toFile()).redirectError(errors.toFile());
     command.environment().put("PHALANX_PROFILE", "prod");
     Process process = command.start();
     try {
       HttpResponse<String> ready = poll(URI.create("http://127.0.0.1:" + adminPort + "/readyz"),
           process);
       assertTrue(ready != null && ready.statusCode() == 200,
-          "not ready; log:\n" + Files.readString(log));
+          "not ready; log:\n" + Files.readString(log) + Files.readString(errors));
       HttpResponse<String> list = http.send(HttpRequest.newBuilder(
               URI.create("http://127.0.0.1:" + httpPort + "/v1/${serviceName}")).build(),
           HttpResponse.BodyHandlers.ofString());
@@ -55,7 +58,7 @@ class JarIT {
       process.toHandle().destroy();   // SIGTERM, as docker stop and the kubelet send
       assertTrue(process.waitFor(60, TimeUnit.SECONDS), "did not exit after SIGTERM");
       String out = Files.readString(log);
-      assertEquals(0, process.exitValue(), out);
+      assertEquals(0, process.exitValue(), out + Files.readString(errors));
       assertTrue(out.contains("app stopped"), out);
       for (String line : out.strip().split("\n")) {
         assertTrue(line.startsWith("{") && line.endsWith("}"), "not a JSON log line: " + line);
@@ -63,6 +66,7 @@ class JarIT {
     } finally {
       process.destroyForcibly();
       Files.deleteIfExists(log);
+      Files.deleteIfExists(errors);
     }
   }
 

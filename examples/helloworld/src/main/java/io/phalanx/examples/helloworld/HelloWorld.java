@@ -1,10 +1,19 @@
 package io.phalanx.examples.helloworld;
 
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.phalanx.core.App;
 import io.phalanx.core.config.AppConfig;
 import io.phalanx.core.config.Configs;
 import io.phalanx.core.middleware.Recovery;
 import io.phalanx.core.registry.Registrar;
+import io.phalanx.observability.admin.AdminServer;
+import io.phalanx.observability.logging.AccessLog;
+import io.phalanx.observability.metrics.JvmMetrics;
+import io.phalanx.observability.metrics.Metrics;
+import io.phalanx.observability.tracing.TraceMdc;
+import io.phalanx.observability.tracing.Tracing;
 import io.phalanx.registry.consul.ConsulRegistry;
 import io.phalanx.registry.etcd.EtcdRegistry;
 import io.phalanx.transport.grpc.GrpcServer;
@@ -13,6 +22,7 @@ import io.phalanx.transport.http.HttpRequest;
 import io.phalanx.transport.http.HttpServer;
 import io.phalanx.transport.http.RouteOptions;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The smallest useful Phalanx service: {@code GET /hello/{name}} answers
@@ -23,8 +33,16 @@ import java.util.Optional;
  * <p>With {@code registry.etcd.endpoints} (or {@code registry.consul.address}) configured it
  * registers itself there once both servers listen and deregisters on SIGTERM; without either it
  * runs alone.
+ *
+ * <p>Observability is on by default and each part can be switched off: tracing (OpenTelemetry SDK,
+ * exported over OTLP/HTTP only when {@code tracing.otlp.endpoint} is set), the access log (logger
+ * {@code phalanx.access}, JSON through Logback), Prometheus metrics, and the admin server
+ * ({@code 127.0.0.1:9901}: probes, {@code /metrics}, debug endpoints).
  */
 public final class HelloWorld {
+
+  private static final String NAME = "helloworld";
+  private static final String VERSION = "1.0.0";
 
   /** Reply of {@code GET /hello/{name}}. */
   public record Hello(String message) {}
@@ -60,15 +78,59 @@ public final class HelloWorld {
         // GET /helloworld/{name}, from the google.api.http rule in greeter.proto
         .routes(GrpcTranscoding.of(grpc))
         .build();
-    App.Builder app = App.builder("helloworld")
-        .version("1.0.0")
+    App.Builder app = App.builder(NAME)
+        .version(VERSION)
         .server(http)
         .server(grpc)
+        // outermost, so a failure anywhere below (observability included) becomes a 500
         .middleware(Recovery.create())
         .stopGrace(config.getDuration("app.stop-grace"));
+    observability(config, app);
     registrar(config).ifPresent(app::registrar);
     config.findDuration("app.stop-delay").ifPresent(app::stopDelay);
     return app.build();
+  }
+
+  /**
+   * Adds the observability middleware after {@code Recovery}, in the order the observability
+   * module requires (Tracing outside TraceMdc and AccessLog, which read its span), the admin
+   * server, and after-stop hooks that release what they own. Hooks run after every server —
+   * the admin server included — has stopped, so a last scrape or span is not cut off.
+   */
+  private static void observability(AppConfig config, App.Builder app) {
+    if (config.getBoolean("observability.tracing.enabled")) {
+      OpenTelemetrySdk sdk = TracingSdk.create(config, NAME, VERSION);
+      app.middleware(Tracing.create(sdk), TraceMdc.create());
+      // flushes the batch processor: spans of the last requests still reach the collector
+      app.afterStop(info -> sdk.shutdown().join(5, TimeUnit.SECONDS));
+    }
+    if (config.getBoolean("observability.access-log.enabled")) {
+      app.middleware(AccessLog.create());
+    }
+    PrometheusMeterRegistry prometheus = null;
+    if (config.getBoolean("observability.metrics.enabled")) {
+      PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+      JvmMetrics jvm = JvmMetrics.create();
+      jvm.bindTo(registry);
+      app.middleware(Metrics.builder(registry).tag("service", NAME).tag("version", VERSION)
+          .build());
+      app.afterStop(info -> {
+        jvm.close();
+        registry.close();
+      });
+      prometheus = registry;
+    }
+    if (config.getBoolean("admin.enabled")) {
+      AdminServer.Builder admin = AdminServer.builder()
+          .host(config.getString("admin.host"))
+          .port(config.getInt("admin.port"))
+          .config(config);
+      if (prometheus != null) {
+        admin.prometheus(prometheus);
+      }
+      config.findString("admin.token").ifPresent(admin::token);
+      app.admin(admin.build());
+    }
   }
 
   /**

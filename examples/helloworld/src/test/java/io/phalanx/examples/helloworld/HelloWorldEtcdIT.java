@@ -51,6 +51,7 @@ class HelloWorldEtcdIT {
         "-Dregistry.etcd.endpoints=" + etcd.endpoint(), "-Dregistry.etcd.ttl=2s",
         "-Dserver.http.port=" + port, "-Dserver.http.host=127.0.0.1",
         "-Dserver.grpc.port=" + grpcPort, "-Dserver.grpc.host=127.0.0.1",
+        "-Dadmin.port=0", // the admin server is on by default (9901): no clash in parallel runs
         "-jar", jar.toString()))
         .redirectErrorStream(true).redirectOutput(log.toFile()).start();
     try {

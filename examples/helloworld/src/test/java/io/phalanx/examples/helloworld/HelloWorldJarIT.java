@@ -32,7 +32,7 @@ class HelloWorldJarIT {
     Path log = Files.createTempFile("helloworld", ".log");
     Process p = new ProcessBuilder(List.of(java, "-Dserver.http.port=" + port,
         "-Dserver.http.host=127.0.0.1", "-Dserver.grpc.port=" + grpcPort,
-        "-Dserver.grpc.host=127.0.0.1", "-jar", jar.toString()))
+        "-Dserver.grpc.host=127.0.0.1", "-Dadmin.port=0", "-jar", jar.toString()))
         .redirectErrorStream(true).redirectOutput(log.toFile()).start();
     try {
       HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
@@ -56,6 +56,11 @@ class HelloWorldJarIT {
       String out = Files.readString(log);
       assertEquals(0, p.exitValue(), out);
       assertTrue(out.contains("app stopped"), out);
+      // Logback's JSON encoder from the jar's logback.xml: the access log line is one JSON
+      // object with the middleware's key-value pairs
+      assertTrue(out.lines().anyMatch(l -> l.startsWith("{")
+          && l.contains("\"loggerName\":\"phalanx.access\"")
+          && l.contains("{\"code\":\"200\"}") && l.contains("\"kvpList\"")), out);
     } finally {
       p.destroyForcibly();
       Files.deleteIfExists(log);

@@ -34,6 +34,7 @@ class HelloWorldTest {
     props.setProperty("server.http.port", "0");
     props.setProperty("server.grpc.host", "127.0.0.1");
     props.setProperty("server.grpc.port", "0");
+    props.setProperty("admin.port", "0"); // on by default at 9901: tests run in parallel
     app = HelloWorld.app(Configs.builder().systemProperties(props).load());
     app.start();
     base = app.info().endpoints().get(0);
