@@ -2,6 +2,7 @@ package io.phalanx.test.etcd;
 
 import java.io.File;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -12,12 +13,18 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
@@ -37,6 +44,9 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * data directory and both ports, so clients reconnect to the same address and find their data
  * (as after a real etcd restart). If a test leaves it down, the next test starts it again.
  *
+ * <p>{@link #withTls} serves the client URL over https with a given server certificate (the
+ * peer URL stays plaintext: it is a single member).
+ *
  * <p>The binary is {@code $PHALANX_ETCD_BIN}, else {@code etcd} on the {@code PATH}, else
  * {@code /usr/bin/etcd}; Debian installs it with {@code apt-get install etcd-server}.
  *
@@ -49,21 +59,25 @@ public final class EtcdExtension implements BeforeAllCallback, AfterAllCallback,
   private static final Duration STOP_TIMEOUT = Duration.ofSeconds(15);
 
   private final List<String> extraArgs;
-  private final HttpClient http = HttpClient.newBuilder()
-      .connectTimeout(Duration.ofSeconds(1)).build();
+  private final Tls tls;
+  private HttpClient http;
   private Path dataDir;
   private Path logFile;
   private int clientPort;
   private int peerPort;
   private Process process;
 
-  private EtcdExtension(List<String> extraArgs) {
+  /** PEM files for a TLS client URL; read when etcd starts, so they may be written later. */
+  private record Tls(Path caFile, Path certFile, Path keyFile) {}
+
+  private EtcdExtension(List<String> extraArgs, Tls tls) {
     this.extraArgs = List.copyOf(extraArgs);
+    this.tls = tls;
   }
 
   /** An etcd with default settings. */
   public static EtcdExtension create() {
-    return new EtcdExtension(List.of());
+    return new EtcdExtension(List.of(), null);
   }
 
   /**
@@ -71,15 +85,28 @@ public final class EtcdExtension implements BeforeAllCallback, AfterAllCallback,
    * {@code --auto-compaction-retention=1}.
    */
   public static EtcdExtension withArgs(String... args) {
-    return new EtcdExtension(List.of(args));
+    return new EtcdExtension(List.of(args), null);
   }
 
-  /** The client URL, e.g. {@code http://127.0.0.1:41234}; valid across restarts. */
+  /**
+   * A copy whose client URL is {@code https://127.0.0.1:<port>}, served with {@code certFile} /
+   * {@code keyFile} (PEM; the certificate must name IP 127.0.0.1). The start-up {@code /health}
+   * poll trusts only {@code caFile}. The files are read at {@link #start()}, so a test may
+   * create them after building the extension but before it starts.
+   */
+  public EtcdExtension withTls(Path caFile, Path certFile, Path keyFile) {
+    return new EtcdExtension(extraArgs, new Tls(caFile, certFile, keyFile));
+  }
+
+  /**
+   * The client URL, e.g. {@code http://127.0.0.1:41234} ({@code https://} with
+   * {@link #withTls}); valid across restarts.
+   */
   public synchronized URI endpoint() {
     if (dataDir == null) {
       throw new IllegalStateException("etcd has not been started yet");
     }
-    return URI.create("http://127.0.0.1:" + clientPort);
+    return URI.create((tls == null ? "http" : "https") + "://127.0.0.1:" + clientPort);
   }
 
   /** Whether the etcd process is alive. */
@@ -103,7 +130,7 @@ public final class EtcdExtension implements BeforeAllCallback, AfterAllCallback,
         clientPort = freePort();
         peerPort = freePort();
       }
-      String client = "http://127.0.0.1:" + clientPort;
+      String client = endpoint().toString();
       String peer = "http://127.0.0.1:" + peerPort;
       List<String> cmd = new ArrayList<>(List.of(binary,
           "--name", "phalanx-test",
@@ -112,7 +139,14 @@ public final class EtcdExtension implements BeforeAllCallback, AfterAllCallback,
           "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
           "--initial-cluster", "phalanx-test=" + peer,
           "--logger", "zap", "--log-level", "warn"));
+      if (tls != null) {
+        cmd.addAll(List.of("--cert-file", tls.certFile().toString(),
+            "--key-file", tls.keyFile().toString()));
+      }
       cmd.addAll(extraArgs);
+      if (http == null) {
+        http = healthClient();
+      }
       process = new ProcessBuilder(cmd)
           .redirectErrorStream(true)
           .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
@@ -224,6 +258,31 @@ public final class EtcdExtension implements BeforeAllCallback, AfterAllCallback,
     process.destroyForcibly();
     throw new IllegalStateException("etcd at " + endpoint() + " not healthy within "
         + START_TIMEOUT + " (last /health: " + last + "); its log:\n" + logTail());
+  }
+
+  private HttpClient healthClient() {
+    HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1));
+    if (tls == null) {
+      return b.build();
+    }
+    try (InputStream in = Files.newInputStream(tls.caFile())) {
+      KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
+      trust.load(null, null);
+      int n = 0;
+      for (Certificate c : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
+        trust.setCertificateEntry("ca-" + n++, c);
+      }
+      TrustManagerFactory tmf =
+          TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+      tmf.init(trust);
+      SSLContext ssl = SSLContext.getInstance("TLS");
+      ssl.init(null, tmf.getTrustManagers(), null);
+      return b.sslContext(ssl).version(HttpClient.Version.HTTP_1_1).build();
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("cannot use " + tls.caFile() + " as etcd CA: " + e, e);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + tls.caFile(), e);
+    }
   }
 
   private static String findBinary() {

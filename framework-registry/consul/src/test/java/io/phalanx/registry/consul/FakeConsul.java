@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -29,6 +31,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import javax.net.ssl.SSLContext;
 
 /**
  * An in-JVM fake of the part of the Consul agent HTTP API the adapter uses, on a loopback port,
@@ -82,8 +85,9 @@ final class FakeConsul implements AutoCloseable {
     t.setDaemon(true);
     return t;
   });
-  private final HttpClient checker = HttpClient.newHttpClient();
+  private final HttpClient checker;
   private final String token;
+  private final String scheme;
 
   private final Object lock = new Object();
   private long index = 100;
@@ -122,9 +126,21 @@ final class FakeConsul implements AutoCloseable {
     boolean running;
   }
 
-  private FakeConsul(String token) throws IOException {
+  private FakeConsul(String token, SSLContext tls) throws IOException {
     this.token = token;
-    server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    InetSocketAddress loopback = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
+    if (tls == null) {
+      server = HttpServer.create(loopback, 0);
+      scheme = "http";
+      checker = HttpClient.newHttpClient();
+    } else {
+      HttpsServer https = HttpsServer.create(loopback, 0);
+      https.setHttpsConfigurator(new HttpsConfigurator(tls));
+      server = https;
+      scheme = "https";
+      // registerRaw talks to ourselves; the same context trusts our own certificate's CA
+      checker = HttpClient.newBuilder().sslContext(tls).build();
+    }
     server.setExecutor(handlers);
     server.createContext("/", this::handle);
     server.start();
@@ -132,16 +148,29 @@ final class FakeConsul implements AutoCloseable {
   }
 
   static FakeConsul start() throws IOException {
-    return new FakeConsul(null);
+    return new FakeConsul(null, null);
   }
 
   static FakeConsul startWithAcl(String token) throws IOException {
-    return new FakeConsul(token);
+    return new FakeConsul(token, null);
+  }
+
+  /**
+   * An agent serving https ({@code verify_incoming} off, as Consul's default) with the key and
+   * certificate of {@code tls}; {@link #url()} gives its https URL.
+   */
+  static FakeConsul startTls(SSLContext tls) throws IOException {
+    return new FakeConsul(null, tls);
   }
 
   /** host:port of the fake agent. */
   String address() {
     return "127.0.0.1:" + server.getAddress().getPort();
+  }
+
+  /** {@code http://host:port} or, for {@link #startTls}, {@code https://host:port}. */
+  String url() {
+    return scheme + "://" + address();
   }
 
   // ---- test hooks ----
@@ -224,7 +253,7 @@ final class FakeConsul implements AutoCloseable {
   /** Registers directly (as another tool or a Go Kratos service would). */
   void registerRaw(String json) throws Exception {
     HttpRequest.Builder b = HttpRequest.newBuilder(
-        URI.create("http://" + address() + "/v1/agent/service/register"))
+        URI.create(url() + "/v1/agent/service/register"))
         .PUT(HttpRequest.BodyPublishers.ofString(json));
     if (token != null) {
       b.header("X-Consul-Token", token);

@@ -150,7 +150,7 @@ public final class EtcdRegistry implements Registrar, Discovery {
         keeper.start();
       } catch (RuntimeException e) {
         throw new EtcdException("cannot register " + key + " in etcd " + conn.endpoints()
-            + ": " + e.getMessage(), e);
+            + ": " + reason(e), e);
       }
       LeaseKeeper previous = registrations.put(key, keeper);
       if (previous != null) {
@@ -179,7 +179,7 @@ public final class EtcdRegistry implements Registrar, Discovery {
       }
     } catch (RuntimeException e) {
       throw new EtcdException("cannot deregister " + key + " from etcd " + conn.endpoints()
-          + ": " + e.getMessage(), e);
+          + ": " + reason(e), e);
     }
   }
 
@@ -192,7 +192,7 @@ public final class EtcdRegistry implements Registrar, Discovery {
           .newBuilder().setKey(prefix).setRangeEnd(EtcdConnection.prefixEnd(prefix)).build()));
     } catch (RuntimeException e) {
       throw new EtcdException("cannot list " + serviceName + " from etcd " + conn.endpoints()
-          + ": " + e.getMessage(), e);
+          + ": " + reason(e), e);
     }
     List<ServiceInstance> out = new ArrayList<>(r.getKvsCount());
     for (KeyValue kv : r.getKvsList()) {
@@ -230,7 +230,7 @@ public final class EtcdRegistry implements Registrar, Discovery {
         } catch (RuntimeException e) {
           w.close();
           throw new EtcdException("cannot watch " + serviceName + " in etcd "
-              + conn.endpoints() + ": " + e.getMessage(), e);
+              + conn.endpoints() + ": " + reason(e), e);
         }
         watches.put(serviceName, w);
       }
@@ -408,5 +408,22 @@ public final class EtcdRegistry implements Registrar, Discovery {
       }
       return new EtcdRegistry(this, tls);
     }
+  }
+
+  /**
+   * The failure's message plus its root cause when that says more: gRPC reports a TLS or
+   * connection problem as "UNAVAILABLE: io exception" and keeps the reason (PKIX, refused…) in
+   * the cause chain.
+   */
+  private static String reason(Throwable e) {
+    Throwable root = e;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    String msg = String.valueOf(e.getMessage());
+    if (root == e || root.getMessage() == null || msg.contains(root.getMessage())) {
+      return msg;
+    }
+    return msg + " (" + root.getClass().getSimpleName() + ": " + root.getMessage() + ")";
   }
 }
