@@ -1,6 +1,7 @@
 package io.phalanx.core.resilience;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -95,14 +96,22 @@ class RetryTest {
 
   @Test
   void neverRetriesPastTheDeadline() {
-    AtomicInteger calls = new AtomicInteger();
-    // Backoff of 200..400 ms against a 150 ms deadline: no retry can start in time.
-    Handler h = Retry.builder().maxAttempts(5).backoff(Duration.ofMillis(400),
+    List<Instant> starts = java.util.Collections.synchronizedList(new ArrayList<>());
+    // Full-jitter backoff up to 400 ms against a 150 ms deadline: some retries may fit, but none
+    // may start after the deadline, however the jitter falls.
+    Handler h = Retry.builder().maxAttempts(50).backoff(Duration.ofMillis(400),
         Duration.ofMillis(400)).budget(RetryBudget.unlimited()).build()
-        .wrap(failing(calls, Fixtures.unavailable()));
-    Context ctx = Fixtures.client("GET /x").withDeadline(Instant.now().plusMillis(150));
+        .wrap((c, req) -> {
+          starts.add(Instant.now());
+          throw Fixtures.unavailable();
+        });
+    Instant deadline = Instant.now().plusMillis(150);
+    Context ctx = Fixtures.client("GET /x").withDeadline(deadline);
     assertThrows(ServiceException.class, () -> h.handle(ctx, "r"));
-    assertTrue(calls.get() <= 2, "attempts " + calls.get());
+    assertTrue(starts.size() < 50, "the deadline, not maxAttempts, ended the retries: " + starts);
+    for (Instant start : starts) {
+      assertFalse(start.isAfter(deadline), "attempt started after the deadline: " + starts);
+    }
   }
 
   @Test

@@ -207,7 +207,8 @@ class SelectorTest {
   @Test
   void aDiscoveryThatCannotBeWatchedIsRetried() throws Exception {
     AtomicInteger attempts = new AtomicInteger();
-    Set<AutoCloseable> open = new HashSet<>();
+    // The watch is opened on the selector's retry thread and closed on this one.
+    Set<AutoCloseable> open = java.util.concurrent.ConcurrentHashMap.newKeySet();
     Discovery flaky = new Discovery() {
       @Override
       public List<ServiceInstance> instances(String serviceName) {
@@ -233,6 +234,12 @@ class SelectorTest {
     assertEquals("late", s.select(null).node().endpoint().getHost());
     assertEquals(3, attempts.get());
     s.close();
+    // onChange runs inside watch(), so select() can return before the retry thread has handed
+    // the handle over; a close() in that window closes the handle when it arrives.
+    long giveUp = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (!open.isEmpty() && System.nanoTime() < giveUp) {
+      Thread.sleep(10);
+    }
     assertTrue(open.isEmpty(), "watch closed with the selector");
   }
 
