@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the whole Phalanx test suite on a fresh machine: installs what the tests need when it is
-# missing (a JDK >= 17 and Maven from Debian), then `mvn -B install` on the default JDK and, when
+# missing (a JDK >= 17, Maven and etcd-server from Debian), then `mvn -B install` on the default JDK and, when
 # Temurin 25 is present, again on JDK 25 (PHALANX_JDK25=0 skips that second pass).
 set -euo pipefail
 cd "$(dirname "$0")/.."
