@@ -42,6 +42,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import javax.net.ssl.KeyManagerFactory;
@@ -80,6 +81,21 @@ public final class HttpServer implements Server {
     return new Builder();
   }
 
+  /**
+   * Whether requests go to the executor per event-loop turn (see the internal DispatchBatch). By
+   * default only for the server's own executor when it starts a thread per task (virtual
+   * threads): there, a batch costs one thread wake-up instead of one per request. A pool gains
+   * little from it (its idle workers wake each other). {@code -Dphalanx.http.batch-dispatch=true}
+   * or {@code false} overrides, for measurements and tests.
+   */
+  private static boolean batchDispatch(boolean ownsExecutor, ExecutorService executor) {
+    String forced = System.getProperty("phalanx.http.batch-dispatch", "auto");
+    if ("true".equalsIgnoreCase(forced) || "false".equalsIgnoreCase(forced)) {
+      return Boolean.parseBoolean(forced);
+    }
+    return ownsExecutor && !(executor instanceof ThreadPoolExecutor);
+  }
+
   @Override
   public void start(StartContext context) throws Exception {
     Objects.requireNonNull(context, "context");
@@ -93,7 +109,8 @@ public final class HttpServer implements Server {
       if (ownsExecutor) {
         executor = HandlerExecutors.defaultExecutor();
       }
-      runtime = new ServerRuntime(config, context.middleware(), executor);
+      runtime = new ServerRuntime(config, context.middleware(), executor,
+          batchDispatch(ownsExecutor, executor));
       boolean epoll = Epoll.isAvailable();
       IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
       Class<? extends ServerChannel> channel =

@@ -1,8 +1,10 @@
 package io.phalanx.transport.http.codec;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.util.JsonRecyclerPools;
 import com.fasterxml.jackson.databind.DatabindException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
@@ -79,7 +81,13 @@ public final class JsonCodec implements Codec {
   }
 
   private static ObjectMapper defaultMapper() {
-    JsonMapper.Builder b = JsonMapper.builder()
+    // Jackson keeps its encoding buffers per thread by default; with a new virtual thread per
+    // request that means fresh 8 KiB buffers for every message. A pool shared by the mapper's
+    // threads reuses them whatever thread encodes.
+    JsonFactory factory = JsonFactory.builder()
+        .recyclerPool(JsonRecyclerPools.newConcurrentDequePool())
+        .build();
+    JsonMapper.Builder b = JsonMapper.builder(factory)
         .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
         .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
         .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS);

@@ -18,6 +18,9 @@ import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 final class Exchange implements Runnable {
   private static final AtomicIntegerFieldUpdater<Exchange> STATE =
       AtomicIntegerFieldUpdater.newUpdater(Exchange.class, "state");
+  /** Marks a {@link DispatchBatch.Group} that no longer collects responses. */
+  static final Exchange CLOSED = new Exchange(null, null, null, null, null, null, false, null,
+      null);
 
   private final ServerRuntime rt;
   private final BoundRoute route;
@@ -31,6 +34,12 @@ final class Exchange implements Runnable {
   private volatile int state; // 0 running or queued, 1 answered
   private Thread runner; // guarded by this
   private ScheduledFuture<?> timer; // event loop only
+  /** Set before the exchange is started when it was dispatched with others; else null. */
+  DispatchBatch.Group group;
+  /** Link in the group's list of finished exchanges. */
+  Exchange nextDone;
+  /** The handler's response, published to the event loop by the task that delivers it. */
+  private FullHttpResponse response;
 
   Exchange(ServerRuntime rt, BoundRoute route, Context ctx, ServerHttpTransport transport,
       NettyRequest request, Object outcome, boolean head, EventLoop loop, ResponseSink sink) {
@@ -45,17 +54,42 @@ final class Exchange implements Runnable {
     this.sink = sink;
   }
 
-  /** Called on the event loop. */
+  /** Called on the event loop: arms the deadline and starts the handler. */
   void submit(long timeoutNanos) {
+    arm(timeoutNanos);
+    start(rt.executor());
+  }
+
+  /** Called on the event loop, before {@link #start}. */
+  void arm(long timeoutNanos) {
     timer = loop.schedule(this::expire, timeoutNanos, TimeUnit.NANOSECONDS);
+  }
+
+  /** Hands the exchange to the executor; any thread. */
+  void start(java.util.concurrent.Executor executor) {
     try {
-      rt.executor().execute(this);
+      executor.execute(this);
     } catch (RejectedExecutionException e) {
-      if (STATE.compareAndSet(this, 0, 1)) {
-        timer.cancel(false);
-        sink.complete(Responses.error(Errors.from(e), null, head));
+      rejected(e);
+    }
+  }
+
+  /** The executor refused the exchange (full, or shut down): answered 503 unless already answered. */
+  void rejected(RejectedExecutionException e) {
+    if (STATE.compareAndSet(this, 0, 1)) {
+      response = Responses.error(Errors.from(e), null, head);
+      if (loop.inEventLoop()) {
+        deliver();
+      } else {
+        loop.execute(this::deliver);
       }
     }
+  }
+
+  /** On the event loop: writes the response the handler (or a rejection) produced. */
+  void deliver() {
+    timer.cancel(false);
+    sink.complete(response);
   }
 
   @Override
@@ -66,9 +100,9 @@ final class Exchange implements Runnable {
     synchronized (this) {
       runner = Thread.currentThread();
     }
-    FullHttpResponse response;
+    FullHttpResponse reply;
     try {
-      response = rt.invoke(route, ctx, transport, request, outcome, head);
+      reply = rt.invoke(route, ctx, transport, request, outcome, head);
     } finally {
       synchronized (this) {
         runner = null;
@@ -76,12 +110,13 @@ final class Exchange implements Runnable {
       Thread.interrupted(); // an expiry interrupt must not leak into the pool's next task
     }
     if (STATE.compareAndSet(this, 0, 1)) {
-      loop.execute(() -> {
-        timer.cancel(false);
-        sink.complete(response);
-      });
+      response = reply;
+      DispatchBatch.Group g = group;
+      if (g == null || !g.offer(this)) {
+        loop.execute(this::deliver);
+      }
     } else {
-      response.release();
+      reply.release();
     }
   }
 

@@ -3,6 +3,7 @@ package io.phalanx.transport.http.internal;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.util.concurrent.FastThreadLocal;
 import io.phalanx.core.Context;
 import io.phalanx.core.Handler;
 import io.phalanx.core.Middleware;
@@ -41,9 +42,18 @@ public final class ServerRuntime {
   private final long requestTimeoutNanos;
   private final BoundRoute unmatched;
   private volatile boolean draining;
+  /** One per event loop when requests are dispatched in batches; null otherwise. */
+  private final FastThreadLocal<DispatchBatch> batches;
 
-  public ServerRuntime(ServerConfig config, Middleware appMiddleware, ExecutorService executor) {
+  /**
+   * @param batchDispatch hand requests to the executor per event-loop turn ({@link DispatchBatch});
+   *     only for an executor that starts a new thread per task, where a task never waits behind
+   *     another one
+   */
+  public ServerRuntime(ServerConfig config, Middleware appMiddleware, ExecutorService executor,
+      boolean batchDispatch) {
     this.config = config;
+    this.batches = batchDispatch ? new FastThreadLocal<>() : null;
     this.codecs = config.codecs();
     this.executor = executor;
     this.endpoint = "";
@@ -124,7 +134,18 @@ public final class ServerRuntime {
       sink.complete(invoke(route, ctx, tr, req, null, head));
       return;
     }
-    new Exchange(this, route, ctx, tr, req, outcome, head, loop, sink).submit(timeout);
+    Exchange exchange = new Exchange(this, route, ctx, tr, req, outcome, head, loop, sink);
+    if (batches == null) {
+      exchange.submit(timeout);
+      return;
+    }
+    DispatchBatch batch = batches.get();
+    if (batch == null) {
+      batch = new DispatchBatch(loop, executor);
+      batches.set(batch);
+    }
+    exchange.arm(timeout);
+    batch.add(exchange);
   }
 
   /** 404, 405 or the automatic OPTIONS answer; sets Allow on the reply. */
