@@ -1,7 +1,6 @@
 package io.phalanx.transport.grpc;
 
 import io.grpc.BindableService;
-import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.GrpcSslContexts;
@@ -117,7 +116,7 @@ public final class GrpcServer implements Server {
     List<String> names = new ArrayList<>();
     for (ServerServiceDefinition service : config.services) {
       names.add(service.getServiceDescriptor().getName());
-      nb.addService(ServerInterceptors.intercept(service, bridge));
+      nb.addService(bridge.bind(service));
     }
     HealthStatusManager h = new HealthStatusManager();
     health = h;

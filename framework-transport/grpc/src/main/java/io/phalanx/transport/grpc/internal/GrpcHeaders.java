@@ -32,6 +32,9 @@ public final class GrpcHeaders {
    *     is not base64
    */
   public static void copyInto(Metadata from, io.grpc.Metadata to) {
+    if (from.isEmpty()) {
+      return; // the usual reply: nothing to copy, so not even the visitor is made
+    }
     from.forEach((name, value) -> {
       if (reserved(name)) {
         return;
@@ -47,39 +50,14 @@ public final class GrpcHeaders {
 
   /** Copies grpc metadata into a Phalanx multimap (used for client reply metadata). */
   public static void copyInto(io.grpc.Metadata from, io.phalanx.core.MutableMetadata to) {
+    if (from.keys().isEmpty()) {
+      return; // keys() of empty metadata allocates nothing
+    }
     new View(from).forEach((name, value) -> {
       if (!reserved(name)) {
         to.add(name, value);
       }
     });
-  }
-
-  /**
-   * Incoming HTTP headers as gRPC request metadata, for calls that arrive over HTTP (transcoding).
-   * Unlike {@link #copyInto(Metadata, io.grpc.Metadata)} it never fails: headers gRPC reserves or
-   * cannot carry (connection-level ones, invalid names, {@code -bin} values that are not base64)
-   * are left out, since a client cannot be blamed for sending ordinary HTTP headers.
-   */
-  public static io.grpc.Metadata fromHttp(Metadata from) {
-    io.grpc.Metadata to = new io.grpc.Metadata();
-    from.forEach((name, value) -> {
-      String n = Metadata.normalize(name);
-      if (reserved(n) || n.equals("keep-alive") || n.equals("transfer-encoding")
-          || n.equals("upgrade") || n.equals("proxy-connection") || n.equals("content-length")) {
-        return;
-      }
-      try {
-        if (n.endsWith(io.grpc.Metadata.BINARY_HEADER_SUFFIX)) {
-          to.put(Key.of(n, io.grpc.Metadata.BINARY_BYTE_MARSHALLER),
-              Base64.getDecoder().decode(value));
-        } else {
-          to.put(Key.of(n, io.grpc.Metadata.ASCII_STRING_MARSHALLER), value);
-        }
-      } catch (IllegalArgumentException cannotCarry) {
-        // left out, see above
-      }
-    });
-    return to;
   }
 
   /** Whether {@code name} is one handlers cannot set (pseudo-headers, {@code grpc-*}…). */

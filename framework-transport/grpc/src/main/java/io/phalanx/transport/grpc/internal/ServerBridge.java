@@ -1,5 +1,6 @@
 package io.phalanx.transport.grpc.internal;
 
+import io.grpc.Attributes;
 import io.grpc.Contexts;
 import io.grpc.ForwardingServerCall;
 import io.grpc.Grpc;
@@ -7,6 +8,8 @@ import io.grpc.MethodDescriptor;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
+import io.grpc.ServerMethodDefinition;
+import io.grpc.ServerServiceDefinition;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.phalanx.core.Context;
@@ -45,6 +48,7 @@ public final class ServerBridge implements ServerInterceptor {
 
   private final Handler chain;
   private final Supplier<String> endpoint;
+  private volatile String knownEndpoint;
 
   /**
    * @param middleware the full chain (app-wide outside, server middleware inside)
@@ -66,22 +70,60 @@ public final class ServerBridge implements ServerInterceptor {
     return state.proceed(ctx, request);
   }
 
+  /**
+   * {@code service} with every method running through this bridge. Preferred over
+   * {@link io.grpc.ServerInterceptors#intercept}: what a call needs from its method (operation
+   * name, type) is worked out here once instead of on every call.
+   */
+  public ServerServiceDefinition bind(ServerServiceDefinition service) {
+    ServerServiceDefinition.Builder b = ServerServiceDefinition.builder(
+        service.getServiceDescriptor());
+    for (ServerMethodDefinition<?, ?> m : service.getMethods()) {
+      b.addMethod(bindMethod(m));
+    }
+    return b.build();
+  }
+
+  private <Q, R> ServerMethodDefinition<Q, R> bindMethod(ServerMethodDefinition<Q, R> m) {
+    MethodDescriptor<Q, R> md = m.getMethodDescriptor();
+    String operation = "/" + md.getFullMethodName();
+    ServerCallHandler<Q, R> next = m.getServerCallHandler();
+    return m.withServerCallHandler((call, headers) -> start(call, headers, next, operation));
+  }
+
   @Override
   public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call,
       io.grpc.Metadata headers, ServerCallHandler<Q, R> next) {
-    MethodDescriptor<Q, R> method = call.getMethodDescriptor();
-    GrpcTransport transport = new GrpcTransport(Transport.Side.SERVER,
-        "/" + method.getFullMethodName(), method.getType(), endpoint.get(),
-        GrpcHeaders.view(headers), new MutableMetadata(),
-        call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR),
-        call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION));
+    return start(call, headers, next, "/" + call.getMethodDescriptor().getFullMethodName());
+  }
+
+  private <Q, R> ServerCall.Listener<Q> start(ServerCall<Q, R> call, io.grpc.Metadata headers,
+      ServerCallHandler<Q, R> next, String operation) {
+    MethodDescriptor.MethodType type = call.getMethodDescriptor().getType();
+    Attributes attributes = call.getAttributes();
+    GrpcTransport transport = new GrpcTransport(Transport.Side.SERVER, operation, type,
+        endpoint(), GrpcHeaders.view(headers), new MutableMetadata(),
+        attributes.get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR),
+        attributes.get(Grpc.TRANSPORT_ATTR_SSL_SESSION));
     io.grpc.Context grpcCtx = io.grpc.Context.current();
     Instant deadline = CallContexts.toInstant(grpcCtx.getDeadline());
     Context ctx = Context.of(transport, deadline);
-    if (method.getType() == MethodDescriptor.MethodType.UNARY) {
+    if (type == MethodDescriptor.MethodType.UNARY) {
       return new UnaryCall<>(call, headers, next, ctx, transport, grpcCtx);
     }
     return startStream(call, headers, next, ctx, transport);
+  }
+
+  /** The endpoint, remembered once the server has one (it never changes after that). */
+  private String endpoint() {
+    String e = knownEndpoint;
+    if (e == null) {
+      e = endpoint.get();
+      if (!e.isEmpty()) {
+        knownEndpoint = e;
+      }
+    }
+    return e;
   }
 
   // ---------------------------------------------------------------- errors
@@ -110,6 +152,10 @@ public final class ServerBridge implements ServerInterceptor {
    * One unary call: holds the request until half-close, runs the chain, then sends what the
    * chain returned. The generated handler talks to {@link Capture}, which records its reply
    * instead of sending it.
+   *
+   * <p>Threading: grpc-java calls the listener methods one at a time, in order (on the handler
+   * executor or, inline, the event loop); only a service answering asynchronously touches
+   * {@link Capture} from another thread.
    */
   private final class UnaryCall<Q, R> extends ServerCall.Listener<Q> implements CallState {
     private final ServerCall<Q, R> raw;
@@ -118,6 +164,11 @@ public final class ServerBridge implements ServerInterceptor {
     private final Context ctx;
     private final GrpcTransport transport;
     private final io.grpc.Context grpcCtx;
+    /**
+     * The grpc-java context service callbacks run in, made when first needed and reused: the
+     * root Phalanx context until the chain ran, then the one middleware passed down.
+     */
+    private io.grpc.Context attached;
     private Q request;
     private boolean done;
     private boolean proceeded;
@@ -177,9 +228,10 @@ public final class ServerBridge implements ServerInterceptor {
         closeWithError(raw, e, new MutableMetadata(), transport.operation());
         return;
       }
-      Outcome outcome = capture.result.getNow(null);
-      raw.close(Status.OK, outcome != null && outcome.trailers != null ? outcome.trailers
-          : new io.grpc.Metadata());
+      // the service's trailers when it closed the call (middleware may have turned a failure
+      // into a reply: its trailers still go out), else none
+      io.grpc.Metadata trailers = capture.closedTrailers();
+      raw.close(Status.OK, trailers != null ? trailers : new io.grpc.Metadata());
     }
 
     @Override
@@ -188,49 +240,80 @@ public final class ServerBridge implements ServerInterceptor {
         throw new IllegalStateException("a unary gRPC call can be handled only once");
       }
       proceeded = true;
-      io.grpc.Context attached = grpcCtx.withValue(CallContexts.KEY, callCtx);
-      io.grpc.Context previous = attached.attach();
+      // the service sees the context middleware passed down (GrpcContext.current()), and
+      // outgoing calls it makes see the deadline through grpc-java's context
+      io.grpc.Context a = grpcCtx.withValue(CallContexts.KEY, callCtx);
+      attached = a;
+      io.grpc.Context previous = a.attach();
       try {
         @SuppressWarnings("unchecked")
         Q q = (Q) message;
         service.onMessage(q);
         service.onHalfClose();
       } finally {
-        attached.detach(previous);
+        a.detach(previous);
       }
       return capture.await(grpcCtx);
     }
 
     @Override
     public void onCancel() {
-      capture.result.completeExceptionally(Status.CANCELLED.withDescription("call cancelled")
-          .asRuntimeException());
-      runAttached(service::onCancel);
+      capture.cancelled();
+      io.grpc.Context previous = attached().attach();
+      try {
+        service.onCancel();
+      } finally {
+        attached.detach(previous);
+      }
     }
 
     @Override
     public void onComplete() {
-      runAttached(service::onComplete);
+      io.grpc.Context previous = attached().attach();
+      try {
+        service.onComplete();
+      } finally {
+        attached.detach(previous);
+      }
     }
 
     @Override
     public void onReady() {
-      runAttached(service::onReady);
+      io.grpc.Context previous = attached().attach();
+      try {
+        service.onReady();
+      } finally {
+        attached.detach(previous);
+      }
     }
 
-    private void runAttached(Runnable r) {
-      grpcCtx.withValue(CallContexts.KEY, ctx).run(r);
+    private io.grpc.Context attached() {
+      io.grpc.Context a = attached;
+      if (a == null) {
+        a = grpcCtx.withValue(CallContexts.KEY, ctx);
+        attached = a;
+      }
+      return a;
     }
   }
 
-  /** What the generated unary handler answered. */
-  private record Outcome(Object reply, Status status, io.grpc.Metadata trailers) {}
-
-  /** The call as the generated unary handler sees it: records instead of sending. */
+  /**
+   * The call as the generated unary handler sees it: records instead of sending.
+   *
+   * <p>Threading: the service may answer on any thread. What it sent is published by the
+   * {@code finished} write in {@link #finish} (under the monitor, which also makes the first
+   * ending win); the caller reads it after seeing {@code finished}. A synchronous service has
+   * finished by the time the caller looks, so no future is made; only a caller that has to wait
+   * makes one ({@link #waiter}).
+   */
   private static final class Capture<Q, R> extends ForwardingServerCall.SimpleForwardingServerCall<Q, R> {
-    final CompletableFuture<Outcome> result = new CompletableFuture<>();
-    volatile io.grpc.Metadata headers;
-    private volatile Object reply;
+    private io.grpc.Metadata headers;
+    private Object reply;
+    private Status status;
+    private io.grpc.Metadata trailers;
+    private RuntimeException cancellation;
+    private volatile boolean finished;
+    private CompletableFuture<Void> waiter;
 
     Capture(ServerCall<Q, R> raw) {
       super(raw);
@@ -248,7 +331,38 @@ public final class ServerBridge implements ServerInterceptor {
 
     @Override
     public void close(Status status, io.grpc.Metadata trailers) {
-      result.complete(new Outcome(reply, status, trailers));
+      finish(status, trailers, null);
+    }
+
+    void cancelled() {
+      finish(null, null, Status.CANCELLED.withDescription("call cancelled").asRuntimeException());
+    }
+
+    private void finish(Status s, io.grpc.Metadata t, RuntimeException c) {
+      CompletableFuture<Void> w;
+      synchronized (this) {
+        if (finished) {
+          return;
+        }
+        status = s;
+        trailers = t;
+        cancellation = c;
+        finished = true;
+        w = waiter;
+      }
+      if (w != null) {
+        w.complete(null);
+      }
+    }
+
+    /** The trailers the service closed the call with, or null (not closed, or cancelled). */
+    io.grpc.Metadata closedTrailers() {
+      if (!finished) {
+        return null;
+      }
+      synchronized (this) {
+        return trailers;
+      }
     }
 
     /**
@@ -256,41 +370,57 @@ public final class ServerBridge implements ServerInterceptor {
      * ones are waited for, until they answer or the call is cancelled (deadline, client gone).
      */
     Object await(io.grpc.Context grpcCtx) throws Exception {
-      if (!result.isDone()) {
-        io.grpc.Context.CancellationListener onCancel = c -> result.completeExceptionally(
-            io.grpc.Status.fromThrowable(c.cancellationCause()).withDescription(
-                "call cancelled before the service answered").asRuntimeException());
-        grpcCtx.addListener(onCancel, Runnable::run);
-        try {
-          result.get();
-        } catch (ExecutionException ignored) {
-          // reported below
-        } finally {
-          grpcCtx.removeListener(onCancel);
+      if (!finished) {
+        waitForAnswer(grpcCtx);
+      }
+      Status s;
+      io.grpc.Metadata t;
+      Object r;
+      synchronized (this) {
+        if (cancellation != null) {
+          throw cancellation;
         }
+        s = status;
+        t = trailers;
+        r = reply;
       }
-      Outcome outcome;
-      try {
-        outcome = result.get();
-      } catch (ExecutionException e) {
-        throw (Exception) e.getCause();
-      }
-      Status status = outcome.status;
-      if (status.isOk()) {
-        if (outcome.reply == null) {
+      if (s.isOk()) {
+        if (r == null) {
           throw new ServiceException(500, "INTERNAL", "the service completed without a reply");
         }
-        return outcome.reply;
+        return r;
       }
-      Throwable cause = status.getCause();
-      if (cause != null && status.getCode() == Status.Code.UNKNOWN) {
+      Throwable cause = s.getCause();
+      if (cause != null && s.getCode() == Status.Code.UNKNOWN) {
         // the service called onError with a non-status exception: let middleware see it as is
         if (cause instanceof Exception e) {
           throw e;
         }
         throw (Error) cause;
       }
-      throw GrpcErrors.fromStatus(status, outcome.trailers);
+      throw GrpcErrors.fromStatus(s, t);
+    }
+
+    private void waitForAnswer(io.grpc.Context grpcCtx) throws InterruptedException {
+      CompletableFuture<Void> w;
+      synchronized (this) {
+        if (finished) {
+          return;
+        }
+        w = new CompletableFuture<>();
+        waiter = w;
+      }
+      io.grpc.Context.CancellationListener onCancel = c -> finish(null, null,
+          io.grpc.Status.fromThrowable(c.cancellationCause()).withDescription(
+              "call cancelled before the service answered").asRuntimeException());
+      grpcCtx.addListener(onCancel, Runnable::run);
+      try {
+        w.get();
+      } catch (ExecutionException cannotHappen) {
+        // completed normally only
+      } finally {
+        grpcCtx.removeListener(onCancel);
+      }
     }
   }
 

@@ -1,9 +1,12 @@
 package io.phalanx.transport.grpc.transcoding.internal;
 
 import io.grpc.Attributes;
+import io.grpc.Grpc;
 import io.grpc.MethodDescriptor;
 import io.grpc.ServerCall;
 import io.grpc.Status;
+import io.phalanx.core.Transport;
+import java.net.SocketAddress;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 
@@ -21,20 +24,32 @@ final class LocalCall<Q, R> extends ServerCall<Q, R> {
   /** Completed with the status the service closed the call with. */
   final CompletableFuture<Status> closed = new CompletableFuture<>();
   private final MethodDescriptor<Q, R> method;
-  private final Attributes attributes;
-  private final String authority;
+  private final Transport transport;
   private final Consumer<R> sink;
+  /** Made on first ask: most services never look at the call's attributes. */
+  private Attributes attributes;
+  /** The one reply of a unary call (no sink), read after {@link #closed} completed. */
+  private volatile R reply;
   volatile io.grpc.Metadata headers;
   volatile io.grpc.Metadata trailers;
   volatile boolean cancelled;
   volatile boolean ready = true;
 
-  LocalCall(MethodDescriptor<Q, R> method, Attributes attributes, String authority,
-      Consumer<R> sink) {
+  /**
+   * @param transport the HTTP request's transport: remote address and {@code host} header,
+   *     read only if the service asks
+   * @param sink where sent messages go; null for a unary call, whose one reply is kept for
+   *     {@link #reply()}
+   */
+  LocalCall(MethodDescriptor<Q, R> method, Transport transport, Consumer<R> sink) {
     this.method = method;
-    this.attributes = attributes;
-    this.authority = authority;
+    this.transport = transport;
     this.sink = sink;
+  }
+
+  /** What a unary call's service sent, or null. */
+  R reply() {
+    return reply;
   }
 
   @Override
@@ -52,7 +67,15 @@ final class LocalCall<Q, R> extends ServerCall<Q, R> {
     if (closed.isDone()) {
       throw new IllegalStateException("call already closed");
     }
-    sink.accept(message);
+    if (sink != null) {
+      sink.accept(message);
+      return;
+    }
+    if (reply != null) {
+      throw Status.INTERNAL.withDescription("more than one reply to a unary call")
+          .asRuntimeException();
+    }
+    reply = message;
   }
 
   @Override
@@ -78,11 +101,19 @@ final class LocalCall<Q, R> extends ServerCall<Q, R> {
 
   @Override
   public Attributes getAttributes() {
-    return attributes;
+    Attributes a = attributes;
+    if (a == null) {
+      // immutable, so a racing second ask at worst builds an equal copy
+      SocketAddress remote = transport.remoteAddress().orElse(null);
+      a = remote == null ? Attributes.EMPTY
+          : Attributes.newBuilder().set(Grpc.TRANSPORT_ATTR_REMOTE_ADDR, remote).build();
+      attributes = a;
+    }
+    return a;
   }
 
   @Override
   public String getAuthority() {
-    return authority;
+    return transport.requestMetadata().get("host").orElse(null);
   }
 }

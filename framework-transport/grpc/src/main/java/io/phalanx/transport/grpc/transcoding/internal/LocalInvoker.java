@@ -1,8 +1,6 @@
 package io.phalanx.transport.grpc.transcoding.internal;
 
-import io.grpc.Attributes;
 import io.grpc.Deadline;
-import io.grpc.Grpc;
 import io.grpc.ServerCall;
 import io.grpc.ServerMethodDefinition;
 import io.grpc.Status;
@@ -11,14 +9,13 @@ import io.phalanx.core.error.ServiceException;
 import io.phalanx.transport.grpc.GrpcErrors;
 import io.phalanx.transport.grpc.internal.CallContexts;
 import io.phalanx.transport.grpc.internal.GrpcHeaders;
-import java.net.SocketAddress;
+import io.phalanx.transport.grpc.internal.HeaderKeys;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Calls a service method in process, through the {@link io.grpc.ServerCallHandler} of its
@@ -37,46 +34,54 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 public final class LocalInvoker {
   private final ScheduledExecutorService timer;
+  private final HeaderKeys headerKeys = new HeaderKeys();
 
   /** @param timer fires deadlines (cancels the grpc-java context of expired calls) */
   public LocalInvoker(ScheduledExecutorService timer) {
     this.timer = timer;
   }
 
-  /** Calls unary method {@code method} with {@code request}; see the class comment. */
-  public Object unary(ServerMethodDefinition<?, ?> method, Context ctx, Object request)
-      throws Exception {
-    return unaryTyped(method, ctx, request);
+  /**
+   * Calls unary method {@code method} with {@code request}; see the class comment.
+   *
+   * @param operation {@code method}'s name as {@code /package.Service/Method}, made once when
+   *     the route was bound rather than on every call
+   */
+  public Object unary(ServerMethodDefinition<?, ?> method, String operation, Context ctx,
+      Object request) throws Exception {
+    return unaryTyped(method, operation, ctx, request);
   }
 
-  private <Q, R> Object unaryTyped(ServerMethodDefinition<Q, R> method, Context ctx,
-      Object request) throws Exception {
-    String operation = "/" + method.getMethodDescriptor().getFullMethodName();
+  private <Q, R> Object unaryTyped(ServerMethodDefinition<Q, R> method, String operation,
+      Context ctx, Object request) throws Exception {
     io.grpc.Context.CancellableContext scope = scope(ctx, operation);
     io.grpc.Context attached = scope.withValue(CallContexts.KEY, ctx);
-    AtomicReference<R> reply = new AtomicReference<>();
-    LocalCall<Q, R> call = new LocalCall<>(method.getMethodDescriptor(), attributes(ctx),
-        ctx.transport().requestMetadata().get("host").orElse(null), m -> {
-          if (!reply.compareAndSet(null, m)) {
-            throw Status.INTERNAL.withDescription("more than one reply to a unary call")
-                .asRuntimeException();
-          }
-        });
-    io.grpc.Metadata headers = GrpcHeaders.fromHttp(ctx.transport().requestMetadata());
+    LocalCall<Q, R> call = new LocalCall<>(method.getMethodDescriptor(), ctx.transport(), null);
+    io.grpc.Metadata headers = headerKeys.fromHttp(ctx.transport().requestMetadata());
     @SuppressWarnings("unchecked")
     Q q = (Q) request;
     try {
-      ServerCall.Listener<Q> listener = attached.call(() -> {
-        ServerCall.Listener<Q> l = method.getServerCallHandler().startCall(call, headers);
-        l.onReady();
-        l.onMessage(q);
-        l.onHalfClose();
-        return l;
-      });
-      Status status = await(call, scope, operation, () -> attached.run(listener::onCancel));
-      attached.run(listener::onComplete);
+      ServerCall.Listener<Q> listener;
+      io.grpc.Context previous = attached.attach();
+      try {
+        listener = method.getServerCallHandler().startCall(call, headers);
+        listener.onReady();
+        listener.onMessage(q);
+        listener.onHalfClose();
+      } finally {
+        attached.detach(previous);
+      }
+      Status status = call.closed.isDone() && !call.closed.isCompletedExceptionally()
+          ? call.closed.join() // answered synchronously, the usual case: nothing to wait for
+          : await(call, scope, operation, () -> attached.run(listener::onCancel));
+      previous = attached.attach();
+      try {
+        listener.onComplete();
+      } finally {
+        attached.detach(previous);
+      }
       if (status.isOk()) {
-        R r = reply.get();
+        R r = call.reply();
         if (r == null) {
           throw new ServiceException(500, "INTERNAL", "the service completed without a reply");
         }
@@ -105,6 +110,11 @@ public final class LocalInvoker {
   public void serverStreaming(ServerMethodDefinition<?, ?> method, Context ctx, Object request,
       io.phalanx.transport.grpc.GrpcStream stream, LocalStream.EventSink events) {
     new LocalStream<>(this, method, ctx, stream, events).run(request);
+  }
+
+  /** The header name cache shared by this invoker's calls. */
+  HeaderKeys headerKeys() {
+    return headerKeys;
   }
 
   /**
@@ -164,12 +174,6 @@ public final class LocalInvoker {
       }
       throw new ServiceException(499, "CANCELLED", operation + " cancelled");
     }
-  }
-
-  static Attributes attributes(Context ctx) {
-    SocketAddress remote = ctx.transport().remoteAddress().orElse(null);
-    return remote == null ? Attributes.EMPTY
-        : Attributes.newBuilder().set(Grpc.TRANSPORT_ATTR_REMOTE_ADDR, remote).build();
   }
 
   /** Headers and trailers the service (or its interceptors) sent become HTTP reply headers. */

@@ -8,7 +8,6 @@ import io.phalanx.core.error.ServiceException;
 import io.phalanx.transport.grpc.GrpcErrors;
 import io.phalanx.transport.grpc.GrpcStream;
 import io.phalanx.transport.grpc.internal.CallContexts;
-import io.phalanx.transport.grpc.internal.GrpcHeaders;
 import java.io.IOException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
@@ -70,10 +69,9 @@ public final class LocalStream<Q, R> {
       return;
     }
     io.grpc.Context attached = scope.withValue(CallContexts.KEY, ctx);
-    LocalCall<Q, R> call = new LocalCall<>(method.getMethodDescriptor(),
-        LocalInvoker.attributes(ctx), ctx.transport().requestMetadata().get("host").orElse(null),
+    LocalCall<Q, R> call = new LocalCall<>(method.getMethodDescriptor(), ctx.transport(),
         this::send);
-    io.grpc.Metadata headers = GrpcHeaders.fromHttp(ctx.transport().requestMetadata());
+    io.grpc.Metadata headers = invoker.headerKeys().fromHttp(ctx.transport().requestMetadata());
     try {
       ServerCall.Listener<Q> listener;
       try {

@@ -43,9 +43,10 @@ public final class RequestBinder {
     } else if (binding.bodyField() != null) {
       json(request.body(), builder, binding.bodyField());
     }
-    if (!wholeBody) {
+    Map<String, List<String>> query = wholeBody ? Map.of() : request.queryParams();
+    if (!query.isEmpty()) {
       Descriptor type = builder.getDescriptorForType();
-      for (Map.Entry<String, List<String>> e : request.queryParams().entrySet()) {
+      for (Map.Entry<String, List<String>> e : query.entrySet()) {
         FieldPath path = FieldPath.resolve(type, e.getKey());
         if (path == null || path.head().equals(binding.bodyField())
             || boundByPath(binding, path)) {

@@ -74,7 +74,8 @@ public final class TranscodingHandler implements Handler {
                 "middleware passed on a context not derived from the call's context"))[0] = ctx;
             return request;
           })
-        : middleware.wrap((ctx, request) -> invoker.unary(binding.method(), ctx, request));
+        : middleware.wrap((ctx, request) ->
+            invoker.unary(binding.method(), binding.operation(), ctx, request));
   }
 
   @Override
