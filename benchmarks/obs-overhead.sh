@@ -3,7 +3,8 @@
 # observability stack, in one run, on the same JVM and flags. Rows (ROWS, in order):
 #
 #   recovery   all observability switches off, admin server off
-#   unsampled  access log (JSON, to a FILE: benchmarks/obs-logback.xml) + metrics (Prometheus
+#   unsampled  access log (AccessLog.Format.JSON lines, to a FILE: benchmarks/obs-logback.xml;
+#              needs helloworld to build its AccessLog with that format) + metrics (Prometheus
 #              registry + JVM meters) + tracing with sampling off (SDK with the no-op exporter,
 #              sampler always_off: trace ids made and propagated, nothing recorded) + admin server
 #   sampled    the same with every span sampled and batched to the no-op exporter (always_on):
@@ -175,7 +176,7 @@ check_obs() { # admin-port tag -> "" or what is wrong (observability rows, after
   echo "java: $JAVA ($("$JAVA" -version 2>&1 | head -2 | tail -1))"
   echo "JVM_FLAGS: $JVM_FLAGS"
   echo "HELLO_FLAGS: ${HELLO_FLAGS:-(none)}"
-  echo "logging: -Dlogback.configurationFile=benchmarks/obs-logback.xml (access log: synchronous FileAppender, JsonEncoder, immediateFlush=false, 256 KiB buffer)"
+  echo "logging: -Dlogback.configurationFile=benchmarks/obs-logback.xml (access log: AccessLog.Format.JSON lines through %msg%n, synchronous FileAppender, immediateFlush=false, 256 KiB buffer)"
   echo "wrk: $(wrk -v 2>&1 | head -1)"
   echo "git: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)$(git -C "$ROOT" diff --quiet 2>/dev/null || echo ' (dirty tree)')"
   echo "params: rows [$ROWS], runs $RUNS, server cpu $SERVER_CPU, client cpu $CLIENT_CPU, wrk -t1 -c$CONNS -d${DURATION}s GET $HELLO_PATH;" \

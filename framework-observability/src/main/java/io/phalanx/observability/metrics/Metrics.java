@@ -20,6 +20,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * Middleware that records Micrometer metrics for every call, on HTTP and gRPC, server and client
@@ -38,7 +39,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * plus the common tags of the builder (service, version, env…) on every meter. Operations beyond
  * {@link Builder#maxOperations} distinct values are tagged {@value #OTHER_OPERATION}.
  *
- * <p>Threading: safe for concurrent use; meters are looked up once per tag combination and cached.
+ * <p>Threading: safe for concurrent use. Meters are registered once per tag combination and held
+ * per operation, so a call costs one map read by operation name and, on its usual outcome, no
+ * lookup key objects.
  */
 public final class Metrics implements Middleware {
 
@@ -48,26 +51,22 @@ public final class Metrics implements Middleware {
   public static final String SERVER_REQUESTS = "phalanx.server.requests";
   public static final String CLIENT_REQUESTS = "phalanx.client.requests";
 
+  private static final int KINDS = Transport.Kind.values().length;
+  private static final int SLOTS = Transport.Side.values().length * KINDS;
+
   private final MeterRegistry registry;
   private final Tags common;
   private final Duration[] slos;
-  private final OperationLimit operations;
-  private final ConcurrentMap<TimerKey, Timer> timers = new ConcurrentHashMap<>();
-  private final ConcurrentMap<SeriesKey, AtomicInteger> active = new ConcurrentHashMap<>();
-  private final ConcurrentMap<SeriesKey, Sizes> sizes = new ConcurrentHashMap<>();
-
-  private record TimerKey(Transport.Side side, Transport.Kind kind, String operation, int code,
-      String reason) {}
-
-  private record SeriesKey(Transport.Side side, Transport.Kind kind, String operation) {}
-
-  private record Sizes(DistributionSummary request, DistributionSummary response) {}
+  private final int maxOperations;
+  /** Admitted operations by name; at most {@code maxOperations} entries. */
+  private final ConcurrentMap<String, OperationMeters> operations = new ConcurrentHashMap<>();
+  private final OperationMeters other = new OperationMeters(OTHER_OPERATION);
 
   private Metrics(Builder b) {
     this.registry = b.registry;
     this.common = Tags.of(b.tags);
     this.slos = b.slos.clone();
-    this.operations = new OperationLimit(b.maxOperations);
+    this.maxOperations = b.maxOperations;
   }
 
   /** Metrics into {@code registry} with default options and no common tags. */
@@ -84,9 +83,8 @@ public final class Metrics implements Middleware {
     Objects.requireNonNull(next, "next");
     return (ctx, request) -> {
       Transport t = ctx.transport();
-      SeriesKey series = new SeriesKey(t.side(), t.kind(), operations.tag(t.operation()));
-      AtomicInteger inFlight = active.computeIfAbsent(series, this::activeGauge);
-      inFlight.incrementAndGet();
+      Series series = operation(t.operation()).series(t.side(), t.kind());
+      series.active.incrementAndGet();
       long start = System.nanoTime();
       Object reply = null;
       Throwable failure = null;
@@ -98,12 +96,11 @@ public final class Metrics implements Middleware {
         throw e;
       } finally {
         long nanos = System.nanoTime() - start;
-        inFlight.decrementAndGet();
+        series.active.decrementAndGet();
         CallFacts facts = CallFacts.of(t, request, reply, failure);
-        timers.computeIfAbsent(new TimerKey(series.side(), series.kind(), series.operation(),
-            facts.code(), facts.reason()), this::timer).record(nanos, TimeUnit.NANOSECONDS);
+        series.timer(facts.code(), facts.reason()).record(nanos, TimeUnit.NANOSECONDS);
         if (facts.requestBytes() >= 0 || facts.responseBytes() >= 0) {
-          Sizes s = sizes.computeIfAbsent(series, this::sizes);
+          Sizes s = series.sizes();
           if (facts.requestBytes() >= 0) {
             s.request().record(facts.requestBytes());
           }
@@ -115,44 +112,141 @@ public final class Metrics implements Middleware {
     };
   }
 
+  /**
+   * The meters of {@code name}: one map lookup on the hot path. The first
+   * {@code maxOperations} distinct names are admitted; later ones share {@link #other}, and are
+   * not remembered, so a flood of distinct raw paths cannot grow the map.
+   */
+  private OperationMeters operation(String name) {
+    OperationMeters op = operations.get(name);
+    return op != null ? op : admit(name);
+  }
+
+  private synchronized OperationMeters admit(String name) {
+    OperationMeters op = operations.get(name);
+    if (op != null) {
+      return op;
+    }
+    if (operations.size() >= maxOperations || OTHER_OPERATION.equals(name)) {
+      return other;
+    }
+    op = new OperationMeters(name);
+    operations.put(name, op);
+    return op;
+  }
+
   private static String prefix(Transport.Side side) {
     return "phalanx." + side.label();
   }
 
-  private Tags seriesTags(SeriesKey k) {
-    return common.and("kind", k.kind().label(), "operation", k.operation());
-  }
+  /**
+   * The meters of one operation tag value, one {@link Series} per side and kind, each made on
+   * its first call. Why per operation rather than keyed by (side, kind, operation, code,
+   * reason) records: the lookup per call is then one string-keyed map read and an array read,
+   * with nothing allocated.
+   */
+  private final class OperationMeters {
+    private final String tag;
+    private final AtomicReferenceArray<Series> slots = new AtomicReferenceArray<>(SLOTS);
 
-  private Timer timer(TimerKey k) {
-    Timer.Builder b = Timer.builder(prefix(k.side()) + ".requests")
-        .description("Phalanx " + k.side().label() + " calls")
-        .tags(common.and("kind", k.kind().label(), "operation", k.operation(),
-            "code", Integer.toString(k.code()), "reason", k.reason()));
-    if (slos.length > 0) {
-      b.serviceLevelObjectives(slos);
-    } else {
-      // bounded default buckets: 1 ms .. 30 s keeps about 40 per series
-      b.publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1))
-          .maximumExpectedValue(Duration.ofSeconds(30));
+    OperationMeters(String tag) {
+      this.tag = tag;
     }
-    return b.register(registry);
+
+    Series series(Transport.Side side, Transport.Kind kind) {
+      int i = side.ordinal() * KINDS + kind.ordinal();
+      Series s = slots.get(i);
+      return s != null ? s : create(i, side, kind);
+    }
+
+    // under a lock: a series registers a gauge bound to its own counter, so two racing
+    // creations would leave one counter unobserved
+    private synchronized Series create(int i, Transport.Side side, Transport.Kind kind) {
+      Series s = slots.get(i);
+      if (s == null) {
+        s = new Series(side, kind, tag);
+        slots.set(i, s);
+      }
+      return s;
+    }
   }
 
-  private AtomicInteger activeGauge(SeriesKey k) {
-    AtomicInteger value = new AtomicInteger();
-    // the map keeps the strong reference Micrometer's gauge does not
-    Gauge.builder(prefix(k.side()) + ".requests.active", value, AtomicInteger::get)
-        .description("Phalanx " + k.side().label() + " calls in flight")
-        .tags(seriesTags(k)).register(registry);
-    return value;
-  }
+  private record Outcome(int code, String reason) {}
 
-  private Sizes sizes(SeriesKey k) {
-    return new Sizes(
-        DistributionSummary.builder(prefix(k.side()) + ".request.size").baseUnit("bytes")
-            .description("request body size").tags(seriesTags(k)).register(registry),
-        DistributionSummary.builder(prefix(k.side()) + ".response.size").baseUnit("bytes")
-            .description("response body size").tags(seriesTags(k)).register(registry));
+  private record CachedTimer(int code, String reason, Timer timer) {}
+
+  private record Sizes(DistributionSummary request, DistributionSummary response) {}
+
+  /** The meters of one (side, kind, operation). Safe for concurrent use. */
+  private final class Series {
+    private final Transport.Side side;
+    private final Transport.Kind kind;
+    private final String operation;
+    /** Calls in flight; the gauge reads it (Micrometer keeps only a weak reference). */
+    final AtomicInteger active = new AtomicInteger();
+    private final ConcurrentMap<Outcome, Timer> timers = new ConcurrentHashMap<>();
+    /**
+     * The timer of the last outcome recorded: an operation nearly always ends the same way
+     * (200, no reason), so this skips the map and the key allocation on almost every call.
+     */
+    private volatile CachedTimer last;
+    private volatile Sizes sizes;
+
+    Series(Transport.Side side, Transport.Kind kind, String operation) {
+      this.side = side;
+      this.kind = kind;
+      this.operation = operation;
+      Gauge.builder(prefix(side) + ".requests.active", active, AtomicInteger::get)
+          .description("Phalanx " + side.label() + " calls in flight")
+          .tags(seriesTags()).register(registry);
+    }
+
+    Timer timer(int code, String reason) {
+      CachedTimer c = last;
+      if (c != null && c.code() == code && c.reason().equals(reason)) {
+        return c.timer();
+      }
+      Timer timer = timers.computeIfAbsent(new Outcome(code, reason), this::register);
+      last = new CachedTimer(code, reason, timer);
+      return timer;
+    }
+
+    Sizes sizes() {
+      Sizes s = sizes;
+      if (s == null) {
+        synchronized (this) {
+          s = sizes;
+          if (s == null) {
+            s = new Sizes(
+                DistributionSummary.builder(prefix(side) + ".request.size").baseUnit("bytes")
+                    .description("request body size").tags(seriesTags()).register(registry),
+                DistributionSummary.builder(prefix(side) + ".response.size").baseUnit("bytes")
+                    .description("response body size").tags(seriesTags()).register(registry));
+            sizes = s;
+          }
+        }
+      }
+      return s;
+    }
+
+    private Tags seriesTags() {
+      return common.and("kind", kind.label(), "operation", operation);
+    }
+
+    private Timer register(Outcome o) {
+      Timer.Builder b = Timer.builder(prefix(side) + ".requests")
+          .description("Phalanx " + side.label() + " calls")
+          .tags(common.and("kind", kind.label(), "operation", operation,
+              "code", Integer.toString(o.code()), "reason", o.reason()));
+      if (slos.length > 0) {
+        b.serviceLevelObjectives(slos);
+      } else {
+        // bounded default buckets: 1 ms .. 30 s keeps about 40 per series
+        b.publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1))
+            .maximumExpectedValue(Duration.ofSeconds(30));
+      }
+      return b.register(registry);
+    }
   }
 
   /** Options of {@link Metrics}. Not thread-safe. */

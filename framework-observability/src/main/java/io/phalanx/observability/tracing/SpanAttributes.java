@@ -1,5 +1,6 @@
 package io.phalanx.observability.tracing;
 
+import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanBuilder;
 import io.phalanx.core.Transport;
@@ -18,16 +19,46 @@ import java.net.URI;
  */
 final class SpanAttributes {
 
+  // Keys made once: setAttribute(String, …) builds a new AttributeKey on every call, which was
+  // a visible share of the per-request allocation of a traced server.
+  private static final AttributeKey<String> RPC_SYSTEM = AttributeKey.stringKey("rpc.system");
+  private static final AttributeKey<String> RPC_SERVICE = AttributeKey.stringKey("rpc.service");
+  private static final AttributeKey<String> RPC_METHOD = AttributeKey.stringKey("rpc.method");
+  private static final AttributeKey<Long> RPC_GRPC_STATUS_CODE =
+      AttributeKey.longKey("rpc.grpc.status_code");
+  private static final AttributeKey<String> HTTP_REQUEST_METHOD =
+      AttributeKey.stringKey("http.request.method");
+  private static final AttributeKey<String> HTTP_ROUTE = AttributeKey.stringKey("http.route");
+  private static final AttributeKey<Long> HTTP_RESPONSE_STATUS_CODE =
+      AttributeKey.longKey("http.response.status_code");
+  private static final AttributeKey<String> URL_PATH = AttributeKey.stringKey("url.path");
+  private static final AttributeKey<String> URL_SCHEME = AttributeKey.stringKey("url.scheme");
+  private static final AttributeKey<String> URL_TEMPLATE = AttributeKey.stringKey("url.template");
+  private static final AttributeKey<String> URL_FULL = AttributeKey.stringKey("url.full");
+  private static final AttributeKey<String> NETWORK_PROTOCOL_VERSION =
+      AttributeKey.stringKey("network.protocol.version");
+  private static final AttributeKey<String> NETWORK_PEER_ADDRESS =
+      AttributeKey.stringKey("network.peer.address");
+  private static final AttributeKey<Long> NETWORK_PEER_PORT =
+      AttributeKey.longKey("network.peer.port");
+  private static final AttributeKey<String> SERVER_ADDRESS =
+      AttributeKey.stringKey("server.address");
+  private static final AttributeKey<Long> SERVER_PORT = AttributeKey.longKey("server.port");
+  private static final AttributeKey<String> CLIENT_ADDRESS =
+      AttributeKey.stringKey("client.address");
+  private static final AttributeKey<String> USER_AGENT_ORIGINAL =
+      AttributeKey.stringKey("user_agent.original");
+
   private SpanAttributes() {}
 
   static void onStart(SpanBuilder sb, Transport t) {
     if (t.kind() == Transport.Kind.GRPC) {
-      sb.setAttribute("rpc.system", "grpc");
+      sb.setAttribute(RPC_SYSTEM, "grpc");
       String op = t.operation();
       int slash = op.lastIndexOf('/');
       if (op.startsWith("/") && slash > 0) {
-        sb.setAttribute("rpc.service", op.substring(1, slash));
-        sb.setAttribute("rpc.method", op.substring(slash + 1));
+        sb.setAttribute(RPC_SERVICE, op.substring(1, slash));
+        sb.setAttribute(RPC_METHOD, op.substring(slash + 1));
       }
       if (t.side() == Transport.Side.CLIENT) {
         serverAddress(sb, t.endpoint());
@@ -36,27 +67,26 @@ final class SpanAttributes {
     }
     if (t instanceof HttpTransport http) {
       HttpRequest r = http.request();
-      sb.setAttribute("http.request.method", r.method());
+      sb.setAttribute(HTTP_REQUEST_METHOD, r.method());
       if (!http.pathTemplate().isEmpty()) {
-        sb.setAttribute("http.route", http.pathTemplate());
+        sb.setAttribute(HTTP_ROUTE, http.pathTemplate());
       }
-      sb.setAttribute("url.path", r.path());
-      sb.setAttribute("url.scheme", t.endpoint().startsWith("https") ? "https" : "http");
-      sb.setAttribute("network.protocol.version", r.protocol().startsWith("HTTP/")
-          ? r.protocol().substring(5) : r.protocol());
+      sb.setAttribute(URL_PATH, r.path());
+      sb.setAttribute(URL_SCHEME, t.endpoint().startsWith("https") ? "https" : "http");
+      sb.setAttribute(NETWORK_PROTOCOL_VERSION, protocolVersion(r.protocol()));
       r.headers().get("host").or(() -> r.headers().get(":authority"))
           .ifPresent(host -> hostAndPort(sb, host));
-      r.headers().get("user-agent").ifPresent(ua -> sb.setAttribute("user_agent.original", ua));
+      r.headers().get("user-agent").ifPresent(ua -> sb.setAttribute(USER_AGENT_ORIGINAL, ua));
       if (r.remoteAddress() instanceof InetSocketAddress a && a.getAddress() != null) {
-        sb.setAttribute("client.address", a.getAddress().getHostAddress());
+        sb.setAttribute(CLIENT_ADDRESS, a.getAddress().getHostAddress());
       }
     } else if (t instanceof HttpClientTransport http) {
-      sb.setAttribute("http.request.method", http.request().method());
-      http.request().pathTemplate().ifPresent(tpl -> sb.setAttribute("url.template", tpl));
+      sb.setAttribute(HTTP_REQUEST_METHOD, http.request().method());
+      http.request().pathTemplate().ifPresent(tpl -> sb.setAttribute(URL_TEMPLATE, tpl));
       URI base = serverAddress(sb, t.endpoint());
       if (base != null && base.getScheme() != null && base.getScheme().startsWith("http")) {
         // the path only: a query string may carry secrets
-        sb.setAttribute("url.full", stripSlash(t.endpoint()) + http.request().pathWithoutQuery());
+        sb.setAttribute(URL_FULL, stripSlash(t.endpoint()) + http.request().pathWithoutQuery());
       }
     }
   }
@@ -66,18 +96,18 @@ final class SpanAttributes {
       t.remoteAddress().ifPresent(a -> peer(span, a));
     }
     if (t.kind() == Transport.Kind.GRPC) {
-      span.setAttribute("rpc.grpc.status_code", grpcStatus(facts.code()));
+      span.setAttribute(RPC_GRPC_STATUS_CODE, (long) grpcStatus(facts.code()));
     } else {
-      span.setAttribute("http.response.status_code", facts.code());
+      span.setAttribute(HTTP_RESPONSE_STATUS_CODE, (long) facts.code());
     }
   }
 
   private static void peer(Span span, SocketAddress a) {
     if (a instanceof InetSocketAddress in) {
       if (in.getAddress() != null) {
-        span.setAttribute("network.peer.address", in.getAddress().getHostAddress());
+        span.setAttribute(NETWORK_PEER_ADDRESS, in.getAddress().getHostAddress());
       }
-      span.setAttribute("network.peer.port", in.getPort());
+      span.setAttribute(NETWORK_PEER_PORT, (long) in.getPort());
     }
   }
 
@@ -86,9 +116,9 @@ final class SpanAttributes {
     try {
       URI uri = URI.create(endpoint.contains("://") ? endpoint : "dns://" + endpoint);
       if (uri.getHost() != null) {
-        sb.setAttribute("server.address", uri.getHost());
+        sb.setAttribute(SERVER_ADDRESS, uri.getHost());
         if (uri.getPort() > 0) {
-          sb.setAttribute("server.port", uri.getPort());
+          sb.setAttribute(SERVER_PORT, (long) uri.getPort());
         }
       }
       return uri;
@@ -101,15 +131,25 @@ final class SpanAttributes {
     int colon = host.lastIndexOf(':');
     boolean ipv6 = host.startsWith("[");
     if (colon > 0 && (!ipv6 || host.lastIndexOf(']') < colon)) {
-      sb.setAttribute("server.address", host.substring(0, colon));
+      sb.setAttribute(SERVER_ADDRESS, host.substring(0, colon));
       try {
-        sb.setAttribute("server.port", Integer.parseInt(host.substring(colon + 1)));
+        sb.setAttribute(SERVER_PORT, (long) Integer.parseInt(host.substring(colon + 1)));
       } catch (NumberFormatException ignored) {
         // a malformed Host header: keep the address only
       }
     } else {
-      sb.setAttribute("server.address", host);
+      sb.setAttribute(SERVER_ADDRESS, host);
     }
+  }
+
+  /** {@code HTTP/1.1} → {@code 1.1}; the usual versions without a new string per request. */
+  static String protocolVersion(String protocol) {
+    return switch (protocol) {
+      case "HTTP/1.1" -> "1.1";
+      case "HTTP/1.0" -> "1.0";
+      case "HTTP/2.0" -> "2.0";
+      default -> protocol.startsWith("HTTP/") ? protocol.substring(5) : protocol;
+    };
   }
 
   private static String stripSlash(String s) {

@@ -90,7 +90,9 @@ public final class Tracing implements Middleware {
    * (set by other instrumentation), else the invalid span.
    */
   public static Span span(Context ctx) {
-    return ctx.get(OTEL_CONTEXT).map(Span::fromContext).orElseGet(Span::current);
+    // no Optional.map chain: this runs several times per request (AccessLog, TraceMdc)
+    Optional<io.opentelemetry.context.Context> otel = ctx.get(OTEL_CONTEXT);
+    return otel.isPresent() ? Span.fromContext(otel.get()) : Span.current();
   }
 
   /** {@link #span}'s span context; {@link SpanContext#isValid()} tells whether one is active. */

@@ -7,9 +7,17 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.opentelemetry.sdk.OpenTelemetrySdk;
+import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
+import io.opentelemetry.sdk.trace.SdkTracerProvider;
+import io.opentelemetry.sdk.trace.data.SpanData;
+import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
 import io.phalanx.core.Middleware;
 import io.phalanx.core.error.Errors;
 import io.phalanx.core.error.ServiceException;
+import io.phalanx.observability.tracing.Tracing;
 import io.phalanx.transport.http.HttpRequest;
 import io.phalanx.transport.http.HttpResponse;
 import io.phalanx.transport.http.HttpServer;
@@ -18,11 +26,13 @@ import io.phalanx.transport.http.client.HttpClientRequest;
 import io.phalanx.transport.http.client.HttpClientResponse;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.slf4j.event.Level;
 
 class AccessLogTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
   private HttpServer server;
   private HttpClient client;
 
@@ -164,14 +174,110 @@ class AccessLogTest {
   }
 
   @Test
+  void keyValueRecordsCarryAReadableMessage() throws Exception {
+    RecordingLogger log = new RecordingLogger();
+    start(AccessLog.builder().logger(log).build(), Middleware.identity());
+
+    client.execute(HttpClientRequest.builder("GET", "/hello/x").build());
+
+    RecordingLogger.Entry e = single(log.entries());
+    String message = e.message();
+    assertTrue(message.matches("server http GET /hello/\\{name} 200 in \\d+\\.\\d{3} ms"),
+        message);
+    // the message and the field show the same rounded duration
+    assertEquals(String.format(Locale.ROOT, "%.3f", (Double) e.get("duration_ms")),
+        message.substring(message.lastIndexOf(" in ") + 4, message.length() - 3));
+  }
+
+  @Test
+  void jsonFormatWritesTheWholeRecordAsOneJsonMessage() throws Exception {
+    RecordingLogger serverLog = new RecordingLogger();
+    start(AccessLog.builder().logger(serverLog).format(AccessLog.Format.JSON).build(),
+        Middleware.identity());
+
+    long before = System.currentTimeMillis();
+    client.execute(HttpClientRequest.builder("POST", "/echo")
+        .body("12345".getBytes(UTF_8), "application/octet-stream").build());
+    assertThrows(ServiceException.class, () -> client.get("/users/7", String.class));
+    assertThrows(ServiceException.class, () -> client.get("/boom", String.class));
+
+    List<RecordingLogger.Entry> entries = serverLog.entries();
+    assertEquals(3, entries.size());
+    for (RecordingLogger.Entry e : entries) {
+      assertTrue(e.fields().isEmpty(), "no key-value pairs: " + e.fields());
+    }
+    JsonNode ok = JSON.readTree(entries.get(0).message());
+    assertEquals(Level.INFO, entries.get(0).level());
+    assertTrue(ok.get("timestamp").asLong() >= before);
+    assertEquals("INFO", ok.get("level").asText());
+    assertEquals("recording", ok.get("loggerName").asText());
+    assertEquals("http", ok.get("kind").asText());
+    assertEquals("server", ok.get("side").asText());
+    assertEquals("POST /echo", ok.get("operation").asText());
+    assertEquals(200, ok.get("code").asInt());
+    assertEquals("", ok.get("reason").asText());
+    assertTrue(ok.get("duration_ms").isNumber() && ok.get("duration_ms").asDouble() >= 0);
+    assertTrue(ok.get("peer").asText().startsWith("127.0.0.1:"), ok.toString());
+    assertEquals(5, ok.get("request_bytes").asLong());
+    assertEquals(5, ok.get("response_bytes").asLong());
+    assertFalse(ok.has("trace_id"), "no span is active");
+    assertFalse(ok.has("error"));
+
+    JsonNode notFound = JSON.readTree(entries.get(1).message());
+    assertEquals(Level.WARN, entries.get(1).level());
+    assertEquals("WARN", notFound.get("level").asText());
+    assertEquals("GET /users/{id}", notFound.get("operation").asText());
+    assertEquals(404, notFound.get("code").asInt());
+    assertEquals("USER_NOT_FOUND", notFound.get("reason").asText());
+
+    JsonNode boom = JSON.readTree(entries.get(2).message());
+    assertEquals(Level.ERROR, entries.get(2).level());
+    assertEquals(500, boom.get("code").asInt());
+    assertEquals("java.lang.IllegalStateException: secret detail", boom.get("error").asText());
+  }
+
+  @Test
+  void jsonFormatCarriesTheTraceIdsOfTheActiveSpan() throws Exception {
+    InMemorySpanExporter spans = InMemorySpanExporter.create();
+    SdkTracerProvider provider = SdkTracerProvider.builder()
+        .addSpanProcessor(SimpleSpanProcessor.create(spans)).build();
+    RecordingLogger log = new RecordingLogger();
+    try (OpenTelemetrySdk otel = OpenTelemetrySdk.builder().setTracerProvider(provider).build()) {
+      start(Middleware.chain(Tracing.create(otel),
+          AccessLog.builder().logger(log).format(AccessLog.Format.JSON).build()),
+          Middleware.identity());
+      client.execute(HttpClientRequest.builder("GET", "/hello/x").build());
+
+      JsonNode line = JSON.readTree(single(log.entries()).message());
+      SpanData span = single(spans.getFinishedSpanItems());
+      assertEquals(span.getTraceId(), line.get("trace_id").asText());
+      assertEquals(span.getSpanId(), line.get("span_id").asText());
+    }
+  }
+
+  @Test
+  void jsonLineEscapesTextAndFormatsMilliseconds() throws Exception {
+    StringBuilder sb = new StringBuilder();
+    JsonLine.quote(sb, "a\"b\\c\nd\te\u0001f/\u00e9");
+    assertEquals("a\"b\\c\nd\te\u0001f/\u00e9", JSON.readTree(sb.toString()).asText());
+    assertEquals("\"a\\\"b\\\\c\\nd\\te\\u0001f/\u00e9\"", sb.toString());
+    assertEquals("0.000", JsonLine.appendMillis(new StringBuilder(), 0).toString());
+    assertEquals("0.007", JsonLine.appendMillis(new StringBuilder(), 7).toString());
+    assertEquals("0.070", JsonLine.appendMillis(new StringBuilder(), 70).toString());
+    assertEquals("12.345", JsonLine.appendMillis(new StringBuilder(), 12_345).toString());
+    assertEquals("1000.000", JsonLine.appendMillis(new StringBuilder(), 1_000_000).toString());
+  }
+
+  @Test
   void rejectsInvalidOptions() {
+    assertThrows(NullPointerException.class, () -> AccessLog.builder().format(null));
     assertThrows(IllegalArgumentException.class, () -> AccessLog.builder().sampleRatio(1.5));
     assertThrows(IllegalArgumentException.class, () -> AccessLog.builder().sampleRatio(Double.NaN));
     assertThrows(IllegalArgumentException.class,
         () -> AccessLog.builder().slowThreshold(Duration.ofMillis(-1)));
   }
 
-  private static RecordingLogger.Entry single(List<RecordingLogger.Entry> entries) {
+  private static <T> T single(List<T> entries) {
     assertEquals(1, entries.size(), entries.toString());
     return entries.get(0);
   }

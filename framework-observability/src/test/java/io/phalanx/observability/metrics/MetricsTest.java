@@ -59,6 +59,14 @@ class MetricsTest {
           r.get("/users/{id}", (ctx, req) -> {
             throw Errors.notFound("USER_NOT_FOUND", "no user");
           });
+          r.get("/maybe/{id}", (ctx, req) -> {
+            String id = ((HttpRequest) req).pathParam("id");
+            if (id.startsWith("missing")) {
+              throw Errors.notFound("NO_" + id.toUpperCase(java.util.Locale.ROOT), "no " + id);
+            }
+            return HttpResponse.of(id.equals("created") ? 201 : 200, "text/plain",
+                id.getBytes(UTF_8));
+          });
           r.get("/a", (ctx, req) -> HttpResponse.text("a"));
           r.get("/b", (ctx, req) -> HttpResponse.text("b"));
           r.get("/c", (ctx, req) -> HttpResponse.text("c"));
@@ -142,6 +150,35 @@ class MetricsTest {
   }
 
   @Test
+  void alternatingOutcomesOfOneOperationEachCountOnTheirOwnTimer() throws Exception {
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    start(Metrics.create(registry), Middleware.identity());
+
+    // the middleware caches the timer of the last outcome: switch outcomes on every call
+    String[] ids = {"x", "missing1", "x", "created", "missing2", "missing1", "x", "created"};
+    for (String id : ids) {
+      try {
+        get("/maybe/{id}", "/maybe/" + id);
+      } catch (ServiceException expected) {
+        assertEquals(404, expected.code());
+      }
+    }
+
+    assertEquals(3, timerCount(registry, "200", ""));
+    assertEquals(2, timerCount(registry, "201", ""));
+    assertEquals(2, timerCount(registry, "404", "NO_MISSING1"));
+    assertEquals(1, timerCount(registry, "404", "NO_MISSING2"));
+    assertEquals(4, registry.find(Metrics.SERVER_REQUESTS).timers().size());
+    assertEquals(0.0, registry.get("phalanx.server.requests.active")
+        .tags("operation", "GET /maybe/{id}").gauge().value());
+  }
+
+  private static long timerCount(MeterRegistry registry, String code, String reason) {
+    return registry.get(Metrics.SERVER_REQUESTS)
+        .tags("operation", "GET /maybe/{id}", "code", code, "reason", reason).timer().count();
+  }
+
+  @Test
   void capsDistinctOperations() throws Exception {
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     start(Metrics.builder(registry).maxOperations(2).build(), Middleware.identity());
@@ -160,6 +197,12 @@ class MetricsTest {
         .tags("operation", Metrics.OTHER_OPERATION).timer().count());
     assertTrue(registry.find(Metrics.SERVER_REQUESTS).tags("operation", "GET /c").meters()
         .isEmpty());
+    // still capped after the first overflow: a later new name is not admitted either
+    get("/hello/{name}", "/hello/z");
+    assertEquals(3, registry.get(Metrics.SERVER_REQUESTS)
+        .tags("operation", Metrics.OTHER_OPERATION).timer().count());
+    assertEquals(1, registry.find("phalanx.server.requests.active")
+        .tags("operation", Metrics.OTHER_OPERATION).gauges().size());
   }
 
   @Test

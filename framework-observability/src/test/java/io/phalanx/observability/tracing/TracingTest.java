@@ -30,6 +30,7 @@ import io.phalanx.transport.http.HttpServer;
 import io.phalanx.transport.http.client.HttpClient;
 import io.phalanx.transport.http.client.HttpClientRequest;
 import io.phalanx.transport.http.client.HttpClientResponse;
+import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -172,6 +173,14 @@ class TracingTest {
         "server.address")));
     assertEquals(cEndpoint + "/c/x", cClient.getAttributes().get(AttributeKey.stringKey(
         "url.full")));
+    assertEquals("/c/x", cServer.getAttributes().get(AttributeKey.stringKey("url.path")));
+    assertEquals("http", cServer.getAttributes().get(AttributeKey.stringKey("url.scheme")));
+    assertEquals("1.1", cServer.getAttributes().get(AttributeKey.stringKey(
+        "network.protocol.version")));
+    assertEquals((long) URI.create(cEndpoint).getPort(),
+        cServer.getAttributes().get(AttributeKey.longKey("server.port")));
+    assertEquals("127.0.0.1", cServer.getAttributes().get(AttributeKey.stringKey(
+        "client.address")));
     assertEquals(StatusCode.UNSET, cServer.getStatus().getStatusCode());
 
     // C's handler saw the caller's baggage three hops away, and its span ids in the MDC

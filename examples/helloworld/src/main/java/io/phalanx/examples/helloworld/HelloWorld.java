@@ -36,7 +36,8 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Observability is on by default and each part can be switched off: tracing (OpenTelemetry SDK,
  * exported over OTLP/HTTP only when {@code tracing.otlp.endpoint} is set), the access log (logger
- * {@code phalanx.access}, JSON through Logback), Prometheus metrics, and the admin server
+ * {@code phalanx.access}, one JSON object per line through Logback, see {@link JsonLogging}),
+ * Prometheus metrics, and the admin server
  * ({@code 127.0.0.1:9901}: probes, {@code /metrics}, debug endpoints).
  */
 public final class HelloWorld {
@@ -105,7 +106,8 @@ public final class HelloWorld {
       app.afterStop(info -> sdk.shutdown().join(5, TimeUnit.SECONDS));
     }
     if (config.getBoolean("observability.access-log.enabled")) {
-      app.middleware(AccessLog.create());
+      // one JSON object per line, written as the message (JsonLogging's ACCESS appender)
+      app.middleware(AccessLog.builder().format(AccessLog.Format.JSON).build());
     }
     PrometheusMeterRegistry prometheus = null;
     if (config.getBoolean("observability.metrics.enabled")) {

@@ -56,11 +56,11 @@ class HelloWorldJarIT {
       String out = Files.readString(log);
       assertEquals(0, p.exitValue(), out);
       assertTrue(out.contains("app stopped"), out);
-      // Logback's JSON encoder from the jar's logback.xml: the access log line is one JSON
-      // object with the middleware's key-value pairs
-      assertTrue(out.lines().anyMatch(l -> l.startsWith("{")
+      // JsonLogging: every line is a JSON object; the access record is AccessLog's own JSON
+      assertTrue(out.lines().anyMatch(l -> l.startsWith("{\"timestamp\":")
           && l.contains("\"loggerName\":\"phalanx.access\"")
-          && l.contains("{\"code\":\"200\"}") && l.contains("\"kvpList\"")), out);
+          && l.contains("\"operation\":\"GET /hello/{name}\"") && l.contains("\"code\":200")),
+          out);
     } finally {
       p.destroyForcibly();
       Files.deleteIfExists(log);

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ch.qos.logback.classic.Logger;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import com.sun.net.httpserver.HttpServer;
@@ -28,7 +29,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
-import org.slf4j.event.KeyValuePair;
 
 /**
  * helloworld with its default observability: the admin server's probes and Prometheus scrape,
@@ -196,14 +196,14 @@ class HelloWorldObservabilityTest {
     }
   }
 
+  /** The fields of an access record: helloworld writes them as one JSON object (Format.JSON). */
+  @SuppressWarnings("unchecked")
   private static Map<String, Object> pairs(ILoggingEvent e) {
-    Map<String, Object> m = new HashMap<>();
-    if (e.getKeyValuePairs() != null) {
-      for (KeyValuePair p : e.getKeyValuePairs()) {
-        m.put(p.key, p.value);
-      }
+    try {
+      return new ObjectMapper().readValue(e.getFormattedMessage(), Map.class);
+    } catch (java.io.IOException ex) {
+      throw new AssertionError("access record is not JSON: " + e.getFormattedMessage(), ex);
     }
-    return m;
   }
 
   private static byte[] hex(String s) {

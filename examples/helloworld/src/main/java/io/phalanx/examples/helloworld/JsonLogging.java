@@ -1,0 +1,86 @@
+package io.phalanx.examples.helloworld;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.encoder.JsonEncoder;
+import ch.qos.logback.classic.spi.Configurator;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.ConsoleAppender;
+import ch.qos.logback.core.LayoutBase;
+import ch.qos.logback.core.encoder.LayoutWrappingEncoder;
+import ch.qos.logback.core.spi.ContextAwareBase;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * helloworld's logging, set up in code: one JSON object per line on stdout for a log collector to
+ * parse (logback-classic's own {@link JsonEncoder}: no extra library), and the access log (logger
+ * {@code phalanx.access}, whose message {@code AccessLog} already writes as one JSON object) as
+ * the message alone.
+ *
+ * <p>Why code and not {@code logback.xml}: reading the XML loads Logback's whole configuration
+ * language (Joran, SAX, the model processors): about a quarter of the example's start-up on one
+ * core, for five settings. Logback finds this class through
+ * {@code META-INF/services/ch.qos.logback.classic.spi.Configurator}.
+ *
+ * <p>{@code -Dlogback.configurationFile=/path/to/logback.xml} still replaces all of it: then this
+ * configurator steps aside and Logback reads that file as usual.
+ */
+public final class JsonLogging extends ContextAwareBase implements Configurator {
+  static final String CONFIG_FILE_PROPERTY = "logback.configurationFile";
+
+  @Override
+  public ExecutionStatus configure(LoggerContext context) {
+    if (System.getProperty(CONFIG_FILE_PROPERTY) != null) {
+      return ExecutionStatus.INVOKE_NEXT_IF_ANY;
+    }
+    JsonEncoder json = new JsonEncoder();
+    json.setContext(context);
+    json.setWithFormattedMessage(true); // the readable message, not "{}" plus arguments
+    json.setWithMessage(false);
+    json.setWithArguments(false);
+    json.setWithContext(false); // the logger context is the same on every line
+    json.setWithSequenceNumber(false);
+    json.start();
+    ConsoleAppender<ILoggingEvent> stdout = appender(context, "JSON", json);
+
+    LayoutWrappingEncoder<ILoggingEvent> messageOnly = new LayoutWrappingEncoder<>();
+    messageOnly.setContext(context);
+    messageOnly.setCharset(StandardCharsets.UTF_8); // JSON text is UTF-8 (RFC 8259)
+    MessageLine layout = new MessageLine();
+    layout.setContext(context);
+    layout.start();
+    messageOnly.setLayout(layout);
+    messageOnly.start();
+    ConsoleAppender<ILoggingEvent> access = appender(context, "ACCESS", messageOnly);
+
+    ch.qos.logback.classic.Logger accessLogger = context.getLogger("phalanx.access");
+    accessLogger.setLevel(Level.INFO);
+    accessLogger.setAdditive(false);
+    accessLogger.addAppender(access);
+    // Netty and grpc-java are chatty at DEBUG; keep their warnings
+    context.getLogger("io.netty").setLevel(Level.INFO);
+    context.getLogger("io.grpc").setLevel(Level.INFO);
+    ch.qos.logback.classic.Logger root = context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    root.setLevel(Level.INFO);
+    root.addAppender(stdout);
+    return ExecutionStatus.DO_NOT_INVOKE_NEXT_IF_ANY;
+  }
+
+  private static ConsoleAppender<ILoggingEvent> appender(LoggerContext context, String name,
+      ch.qos.logback.core.encoder.Encoder<ILoggingEvent> encoder) {
+    ConsoleAppender<ILoggingEvent> appender = new ConsoleAppender<>();
+    appender.setContext(context);
+    appender.setName(name);
+    appender.setEncoder(encoder);
+    appender.start();
+    return appender;
+  }
+
+  /** The formatted message and a newline: what {@code %msg%n} gives, without the pattern parser. */
+  static final class MessageLine extends LayoutBase<ILoggingEvent> {
+    @Override
+    public String doLayout(ILoggingEvent event) {
+      return event.getFormattedMessage() + System.lineSeparator();
+    }
+  }
+}

@@ -1,0 +1,80 @@
+package io.phalanx.examples.helloworld;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.spi.Configurator.ExecutionStatus;
+import ch.qos.logback.classic.spi.LoggingEvent;
+import ch.qos.logback.classic.util.LogbackMDCAdapter;
+import ch.qos.logback.core.ConsoleAppender;
+import ch.qos.logback.core.encoder.Encoder;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+import org.slf4j.Logger;
+
+class JsonLoggingTest {
+  private final ObjectMapper json = new ObjectMapper();
+
+  @Test
+  void everyLineIsJsonAndTheAccessLogIsItsMessageAlone() throws Exception {
+    LoggerContext context = new LoggerContext();
+    context.setMDCAdapter(new LogbackMDCAdapter());
+    JsonLogging logging = new JsonLogging();
+    logging.setContext(context);
+    assertEquals(ExecutionStatus.DO_NOT_INVOKE_NEXT_IF_ANY, logging.configure(context));
+
+    ch.qos.logback.classic.Logger root = context.getLogger(Logger.ROOT_LOGGER_NAME);
+    assertEquals(Level.INFO, root.getLevel());
+    assertEquals(Level.INFO, context.getLogger("io.netty").getLevel());
+    assertEquals(Level.INFO, context.getLogger("io.grpc").getLevel());
+    ch.qos.logback.classic.Logger access = context.getLogger("phalanx.access");
+    assertFalse(access.isAdditive(), "access lines must not also go through the JSON encoder");
+
+    LoggingEvent event = new LoggingEvent(getClass().getName(), root, Level.INFO,
+        "hello {}", null, new Object[] {"ü"});
+    String line = encode(root, "JSON", event);
+    JsonNode node = json.readTree(line);
+    assertEquals("INFO", node.get("level").asText());
+    assertEquals("hello ü", node.get("formattedMessage").asText());
+    assertTrue(line.endsWith("\n"));
+
+    String record = "{\"kind\":\"http\",\"code\":200}";
+    LoggingEvent accessEvent = new LoggingEvent(getClass().getName(), access, Level.INFO,
+        record, null, null);
+    assertEquals(record + System.lineSeparator(), encode(access, "ACCESS", accessEvent));
+    context.stop();
+  }
+
+  @Test
+  void anExplicitConfigurationFileWins() {
+    String previous = System.getProperty(JsonLogging.CONFIG_FILE_PROPERTY);
+    System.setProperty(JsonLogging.CONFIG_FILE_PROPERTY, "/somewhere/logback.xml");
+    try {
+      LoggerContext context = new LoggerContext();
+      JsonLogging logging = new JsonLogging();
+      logging.setContext(context);
+      assertEquals(ExecutionStatus.INVOKE_NEXT_IF_ANY, logging.configure(context));
+      assertNull(context.getLogger(Logger.ROOT_LOGGER_NAME).getAppender("JSON"));
+    } finally {
+      if (previous == null) {
+        System.clearProperty(JsonLogging.CONFIG_FILE_PROPERTY);
+      } else {
+        System.setProperty(JsonLogging.CONFIG_FILE_PROPERTY, previous);
+      }
+    }
+  }
+
+  private static String encode(ch.qos.logback.classic.Logger logger, String appender,
+      LoggingEvent event) {
+    Encoder<ch.qos.logback.classic.spi.ILoggingEvent> encoder =
+        ((ConsoleAppender<ch.qos.logback.classic.spi.ILoggingEvent>) logger.getAppender(appender))
+            .getEncoder();
+    return new String(encoder.encode(event), StandardCharsets.UTF_8);
+  }
+}
