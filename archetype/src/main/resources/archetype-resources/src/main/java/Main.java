@@ -60,8 +60,9 @@ public final class Main {
         .version(version)
         .server(http)   // the service's HTTP server comes first: its endpoint is the first http one
         .server(grpc)
-        .middleware(Recovery.create(), Tracing.create(), TraceMdc.create(), AccessLog.create(),
-            Metrics.builder(meters).tag("service", name).tag("version", version).build())
+        .middleware(Recovery.create(), Tracing.create(), AccessLog.create(),
+            Metrics.builder(meters).tag("service", name).tag("version", version).build(),
+            TraceMdc.create())
         .stopGrace(config.getDuration("app.stop-grace"))
         .stopDelay(config.getDuration("app.stop-delay"))
         .afterStop(info -> jvm.close());

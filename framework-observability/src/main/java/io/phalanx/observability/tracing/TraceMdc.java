@@ -10,8 +10,10 @@ import org.slf4j.MDC;
  * Middleware that puts {@value #TRACE_ID} and {@value #SPAN_ID} of the active span into the SLF4J
  * MDC while the rest of the chain runs, so every log line a handler writes can be joined to its
  * trace; the previous values are restored afterwards (pooled threads are reused by unrelated
- * requests). Install it inside {@link Tracing} — {@code Middleware.chain(tracing, TraceMdc.create(),
- * …)} — so that it sees the request's span; without an active span it does nothing.
+ * requests). Install it inside {@link Tracing} — {@code Middleware.chain(tracing, accessLog,
+ * metrics, TraceMdc.create())} — so that it sees the request's span; without an active span it
+ * does nothing. Innermost is best: log lines written by outer middleware after the call (the
+ * access log carries the ids itself) then find the MDC as it was and Logback need not copy it.
  *
  * <p>The MDC is thread-local: this covers the thread the chain runs on (a virtual thread per
  * request on JDK 21+ works the same); work a handler hands to other threads must carry the MDC

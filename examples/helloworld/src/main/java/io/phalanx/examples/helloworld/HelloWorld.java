@@ -94,14 +94,16 @@ public final class HelloWorld {
 
   /**
    * Adds the observability middleware after {@code Recovery}, in the order the observability
-   * module requires (Tracing outside TraceMdc and AccessLog, which read its span), the admin
+   * module requires (Tracing outside TraceMdc and AccessLog, which read its span; TraceMdc
+   * innermost, so the MDC holds the ids exactly while the handler runs and the access line,
+   * which carries its own ids, is written after the MDC is restored), the admin
    * server, and after-stop hooks that release what they own. Hooks run after every server —
    * the admin server included — has stopped, so a last scrape or span is not cut off.
    */
   private static void observability(AppConfig config, App.Builder app) {
     if (config.getBoolean("observability.tracing.enabled")) {
       OpenTelemetrySdk sdk = TracingSdk.create(config, NAME, VERSION);
-      app.middleware(Tracing.create(sdk), TraceMdc.create());
+      app.middleware(Tracing.create(sdk));
       // flushes the batch processor: spans of the last requests still reach the collector
       app.afterStop(info -> sdk.shutdown().join(5, TimeUnit.SECONDS));
     }
@@ -121,6 +123,9 @@ public final class HelloWorld {
         registry.close();
       });
       prometheus = registry;
+    }
+    if (config.getBoolean("observability.tracing.enabled")) {
+      app.middleware(TraceMdc.create());
     }
     if (config.getBoolean("admin.enabled")) {
       AdminServer.Builder admin = AdminServer.builder()

@@ -76,8 +76,12 @@ public final class JsonLogging extends ContextAwareBase implements Configurator 
     return appender;
   }
 
-  /** The formatted message and a newline: what {@code %msg%n} gives, without the pattern parser. */
-  static final class MessageLine extends LayoutBase<ILoggingEvent> {
+  /**
+   * The formatted message and a newline: what {@code %msg%n} gives, without the pattern parser
+   * and its intermediate buffer. Public so that a {@code logback.xml} can name it as the layout
+   * of a {@code LayoutWrappingEncoder} (benchmarks/obs-logback.xml does).
+   */
+  public static final class MessageLine extends LayoutBase<ILoggingEvent> {
     @Override
     public String doLayout(ILoggingEvent event) {
       return event.getFormattedMessage() + System.lineSeparator();
