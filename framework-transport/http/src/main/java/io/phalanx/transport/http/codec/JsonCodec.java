@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.util.JsonRecyclerPools;
 import com.fasterxml.jackson.databind.DatabindException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
@@ -82,10 +81,9 @@ public final class JsonCodec implements Codec {
 
   private static ObjectMapper defaultMapper() {
     // Jackson keeps its encoding buffers per thread by default; with a new virtual thread per
-    // request that means fresh 8 KiB buffers for every message. A pool shared by the mapper's
-    // threads reuses them whatever thread encodes.
+    // request that means fresh 8 KiB buffers for every message (see JsonBufferPool).
     JsonFactory factory = JsonFactory.builder()
-        .recyclerPool(JsonRecyclerPools.newConcurrentDequePool())
+        .recyclerPool(new JsonBufferPool())
         .build();
     JsonMapper.Builder b = JsonMapper.builder(factory)
         .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
