@@ -3,6 +3,7 @@ package io.phalanx.observability.logging;
 import io.opentelemetry.api.trace.SpanContext;
 import io.phalanx.core.Transport;
 import io.phalanx.observability.internal.call.CallFacts;
+import io.phalanx.observability.internal.json.JsonStrings;
 import org.slf4j.event.Level;
 
 /**
@@ -13,8 +14,6 @@ import org.slf4j.event.Level;
  * <p>Stateless; safe from any thread.
  */
 final class JsonLine {
-  private static final char[] HEX = "0123456789abcdef".toCharArray();
-
   private JsonLine() {}
 
   /** The record of {@link AccessLog.Format#JSON}; {@code peer}, {@code error} may be null. */
@@ -73,42 +72,8 @@ final class JsonLine {
     return sb.append(frac);
   }
 
-  /** {@code s} as a JSON string (RFC 8259 escapes; control characters as {@code \\u00XX}). */
+  /** {@code s} as a JSON string (see {@link JsonStrings#quote}). */
   static void quote(StringBuilder sb, String s) {
-    int first = firstToEscape(s);
-    if (first < 0) {
-      // the usual case (operations, peers, reasons): one bulk copy, not a char-by-char append
-      sb.append('"').append(s).append('"');
-      return;
-    }
-    sb.append('"').append(s, 0, first);
-    for (int i = first; i < s.length(); i++) {
-      char c = s.charAt(i);
-      switch (c) {
-        case '"' -> sb.append("\\\"");
-        case '\\' -> sb.append("\\\\");
-        case '\n' -> sb.append("\\n");
-        case '\r' -> sb.append("\\r");
-        case '\t' -> sb.append("\\t");
-        default -> {
-          if (c < 0x20) {
-            sb.append("\\u00").append(HEX[c >> 4]).append(HEX[c & 0xF]);
-          } else {
-            sb.append(c);
-          }
-        }
-      }
-    }
-    sb.append('"');
-  }
-
-  private static int firstToEscape(String s) {
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      if (c < 0x20 || c == '"' || c == '\\') {
-        return i;
-      }
-    }
-    return -1;
+    JsonStrings.quote(sb, s);
   }
 }

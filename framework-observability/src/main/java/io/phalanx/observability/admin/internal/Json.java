@@ -1,5 +1,6 @@
 package io.phalanx.observability.admin.internal;
 
+import io.phalanx.observability.internal.json.JsonStrings;
 import java.util.Collection;
 import java.util.Map;
 
@@ -12,7 +13,6 @@ import java.util.Map;
  * <p>Stateless; safe from any thread.
  */
 public final class Json {
-  private static final char[] HEX = "0123456789abcdef".toCharArray();
 
   private Json() {}
 
@@ -70,25 +70,6 @@ public final class Json {
   }
 
   private static void quote(StringBuilder sb, String s) {
-    sb.append('"');
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      switch (c) {
-        case '"' -> sb.append("\\\"");
-        case '\\' -> sb.append("\\\\");
-        case '\n' -> sb.append("\\n");
-        case '\r' -> sb.append("\\r");
-        case '\t' -> sb.append("\\t");
-        default -> {
-          if (c < 0x20 || c == 0x2028 || c == 0x2029) {
-            sb.append("\\u").append(HEX[(c >> 12) & 0xF]).append(HEX[(c >> 8) & 0xF])
-                .append(HEX[(c >> 4) & 0xF]).append(HEX[c & 0xF]);
-          } else {
-            sb.append(c);
-          }
-        }
-      }
-    }
-    sb.append('"');
+    JsonStrings.quote(sb, s);
   }
 }

@@ -1,0 +1,54 @@
+package io.phalanx.observability.internal.json;
+
+/**
+ * JSON string literals (RFC 8259): the one escaping routine of the module's hand-written JSON.
+ *
+ * <p>Stateless; safe from any thread.
+ */
+public final class JsonStrings {
+  private static final char[] HEX = "0123456789abcdef".toCharArray();
+
+  private JsonStrings() {}
+
+  /**
+   * Appends {@code s} as a quoted JSON string. Control characters and U+2028/U+2029 (which break
+   * JavaScript consumers of JSON) become {@code \\uXXXX}; text with nothing to escape is copied
+   * in one call, the common case for operations, peers and reasons on a per-request line.
+   */
+  public static StringBuilder quote(StringBuilder sb, String s) {
+    int first = firstToEscape(s);
+    if (first < 0) {
+      return sb.append('"').append(s).append('"');
+    }
+    sb.append('"').append(s, 0, first);
+    for (int i = first; i < s.length(); i++) {
+      char c = s.charAt(i);
+      switch (c) {
+        case '"' -> sb.append("\\\"");
+        case '\\' -> sb.append("\\\\");
+        case '\n' -> sb.append("\\n");
+        case '\r' -> sb.append("\\r");
+        case '\t' -> sb.append("\\t");
+        default -> {
+          if (c < 0x20 || c == 0x2028 || c == 0x2029) {
+            sb.append("\\u").append(HEX[(c >> 12) & 0xF]).append(HEX[(c >> 8) & 0xF])
+                .append(HEX[(c >> 4) & 0xF]).append(HEX[c & 0xF]);
+          } else {
+            sb.append(c);
+          }
+        }
+      }
+    }
+    return sb.append('"');
+  }
+
+  private static int firstToEscape(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c < 0x20 || c == '"' || c == '\\' || c == 0x2028 || c == 0x2029) {
+        return i;
+      }
+    }
+    return -1;
+  }
+}

@@ -1,0 +1,30 @@
+package io.phalanx.observability.internal.json;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Test;
+
+class JsonStringsTest {
+  private static String quote(String s) {
+    return JsonStrings.quote(new StringBuilder(), s).toString();
+  }
+
+  @Test
+  void plainTextIsCopiedAsIs() {
+    assertEquals("\"GET /hello/{name}\"", quote("GET /hello/{name}"));
+    assertEquals("\"\"", quote(""));
+  }
+
+  @Test
+  void escapesWhatJsonRequires() {
+    assertEquals("\"a\\\"b\\\\c\\nd\\re\\tf\\u0001\\u001fg\"", quote("a\"b\\c\nd\re\tf\u0001\u001fg"));
+    assertEquals("\"x\\u2028y\\u2029\"", quote("x\u2028y\u2029"));
+  }
+
+  @Test
+  void aParserReadsBackTheSameText() throws Exception {
+    String text = "ü \"q\" \\ \u0000 \u2028 end";
+    assertEquals(text, new ObjectMapper().readValue(quote(text), String.class));
+  }
+}
