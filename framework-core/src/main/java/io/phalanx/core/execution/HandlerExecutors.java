@@ -47,6 +47,21 @@ public final class HandlerExecutors {
     return VirtualThreads.FACTORY != null;
   }
 
+  /**
+   * Whether {@code thread} is a virtual thread; always false on a JVM without them. Cheap enough
+   * for a request path (a constant method handle, inlined by the JIT).
+   */
+  public static boolean isVirtual(Thread thread) {
+    if (VirtualThreads.IS_VIRTUAL == null) {
+      return false;
+    }
+    try {
+      return (boolean) VirtualThreads.IS_VIRTUAL.invokeExact(thread);
+    } catch (Throwable t) {
+      return false;
+    }
+  }
+
   /** A new thread per task on virtual threads, if the JVM has them. */
   public static Optional<ExecutorService> virtualThreads() {
     if (VirtualThreads.FACTORY == null) {
@@ -89,10 +104,12 @@ public final class HandlerExecutors {
   private static final class VirtualThreads {
     static final ThreadFactory FACTORY;
     static final MethodHandle NEW_EXECUTOR;
+    static final MethodHandle IS_VIRTUAL;
 
     static {
       ThreadFactory factory = null;
       MethodHandle newExecutor = null;
+      MethodHandle isVirtual = null;
       try {
         MethodHandles.Lookup lookup = MethodHandles.publicLookup();
         Class<?> builder = Class.forName("java.lang.Thread$Builder");
@@ -106,12 +123,16 @@ public final class HandlerExecutors {
         newExecutor = lookup.findStatic(java.util.concurrent.Executors.class,
             "newThreadPerTaskExecutor",
             MethodType.methodType(ExecutorService.class, ThreadFactory.class));
+        isVirtual = lookup.findVirtual(Thread.class, "isVirtual",
+            MethodType.methodType(boolean.class));
       } catch (Throwable t) {
         factory = null;
         newExecutor = null;
+        isVirtual = null;
       }
       FACTORY = factory;
       NEW_EXECUTOR = newExecutor;
+      IS_VIRTUAL = isVirtual;
     }
   }
 }

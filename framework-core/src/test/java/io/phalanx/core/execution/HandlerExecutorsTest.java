@@ -1,6 +1,7 @@
 package io.phalanx.core.execution;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -12,6 +13,22 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 class HandlerExecutorsTest {
+
+  @Test
+  void isVirtualTellsPlatformFromVirtualThreads() throws Exception {
+    assertFalse(HandlerExecutors.isVirtual(Thread.currentThread()));
+    var virtual = HandlerExecutors.virtualThreads();
+    if (virtual.isEmpty()) {
+      return; // JDK 17: nothing else to tell apart
+    }
+    ExecutorService vt = virtual.get();
+    try {
+      assertTrue(vt.submit(() -> HandlerExecutors.isVirtual(Thread.currentThread()))
+          .get(10, TimeUnit.SECONDS));
+    } finally {
+      vt.shutdownNow();
+    }
+  }
 
   @Test
   void defaultUsesVirtualThreadsExactlyWhenTheJvmHasThem() throws Exception {

@@ -56,7 +56,7 @@ public final class HelloWorld {
 
   public static void main(String[] args) throws Exception {
     // Netty 4.2 registers JFR event types for its buffer allocator on the first allocation even
-    // when no recording runs: about 0.3 s of start-up on one core. Off unless asked for
+    // when no recording runs: about 0.25 s of start-up on one core. Off unless asked for
     // (-Dio.netty.jfr.enabled=true); /debug/jfr recordings work either way, without those events.
     if (System.getProperty(NETTY_JFR) == null) {
       System.setProperty(NETTY_JFR, "false");

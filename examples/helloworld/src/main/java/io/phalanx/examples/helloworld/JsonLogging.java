@@ -18,8 +18,8 @@ import java.nio.charset.StandardCharsets;
  * the message alone.
  *
  * <p>Why code and not {@code logback.xml}: reading the XML loads Logback's whole configuration
- * language (Joran, SAX, the model processors): about a quarter of the example's start-up on one
- * core, for five settings. Logback finds this class through
+ * language (Joran, SAX, the model processors), about 80 ms of the example's start-up on one
+ * core (docs/BENCHMARKS.md), for five settings. Logback finds this class through
  * {@code META-INF/services/ch.qos.logback.classic.spi.Configurator}.
  *
  * <p>{@code -Dlogback.configurationFile=/path/to/logback.xml} still replaces all of it: then this

@@ -45,10 +45,7 @@ final class DispatchBatch {
 
   private void flush() {
     flushScheduled = false;
-    ArrayList<Exchange> list = pending;
-    if (list.isEmpty()) {
-      return;
-    }
+    ArrayList<Exchange> list = pending; // never empty: a flush is scheduled by an add
     pending = new ArrayList<>();
     if (list.size() == 1) {
       list.get(0).start(executor);
