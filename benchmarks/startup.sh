@@ -14,6 +14,11 @@
 #
 # Knobs: JAVA, JVM_FLAGS (-Xms256m -Xmx256m), HELLO_FLAGS, RUNS (10), CDS (0|1), SERVERS
 #   ("raw helloworld"), SERVER_CPU (0), CLIENT_CPU (1), PORT_BASE (18380), OUT.
+# A/B of two builds: a server named helloworld@/path/to/other.jar runs that jar the helloworld
+# way, e.g. SERVERS="helloworld@/tmp/before.jar helloworld" (alternating, same flags).
+# Server "peer" is the peer harness's Phalanx app (PhalanxPeerServer: one HttpServer in an App,
+# GET /hello and POST /echo, no configuration file, gRPC or observability): the framework's own
+# start-up, comparable with the peers' hello-world rows. It is polled on GET /hello.
 # Output: one line per start and the median per server (also in $OUT/summary.md).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -46,11 +51,19 @@ cmd() { # name port extra-flag -> CMD array
   [[ -n ${3:-} ]] && extra=("$3")
   case $1 in
     raw) CMD=("$JAVA" "${JVM_ARR[@]}" "${extra[@]}" -cp "$RAW_JAR" io.phalanx.benchmarks.rawnetty.RawNettyHelloServer "$2") ;;
-    helloworld) CMD=("$JAVA" "${JVM_ARR[@]}" "${extra[@]}" "${HELLO_ARR[@]}" "-Dserver.http.port=$2"
-      -Dserver.grpc.port=0 -Dadmin.port=0 -jar "$HELLO_JAR") ;;
+    helloworld|helloworld@*) local jar=$HELLO_JAR
+      [[ $1 == *@* ]] && jar=${1#*@}
+      CMD=("$JAVA" "${JVM_ARR[@]}" "${extra[@]}" "${HELLO_ARR[@]}" "-Dserver.http.port=$2"
+      -Dserver.grpc.port=0 -Dadmin.port=0 -jar "$jar") ;;
+    peer) CMD=("$JAVA" "${JVM_ARR[@]}" "${extra[@]}" -cp "$RAW_JAR"
+      io.phalanx.benchmarks.peers.PhalanxPeerServer "$2") ;;
     *) echo "unknown server $1" >&2; exit 2 ;;
   esac
 }
+
+path_of() { [[ $1 == peer ]] && echo /hello || echo /hello/world; }
+
+tag() { local t=${1//[^A-Za-z0-9.]/_}; echo "${t#_}"; } # server name -> file-name part
 
 MS=
 start_until_200() { # name port extra-flag log -> MS, CUR_PID
@@ -60,7 +73,7 @@ start_until_200() { # name port extra-flag log -> MS, CUR_PID
   setsid taskset -c "$SERVER_CPU" "${CMD[@]}" > "$4" 2>&1 &
   CUR_PID=$!
   while :; do
-    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "http://127.0.0.1:$2/hello/world")
+    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "http://127.0.0.1:$2$(path_of "$1")")
     t1=${EPOCHREALTIME/./}
     [[ $code == 200 ]] && break
     kill -0 "$CUR_PID" 2>/dev/null || { echo "$1 exited; log tail:"; tail -5 "$4"; exit 1; }
@@ -80,13 +93,13 @@ declare -A FLAG
 for s in $SERVERS; do
   FLAG[$s]=
   if [[ $CDS == 1 ]]; then
-    archive=$OUT/raw/$s.jsa
+    archive=$OUT/raw/$(tag "$s").jsa
     port=$(pick_port "$PORT_BASE")
-    start_until_200 "$s" "$port" "-XX:ArchiveClassesAtExit=$archive" "$OUT/raw/$s.train.log"
-    curl -s -o /dev/null "http://127.0.0.1:$port/hello/world"
+    start_until_200 "$s" "$port" "-XX:ArchiveClassesAtExit=$archive" "$OUT/raw/$(tag "$s").train.log"
+    curl -s -o /dev/null "http://127.0.0.1:$port$(path_of "$s")"
     curl -s -o /dev/null -H 'Content-Type: application/json' -d '{"message":"hi"}' "http://127.0.0.1:$port/echo"
     stop_tree "$CUR_PID"
-    [[ -s $archive ]] || { echo "no archive written for $s (see $OUT/raw/$s.train.log)"; exit 1; }
+    [[ -s $archive ]] || { echo "no archive written for $s (see $OUT/raw/$(tag "$s").train.log)"; exit 1; }
     echo "trained $s: $(du -h "$archive" | cut -f1) archive"
     FLAG[$s]=-XX:SharedArchiveFile=$archive
   fi
@@ -96,7 +109,7 @@ declare -A ALL
 for run in $(seq "$RUNS"); do
   for s in $SERVERS; do
     port=$(pick_port "$PORT_BASE")
-    start_until_200 "$s" "$port" "${FLAG[$s]}" "$OUT/raw/$s.run$run.log"
+    start_until_200 "$s" "$port" "${FLAG[$s]}" "$OUT/raw/$(tag "$s").run$run.log"
     stop_tree "$CUR_PID"
     echo "run $run $s: first 200 after $MS ms"
     ALL[$s]+="$MS "

@@ -2,6 +2,11 @@
 # Builds the helloworld example (and the modules it uses) and runs it on port 8000
 # (override: ./scripts/helloworld.sh -Dserver.http.port=8080). Installs a JDK and Maven from
 # Debian when they are missing. Stop it with Ctrl-C or SIGTERM.
+#
+# Start-up: after each build the script writes an AppCDS archive for the new jar with one
+# training run (scripts/cds-train.sh, a few seconds) and starts the service with it, which halves
+# the time to the first response (docs/BENCHMARKS.md, "start-up"). PHALANX_CDS=0 skips both; a
+# failed training run only means starting without the archive.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,4 +19,14 @@ for pair in javac:openjdk-17-jdk-headless mvn:maven; do
 done
 
 mvn -B -q -ntp -pl examples/helloworld -am package -DskipTests
-exec java "$@" -jar examples/helloworld/target/helloworld.jar
+JAR=examples/helloworld/target/helloworld.jar
+JSA=examples/helloworld/target/helloworld.jsa
+CDS=()
+if [[ ${PHALANX_CDS:-1} != 0 ]]; then
+  if [[ ! -s $JSA || $JSA -ot $JAR ]]; then
+    scripts/cds-train.sh "$JAR" "$JSA" /hello/world /echo='{"message":"hi"}' /helloworld/world \
+      || echo "helloworld.sh: no class-data archive, starting without it" >&2
+  fi
+  [[ -s $JSA ]] && CDS=(-XX:SharedArchiveFile="$JSA")
+fi
+exec java "${CDS[@]}" "$@" -jar "$JAR"

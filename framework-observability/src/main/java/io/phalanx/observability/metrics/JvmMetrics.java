@@ -12,14 +12,17 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufAllocatorMetricProvider;
-import io.netty.buffer.PooledByteBufAllocator;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * Binds the process-wide meters: JVM memory, GC, threads, class loading, CPU (processor),
- * uptime, open file descriptors, and Netty's shared allocators ({@code ByteBufAllocator.DEFAULT}
- * — what the Phalanx transports allocate from — and {@code PooledByteBufAllocator.DEFAULT}).
+ * uptime, open file descriptors, and Netty's shared allocator ({@code ByteBufAllocator.DEFAULT},
+ * what the Phalanx transports allocate from).
+ *
+ * <p>{@code PooledByteBufAllocator.DEFAULT} is not bound unless it is that shared allocator: Netty
+ * 4.2 defaults to the adaptive allocator, grpc-java makes its own pooled instance, and reading the
+ * pooled default would build its arenas and thread caches for nothing (measurable at start-up).
  *
  * <p>Netty event-loop pending tasks are not bound: the transports keep their event loop groups
  * private, and reaching them would couple this module to their internals.
@@ -49,9 +52,6 @@ public final class JvmMetrics implements MeterBinder, AutoCloseable {
     ByteBufAllocator shared = ByteBufAllocator.DEFAULT;
     if (shared instanceof ByteBufAllocatorMetricProvider p) {
       new NettyAllocatorMetrics(p).bindTo(registry);
-    }
-    if (shared != PooledByteBufAllocator.DEFAULT) {
-      new NettyAllocatorMetrics(PooledByteBufAllocator.DEFAULT).bindTo(registry);
     }
   }
 

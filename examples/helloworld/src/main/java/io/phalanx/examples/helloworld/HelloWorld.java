@@ -2,6 +2,7 @@ package io.phalanx.examples.helloworld;
 
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.phalanx.core.App;
 import io.phalanx.core.config.AppConfig;
@@ -109,10 +110,12 @@ public final class HelloWorld {
    */
   private static void observability(AppConfig config, App.Builder app) {
     if (config.getBoolean("observability.tracing.enabled")) {
-      OpenTelemetrySdk sdk = TracingSdk.create(config, NAME, VERSION);
-      app.middleware(Tracing.create(sdk));
-      // flushes the batch processor: spans of the last requests still reach the collector
-      app.afterStop(info -> sdk.shutdown().join(5, TimeUnit.SECONDS));
+      OpenTelemetry otel = TracingSdk.create(config, NAME, VERSION);
+      app.middleware(Tracing.create(otel));
+      if (otel instanceof OpenTelemetrySdk sdk) {
+        // flushes the batch processor: spans of the last requests still reach the collector
+        app.afterStop(info -> sdk.shutdown().join(5, TimeUnit.SECONDS));
+      }
     }
     if (config.getBoolean("observability.access-log.enabled")) {
       // one JSON object per line, written as the message (JsonLogging's ACCESS appender)

@@ -5,10 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.context.propagation.TextMapGetter;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.phalanx.core.config.AppConfig;
 import io.phalanx.core.config.Configs;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
@@ -17,12 +20,42 @@ import org.junit.jupiter.api.Test;
 class TracingSdkTest {
 
   @Test
-  void withoutAnExporterTheSdkDoesNothing() {
+  void withoutAnExporterNoSdkIsBuiltAndNoSpanMade() {
     AppConfig config = config(Map.of());
     assertEquals(TracingSdk.Exporter.NONE, TracingSdk.exporter(config));
+    assertFalse(TracingSdk.create(config, "helloworld", "test") instanceof OpenTelemetrySdk);
     Span span = startSpan(config, false);
     assertFalse(span.getSpanContext().isValid());
     assertFalse(span.isRecording());
+  }
+
+  @Test
+  void withoutAnExporterIncomingTraceContextStillPropagates() {
+    OpenTelemetry otel = TracingSdk.create(config(Map.of()), "helloworld", "test");
+    String parent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+    Map<String, String> in = Map.of("traceparent", parent);
+    io.opentelemetry.context.Context ctx = otel.getPropagators().getTextMapPropagator()
+        .extract(io.opentelemetry.context.Context.root(), in, MapGetter.INSTANCE);
+    Span span = otel.getTracer("test").spanBuilder("op").setParent(ctx).startSpan();
+    Map<String, String> out = new HashMap<>();
+    otel.getPropagators().getTextMapPropagator()
+        .inject(ctx.with(span), out, (carrier, k, v) -> carrier.put(k, v));
+    assertEquals(parent, out.get("traceparent"));
+    assertFalse(span.isRecording());
+  }
+
+  private enum MapGetter implements TextMapGetter<Map<String, String>> {
+    INSTANCE;
+
+    @Override
+    public Iterable<String> keys(Map<String, String> carrier) {
+      return carrier.keySet();
+    }
+
+    @Override
+    public String get(Map<String, String> carrier, String key) {
+      return carrier == null ? null : carrier.get(key);
+    }
   }
 
   @Test
@@ -86,15 +119,17 @@ class TracingSdkTest {
 
   /** A span from the configured SDK, ended unless {@code open} (an ended span never records). */
   private static Span startSpan(AppConfig config, boolean open) {
-    OpenTelemetrySdk sdk = TracingSdk.create(config, "helloworld", "test");
+    OpenTelemetry otel = TracingSdk.create(config, "helloworld", "test");
     try {
-      Span span = sdk.getTracer("test").spanBuilder("op").startSpan();
+      Span span = otel.getTracer("test").spanBuilder("op").startSpan();
       if (!open) {
         span.end();
       }
       return span;
     } finally {
-      sdk.shutdown().join(5, TimeUnit.SECONDS);
+      if (otel instanceof OpenTelemetrySdk sdk) {
+        sdk.shutdown().join(5, TimeUnit.SECONDS);
+      }
     }
   }
 

@@ -80,6 +80,28 @@ class Http2Test {
   }
 
   @Test
+  void upgradeIsOfferedOnTheFirstRequestOnly() throws Exception {
+    String upgrade = "Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n"
+        + "HTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\nAccept: text/plain\r\n\r\n";
+    try (RawHttp raw = new RawHttp(base)) {
+      // a plain first request keeps the connection on HTTP/1.1 ...
+      String first = raw.send("GET /hello/a HTTP/1.1\r\nHost: x\r\nAccept: text/plain\r\n\r\n")
+          .readResponse();
+      assertTrue(first.startsWith("HTTP/1.1 200"), first);
+      assertTrue(first.endsWith("hello a HTTP/1.1"), first);
+      // ... and a later offer to upgrade is ignored, the request served as HTTP/1.1
+      String second = raw.send("GET /hello/b HTTP/1.1\r\nHost: x\r\n" + upgrade).readResponse();
+      assertTrue(second.startsWith("HTTP/1.1 200"), second);
+      assertTrue(second.endsWith("hello b HTTP/1.1"), second);
+    }
+    try (RawHttp raw = new RawHttp(base)) {
+      String switched = raw.send("GET /hello/c HTTP/1.1\r\nHost: x\r\n" + upgrade)
+          .readResponse();
+      assertTrue(switched.startsWith("HTTP/1.1 101"), switched);
+    }
+  }
+
+  @Test
   void priorKnowledge() throws Exception {
     EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     try {

@@ -69,6 +69,9 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
   private boolean closed;
   /** The streamed response being written; later (pipelined) responses wait for its end. */
   private StreamedBody streaming;
+  /** Whether {@link #tls} has been looked up; a connection's handlers do not change after. */
+  private boolean tlsKnown;
+  private SslHandler tls;
 
   ExchangeHandler(ServerRuntime rt, boolean h2, ConnectionTimer timer) {
     this.rt = rt;
@@ -228,10 +231,17 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
     rt.dispatch(req, ctx.channel().eventLoop(), slot);
   }
 
-  /** The connection's TLS session; an HTTP/2 stream's TLS handler sits on its parent channel. */
+  /**
+   * The connection's TLS session; an HTTP/2 stream's TLS handler sits on its parent channel. The
+   * handler is looked up once per connection (a pipeline walk per request was measurable); the
+   * session is read per request, as renegotiation may replace it.
+   */
   private SSLSession tlsSession() {
-    Channel conn = h2 && ctx.channel().parent() != null ? ctx.channel().parent() : ctx.channel();
-    SslHandler tls = conn.pipeline().get(SslHandler.class);
+    if (!tlsKnown) {
+      Channel conn = h2 && ctx.channel().parent() != null ? ctx.channel().parent() : ctx.channel();
+      tls = conn.pipeline().get(SslHandler.class);
+      tlsKnown = true;
+    }
     return tls == null ? null : tls.engine().getSession();
   }
 

@@ -6,6 +6,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.group.ChannelGroup;
+import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpServerUpgradeHandler;
@@ -79,10 +80,15 @@ public final class ServerInitializer extends ChannelInitializer<Channel> {
     }
     ConnectionTimer timer = newTimer();
     HttpServerCodec codec = newHttp1Codec();
+    // Removed after the connection's first request if that was no upgrade: clients offer h2c on
+    // their first request, and left in place it would look at every later message for nothing
+    // (one more pipeline hop and an aggregator check per request). A later offer is ignored,
+    // which RFC 9110 (7.8) allows a server.
     HttpServerUpgradeHandler upgrade = new HttpServerUpgradeHandler(codec, protocol ->
         AsciiString.contentEquals(Http2CodecUtil.HTTP_UPGRADE_PROTOCOL_NAME, protocol)
             ? new Http2ServerUpgradeCodec(newFrameCodec(), newMultiplexer())
-            : null, rt.config().maxContentLength());
+            : null, rt.config().maxContentLength(), DefaultHttpHeadersFactory.headersFactory(),
+        DefaultHttpHeadersFactory.trailersFactory(), true);
     ChannelInitializer<Channel> priorKnowledge = new ChannelInitializer<>() {
       @Override
       protected void initChannel(Channel c) {
