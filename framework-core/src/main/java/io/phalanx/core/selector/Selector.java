@@ -216,6 +216,17 @@ public final class Selector implements AutoCloseable {
    * @throws ServiceException 503 {@code NO_AVAILABLE_NODE} when no node can take the call
    */
   public Selection select(Context ctx, Predicate<Node> usable) {
+    return choose(ctx, usable).start();
+  }
+
+  /**
+   * Chooses the node for one call like {@link #select(Context, Predicate)}, without counting the
+   * call until {@link Choice#start}: for a transport that may drop the pick before the call
+   * begins (see {@link Choice}).
+   *
+   * @throws ServiceException 503 {@code NO_AVAILABLE_NODE} when no node can take the call
+   */
+  public Choice choose(Context ctx, Predicate<Node> usable) {
     Snapshot s = snapshot;
     if (s == null) {
       s = awaitFirst(ctx);
@@ -245,9 +256,7 @@ public final class Selector implements AutoCloseable {
       // beats certain failure
       healthy = allUsable;
     }
-    NodeStats picked = balancer.pick(healthy, now);
-    int slot = picked.begin(now);
-    return new Picked(picked, slot, now);
+    return new Chosen(balancer.pick(healthy, now));
   }
 
   private Snapshot awaitFirst(Context ctx) {
@@ -392,7 +401,32 @@ public final class Selector implements AutoCloseable {
         + stats().size() + " nodes}";
   }
 
-  /** One pick; {@code done} counts once. */
+  /** A chosen node; each start begins one counted call. */
+  private final class Chosen implements Choice {
+    private final NodeStats stats;
+
+    Chosen(NodeStats stats) {
+      this.stats = stats;
+    }
+
+    @Override
+    public Node node() {
+      return stats.node();
+    }
+
+    @Override
+    public Selection start() {
+      long now = ticker.getAsLong();
+      return new Picked(stats, stats.begin(now), now);
+    }
+
+    @Override
+    public String toString() {
+      return "Choice{" + stats.node().endpoint() + "}";
+    }
+  }
+
+  /** One call on a node; {@code done} counts once. */
   private final class Picked implements Selection {
     private final NodeStats stats;
     private final int slot;

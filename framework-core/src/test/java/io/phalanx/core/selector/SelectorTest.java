@@ -186,6 +186,23 @@ class SelectorTest {
   }
 
   @Test
+  void aChoiceCountsNothingUntilStartedAndEachStartOnce() {
+    Selector s = builder().build();
+    s.update(List.of(node("a")));
+    Choice dropped = s.choose(null, null);
+    assertEquals("a", dropped.node().endpoint().getHost());
+    assertEquals(1, s.stats().get(0).inflight(), "a choice never started leaves nothing in flight");
+    Choice used = s.choose(null, null);
+    Selection first = used.start();
+    Selection second = used.start();
+    assertEquals(3, s.stats().get(0).inflight());
+    first.done(null);
+    second.done(null);
+    assertEquals(1, s.stats().get(0).inflight());
+    assertEquals(2, s.stats().get(0).calls());
+  }
+
+  @Test
   void emptyUpdatesAreRefusedWhileNodesAreKnown() throws Exception {
     InMemoryRegistry registry = new InMemoryRegistry();
     ServiceInstance one = new ServiceInstance("1", "svc", "v1", Map.of(),

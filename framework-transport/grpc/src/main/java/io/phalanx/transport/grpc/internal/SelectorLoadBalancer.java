@@ -12,6 +12,7 @@ import io.grpc.Status;
 import io.phalanx.core.Context;
 import io.phalanx.core.error.ServiceException;
 import io.phalanx.core.registry.ServiceInstance;
+import io.phalanx.core.selector.Choice;
 import io.phalanx.core.selector.Node;
 import io.phalanx.core.selector.Selection;
 import io.phalanx.core.selector.Selector;
@@ -189,7 +190,7 @@ public final class SelectorLoadBalancer extends LoadBalancer {
   }
 
   /** Picks with the selector among READY sub-channels; feeds the call's end back. */
-  private static final class Picker extends SubchannelPicker {
+  static final class Picker extends SubchannelPicker {
     private final Selector selector;
     private final Map<URI, Subchannel> ready;
 
@@ -201,14 +202,14 @@ public final class SelectorLoadBalancer extends LoadBalancer {
     @Override
     public PickResult pickSubchannel(PickSubchannelArgs args) {
       Context ctx = args.getCallOptions().getOption(CallContexts.CALL_OPTION);
-      Selection selection;
+      Choice choice;
       try {
-        selection = selector.select(ctx, n -> ready.containsKey(n.endpoint()));
+        choice = selector.choose(ctx, n -> ready.containsKey(n.endpoint()));
       } catch (ServiceException e) {
         return PickResult.withError(Status.UNAVAILABLE.withDescription(e.getMessage()));
       }
-      Subchannel sc = ready.get(selection.node().endpoint());
-      return PickResult.withSubchannel(sc, new Feedback(selection));
+      Subchannel sc = ready.get(choice.node().endpoint());
+      return PickResult.withSubchannel(sc, new Feedback(choice));
     }
 
     @Override
@@ -217,17 +218,23 @@ public final class SelectorLoadBalancer extends LoadBalancer {
     }
   }
 
-  /** Reports the end of the stream created for one pick. */
-  private static final class Feedback extends ClientStreamTracer.Factory {
-    private final Selection selection;
+  /**
+   * Counts the stream created for one pick while it is open. The call is counted only once grpc
+   * creates its stream: grpc-java drops a pick without notice when the chosen sub-channel's
+   * transport is gone by then (it picks again) or the call is cancelled first, and a count taken
+   * at pick time would then never end.
+   */
+  static final class Feedback extends ClientStreamTracer.Factory {
+    private final Choice choice;
 
-    Feedback(Selection selection) {
-      this.selection = selection;
+    Feedback(Choice choice) {
+      this.choice = choice;
     }
 
     @Override
     public ClientStreamTracer newClientStreamTracer(ClientStreamTracer.StreamInfo info,
         Metadata headers) {
+      Selection selection = choice.start();
       return new ClientStreamTracer() {
         @Override
         public void streamClosed(Status status) {
