@@ -1,5 +1,6 @@
 package io.phalanx.core.selector;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Random;
 
@@ -59,11 +60,30 @@ public interface Balancer {
    * that a node not picked for 3 s is picked once to refresh its statistics.
    */
   static Balancer p2c() {
-    return new P2cBalancer(null);
+    return new P2cBalancer(null, Duration.ZERO);
   }
 
   /** {@link #p2c()} drawing its pairs from {@code random}. */
   static Balancer p2c(Random random) {
-    return new P2cBalancer(random);
+    return new P2cBalancer(random, Duration.ZERO);
+  }
+
+  /**
+   * {@link #p2c()} with a warm-up for instances that join while the service is running (a
+   * rolling restart's new JVMs): for {@code warmUp} after joining, a new node's latency is not
+   * held against it — a JVM that has not compiled its hot paths yet answers slowly, and P2C alone
+   * would then send it almost nothing, so it would never warm up. Instead it wins a comparison
+   * with a warm node at a rate that ramps linearly from 10 % to 100 % of an equal share over the
+   * window (scaled by its success rate, so a failing node does not profit), then competes on its
+   * statistics like any other. Nodes of the selector's first set are not new and get no warm-up.
+   * Kratos' P2C has none; Envoy calls this slow start.
+   */
+  static Balancer p2c(Duration warmUp) {
+    return new P2cBalancer(null, warmUp);
+  }
+
+  /** {@link #p2c(Duration)} drawing its pairs and ramps from {@code random}. */
+  static Balancer p2c(Random random, Duration warmUp) {
+    return new P2cBalancer(random, warmUp);
   }
 }

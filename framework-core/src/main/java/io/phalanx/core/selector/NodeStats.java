@@ -38,10 +38,14 @@ public final class NodeStats {
   private long calls;
   private long failures;
 
-  NodeStats(Node node, long now) {
+  /** When the node joined a selector that already had nodes; {@link #NEVER} for the first set. */
+  private final long joinedAt;
+
+  NodeStats(Node node, long now, boolean joinedLater) {
     this.node = node;
     this.stamp = now;
     this.lastPick = NEVER;
+    this.joinedAt = joinedLater ? now : NEVER;
   }
 
   public Node node() {
@@ -71,6 +75,15 @@ public final class NodeStats {
   public long sinceLastPick(long now) {
     long last = lastPick;
     return last == NEVER ? Long.MAX_VALUE : now - last;
+  }
+
+  /**
+   * Nanoseconds since this node joined the selector, when it joined after the first set of
+   * nodes (a new or restarted instance); {@link Long#MAX_VALUE} for a node of the first set, which
+   * is not new to the service, only to this client.
+   */
+  public long sinceJoined(long now) {
+    return joinedAt == NEVER ? Long.MAX_VALUE : now - joinedAt;
   }
 
   /** Whether this node is ejected as an outlier at {@code now}. */

@@ -172,6 +172,7 @@ public final class Selector implements AutoCloseable {
         }
       }
       long now = ticker.getAsLong();
+      boolean later = old != null && !old.all().isEmpty();
       Map<URI, NodeStats> next = new LinkedHashMap<>();
       for (Node n : nodes) {
         if (next.containsKey(n.endpoint())) {
@@ -179,7 +180,7 @@ public final class Selector implements AutoCloseable {
         }
         NodeStats s = previous.get(n.endpoint());
         if (s == null) {
-          s = new NodeStats(n, now);
+          s = new NodeStats(n, now, later);
         } else {
           s.node(n);
         }

@@ -3,9 +3,12 @@ package io.phalanx.core.selector;
 import static io.phalanx.core.selector.Nodes.node;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -96,6 +99,65 @@ class BalancerTest {
     assertTrue(counts.get("fast") > 3900, counts.toString());
     // 4000 calls at ~1 ms span ~4 s of the manual clock: the slow node is forced in after 3 s
     assertTrue(slowPicksAt.stream().anyMatch(i -> i > 2000), slowPicksAt.toString());
+  }
+
+  @Test
+  void p2cWarmUpRampsANodeThatJoinsLaterInsteadOfStarvingIt() {
+    // a cold JVM joins three warm ones and answers 20x slower for the whole test
+    double[] without = newNodeShares(Balancer.p2c(new Random(11)));
+    double[] with = newNodeShares(Balancer.p2c(new Random(11), Duration.ofSeconds(30)));
+    // plain P2C (Kratos): only the forced probe every 3 s reaches it
+    assertTrue(without[0] < 0.01 && without[1] < 0.01, Arrays.toString(without));
+    // with warm-up: about 0.5 (chance it is in the pair) x 0.5 (an equal share) x ramp, the ramp
+    // at 0.1 when it joins and about 0.5 in the middle of the window
+    assertTrue(with[0] > 0.01 && with[0] < 0.06, Arrays.toString(with));
+    assertTrue(with[1] > 0.08 && with[1] < 0.17, Arrays.toString(with));
+    // after the window it competes on its statistics like any other: still slow, so rarely
+    assertTrue(with[2] < 0.01, Arrays.toString(with));
+  }
+
+  /**
+   * The share of picks a slow node that joins later gets in its first 3 s, between 12 and 18 s,
+   * and between 35 and 41 s after joining; the three nodes of the first set are never new.
+   */
+  private double[] newNodeShares(Balancer balancer) {
+    Selector s = selector(balancer, node("a"), node("b"), node("c"));
+    for (int i = 0; i < 300; i++) {
+      Selection sel = s.select(null);
+      ticker.advanceMillis(1);
+      sel.done(null);
+    }
+    s.update(List.of(node("a"), node("b"), node("c"), node("d")));
+    long joined = ticker.getAsLong();
+    long[][] windows = {{0, 3_000}, {12_000, 18_000}, {35_000, 41_000}};
+    int[] total = new int[3];
+    int[] fresh = new int[3];
+    while (ticker.getAsLong() - joined < 41_000_000_000L) {
+      long ms = (ticker.getAsLong() - joined) / 1_000_000;
+      Selection sel = s.select(null);
+      boolean isNew = sel.node().endpoint().getHost().equals("d");
+      for (int w = 0; w < windows.length; w++) {
+        if (ms >= windows[w][0] && ms < windows[w][1]) {
+          total[w]++;
+          fresh[w] += isNew ? 1 : 0;
+        }
+      }
+      ticker.advanceMillis(isNew ? 20 : 1);
+      sel.done(null);
+    }
+    return new double[] {
+        (double) fresh[0] / total[0], (double) fresh[1] / total[1], (double) fresh[2] / total[2]};
+  }
+
+  @Test
+  void p2cWarmUpSkipsTheFirstSetAndRejectsANegativeWindow() {
+    Selector s = selector(Balancer.p2c(new Random(5), Duration.ofSeconds(30)), node("a"));
+    assertEquals(Long.MAX_VALUE, s.stats().get(0).sinceJoined(ticker.getAsLong()));
+    s.update(List.of(node("a"), node("b")));
+    ticker.advanceMillis(5);
+    assertEquals(Long.MAX_VALUE, s.stats().get(0).sinceJoined(ticker.getAsLong()));
+    assertEquals(5_000_000L, s.stats().get(1).sinceJoined(ticker.getAsLong()));
+    assertThrows(IllegalArgumentException.class, () -> Balancer.p2c(Duration.ofSeconds(-1)));
   }
 
   @Test

@@ -129,9 +129,11 @@ class RetrySocketTest {
           () -> client.get(Caller.withDeadline(deadline), "/slow-fail", String.class));
       assertTrue(e.code() == 503 || e.code() == 504, e.toString());
       assertTrue(arrivals.size() >= 1 && arrivals.size() < 50, "attempts " + arrivals.size());
-      for (Instant arrival : arrivals) {
-        assertTrue(arrival.isBefore(deadline), "an attempt arrived after the deadline");
-      }
+      // The retry starts no attempt once the deadline has passed; the server stamps arrivals,
+      // which trail the start by the transit time (tens of ms on a loaded machine), so only the
+      // attempt already under way when the deadline passes may arrive after it.
+      long late = arrivals.stream().filter(a -> a.isAfter(deadline)).count();
+      assertTrue(late <= 1, late + " attempts arrived after the deadline: " + arrivals);
     }
   }
 }
