@@ -5,11 +5,13 @@
 #   scripts/cds-train.sh JAR ARCHIVE [PATH...]
 #   java -XX:SharedArchiveFile=ARCHIVE -jar JAR
 #
-# Training run: the jar starts with -XX:ArchiveClassesAtExit=ARCHIVE on a free loopback port
-# (-Dserver.http.port; gRPC and admin ports 0, registries as configured), answers GET on each PATH
-# (default /), for which it must return a 2xx status, gets one more GET of each so that the classes of
-# a whole request are loaded, and stops on SIGTERM; the JVM writes the archive as it exits. JSON
-# POST bodies can be added as PATH=BODY (e.g. /echo='{"message":"hi"}').
+# The training run starts the jar with -XX:ArchiveClassesAtExit=ARCHIVE (gRPC and admin ports 0,
+# HTTP on a free loopback port, registries as configured); the JVM writes the archive as it exits.
+#  - With PATHs: once GET on the first PATH answers 2xx, every PATH is called twice (so the
+#    classes of whole requests are in the archive too; each must answer 2xx), then SIGTERM. JSON
+#    POST bodies can be given as PATH=BODY (e.g. /echo='{"message":"hi"}'). Needs curl.
+#  - Without: the app runs with -Dphalanx.exit-after-start=true and stops by itself once started
+#    (App.run), so start-up's classes are archived; no port, no curl, no HTTP server needed.
 #
 # The archive only fits the JDK build that wrote it and the jar as it was (size and time): with
 # any other, the JVM says so in one warning line and starts without it. Re-run after every build.
@@ -18,17 +20,29 @@
 set -euo pipefail
 (( $# >= 2 )) || { echo "usage: $0 JAR ARCHIVE [PATH[=JSON_BODY]...]" >&2; exit 2; }
 JAR=$1; ARCHIVE=$2; shift 2
-PATHS=("$@"); (( ${#PATHS[@]} )) || PATHS=(/)
+PATHS=("$@")
 JAVA=${JAVA:-java}
 read -ra OPTS <<< "${JAVA_OPTS:--Xms256m -Xmx256m}"
 [[ -f $JAR ]] || { echo "no such jar: $JAR" >&2; exit 2; }
-command -v curl >/dev/null || { echo "$0 needs curl" >&2; exit 2; }
+mkdir -p "$(dirname "$ARCHIVE")"
+rm -f "$ARCHIVE"
+
+if (( ${#PATHS[@]} == 0 )); then
+  LOG=$(mktemp)
+  trap 'rm -f "$LOG"' EXIT
+  if ! "$JAVA" "${OPTS[@]}" -XX:ArchiveClassesAtExit="$ARCHIVE" -Dphalanx.exit-after-start=true \
+      -Dserver.http.port=0 -Dserver.grpc.port=0 -Dadmin.port=0 -jar "$JAR" > "$LOG" 2>&1; then
+    echo "training run failed; its log:" >&2; cat "$LOG" >&2; exit 1
+  fi
+  [[ -s $ARCHIVE ]] || { echo "the JVM wrote no archive; its log:" >&2; cat "$LOG" >&2; exit 1; }
+  echo "wrote $ARCHIVE ($(du -h "$ARCHIVE" | cut -f1)) for $JAR (start-up only)"
+  exit 0
+fi
+command -v curl >/dev/null || { echo "$0 needs curl (or no PATH: start-up only)" >&2; exit 2; }
 
 # a free port: bind port 0 and read what the kernel chose
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null \
   || echo $(( 20000 + RANDOM % 20000 )))
-mkdir -p "$(dirname "$ARCHIVE")"
-rm -f "$ARCHIVE"
 LOG=$(mktemp)
 "$JAVA" "${OPTS[@]}" -XX:ArchiveClassesAtExit="$ARCHIVE" -Dserver.http.port="$PORT" \
   -Dserver.grpc.port=0 -Dadmin.port=0 -jar "$JAR" > "$LOG" 2>&1 &

@@ -45,7 +45,12 @@ import org.slf4j.LoggerFactory;
  * servers, after-stop hooks,
  * the registrar closed. {@link #run()} starts, waits for SIGTERM or SIGINT (or {@link #stop()}
  * from another thread), stops and returns normally, so {@code main} ends with exit code 0. A
- * second signal during the stop exits at once.
+ * second signal during the stop exits at once. With the system property
+ * {@value #EXIT_AFTER_START} set to {@code true}, {@link #run()} stops as soon as the start has
+ * completed: a training run for a class-data archive
+ * ({@code java -XX:ArchiveClassesAtExit=app.jsa -Dphalanx.exit-after-start=true -jar app.jar})
+ * loads everything start-up loads and exits 0, with no signal to send and no port to reach
+ * (Spring Boot's {@code spring.context.exit=onRefresh} does the same).
  *
  * <p>Thread-safe: start and stop may be called from any thread; stop is idempotent and waits for
  * a stop already in progress.
@@ -53,6 +58,8 @@ import org.slf4j.LoggerFactory;
 public final class App {
   private static final Logger LOG = LoggerFactory.getLogger(App.class);
   private static final Duration DEFAULT_STOP_DELAY_WITH_REGISTRAR = Duration.ofSeconds(2);
+  /** System property: {@link #run()} stops right after a completed start (see the class doc). */
+  public static final String EXIT_AFTER_START = "phalanx.exit-after-start";
 
   /** Where the app is in its life. */
   public enum State { NEW, STARTING, RUNNING, STOPPING, STOPPED }
@@ -301,12 +308,17 @@ public final class App {
 
   /**
    * Starts the app, blocks until SIGTERM/SIGINT or {@link #stop()}, stops it gracefully and
-   * returns. A second signal while stopping halts the JVM immediately (exit code 130).
+   * returns. A second signal while stopping halts the JVM immediately (exit code 130). With
+   * {@value #EXIT_AFTER_START}{@code =true} it stops as soon as the start has completed.
    */
   public void run() throws Exception {
     // Handlers go in before start so that a SIGTERM during start-up also stops gracefully.
     try (SignalWaiter signals = SignalWaiter.install(this::onSignal)) {
       start();
+      if (Boolean.getBoolean(EXIT_AFTER_START)) {
+        LOG.info("{}=true: stopping right after the start", EXIT_AFTER_START);
+        stop();
+      }
       awaitStopped();
     }
   }

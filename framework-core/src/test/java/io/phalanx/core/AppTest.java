@@ -112,6 +112,30 @@ class AppTest {
   }
 
   @Test
+  void runWithExitAfterStartStartsEverythingThenStopsAndReturns() throws Exception {
+    List<String> log = Collections.synchronizedList(new ArrayList<>());
+    SocketServer a = new SocketServer("a", log, false);
+    App app = App.builder("svc").server(a)
+        .afterStart(info -> log.add("after-start"))
+        .afterStop(info -> log.add("after-stop"))
+        .build();
+    String before = System.getProperty(App.EXIT_AFTER_START);
+    System.setProperty(App.EXIT_AFTER_START, "true");
+    try {
+      app.run(); // returns without a signal
+    } finally {
+      if (before == null) {
+        System.clearProperty(App.EXIT_AFTER_START);
+      } else {
+        System.setProperty(App.EXIT_AFTER_START, before);
+      }
+    }
+    assertEquals(List.of("start a", "after-start", "stop a", "after-stop"), log);
+    assertEquals(App.State.STOPPED, app.state());
+    assertTrue(a.socket.isClosed());
+  }
+
+  @Test
   void serverFailingToStartStopsTheOthersAndNamesItself() {
     List<String> log = Collections.synchronizedList(new ArrayList<>());
     SocketServer a = new SocketServer("http :8000", log, false);
