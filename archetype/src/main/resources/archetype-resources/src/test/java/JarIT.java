@@ -17,10 +17,12 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
- * Runs {@code target/${artifactId}.jar} the way the container does (prod profile, JSON logs),
- * calls it, then sends SIGTERM and expects a graceful stop with exit status 0. Catches what the
- * in-process {@link MainIT} cannot: a dependency missing from the jar, a broken manifest or
- * logging configuration.
+ * Runs {@code target/${artifactId}.jar} the way the container does (prod profile, JSON logs):
+ * first the Dockerfile's training run, which must exit 0 by itself and leave a class-data
+ * archive, then the service with that archive; calls it, sends SIGTERM and expects a graceful
+ * stop with exit status 0. Catches what the in-process {@link MainIT} cannot: a dependency missing
+ * from the jar, a broken manifest or logging configuration, an archive the JVM refuses (its
+ * warning would be a non-JSON line on stdout).
  */
 class JarIT {
   private final HttpClient http = HttpClient.newBuilder()
@@ -34,9 +36,25 @@ class JarIT {
     int grpcPort = freePort();
     int adminPort = freePort();
     String java = ProcessHandle.current().info().command().orElse("java");
+    Path archive = Path.of("target", "${artifactId}.jsa");
+    Files.deleteIfExists(archive);
     Path log = Files.createTempFile("${artifactId}", ".log");
     Path errors = Files.createTempFile("${artifactId}", ".err");
+
+    // the Dockerfile's RUN: start, stop right after the start, write the archive at exit
+    ProcessBuilder training = new ProcessBuilder(List.of(java,
+        "-XX:ArchiveClassesAtExit=" + archive, "-Dphalanx.exit-after-start=true",
+        "-Dlogback.configurationFile=logback-json.xml",
+        "-Dserver.http.port=0", "-Dserver.grpc.port=0", "-Dadmin.port=0", "-jar", jar.toString()))
+        .redirectOutput(log.toFile()).redirectError(errors.toFile());
+    training.environment().put("PHALANX_PROFILE", "prod");
+    Process trainer = training.start();
+    assertTrue(trainer.waitFor(60, TimeUnit.SECONDS), "the training run did not stop by itself");
+    assertEquals(0, trainer.exitValue(), Files.readString(log) + Files.readString(errors));
+    assertTrue(Files.size(archive) > 0, "no archive written");
+
     ProcessBuilder command = new ProcessBuilder(List.of(java,
+        "-XX:SharedArchiveFile=" + archive,
         "-Dlogback.configurationFile=logback-json.xml",
         "-Dserver.http.port=" + httpPort, "-Dserver.grpc.port=" + grpcPort,
         "-Dadmin.port=" + adminPort, "-jar", jar.toString()))
