@@ -58,6 +58,8 @@ class RollingRestartIT {
   static EtcdExtension etcd = EtcdExtension.create();
 
   private static final int LOAD_THREADS_PER_TRANSPORT = 2;
+  /** P2C's warm-up for instances that join during the test (see Balancer#p2c(Duration)). */
+  private static final Duration WARM_UP = Duration.ofSeconds(10);
 
   private final List<App> apps = new ArrayList<>();
   private final List<AutoCloseable> closeables = new ArrayList<>();
@@ -116,14 +118,16 @@ class RollingRestartIT {
     EtcdRegistry discovery = EtcdRegistry.builder(config).build();
     closeables.add(discovery);
     String token = DevTokens.from(config).mint("proof", Duration.ofHours(1));
-    // Round-robin, not the default P2C: P2C starves a freshly started (cold, slow) JVM, so the
-    // instance killed below would hold almost no traffic and its crash would prove nothing.
+    // P2C with a warm-up: each instance that joins during the test (the replacements, then the
+    // cold JVM killed below, which must take its share before the kill proves anything) ramps
+    // up to an equal share instead of being judged by its first, slow calls. Plain P2C gives a
+    // slow node traffic only when the others have more calls in flight.
     HttpClient http = HttpClient.builder().target("discovery:///user").discovery(discovery)
-        .balancer(Balancer.roundRobin())
+        .balancer(Balancer.p2c(WARM_UP))
         .middleware(BearerToken.of(token)).timeout(Duration.ofSeconds(5)).build();
     closeables.add(0, http);
     GrpcClient grpc = GrpcClient.builder("discovery:///user").discovery(discovery)
-        .balancer(Balancer.roundRobin())
+        .balancer(Balancer.p2c(WARM_UP))
         .middleware(BearerToken.of(token)).build();
     closeables.add(0, grpc);
     UsersGrpc.UsersBlockingStub stub = UsersGrpc.newBlockingStub(grpc.channel());
