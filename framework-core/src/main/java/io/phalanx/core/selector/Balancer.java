@@ -72,7 +72,8 @@ public interface Balancer {
    * {@link #p2c()} with a warm-up for instances that join while the service is running (a
    * rolling restart's new JVMs): for {@code warmUp} after joining, a new node's latency is not
    * held against it — a JVM that has not compiled its hot paths yet answers slowly, and P2C alone
-   * would then send it almost nothing, so it would never warm up. Instead it wins a comparison
+   * then sends it calls only when the warm nodes have more in flight (at light load hardly any),
+   * so it warms up slowly or not at all. Instead it wins a comparison
    * with a warm node at a rate that ramps linearly from 10 % to 100 % of an equal share over the
    * window (scaled by its success rate, so a failing node does not profit), then competes on its
    * statistics like any other. Nodes of the selector's first set are not new and get no warm-up.
