@@ -12,7 +12,10 @@
 # archive too), SIGTERM; the JVM writes the archive as it exits. JDK 17 needs the two-step
 # dynamic archive; on JDK 19+ -XX:+AutoCreateSharedArchive does the same in one flag.
 #
-# Knobs: JAVA, JVM_FLAGS (-Xms256m -Xmx256m), HELLO_FLAGS, RUNS (10), CDS (0|1), SERVERS
+# CDS=aot (JDK 25+) trains a JEP 483/514 AOT cache instead (-XX:AOTCacheOutput, then
+# -XX:AOTCache): classes loaded and linked ahead of time, plus method profiles (JEP 515).
+#
+# Knobs: JAVA, JVM_FLAGS (-Xms256m -Xmx256m), HELLO_FLAGS, RUNS (10), CDS (0|1|aot), SERVERS
 #   ("raw helloworld"), SERVER_CPU (0), CLIENT_CPU (1), PORT_BASE (18380), OUT.
 # A/B of two builds: a server named helloworld@/path/to/other.jar runs that jar the helloworld
 # way, e.g. SERVERS="helloworld@/tmp/before.jar helloworld" (alternating, same flags).
@@ -92,16 +95,22 @@ start_until_200() { # name port extra-flag log -> MS, CUR_PID
 declare -A FLAG
 for s in $SERVERS; do
   FLAG[$s]=
-  if [[ $CDS == 1 ]]; then
+  if [[ $CDS == 1 || $CDS == aot ]]; then
     archive=$OUT/raw/$(tag "$s").jsa
+    train=-XX:ArchiveClassesAtExit=$archive
+    if [[ $CDS == aot ]]; then
+      archive=$OUT/raw/$(tag "$s").aot
+      train=-XX:AOTCacheOutput=$archive
+    fi
     port=$(pick_port "$PORT_BASE")
-    start_until_200 "$s" "$port" "-XX:ArchiveClassesAtExit=$archive" "$OUT/raw/$(tag "$s").train.log"
+    start_until_200 "$s" "$port" "$train" "$OUT/raw/$(tag "$s").train.log"
     curl -s -o /dev/null "http://127.0.0.1:$port$(path_of "$s")"
     curl -s -o /dev/null -H 'Content-Type: application/json' -d '{"message":"hi"}' "http://127.0.0.1:$port/echo"
     stop_tree "$CUR_PID"
     [[ -s $archive ]] || { echo "no archive written for $s (see $OUT/raw/$(tag "$s").train.log)"; exit 1; }
     echo "trained $s: $(du -h "$archive" | cut -f1) archive"
     FLAG[$s]=-XX:SharedArchiveFile=$archive
+    [[ $CDS == aot ]] && FLAG[$s]=-XX:AOTCache=$archive
   fi
 done
 
@@ -122,6 +131,6 @@ done
   echo "| --- | --- | ---: | --- |"
   for s in $SERVERS; do
     # shellcheck disable=SC2086
-    echo "| $s | $([[ $CDS == 1 ]] && echo "own archive" || echo "JDK default only") | $(median ${ALL[$s]}) | ${ALL[$s]}|"
+    echo "| $s | $(case $CDS in 1) echo "own archive" ;; aot) echo "own AOT cache" ;; *) echo "JDK default only" ;; esac) | $(median ${ALL[$s]}) | ${ALL[$s]}|"
   done
 } | tee "$OUT/summary.md"

@@ -224,7 +224,7 @@ public final class SelectorLoadBalancer extends LoadBalancer {
    * transport is gone by then (it picks again) or the call is cancelled first, and a count taken
    * at pick time would then never end.
    */
-  static final class Feedback extends ClientStreamTracer.Factory {
+  private static final class Feedback extends ClientStreamTracer.Factory {
     private final Choice choice;
 
     Feedback(Choice choice) {
