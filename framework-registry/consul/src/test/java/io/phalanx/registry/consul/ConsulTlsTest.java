@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.phalanx.core.registry.ServiceInstance;
+import io.phalanx.test.tls.TestCertificates;
 import java.io.IOException;
 import java.net.URI;
 import java.time.Duration;

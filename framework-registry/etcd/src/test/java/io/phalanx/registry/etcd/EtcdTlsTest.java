@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 import io.grpc.netty.GrpcSslContexts;
 import io.phalanx.core.registry.ServiceInstance;
 import io.phalanx.test.etcd.EtcdExtension;
+import io.phalanx.test.tls.TestCertificates;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;

@@ -1,4 +1,4 @@
-package io.phalanx.registry.consul;
+package io.phalanx.test.tls;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -23,16 +23,16 @@ import javax.net.ssl.TrustManagerFactory;
  * plus the server key and certificate as PKCS12 for {@code com.sun.net.httpserver}).
  * Generated per test class, so no key material is checked in and nothing expires in the tree.
  */
-record TestCertificates(Path dir, Path caFile, Path certFile, Path keyFile) {
+public record TestCertificates(Path dir, Path caFile, Path certFile, Path keyFile) {
   private static final String P12_PASSWORD = "changeit";
 
   /** A client context trusting only the test CA. */
-  SSLContext clientContext() {
+  public SSLContext clientContext() {
     return context(false);
   }
 
   /** A server context with the server key and certificate; it trusts the test CA as well. */
-  SSLContext serverContext() {
+  public SSLContext serverContext() {
     return context(true);
   }
 
@@ -68,7 +68,7 @@ record TestCertificates(Path dir, Path caFile, Path certFile, Path keyFile) {
     }
   }
 
-  static TestCertificates generate() {
+  public static TestCertificates generate() {
     try {
       Path dir = Files.createTempDirectory("phalanx-tls-");
       Path ext = dir.resolve("server.ext");
@@ -94,7 +94,7 @@ record TestCertificates(Path dir, Path caFile, Path certFile, Path keyFile) {
   }
 
   /** Deletes the directory and everything in it. */
-  void delete() throws IOException {
+  public void delete() throws IOException {
     try (var files = Files.list(dir)) {
       for (Path p : files.toList()) {
         Files.deleteIfExists(p);
