@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the helloworld example (and the modules it uses) and runs it on port 8000
-# (override: ./scripts/helloworld.sh -Dserver.http.port=8080). Installs a JDK and Maven from
+# (override: ./scripts/helloworld.sh -Dserver.http.port=8080). Installs a JDK, Maven and curl from
 # Debian when they are missing. Stop it with Ctrl-C or SIGTERM.
 #
 # Start-up: after each build the script writes an AppCDS archive for the new jar with one
@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-for pair in javac:openjdk-17-jdk-headless mvn:maven; do
+for pair in javac:openjdk-17-jdk-headless mvn:maven curl:curl; do
   cmd=${pair%%:*}; pkg=${pair#*:}
   if ! command -v "$cmd" >/dev/null 2>&1; then
     [ "$(id -u)" -eq 0 ] || { echo "missing '$cmd': install the Debian package '$pkg'" >&2; exit 2; }

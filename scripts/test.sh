@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the whole Phalanx test suite on a fresh machine: installs what the tests need when it is
-# missing (a JDK >= 17, Maven and etcd-server from Debian), then `mvn -B install` on the default JDK and, when
+# missing (a JDK >= 17, Maven, etcd-server and openssl from Debian), then `mvn -B install` on the default JDK and, when
 # Temurin 25 is present, again on JDK 25 (PHALANX_JDK25=0 skips that second pass).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +24,7 @@ need_pkg() { # need_pkg <command> <debian package>
 need_pkg javac openjdk-17-jdk-headless
 need_pkg mvn maven
 need_pkg etcd etcd-server        # the etcd registry tests launch a real etcd
+need_pkg openssl openssl         # the TLS tests make their throw-away certificates with it
 
 jdk_major=$(javac -version 2>&1 | sed -E 's/^javac ([0-9]+).*/\1/')
 if [ "${jdk_major:-0}" -lt 17 ]; then
