@@ -35,11 +35,11 @@ import java.util.Locale;
  *
  * <p>{@code none} does not build the SDK at all: it returns the API's propagating-only instance,
  * which makes no span and no trace id and only carries incoming W3C headers on to outgoing calls —
- * what the SDK does without a span processor, without loading it (about 70 ms of start-up on one
- * core). The cheapest way to leave tracing switched on until a collector is configured. {@code noop} exports sampled spans
- * through a batch processor to an exporter that drops them: the full cost of recording except the
- * network, for benchmarks (with {@code always_off} it measures the SDK's unsampled path: ids are
- * generated and propagated, nothing is recorded).
+ * what the SDK does without a span processor, without loading the SDK at start-up. The cheapest
+ * way to leave tracing switched on until a collector is configured. {@code noop} exports sampled
+ * spans through a batch processor to an exporter that drops them: the full cost of recording
+ * except the network, for benchmarks (with {@code always_off} it measures the SDK's unsampled
+ * path: ids are generated and propagated, nothing is recorded).
  */
 final class TracingSdk {
 
