@@ -14,6 +14,7 @@ import io.phalanx.core.Middleware;
 import io.phalanx.core.MutableMetadata;
 import io.phalanx.core.Transport;
 import io.phalanx.core.error.ServiceException;
+import io.phalanx.transport.http.CallerTransport;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.time.Duration;
@@ -34,39 +35,6 @@ class HttpClientTest {
   record Reply(String message) {}
 
   record Echo(String text, int n) {}
-
-  /** A server-side transport for the caller's context, as a handler would have. */
-  record CallerTransport() implements Transport {
-    @Override
-    public Kind kind() {
-      return Kind.HTTP;
-    }
-
-    @Override
-    public Side side() {
-      return Side.SERVER;
-    }
-
-    @Override
-    public String operation() {
-      return "GET /caller";
-    }
-
-    @Override
-    public String endpoint() {
-      return "http://caller";
-    }
-
-    @Override
-    public Metadata requestMetadata() {
-      return Metadata.empty();
-    }
-
-    @Override
-    public MutableMetadata replyMetadata() {
-      return new MutableMetadata();
-    }
-  }
 
   private static final Pattern GRPC_TIMEOUT = Pattern.compile("(\\d{1,8})([numSMH])");
 

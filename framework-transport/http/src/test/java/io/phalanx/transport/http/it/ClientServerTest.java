@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.phalanx.core.Context;
 import io.phalanx.core.error.ServiceException;
+import io.phalanx.transport.http.CallerTransport;
 import io.phalanx.transport.http.HttpRequest;
 import io.phalanx.transport.http.HttpServer;
 import io.phalanx.transport.http.client.HttpClient;

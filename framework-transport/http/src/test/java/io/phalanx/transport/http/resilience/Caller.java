@@ -1,18 +1,18 @@
 package io.phalanx.transport.http.resilience;
 
 import io.phalanx.core.Context;
-import io.phalanx.core.Metadata;
-import io.phalanx.core.MutableMetadata;
-import io.phalanx.core.Transport;
+import io.phalanx.transport.http.CallerTransport;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.time.Instant;
 
 /** A caller context (as if inside a server handler) and a port nobody listens on. */
-record Caller() implements Transport {
+final class Caller {
+  private Caller() {}
+
   static Context withDeadline(Instant deadline) {
-    return Context.of(new Caller(), deadline);
+    return Context.of(new CallerTransport(), deadline);
   }
 
   /** A loopback port that was free a moment ago: connecting to it is refused. */
@@ -20,35 +20,5 @@ record Caller() implements Transport {
     try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       return s.getLocalPort();
     }
-  }
-
-  @Override
-  public Kind kind() {
-    return Kind.HTTP;
-  }
-
-  @Override
-  public Side side() {
-    return Side.SERVER;
-  }
-
-  @Override
-  public String operation() {
-    return "GET /caller";
-  }
-
-  @Override
-  public String endpoint() {
-    return "http://caller";
-  }
-
-  @Override
-  public Metadata requestMetadata() {
-    return Metadata.empty();
-  }
-
-  @Override
-  public MutableMetadata replyMetadata() {
-    return new MutableMetadata();
   }
 }

@@ -1,11 +1,14 @@
-package io.phalanx.transport.http.it;
+package io.phalanx.transport.http;
 
 import io.phalanx.core.Metadata;
 import io.phalanx.core.MutableMetadata;
 import io.phalanx.core.Transport;
 
-/** The server-side transport of an imaginary calling handler, to give calls a caller context. */
-record CallerTransport() implements Transport {
+/**
+ * The server-side transport of an imaginary calling handler, to give client calls in tests a
+ * caller context (deadline, attributes) as a handler would have.
+ */
+public record CallerTransport() implements Transport {
   @Override
   public Kind kind() {
     return Kind.HTTP;
