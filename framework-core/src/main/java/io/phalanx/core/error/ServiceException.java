@@ -1,5 +1,6 @@
 package io.phalanx.core.error;
 
+import io.phalanx.core.internal.JsonStrings;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
@@ -94,9 +95,9 @@ public final class ServiceException extends RuntimeException {
   public String toJson() {
     StringBuilder sb = new StringBuilder(64 + getMessage().length());
     sb.append("{\"code\":").append(code).append(",\"reason\":");
-    Json.quote(sb, reason);
+    JsonStrings.quote(sb, reason);
     sb.append(",\"message\":");
-    Json.quote(sb, getMessage());
+    JsonStrings.quote(sb, getMessage());
     sb.append(",\"metadata\":{");
     boolean first = true;
     for (Map.Entry<String, String> e : new java.util.TreeMap<>(metadata).entrySet()) {
@@ -104,9 +105,9 @@ public final class ServiceException extends RuntimeException {
         sb.append(',');
       }
       first = false;
-      Json.quote(sb, e.getKey());
+      JsonStrings.quote(sb, e.getKey());
       sb.append(':');
-      Json.quote(sb, e.getValue());
+      JsonStrings.quote(sb, e.getValue());
     }
     return sb.append("}}").toString();
   }

@@ -2,8 +2,8 @@ package io.phalanx.observability.logging;
 
 import io.opentelemetry.api.trace.SpanContext;
 import io.phalanx.core.Transport;
+import io.phalanx.core.internal.JsonStrings;
 import io.phalanx.observability.internal.call.CallFacts;
-import io.phalanx.observability.internal.json.JsonStrings;
 import org.slf4j.event.Level;
 
 /**

@@ -1,8 +1,8 @@
 package io.phalanx.test.etcd;
 
+import io.phalanx.test.tls.TestCertificates;
 import java.io.File;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -13,18 +13,12 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.GeneralSecurityException;
-import java.security.KeyStore;
-import java.security.cert.Certificate;
-import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
@@ -265,24 +259,8 @@ public final class EtcdExtension implements BeforeAllCallback, AfterAllCallback,
     if (tls == null) {
       return b.build();
     }
-    try (InputStream in = Files.newInputStream(tls.caFile())) {
-      KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
-      trust.load(null, null);
-      int n = 0;
-      for (Certificate c : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
-        trust.setCertificateEntry("ca-" + n++, c);
-      }
-      TrustManagerFactory tmf =
-          TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-      tmf.init(trust);
-      SSLContext ssl = SSLContext.getInstance("TLS");
-      ssl.init(null, tmf.getTrustManagers(), null);
-      return b.sslContext(ssl).version(HttpClient.Version.HTTP_1_1).build();
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("cannot use " + tls.caFile() + " as etcd CA: " + e, e);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read " + tls.caFile(), e);
-    }
+    return b.sslContext(TestCertificates.trusting(tls.caFile()))
+        .version(HttpClient.Version.HTTP_1_1).build();
   }
 
   private static String findBinary() {

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 
 /**
@@ -28,44 +29,55 @@ public record TestCertificates(Path dir, Path caFile, Path certFile, Path keyFil
 
   /** A client context trusting only the test CA. */
   public SSLContext clientContext() {
-    return context(false);
+    return trusting(caFile);
   }
 
   /** A server context with the server key and certificate; it trusts the test CA as well. */
   public SSLContext serverContext() {
-    return context(true);
-  }
-
-  private SSLContext context(boolean withKey) {
     try {
-      KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
-      trust.load(null, null);
-      try (InputStream in = Files.newInputStream(caFile)) {
-        int n = 0;
-        for (Certificate c : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
-          trust.setCertificateEntry("ca-" + n++, c);
-        }
+      KeyStore keys = KeyStore.getInstance("PKCS12");
+      try (InputStream in = Files.newInputStream(dir.resolve("server.p12"))) {
+        keys.load(in, P12_PASSWORD.toCharArray());
       }
-      TrustManagerFactory tmf =
-          TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-      tmf.init(trust);
-      KeyManagerFactory kmf = null;
-      if (withKey) {
-        KeyStore keys = KeyStore.getInstance("PKCS12");
-        try (InputStream in = Files.newInputStream(dir.resolve("server.p12"))) {
-          keys.load(in, P12_PASSWORD.toCharArray());
-        }
-        kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-        kmf.init(keys, P12_PASSWORD.toCharArray());
-      }
+      KeyManagerFactory kmf =
+          KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+      kmf.init(keys, P12_PASSWORD.toCharArray());
       SSLContext ssl = SSLContext.getInstance("TLS");
-      ssl.init(kmf == null ? null : kmf.getKeyManagers(), tmf.getTrustManagers(), null);
+      ssl.init(kmf.getKeyManagers(), trustManagers(caFile), null);
       return ssl;
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("cannot load the test certificates: " + e, e);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read the test certificates", e);
     }
+  }
+
+  /** A client context trusting only the CA certificates in the PEM file {@code caFile}. */
+  public static SSLContext trusting(Path caFile) {
+    try {
+      SSLContext ssl = SSLContext.getInstance("TLS");
+      ssl.init(null, trustManagers(caFile), null);
+      return ssl;
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("cannot use " + caFile + " as a CA: " + e, e);
+    }
+  }
+
+  private static TrustManager[] trustManagers(Path caFile) throws GeneralSecurityException {
+    KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
+    try (InputStream in = Files.newInputStream(caFile)) {
+      trust.load(null, null);
+      int n = 0;
+      for (Certificate c : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
+        trust.setCertificateEntry("ca-" + n++, c);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + caFile, e);
+    }
+    TrustManagerFactory tmf =
+        TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+    tmf.init(trust);
+    return tmf.getTrustManagers();
   }
 
   public static TestCertificates generate() {

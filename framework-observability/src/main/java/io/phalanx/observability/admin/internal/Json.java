@@ -1,6 +1,6 @@
 package io.phalanx.observability.admin.internal;
 
-import io.phalanx.observability.internal.json.JsonStrings;
+import io.phalanx.core.internal.JsonStrings;
 import java.util.Collection;
 import java.util.Map;
 

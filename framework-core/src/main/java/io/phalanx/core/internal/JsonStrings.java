@@ -1,7 +1,9 @@
-package io.phalanx.observability.internal.json;
+package io.phalanx.core.internal;
 
 /**
- * JSON string literals (RFC 8259): the one escaping routine of the module's hand-written JSON.
+ * JSON string literals (RFC 8259): the one escaping routine of the framework's hand-written
+ * JSON (error bodies in core, the access log's JSON line and the admin documents in
+ * observability), which is written without a JSON library on purpose.
  *
  * <p>Stateless; safe from any thread.
  */

@@ -1,4 +1,4 @@
-package io.phalanx.observability.internal.json;
+package io.phalanx.core.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
