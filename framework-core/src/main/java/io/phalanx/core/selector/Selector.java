@@ -217,7 +217,7 @@ public final class Selector implements AutoCloseable {
    * @throws ServiceException 503 {@code NO_AVAILABLE_NODE} when no node can take the call
    */
   public Selection select(Context ctx, Predicate<Node> usable) {
-    return choose(ctx, usable).start();
+    return start(pick(ctx, usable));
   }
 
   /**
@@ -228,6 +228,10 @@ public final class Selector implements AutoCloseable {
    * @throws ServiceException 503 {@code NO_AVAILABLE_NODE} when no node can take the call
    */
   public Choice choose(Context ctx, Predicate<Node> usable) {
+    return new Chosen(pick(ctx, usable));
+  }
+
+  private NodeStats pick(Context ctx, Predicate<Node> usable) {
     Snapshot s = snapshot;
     if (s == null) {
       s = awaitFirst(ctx);
@@ -257,7 +261,13 @@ public final class Selector implements AutoCloseable {
       // beats certain failure
       healthy = allUsable;
     }
-    return new Chosen(balancer.pick(healthy, now));
+    return balancer.pick(healthy, now);
+  }
+
+  /** Begins one counted call on {@code stats}. */
+  private Selection start(NodeStats stats) {
+    long now = ticker.getAsLong();
+    return new Picked(stats, stats.begin(now), now);
   }
 
   private Snapshot awaitFirst(Context ctx) {
@@ -417,8 +427,7 @@ public final class Selector implements AutoCloseable {
 
     @Override
     public Selection start() {
-      long now = ticker.getAsLong();
-      return new Picked(stats, stats.begin(now), now);
+      return Selector.this.start(stats);
     }
 
     @Override
