@@ -27,6 +27,12 @@
 #   WARM_CHUNK (5 s)  WARM_TOL_PCT (10)  SERVER_CPU (0)  CLIENT_CPU (1)  PORT_BASE (18080)
 #   READY_TIMEOUT_S (60)  POST_BODY (JSON posted to /echo)  OUT (results dir)
 #   HELLO_JAR RAW_JAR (jar paths)
+#   MEMORY=1      where the peak RSS goes (diagnostic; its own runs, the tracking itself costs a
+#                 few MiB and some speed): both servers get -XX:NativeMemoryTracking=summary and,
+#                 on JDKs that have it (21+), -XX:CompileCommand=MemStat,*::*,collect; after the
+#                 load, raw/<tag>.memory.txt holds the RSS of the Java heap mapping and of the rest
+#                 (from /proc/PID/smaps), `jcmd VM.native_memory summary`, and the ten JIT
+#                 compilations that needed the most compiler memory (`jcmd Compiler.memory`).
 # Results: benchmarks/results/<timestamp>/{summary.md,results.tsv,env.txt,run.log} and raw/
 # (wrk outputs, server logs, warm-up curves; git-ignored by benchmarks/.gitignore).
 set -uo pipefail
@@ -87,8 +93,15 @@ exec > >(tee -a "$OUT/run.log") 2>&1
 # Everything this script does (polling, curl, wrk) stays off the server's core.
 taskset -pc "$CLIENT_CPU" $$ >/dev/null
 
+MEMORY=${MEMORY:-0}
 read -ra JVM_ARR <<< "$JVM_FLAGS"
 read -ra HELLO_ARR <<< "$HELLO_FLAGS"
+if [[ $MEMORY == 1 ]]; then
+  JVM_ARR+=(-XX:NativeMemoryTracking=summary)
+  if "$JAVA" -XX:CompileCommand=MemStat,java.lang.Object::hashCode,collect -version >/dev/null 2>&1; then
+    JVM_ARR+=('-XX:CompileCommand=quiet' '-XX:CompileCommand=MemStat,*::*,collect')
+  fi
+fi
 CLK_TCK=$(getconf CLK_TCK)
 
 printf '%s' "$POST_BODY" > "$OUT/post.json"
@@ -134,6 +147,36 @@ start_server() { # name port log -> SPID, READY_MS (empty on failure)
     sleep 0.01
   done
   READY_MS=$(( (t1 - t0) / 1000 ))
+}
+
+memory_report() { # pid file: where the resident memory is, while the server still runs
+  local pid=$1 f=$2 heap_kib
+  heap_kib=$(max_heap_kib)
+  {
+    echo "VmHWM $(hwm_kib "$pid") KiB, VmRSS $(awk '/^VmRSS/ { print $2 }' "/proc/$pid/status") KiB"
+    # the Java heap is the one anonymous mapping of exactly -Xmx (reserved and committed up front
+    # with -Xms = -Xmx); everything else is the JVM's native memory, libraries and the CDS archive
+    awk -v heap="$heap_kib" '
+      /^[0-9a-f]+-[0-9a-f]+ / { anon = ($6 == ""); size = 0 }
+      /^Size:/ { size = $2 }
+      /^Rss:/  { if (anon && size == heap) h += $2; else if (anon) a += $2; else f += $2 }
+      END { printf "RSS now: Java heap mapping %d KiB, other anonymous %d KiB, file-backed %d KiB\n", h, a, f }' "/proc/$pid/smaps"
+    echo; jcmd "$pid" VM.native_memory summary 2>&1 | sed -n '/^Total/,$p'
+    echo "Compilations with the largest compiler memory peak (MiB, method):"
+    jcmd "$pid" Compiler.memory verbose 2>&1 \
+      | awk '/^ *Method *:/ { m = $3 } /^ *Arena Usage at peak/ { gsub(/[()M]/, "", $7); print $7, m }' \
+      | sort -rn | head -10
+  } > "$f"
+  echo "  memory: $(sed -n 2p "$f"); largest compilation: $(grep -A1 '^Compilations' "$f" | tail -1)"
+}
+
+max_heap_kib() { # the -Xmx of JVM_FLAGS in KiB (default 256 MiB)
+  local x=256m v
+  for v in "${JVM_ARR[@]}"; do [[ $v == -Xmx* ]] && x=${v#-Xmx}; done
+  case ${x,,} in
+    *g) echo $(( ${x%[gG]} * 1024 * 1024 )) ;; *m) echo $(( ${x%[mM]} * 1024 )) ;;
+    *k) echo "${x%[kK]}" ;; *) echo $(( x / 1024 )) ;;
+  esac
 }
 
 verify() { # port -> "ok" or what differs; also keeps both responses with headers in raw/
@@ -250,6 +293,7 @@ for run in $(seq "$RUNS"); do
       [[ -n $W_ERR ]] && ver+=" post-errors($W_ERR)"
       rss=$(awk -v k="$(hwm_kib "$SPID")" 'BEGIN { printf "%.0f", k / 1024 }')
       echo "  peak RSS (VmHWM): $rss MiB; threads: $(ls /proc/$SPID/task 2>/dev/null | wc -l)"
+      [[ $MEMORY == 1 ]] && memory_report "$SPID" "$RAW/$tag.memory.txt"
       stop_tree "$SPID"
     else
       ver=FAILED-to-start

@@ -18,7 +18,8 @@
 # Knobs: JAVA, JVM_FLAGS (-Xms256m -Xmx256m), HELLO_FLAGS, RUNS (10), CDS (0|1|aot), SERVERS
 #   ("raw helloworld"), SERVER_CPU (0), CLIENT_CPU (1), PORT_BASE (18380), OUT.
 # A/B of two builds: a server named helloworld@/path/to/other.jar runs that jar the helloworld
-# way, e.g. SERVERS="helloworld@/tmp/before.jar helloworld" (alternating, same flags).
+# way, e.g. SERVERS="helloworld@/tmp/before.jar helloworld" (alternating, same flags); likewise
+# peer@/path/to/other-benchmarks.jar.
 # Server "peer" is the peer harness's Phalanx app (PhalanxPeerServer: one HttpServer in an App,
 # GET /hello and POST /echo, no configuration file, gRPC or observability): the framework's own
 # start-up, comparable with the peers' hello-world rows. It is polled on GET /hello.
@@ -58,13 +59,15 @@ cmd() { # name port extra-flag -> CMD array
       [[ $1 == *@* ]] && jar=${1#*@}
       CMD=("$JAVA" "${JVM_ARR[@]}" "${extra[@]}" "${HELLO_ARR[@]}" "-Dserver.http.port=$2"
       -Dserver.grpc.port=0 -Dadmin.port=0 -jar "$jar") ;;
-    peer) CMD=("$JAVA" "${JVM_ARR[@]}" "${extra[@]}" -cp "$RAW_JAR"
+    peer|peer@*) local jar=$RAW_JAR
+      [[ $1 == *@* ]] && jar=${1#*@}
+      CMD=("$JAVA" "${JVM_ARR[@]}" "${extra[@]}" -cp "$jar"
       io.phalanx.benchmarks.peers.PhalanxPeerServer "$2") ;;
     *) echo "unknown server $1" >&2; exit 2 ;;
   esac
 }
 
-path_of() { [[ $1 == peer ]] && echo /hello || echo /hello/world; }
+path_of() { [[ $1 == peer* ]] && echo /hello || echo /hello/world; }
 
 tag() { local t=${1//[^A-Za-z0-9.]/_}; echo "${t#_}"; } # server name -> file-name part
 

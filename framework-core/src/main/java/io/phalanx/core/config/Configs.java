@@ -36,6 +36,9 @@ import org.slf4j.LoggerFactory;
  *       from {@link Builder#profile}, else the system property {@code phalanx.profile}, else the
  *       environment variable {@code PHALANX_PROFILE};
  *   <li>extra files added with {@link Builder#file(Path)}, each above the previous one;
+ *   <li>documents of {@linkplain ConfigSource remote sources} added with
+ *       {@link Builder#source(ConfigSource)} (etcd, Consul KV), each source above the previous one
+ *       and, within a source, each document above the one before it in key order;
  *   <li>environment variables named {@code PHALANX_*}: the prefix is stripped, {@code __} becomes
  *       {@code -}, {@code _} becomes {@code .}, the rest is lower-cased, so
  *       {@code PHALANX_SERVER_HTTP_PORT=8080} sets {@code server.http.port} and
@@ -50,6 +53,9 @@ import org.slf4j.LoggerFactory;
  * {@code db.host} also changes {@code db.url = "jdbc:postgresql://"${db.host}"/app"}. A
  * substitution that no layer defines falls back to the environment variable of that exact name
  * ({@code ${?HOME}}), as in plain typesafe-config; those variables do not become config keys.
+ *
+ * <p>{@link Builder#load()} reads every layer once; {@link Builder#watch()} returns a
+ * {@link LiveConfig} that follows the remote sources and recomposes the same layers on each change.
  *
  * <p>{@link #load()} reads this process's environment and system properties;
  * {@link #builder()} reads neither unless told, so tests can pass explicit maps.
@@ -115,6 +121,7 @@ public final class Configs {
     private boolean useEnvironment;
     private boolean useSystemProperties;
     private final List<Path> files = new ArrayList<>();
+    private final List<ConfigSource> sources = new ArrayList<>();
 
     private Builder() {}
 
@@ -190,12 +197,53 @@ public final class Configs {
     }
 
     /**
+     * Adds a remote source (an etcd prefix, a Consul KV folder) as a layer above the files and
+     * below the environment and system properties; later sources win over earlier ones. Its
+     * documents are read by {@link #load()}, and followed by {@link #watch()}.
+     */
+    public Builder source(ConfigSource source) {
+      sources.add(Objects.requireNonNull(source, "source"));
+      return this;
+    }
+
+    /**
      * Reads and merges the layers, resolves substitutions and returns the result.
      *
      * @throws ConfigException when a file is missing or does not parse, the selected profile has
-     *     no file, an environment variable maps to no valid key, or a substitution does not resolve
+     *     no file, an environment variable maps to no valid key, a substitution does not resolve,
+     *     or a remote source cannot be read or holds a document that does not parse
      */
     public AppConfig load() {
+      Layers layers = layers();
+      return layers.compose(loadSources());
+    }
+
+    /**
+     * Loads as {@link #load()} does, then follows every remote source: each change recomposes all
+     * layers (the files are not read again) and, when the result is valid, replaces
+     * {@link LiveConfig#current()} and calls the observers of the keys whose values changed. A
+     * change that does not parse or resolve is logged and ignored, so the last good configuration
+     * stays in force.
+     *
+     * @throws ConfigException as {@link #load()}
+     */
+    public LiveConfig watch() {
+      Layers layers = layers();
+      List<ConfigSource> followed = List.copyOf(sources);
+      List<List<ConfigDocument>> initial = loadSources();
+      return LiveConfig.start(followed, initial, layers.compose(initial), layers::compose);
+    }
+
+    private List<List<ConfigDocument>> loadSources() {
+      List<List<ConfigDocument>> documents = new ArrayList<>(sources.size());
+      for (ConfigSource source : sources) {
+        documents.add(List.copyOf(source.load()));
+      }
+      return documents;
+    }
+
+    /** The layers that do not change while the process runs, read once. */
+    private Layers layers() {
       ClassLoader cl = classLoader != null ? classLoader : defaultClassLoader();
       Optional<Selected> selected = selectedProfile();
       List<String> searched = new ArrayList<>();
@@ -210,17 +258,60 @@ public final class Configs {
       for (Path f : files) {
         merged = file(f, searched).withFallback(merged);
       }
+      Config overrides = ConfigFactory.empty();
       if (useEnvironment) {
-        merged = OverrideLayer.fromEnvironment(environment).withFallback(merged);
+        overrides = OverrideLayer.fromEnvironment(environment).withFallback(overrides);
       }
       if (useSystemProperties) {
-        merged = OverrideLayer.fromSystemProperties(systemProperties).withFallback(merged);
+        overrides = OverrideLayer.fromSystemProperties(systemProperties).withFallback(overrides);
       }
-      Config resolved = resolve(merged);
-      Sources sources = new Sources(searched, useEnvironment, useSystemProperties);
-      LOG.debug("config loaded: profile={} layers={}",
-          selected.map(s -> s.name).orElse("(none)"), sources.descriptions());
-      return new AppConfig(resolved, "", sources, selected.map(s -> s.name));
+      return new Layers(merged, overrides, List.copyOf(searched), List.copyOf(sources),
+          selected.map(s -> s.name), environment, useEnvironment, useSystemProperties);
+    }
+
+    /**
+     * The files below and the overrides above the remote documents; composing them with a set of
+     * documents (one list per source) gives a configuration.
+     */
+    private record Layers(Config files, Config overrides, List<String> searched,
+        List<ConfigSource> sources, Optional<String> profile, Map<String, String> environment,
+        boolean useEnvironment, boolean useSystemProperties) {
+
+      AppConfig compose(List<List<ConfigDocument>> documents) {
+        Config merged = files;
+        List<String> layerNames = new ArrayList<>(searched);
+        for (int i = 0; i < sources.size(); i++) {
+          List<ConfigDocument> docs = documents.get(i);
+          for (ConfigDocument d : docs) {
+            merged = parse(sources.get(i), d).withFallback(merged);
+          }
+          layerNames.add(sources.get(i).description() + " (" + docs.size()
+              + (docs.size() == 1 ? " document)" : " documents)"));
+        }
+        merged = overrides.withFallback(merged);
+        Config resolved = resolve(merged, environment);
+        Sources names = new Sources(layerNames, useEnvironment, useSystemProperties);
+        LOG.debug("config loaded: profile={} layers={}", profile.orElse("(none)"),
+            names.descriptions());
+        return new AppConfig(resolved, "", names, profile);
+      }
+    }
+
+    private static Config parse(ConfigSource source, ConfigDocument d) {
+      ConfigSyntax syntax = switch (d.format()) {
+        case "conf", "hocon" -> ConfigSyntax.CONF;
+        case "json" -> ConfigSyntax.JSON;
+        case "properties" -> ConfigSyntax.PROPERTIES;
+        default -> throw new ConfigException(source.description() + ": document " + d.key()
+            + " has the format '" + d.format()
+            + "', which is not understood (conf, json or properties, from the key's extension)");
+      };
+      try {
+        return ConfigFactory.parseString(d.content(), ConfigParseOptions.defaults()
+            .setSyntax(syntax).setOriginDescription(source.description() + " key " + d.key()));
+      } catch (com.typesafe.config.ConfigException e) {
+        throw parseFailure(d.key(), e);
+      }
     }
 
     private Optional<Selected> selectedProfile() {
@@ -249,7 +340,7 @@ public final class Configs {
      * builder (not the process's, unless {@link #processOverrides()}); the environment is only a
      * fallback for lookups, so its variables are removed again afterwards.
      */
-    private Config resolve(Config merged) {
+    private static Config resolve(Config merged, Map<String, String> environment) {
       Config lookup = ConfigValueFactory.fromMap(environment, "environment variables").toConfig();
       try {
         Config resolved = merged.withFallback(lookup).resolve(ConfigResolveOptions.noSystem());

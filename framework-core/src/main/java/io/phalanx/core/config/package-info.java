@@ -6,6 +6,11 @@
  * {@link io.phalanx.core.config.ConfigException}, whose message names the key, the expected type,
  * the value found and where it came from.
  *
+ * <p>Remote configuration: a {@link io.phalanx.core.config.ConfigSource} (an etcd prefix, a
+ * Consul KV folder) adds documents as a layer; {@link io.phalanx.core.config.Configs.Builder#watch()}
+ * returns a {@link io.phalanx.core.config.LiveConfig} that follows them and tells observers what
+ * changed.
+ *
  * <p>Built on typesafe-config; {@link io.phalanx.core.config.AppConfig#raw()} is the escape hatch.
  */
 package io.phalanx.core.config;

@@ -11,6 +11,7 @@ import io.phalanx.core.error.ServiceException;
 import io.phalanx.core.health.Health;
 import io.phalanx.observability.admin.internal.BearerAuth;
 import io.phalanx.observability.admin.internal.HeapHistogram;
+import io.phalanx.observability.admin.internal.JdkThreadDump;
 import io.phalanx.observability.admin.internal.JfrCapture;
 import io.phalanx.observability.admin.internal.Json;
 import io.phalanx.observability.admin.internal.RuntimeVars;
@@ -61,7 +62,10 @@ import org.slf4j.LoggerFactory;
  *       {@link Builder#prometheus}: text format 0.0.4, or OpenMetrics 1.0 when {@code Accept}
  *       asks for {@code application/openmetrics-text}</td></tr>
  *   <tr><td>{@code GET /debug/threads[?format=json|text]}</td><td>thread dump with states, lock
- *       owners and detected deadlocks</td></tr>
+ *       owners and detected deadlocks (platform threads)</td></tr>
+ *   <tr><td>{@code GET /debug/threads?virtual=true[&format=json|text]}</td><td>every thread,
+ *       virtual threads included, grouped by the executor that owns them, in the JDK's own format
+ *       ({@code jcmd Thread.dump_to_file}); JDK 21+, else 501</td></tr>
  *   <tr><td>{@code GET /debug/heap[?all=true]}</td><td>class histogram (triggers a full GC
  *       unless {@code all=true})</td></tr>
  *   <tr><td>{@code GET /debug/jfr[?seconds=N][&settings=default|profile]}</td><td>a JFR
@@ -210,8 +214,21 @@ public final class AdminServer implements Server {
         .withHeader("Cache-Control", "no-store");
   }
 
-  private static HttpResponse threads(HttpRequest req) {
+  private static HttpResponse threads(HttpRequest req) throws Exception {
     String format = req.queryParam("format").orElse("json");
+    if (!format.equals("json") && !format.equals("text")) {
+      throw badParam("format", format, "'json' or 'text'");
+    }
+    if (bool(req, "virtual")) {
+      boolean json = format.equals("json");
+      byte[] dump;
+      try {
+        dump = JdkThreadDump.capture(json);
+      } catch (UnsupportedOperationException e) {
+        throw new ServiceException(501, "VIRTUAL_THREAD_DUMP_UNAVAILABLE", e.getMessage());
+      }
+      return HttpResponse.of(200, json ? "application/json" : TEXT, dump);
+    }
     ThreadDump dump;
     switch (format) {
       case "json":

@@ -12,6 +12,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.phalanx.core.AppInfo;
 import io.phalanx.core.Middleware;
 import io.phalanx.core.StartContext;
+import io.phalanx.core.execution.HandlerExecutors;
 import io.phalanx.core.health.CheckResult;
 import io.phalanx.core.health.Health;
 import java.net.http.HttpResponse;
@@ -24,6 +25,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
@@ -195,6 +197,60 @@ class AdminServerTest {
     JsonNode err = AdminClient.json(bad);
     assertEquals("INVALID_ARGUMENT", err.get("reason").asText());
     assertEquals("format", err.at("/metadata/parameter").asText());
+  }
+
+  @Test
+  void virtualThreadDumpShowsParkedVirtualThreadsOnJdk21AndSays501Before() throws Exception {
+    AdminClient c = start(AdminServer.builder());
+    if (Runtime.version().feature() < 21) {
+      HttpResponse<String> r = c.get("/debug/threads?virtual=true");
+      assertEquals(501, r.statusCode());
+      JsonNode err = AdminClient.json(r);
+      assertEquals("VIRTUAL_THREAD_DUMP_UNAVAILABLE", err.get("reason").asText());
+      assertTrue(err.get("message").asText().contains("JDK 21"), err.toString());
+      return;
+    }
+    CountDownLatch release = new CountDownLatch(1);
+    CountDownLatch parked = new CountDownLatch(1);
+    // a virtual thread from the thread-per-task executor the HTTP server's handlers run on
+    ExecutorService perTask = HandlerExecutors.virtualThreads().orElseThrow();
+    try {
+      perTask.submit(() -> {
+        Thread.currentThread().setName("dump-probe-vt");
+        parked.countDown();
+        release.await();
+        return null;
+      });
+      assertTrue(parked.await(10, TimeUnit.SECONDS));
+      try {
+        HttpResponse<String> r = c.get("/debug/threads?virtual=true");
+        assertEquals(200, r.statusCode(), r.body());
+        assertTrue(r.headers().firstValue("content-type").orElseThrow()
+            .startsWith("application/json"));
+        JsonNode dump = AdminClient.json(r).get("threadDump");
+        boolean found = false;
+        for (JsonNode container : dump.get("threadContainers")) {
+          for (JsonNode t : container.get("threads")) {
+            found |= t.get("name").asText().equals("dump-probe-vt")
+                && t.get("virtual").asBoolean();
+          }
+        }
+        assertTrue(found, "the parked virtual thread is in the dump: " + r.body());
+
+        HttpResponse<String> text = c.get("/debug/threads?virtual=true&format=text");
+        assertEquals(200, text.statusCode());
+        assertTrue(text.headers().firstValue("content-type").orElseThrow()
+            .startsWith("text/plain"));
+        assertTrue(text.body().contains("dump-probe-vt"), text.body());
+      } finally {
+        release.countDown();
+      }
+    } finally {
+      perTask.shutdownNow();
+    }
+    HttpResponse<String> bad = c.get("/debug/threads?virtual=maybe");
+    assertEquals(400, bad.statusCode());
+    assertEquals("virtual", AdminClient.json(bad).at("/metadata/parameter").asText());
   }
 
   /** Takes {@code first}, waits until both threads hold one lock, then waits for {@code second}. */

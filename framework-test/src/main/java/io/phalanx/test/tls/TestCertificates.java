@@ -19,13 +19,24 @@ import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 
 /**
- * A throw-away CA and a server certificate for {@code 127.0.0.1} / {@code localhost} it signed,
- * made with the {@code openssl} command line in a temporary directory (PEM, unencrypted keys,
- * plus the server key and certificate as PKCS12 for {@code com.sun.net.httpserver}).
+ * A throw-away CA, a server certificate for {@code 127.0.0.1} / {@code localhost} and a client
+ * certificate ({@code CN=phalanx test client}, for mutual TLS) it signed, made with the
+ * {@code openssl} command line in a temporary directory (PEM, unencrypted PKCS#8 keys, plus the
+ * server key and certificate as PKCS12 for {@code com.sun.net.httpserver}).
  * Generated per test class, so no key material is checked in and nothing expires in the tree.
  */
 public record TestCertificates(Path dir, Path caFile, Path certFile, Path keyFile) {
   private static final String P12_PASSWORD = "changeit";
+
+  /** The client certificate (PEM), signed by the test CA, for mutual TLS. */
+  public Path clientCertFile() {
+    return dir.resolve("client.pem");
+  }
+
+  /** The client certificate's private key (PEM, PKCS#8). */
+  public Path clientKeyFile() {
+    return dir.resolve("client-key.pem");
+  }
 
   /** A client context trusting only the test CA. */
   public SSLContext clientContext() {
@@ -95,6 +106,12 @@ public record TestCertificates(Path dir, Path caFile, Path certFile, Path keyFil
           "-out", "server.csr", "-subj", "/CN=localhost");
       openssl(dir, "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca-key.pem",
           "-set_serial", "2", "-days", "2", "-extfile", "server.ext", "-out", "server.pem");
+      Files.writeString(dir.resolve("client.ext"), "extendedKeyUsage=clientAuth\n"
+          + "keyUsage=critical,digitalSignature\n", StandardCharsets.US_ASCII);
+      openssl(dir, "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "client-key.pem",
+          "-out", "client.csr", "-subj", "/CN=phalanx test client");
+      openssl(dir, "x509", "-req", "-in", "client.csr", "-CA", "ca.pem", "-CAkey", "ca-key.pem",
+          "-set_serial", "3", "-days", "2", "-extfile", "client.ext", "-out", "client.pem");
       openssl(dir, "pkcs12", "-export", "-in", "server.pem", "-inkey", "server-key.pem",
           "-certfile", "ca.pem", "-name", "server", "-passout", "pass:" + P12_PASSWORD,
           "-out", "server.p12");
@@ -115,7 +132,13 @@ public record TestCertificates(Path dir, Path caFile, Path certFile, Path keyFil
     Files.deleteIfExists(dir);
   }
 
-  private static void openssl(Path dir, String... args) throws IOException {
+  /**
+   * Runs {@code openssl} with {@code args} in {@code dir}, for tests that need key material of
+   * their own (other key types and encodings).
+   *
+   * @throws IOException with openssl's output when it fails
+   */
+  public static void openssl(Path dir, String... args) throws IOException {
     List<String> cmd = new ArrayList<>();
     cmd.add(Files.isExecutable(Path.of("/usr/bin/openssl")) ? "/usr/bin/openssl" : "openssl");
     cmd.addAll(List.of(args));

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.phalanx.core.registry.Discovery;
 import io.phalanx.core.registry.Registrar;
 import io.phalanx.core.registry.ServiceInstance;
+import io.phalanx.registry.consul.internal.AgentOptions;
 import io.phalanx.registry.consul.internal.Backoff;
 import io.phalanx.registry.consul.internal.ConsulHttp;
 import io.phalanx.registry.consul.internal.Heartbeat;
@@ -57,14 +58,15 @@ public final class ConsulRegistry implements Registrar, Discovery {
   private boolean closed;
 
   private ConsulRegistry(Builder b) {
-    this.http = new ConsulHttp(b.address, b.token, b.datacenter, b.sslContext, b.requestTimeout);
+    this.http = b.agent.http();
     // App start failures quote the registrar: name where it points.
-    this.description = "consul " + b.address + (b.datacenter == null ? "" : " dc " + b.datacenter);
+    this.description = "consul " + b.agent.address()
+        + (b.agent.datacenter() == null ? "" : " dc " + b.agent.datacenter());
     this.checks = new KratosFormat.Checks(b.ttl, b.deregisterCriticalAfter, b.httpCheck,
         b.httpCheckInterval, b.httpCheckTimeout);
     this.heartbeat = b.ttl.dividedBy(2);
-    this.wait = b.wait;
-    this.minQueryInterval = b.minQueryInterval;
+    this.wait = b.agent.waitTime();
+    this.minQueryInterval = b.agent.minQueryInterval();
     ScheduledThreadPoolExecutor s = new ScheduledThreadPoolExecutor(1, r -> {
       Thread t = new Thread(r, "phalanx-consul-heartbeat");
       t.setDaemon(true);
@@ -134,7 +136,7 @@ public final class ConsulRegistry implements Registrar, Discovery {
   public List<ServiceInstance> instances(String serviceName) throws Exception {
     Objects.requireNonNull(serviceName, "serviceName");
     List<ServiceInstance> out = new ArrayList<>();
-    for (var e : http.healthService(serviceName, 0, null).entries()) {
+    for (var e : http.healthService(serviceName, 0, null).body()) {
       try {
         out.add(KratosFormat.fromHealthEntry(e));
       } catch (IllegalArgumentException ignored) {
@@ -157,7 +159,7 @@ public final class ConsulRegistry implements Registrar, Discovery {
       w = watches.get(serviceName);
       if (w == null) {
         w = new ServiceWatch(http, serviceName, wait, minQueryInterval,
-            new Backoff(Duration.ofMillis(200), Duration.ofSeconds(30)));
+            AgentOptions.watchBackoff());
         watches.put(serviceName, w);
         w.start();
       }
@@ -174,12 +176,12 @@ public final class ConsulRegistry implements Registrar, Discovery {
     };
   }
 
-  /** Stops heartbeats and watches; does not deregister (TTL expiry withdraws the instances). */
   @Override
   public String toString() {
     return description;
   }
 
+  /** Stops heartbeats and watches; does not deregister (TTL expiry withdraws the instances). */
   @Override
   public void close() {
     synchronized (lock) {
@@ -194,18 +196,12 @@ public final class ConsulRegistry implements Registrar, Discovery {
 
   /** Options; every one has a default that works against a local agent. */
   public static final class Builder {
-    private URI address = URI.create("http://127.0.0.1:8500");
-    private String token;
-    private String datacenter;
-    private SSLContext sslContext;
+    private final AgentOptions agent = new AgentOptions();
     private Duration ttl = Duration.ofSeconds(15);
     private Duration deregisterCriticalAfter = Duration.ofMinutes(1);
     private URI httpCheck;
     private Duration httpCheckInterval = Duration.ofSeconds(10);
     private Duration httpCheckTimeout = Duration.ofSeconds(5);
-    private Duration wait = Duration.ofSeconds(55);
-    private Duration minQueryInterval = Duration.ofSeconds(1);
-    private Duration requestTimeout = Duration.ofSeconds(10);
 
     private Builder() {}
 
@@ -214,39 +210,31 @@ public final class ConsulRegistry implements Registrar, Discovery {
      * {@code https://host:8501}.
      */
     public Builder address(String address) {
-      Objects.requireNonNull(address, "address");
-      URI u = URI.create(address.contains("://") ? address : "http://" + address);
-      if (!"http".equals(u.getScheme()) && !"https".equals(u.getScheme())) {
-        throw new IllegalArgumentException("Consul address must be http or https: " + address);
-      }
-      if (u.getHost() == null || u.getPort() <= 0) {
-        throw new IllegalArgumentException("Consul address needs host and port: " + address);
-      }
-      this.address = URI.create(u.getScheme() + "://" + u.getRawAuthority() + "/");
+      agent.address(address);
       return this;
     }
 
     /** ACL token, sent as {@code X-Consul-Token} on every request. */
     public Builder token(String token) {
-      this.token = token == null || token.isBlank() ? null : token;
+      agent.token(token);
       return this;
     }
 
     /** Datacenter whose services discovery reads ({@code ?dc=}); default the agent's own. */
     public Builder datacenter(String datacenter) {
-      this.datacenter = datacenter == null || datacenter.isBlank() ? null : datacenter;
+      agent.datacenter(datacenter);
       return this;
     }
 
     /** TLS for an https address (client certificate and trusted CA). */
     public Builder sslContext(SSLContext sslContext) {
-      this.sslContext = sslContext;
+      agent.sslContext(sslContext);
       return this;
     }
 
     /** TTL of the heartbeat check (default 15 s); the heartbeat runs every ttl/2. */
     public Builder ttl(Duration ttl) {
-      this.ttl = positive(ttl, "ttl");
+      this.ttl = AgentOptions.positive(ttl, "ttl");
       return this;
     }
 
@@ -255,7 +243,7 @@ public final class ConsulRegistry implements Registrar, Discovery {
      * Consul treats values under 1 min as 1 min, and reaps every 30 s).
      */
     public Builder deregisterCriticalServiceAfter(Duration d) {
-      this.deregisterCriticalAfter = positive(d, "deregisterCriticalServiceAfter");
+      this.deregisterCriticalAfter = AgentOptions.positive(d, "deregisterCriticalServiceAfter");
       return this;
     }
 
@@ -266,48 +254,36 @@ public final class ConsulRegistry implements Registrar, Discovery {
      */
     public Builder httpCheck(URI url, Duration interval) {
       this.httpCheck = Objects.requireNonNull(url, "url");
-      this.httpCheckInterval = positive(interval, "interval");
+      this.httpCheckInterval = AgentOptions.positive(interval, "interval");
       return this;
     }
 
     /** Timeout of the HTTP check (default 5 s). */
     public Builder httpCheckTimeout(Duration timeout) {
-      this.httpCheckTimeout = positive(timeout, "timeout");
+      this.httpCheckTimeout = AgentOptions.positive(timeout, "timeout");
       return this;
     }
 
     /** Longest a blocking query waits for a change (default 55 s; Consul caps it at 10 min). */
     public Builder wait(Duration wait) {
-      positive(wait, "wait");
-      if (wait.compareTo(Duration.ofMinutes(10)) > 0) {
-        throw new IllegalArgumentException("Consul caps blocking-query wait at 10 minutes");
-      }
-      this.wait = wait;
+      agent.wait(wait);
       return this;
     }
 
     /** Least time between two blocking queries of one service (default 1 s). */
     public Builder minQueryInterval(Duration d) {
-      this.minQueryInterval = Objects.requireNonNull(d, "minQueryInterval");
+      agent.minQueryInterval(d);
       return this;
     }
 
     /** Bound of every non-blocking request, and of connecting (default 10 s). */
     public Builder requestTimeout(Duration d) {
-      this.requestTimeout = positive(d, "requestTimeout");
+      agent.requestTimeout(d);
       return this;
     }
 
     public ConsulRegistry build() {
       return new ConsulRegistry(this);
-    }
-
-    private static Duration positive(Duration d, String what) {
-      Objects.requireNonNull(d, what);
-      if (d.isNegative() || d.isZero()) {
-        throw new IllegalArgumentException(what + " must be positive: " + d);
-      }
-      return d;
     }
   }
 }

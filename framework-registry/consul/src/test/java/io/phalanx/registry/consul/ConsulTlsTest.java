@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.phalanx.core.config.ConfigDocument;
+import io.phalanx.core.config.ConfigException;
 import io.phalanx.core.registry.ServiceInstance;
 import io.phalanx.test.tls.TestCertificates;
 import java.io.IOException;
@@ -93,5 +95,23 @@ class ConsulTlsTest {
     }
     assertFalse(consul.hasService("g-2"));
     assertTrue(consul.requests().isEmpty(), "no request got through the handshake");
+  }
+
+  @Test
+  void theConfigSourceReadsKvOverHttpsWithTheGivenContext() throws Exception {
+    consul.putKv("config/greeter/app.conf", "a = 1");
+    ConsulConfigSource.Builder b = ConsulConfigSource.builder().address(consul.url())
+        .prefix("config/greeter/").requestTimeout(Duration.ofSeconds(5));
+    try (ConsulConfigSource trusting = b.sslContext(certs.clientContext()).build()) {
+      assertEquals(List.of(ConfigDocument.of("config/greeter/app.conf", "a = 1")),
+          trusting.load());
+      assertTrue(trusting.description().contains(consul.url()), trusting.description());
+    }
+    try (ConsulConfigSource untrusting = b.sslContext(null).build()) {
+      ConfigException e = assertThrows(ConfigException.class, untrusting::load);
+      assertTrue(e.getMessage().contains(untrusting.description()), e.getMessage());
+      assertTrue(e.getCause().getCause() instanceof SSLException,
+          () -> "cause: " + e.getCause().getCause());
+    }
   }
 }

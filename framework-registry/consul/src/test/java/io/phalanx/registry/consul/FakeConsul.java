@@ -14,17 +14,20 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.URLDecoder;
+import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -56,13 +59,27 @@ import javax.net.ssl.SSLContext;
  *       {@code index} the request blocks until the service's modify index exceeds it or
  *       {@code wait} (default 5m, max 10m) elapses; {@code X-Consul-Index} on every answer; a
  *       foreign {@code dc} answers 500 "No path to datacenter".
+ *   <li>KV store: PUT /v1/kv/:key?flags (raw body, at most 512 KiB else 413; answers
+ *       {@code true}), DELETE /v1/kv/:key[?recurse] ({@code true}, also for a missing key, which
+ *       changes nothing), GET /v1/kv/:key[?recurse][&index&wait&dc]: a JSON array of
+ *       {@code {Key, Value (base64, null when empty), Flags, CreateIndex, ModifyIndex,
+ *       LockIndex}} sorted by key, or 404 with an empty body when nothing matches. KV writes take
+ *       the next value of the one cluster-wide index. {@code X-Consul-Index} of a recurse read is
+ *       what Consul's state store computes: the highest ModifyIndex under the prefix, or the
+ *       highest delete of a key under it (a tombstone) if that is later, or the whole KV table's
+ *       index when neither exists; a single-key read answers the KV table's index. Tombstones are
+ *       never reaped (Consul reaps them after a while, which can move a prefix's index
+ *       backwards; {@link #rewindIndex} simulates that). Blocking as for health. {@code cas},
+ *       {@code acquire}, {@code release}, {@code keys}, {@code raw} and {@code separator} are not
+ *       implemented and answer 400, so a test cannot silently rely on them.
  *   <li>ACL: with a token configured, every request needs it in {@code X-Consul-Token} (or
  *       {@code ?token=}); none answers 403 "Permission denied", a wrong one 403 "ACL not found".
  * </ul>
  *
  * <p>Test hooks simulate what a test cannot make a real agent do on cue: forget a service
- * (agent restarted without state), move the index backwards (snapshot restore), return index 0
- * (an old Consul bug). Every request is recorded.
+ * (agent restarted without state), move the index backwards (snapshot restore, reaped
+ * tombstones), return index 0 (an old Consul bug), a leaderless outage. Every request is
+ * recorded.
  */
 final class FakeConsul implements AutoCloseable {
   static final String DC = "dc1";
@@ -98,6 +115,19 @@ final class FakeConsul implements AutoCloseable {
   private final List<Request> requests = new ArrayList<>();
   private boolean zeroIndexBug;
   private volatile boolean outage;
+  /** The KV store, by key; guarded by lock. */
+  private final TreeMap<String, KvEntry> kv = new TreeMap<>();
+  /** The index at which each deleted key was deleted; guarded by lock. */
+  private final Map<String, Long> tombstones = new HashMap<>();
+  /** Index of the last KV write or delete; a fresh store reports 1, never 0. */
+  private long kvTableIndex = 1;
+
+  private static final class KvEntry {
+    byte[] value;
+    long flags;
+    long createIndex;
+    long modifyIndex;
+  }
 
   private static final class Svc {
     ObjectNode service;
@@ -221,6 +251,12 @@ final class FakeConsul implements AutoCloseable {
       index = to;
       servicesTableIndex = Math.min(servicesTableIndex, to);
       serviceIndex.replaceAll((k, v) -> Math.min(v, to));
+      kvTableIndex = Math.min(kvTableIndex, to);
+      for (KvEntry e : kv.values()) {
+        e.createIndex = Math.min(e.createIndex, to);
+        e.modifyIndex = Math.min(e.modifyIndex, to);
+      }
+      tombstones.replaceAll((k, v) -> Math.min(v, to));
       lock.notifyAll();
     }
   }
@@ -261,6 +297,36 @@ final class FakeConsul implements AutoCloseable {
     HttpResponse<String> r = checker.send(b.build(), HttpResponse.BodyHandlers.ofString());
     if (r.statusCode() != 200) {
       throw new IllegalStateException(r.statusCode() + " " + r.body());
+    }
+  }
+
+  /** Writes a KV entry through the HTTP API, as {@code consul kv put} would. */
+  void putKv(String key, String value) throws Exception {
+    kvRequest("PUT", key, value);
+  }
+
+  /** Deletes a KV entry through the HTTP API, as {@code consul kv delete} would. */
+  void deleteKv(String key) throws Exception {
+    kvRequest("DELETE", key, null);
+  }
+
+  private void kvRequest(String method, String key, String value) throws Exception {
+    // keys are paths: each segment escaped, the slashes kept
+    StringBuilder path = new StringBuilder("/v1/kv/");
+    String[] segments = key.split("/", -1);
+    for (int i = 0; i < segments.length; i++) {
+      path.append(i == 0 ? "" : "/").append(URLEncoder.encode(segments[i], StandardCharsets.UTF_8)
+          .replace("+", "%20"));
+    }
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url() + path))
+        .method(method, value == null ? HttpRequest.BodyPublishers.noBody()
+            : HttpRequest.BodyPublishers.ofString(value));
+    if (token != null) {
+      b.header("X-Consul-Token", token);
+    }
+    HttpResponse<String> r = checker.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    if (r.statusCode() != 200 || !r.body().equals("true")) {
+      throw new IllegalStateException(method + " " + key + ": " + r.statusCode() + " " + r.body());
     }
   }
 
@@ -358,7 +424,8 @@ final class FakeConsul implements AutoCloseable {
 
   private void route(HttpExchange ex) throws IOException, InterruptedException {
     {
-      String body = new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+      byte[] raw = ex.getRequestBody().readAllBytes();
+      String body = new String(raw, StandardCharsets.UTF_8);
       Map<String, String> query = parseQuery(ex.getRequestURI().getRawQuery());
       String path = ex.getRequestURI().getPath();
       String tok = ex.getRequestHeaders().getFirst("X-Consul-Token");
@@ -391,6 +458,8 @@ final class FakeConsul implements AutoCloseable {
       } else if (path.startsWith("/v1/health/service/")) {
         requireMethod(ex, "GET");
         health(ex, path.substring("/v1/health/service/".length()), query);
+      } else if (path.startsWith("/v1/kv/")) {
+        kv(ex, path.substring("/v1/kv/".length()), query, raw);
       } else {
         reply(ex, 404, "", null);
       }
@@ -580,6 +649,162 @@ final class FakeConsul implements AutoCloseable {
       }
     }
     reply(ex, 200, JSON.writeValueAsString(out), idx);
+  }
+
+  // ---- KV ----
+
+  private static final long KV_MAX_VALUE = 512 * 1024;
+
+  private void kv(HttpExchange ex, String key, Map<String, String> q, byte[] body)
+      throws IOException, InterruptedException {
+    for (String unsupported : List.of("cas", "acquire", "release", "keys", "raw", "separator")) {
+      if (q.containsKey(unsupported)) {
+        throw new BadRequest(400, "FakeConsul does not implement ?" + unsupported);
+      }
+    }
+    String dc = q.get("dc");
+    if (dc != null && !dc.equals(DC)) {
+      throw new BadRequest(500, "No path to datacenter");
+    }
+    // Consul looks at the parameter's presence only: ?recurse=false recurses too
+    boolean recurse = q.containsKey("recurse");
+    // an empty key is the whole store: readable and deletable with ?recurse, not writable
+    if (key.isEmpty() && !(recurse && !ex.getRequestMethod().equals("PUT"))) {
+      throw new BadRequest(400, "Missing key name");
+    }
+    switch (ex.getRequestMethod()) {
+      case "PUT" -> kvPut(ex, key, q, body);
+      case "DELETE" -> kvDelete(ex, key, recurse);
+      case "GET" -> kvGet(ex, key, recurse, q);
+      default -> throw new BadRequest(405, "method " + ex.getRequestMethod() + " not allowed");
+    }
+  }
+
+  private void kvPut(HttpExchange ex, String key, Map<String, String> q, byte[] body)
+      throws IOException {
+    if (body.length > KV_MAX_VALUE) {
+      throw new BadRequest(413, "Request body(" + body.length + " bytes) too large, max size: "
+          + KV_MAX_VALUE + " bytes.");
+    }
+    long flags;
+    try {
+      flags = Long.parseUnsignedLong(q.getOrDefault("flags", "0"));
+    } catch (NumberFormatException e) {
+      throw new BadRequest(400, "Invalid flags: " + e.getMessage());
+    }
+    synchronized (lock) {
+      index++;
+      KvEntry e = kv.get(key);
+      if (e == null) {
+        e = new KvEntry();
+        e.createIndex = index;
+        kv.put(key, e);
+      }
+      e.value = body;
+      e.flags = flags;
+      e.modifyIndex = index;
+      kvTableIndex = index;
+      lock.notifyAll();
+    }
+    replyJson(ex, "true");
+  }
+
+  private void kvDelete(HttpExchange ex, String key, boolean recurse) throws IOException {
+    synchronized (lock) {
+      List<String> gone = recurse ? keysUnder(key) : kv.containsKey(key) ? List.of(key) : List.of();
+      // deleting nothing writes nothing: no index moves
+      if (!gone.isEmpty()) {
+        index++;
+        for (String k : gone) {
+          kv.remove(k);
+          tombstones.put(k, index);
+        }
+        kvTableIndex = index;
+        lock.notifyAll();
+      }
+    }
+    replyJson(ex, "true");
+  }
+
+  private void kvGet(HttpExchange ex, String key, boolean recurse, Map<String, String> q)
+      throws IOException, InterruptedException {
+    long minIndex = q.containsKey("index") ? Long.parseLong(q.get("index")) : 0;
+    long waitMs = Math.min(duration(q.getOrDefault("wait", ""), 300_000), 600_000);
+    ArrayNode out = JSON.createArrayNode();
+    long idx;
+    synchronized (lock) {
+      long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(waitMs);
+      while (minIndex > 0 && kvIndex(key, recurse) <= minIndex) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          break;
+        }
+        TimeUnit.NANOSECONDS.timedWait(lock, left);
+      }
+      idx = zeroIndexBug ? 0 : kvIndex(key, recurse);
+      for (String k : recurse ? keysUnder(key) : kv.containsKey(key) ? List.of(key)
+          : List.<String>of()) {
+        KvEntry e = kv.get(k);
+        ObjectNode o = out.addObject();
+        o.put("LockIndex", 0).put("Key", k).put("Flags", e.flags);
+        if (e.value.length == 0) {
+          o.putNull("Value");
+        } else {
+          o.put("Value", Base64.getEncoder().encodeToString(e.value));
+        }
+        o.put("CreateIndex", e.createIndex).put("ModifyIndex", e.modifyIndex);
+      }
+    }
+    if (out.isEmpty()) {
+      ex.getResponseHeaders().set("X-Consul-Index", Long.toString(idx));
+      ex.sendResponseHeaders(404, -1);
+      return;
+    }
+    reply(ex, 200, JSON.writeValueAsString(out), idx);
+  }
+
+  /** Keys starting with {@code prefix}, sorted; caller holds lock. */
+  private List<String> keysUnder(String prefix) {
+    List<String> keys = new ArrayList<>();
+    for (String k : kv.tailMap(prefix, true).keySet()) {
+      if (!k.startsWith(prefix)) {
+        break;
+      }
+      keys.add(k);
+    }
+    return keys;
+  }
+
+  /**
+   * X-Consul-Index of a KV read, as Consul's state store computes it (caller holds lock): for a
+   * recurse read the last write or delete under the prefix, else the table's index; for a single
+   * key the table's index. Never below 1.
+   */
+  private long kvIndex(String key, boolean recurse) {
+    long idx = 0;
+    if (recurse) {
+      for (String k : keysUnder(key)) {
+        idx = Math.max(idx, kv.get(k).modifyIndex);
+      }
+      for (Map.Entry<String, Long> t : tombstones.entrySet()) {
+        if (t.getKey().startsWith(key)) {
+          idx = Math.max(idx, t.getValue());
+        }
+      }
+    }
+    if (idx == 0) {
+      idx = kvTableIndex;
+    }
+    return Math.max(idx, 1);
+  }
+
+  private static void replyJson(HttpExchange ex, String body) throws IOException {
+    byte[] b = body.getBytes(StandardCharsets.UTF_8);
+    ex.getResponseHeaders().set("Content-Type", "application/json");
+    ex.sendResponseHeaders(200, b.length);
+    try (OutputStream os = ex.getResponseBody()) {
+      os.write(b);
+    }
   }
 
   private static long duration(String s, long dflt) {

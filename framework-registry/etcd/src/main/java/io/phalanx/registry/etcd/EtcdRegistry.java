@@ -1,7 +1,6 @@
 package io.phalanx.registry.etcd;
 
 import com.google.protobuf.ByteString;
-import io.grpc.netty.GrpcSslContexts;
 import io.netty.handler.ssl.SslContext;
 import io.phalanx.core.config.AppConfig;
 import io.phalanx.core.registry.Discovery;
@@ -11,9 +10,12 @@ import io.phalanx.registry.etcd.api.KVGrpc;
 import io.phalanx.registry.etcd.api.KeyValue;
 import io.phalanx.registry.etcd.api.RangeRequest;
 import io.phalanx.registry.etcd.api.RangeResponse;
+import io.phalanx.registry.etcd.internal.ConnectionOptions;
+import io.phalanx.registry.etcd.internal.DaemonThreadFactory;
 import io.phalanx.registry.etcd.internal.EtcdConnection;
 import io.phalanx.registry.etcd.internal.InstanceCodec;
 import io.phalanx.registry.etcd.internal.LeaseKeeper;
+import io.phalanx.registry.etcd.internal.Reason;
 import io.phalanx.registry.etcd.internal.ServiceWatch;
 import java.io.File;
 import java.net.URI;
@@ -28,10 +30,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
-import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -74,17 +73,17 @@ public final class EtcdRegistry implements Registrar, Discovery {
   private boolean closed;
   private final String description;
 
-  private EtcdRegistry(Builder b, SslContext tls) {
+  private EtcdRegistry(Builder b, EtcdConnection conn) {
     // App start failures quote the registrar: name where it points.
-    this.description = "etcd " + b.endpoints + " namespace " + b.namespace;
+    this.description = "etcd " + conn.endpoints() + " namespace " + b.namespace;
     this.namespace = b.namespace;
     this.ttl = b.ttl;
-    this.conn = new EtcdConnection(b.endpoints, tls, b.dialTimeout, b.requestTimeout,
-        b.username, b.password);
-    ScheduledThreadPoolExecutor s = new ScheduledThreadPoolExecutor(2, threads("scheduler"));
+    this.conn = conn;
+    ScheduledThreadPoolExecutor s =
+        new ScheduledThreadPoolExecutor(2, new DaemonThreadFactory("scheduler"));
     s.setRemoveOnCancelPolicy(true);
     this.scheduler = s;
-    this.callbacks = Executors.newCachedThreadPool(threads("watch"));
+    this.callbacks = Executors.newCachedThreadPool(new DaemonThreadFactory("watch"));
   }
 
   public static Builder builder() {
@@ -108,24 +107,10 @@ public final class EtcdRegistry implements Registrar, Discovery {
    */
   public static Builder builder(AppConfig config) {
     Builder b = builder();
-    String p = "registry.etcd.";
-    if (config.has(p + "endpoints")) {
-      List<String> eps;
-      try {
-        eps = config.getStringList(p + "endpoints");
-      } catch (RuntimeException notAList) {
-        eps = List.of(config.getString(p + "endpoints").split(","));
-      }
-      b.endpoints(eps.stream().map(String::trim).filter(s -> !s.isEmpty())
-          .toArray(String[]::new));
-    }
+    b.connection.read(config);
+    String p = Builder.CONFIG_PATH + ".";
     config.findString(p + "namespace").ifPresent(b::namespace);
     config.findDuration(p + "ttl").ifPresent(b::ttl);
-    config.findDuration(p + "dial-timeout").ifPresent(b::dialTimeout);
-    config.findDuration(p + "request-timeout").ifPresent(b::requestTimeout);
-    config.findString(p + "username").ifPresent(
-        u -> b.credentials(u, config.findString(p + "password").orElse("")));
-    config.findString(p + "tls.ca-file").ifPresent(ca -> b.trustedCertificates(new File(ca)));
     return b;
   }
 
@@ -150,7 +135,7 @@ public final class EtcdRegistry implements Registrar, Discovery {
         keeper.start();
       } catch (RuntimeException e) {
         throw new EtcdException("cannot register " + key + " in etcd " + conn.endpoints()
-            + ": " + reason(e), e);
+            + ": " + Reason.of(e), e);
       }
       LeaseKeeper previous = registrations.put(key, keeper);
       if (previous != null) {
@@ -179,7 +164,7 @@ public final class EtcdRegistry implements Registrar, Discovery {
       }
     } catch (RuntimeException e) {
       throw new EtcdException("cannot deregister " + key + " from etcd " + conn.endpoints()
-          + ": " + reason(e), e);
+          + ": " + Reason.of(e), e);
     }
   }
 
@@ -192,7 +177,7 @@ public final class EtcdRegistry implements Registrar, Discovery {
           .newBuilder().setKey(prefix).setRangeEnd(EtcdConnection.prefixEnd(prefix)).build()));
     } catch (RuntimeException e) {
       throw new EtcdException("cannot list " + serviceName + " from etcd " + conn.endpoints()
-          + ": " + reason(e), e);
+          + ": " + Reason.of(e), e);
     }
     List<ServiceInstance> out = new ArrayList<>(r.getKvsCount());
     for (KeyValue kv : r.getKvsList()) {
@@ -230,7 +215,7 @@ public final class EtcdRegistry implements Registrar, Discovery {
         } catch (RuntimeException e) {
           w.close();
           throw new EtcdException("cannot watch " + serviceName + " in etcd "
-              + conn.endpoints() + ": " + reason(e), e);
+              + conn.endpoints() + ": " + Reason.of(e), e);
         }
         watches.put(serviceName, w);
       }
@@ -296,40 +281,25 @@ public final class EtcdRegistry implements Registrar, Discovery {
     return ByteString.copyFrom(s, StandardCharsets.UTF_8);
   }
 
-  private ThreadFactory threads(String role) {
-    AtomicInteger n = new AtomicInteger();
-    return r -> {
-      Thread t = new Thread(r, "phalanx-etcd-" + role + "-" + n.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    };
-  }
-
   /** Settings of an {@link EtcdRegistry}; not thread-safe. */
   public static final class Builder {
-    private List<URI> endpoints = List.of();
+    private static final String CONFIG_PATH = "registry.etcd";
+
+    private final ConnectionOptions connection = new ConnectionOptions(CONFIG_PATH);
     private String namespace = "/microservices";
     private Duration ttl = Duration.ofSeconds(15);
-    private Duration dialTimeout = Duration.ofSeconds(5);
-    private Duration requestTimeout = Duration.ofSeconds(5);
-    private String username;
-    private String password;
-    private SslContext ssl;
 
     private Builder() {}
 
     /** etcd client URLs ({@code http://host:2379}, {@code https://…} for TLS); tried in order. */
     public Builder endpoints(URI... endpoints) {
-      this.endpoints = List.of(endpoints);
+      connection.endpoints(endpoints);
       return this;
     }
 
+    /** As {@link #endpoints(URI...)}; {@code host:port} means {@code http://host:port}. */
     public Builder endpoints(String... endpoints) {
-      List<URI> l = new ArrayList<>();
-      for (String e : endpoints) {
-        l.add(URI.create(e.contains("://") ? e : "http://" + e));
-      }
-      this.endpoints = List.copyOf(l);
+      connection.endpoints(endpoints);
       return this;
     }
 
@@ -355,75 +325,36 @@ public final class EtcdRegistry implements Registrar, Discovery {
 
     /** TCP connect timeout per endpoint; default 5 s. */
     public Builder dialTimeout(Duration d) {
-      this.dialTimeout = d;
+      connection.dialTimeout(d);
       return this;
     }
 
     /** Deadline of each unary etcd call (grant, put, range, delete); default 5 s. */
     public Builder requestTimeout(Duration d) {
-      this.requestTimeout = d;
+      connection.requestTimeout(d);
       return this;
     }
 
     /** etcd auth: the token from {@code Authenticate} is refreshed when etcd rejects it. */
     public Builder credentials(String username, String password) {
-      this.username = Objects.requireNonNull(username, "username");
-      this.password = password;
+      connection.credentials(username, password);
       return this;
     }
 
     /** TLS with this client context (build it with {@code GrpcSslContexts.forClient()}). */
     public Builder tls(SslContext ssl) {
-      this.ssl = ssl;
+      connection.tls(ssl);
       return this;
     }
 
     /** TLS trusting the CA certificates in {@code caPemFile}. */
     public Builder trustedCertificates(File caPemFile) {
-      try {
-        this.ssl = GrpcSslContexts.forClient().trustManager(caPemFile).build();
-      } catch (SSLException e) {
-        throw new IllegalArgumentException("cannot use " + caPemFile + " as etcd CA: " + e, e);
-      }
+      connection.trustedCertificates(caPemFile);
       return this;
     }
 
     public EtcdRegistry build() {
-      if (endpoints.isEmpty()) {
-        throw new IllegalArgumentException("no etcd endpoints (registry.etcd.endpoints)");
-      }
-      SslContext tls = ssl;
-      boolean https = endpoints.stream().anyMatch(u -> "https".equalsIgnoreCase(u.getScheme()));
-      if (tls == null && https) {
-        try {
-          tls = GrpcSslContexts.forClient().build();
-        } catch (SSLException e) {
-          throw new IllegalStateException("cannot create the default TLS context", e);
-        }
-      }
-      for (URI u : endpoints) {
-        if (u.getHost() == null || u.getPort() < 0) {
-          throw new IllegalArgumentException("etcd endpoint needs host and port: " + u);
-        }
-      }
-      return new EtcdRegistry(this, tls);
+      return new EtcdRegistry(this, connection.connect());
     }
-  }
-
-  /**
-   * The failure's message plus its root cause when that says more: gRPC reports a TLS or
-   * connection problem as "UNAVAILABLE: io exception" and keeps the reason (PKIX, refused…) in
-   * the cause chain.
-   */
-  private static String reason(Throwable e) {
-    Throwable root = e;
-    while (root.getCause() != null && root.getCause() != root) {
-      root = root.getCause();
-    }
-    String msg = String.valueOf(e.getMessage());
-    if (root == e || root.getMessage() == null || msg.contains(root.getMessage())) {
-      return msg;
-    }
-    return msg + " (" + root.getClass().getSimpleName() + ": " + root.getMessage() + ")";
   }
 }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.grpc.netty.GrpcSslContexts;
+import io.phalanx.core.config.ConfigDocument;
 import io.phalanx.core.registry.ServiceInstance;
 import io.phalanx.test.etcd.EtcdExtension;
 import io.phalanx.test.tls.TestCertificates;
@@ -93,6 +94,22 @@ class EtcdTlsTest {
         .dialTimeout(Duration.ofSeconds(2)).requestTimeout(Duration.ofSeconds(3)).build()) {
       EtcdException e = assertThrows(EtcdException.class, () -> r.instances("tls-svc"));
       assertTrue(e.getMessage().contains(plain.toString()), e.getMessage());
+    }
+  }
+
+  @Test
+  void configSourceReadsOverTls() throws Exception {
+    try (EtcdRegistry r = EtcdRegistry.builder().endpoints(etcd.endpoint())
+            .trustedCertificates(CERTS.caFile().toFile()).build();
+        EtcdConfigSource s = EtcdConfigSource.builder().endpoints(etcd.endpoint())
+            .trustedCertificates(CERTS.caFile().toFile()).prefix("/microservices/tls-svc/")
+            .build()) {
+      ServiceInstance i = instance("i-4");
+      r.register(i); // a key to read, written over TLS too
+      List<ConfigDocument> docs = s.load();
+      assertEquals(List.of("/microservices/tls-svc/i-4"),
+          docs.stream().map(ConfigDocument::key).toList());
+      r.deregister(i);
     }
   }
 

@@ -23,6 +23,7 @@ import io.phalanx.transport.grpc.internal.DiscoveryNameResolver;
 import io.phalanx.transport.grpc.internal.SelectorLoadBalancer;
 import io.phalanx.transport.grpc.internal.CallContexts;
 import io.phalanx.transport.grpc.internal.ClientBridge;
+import io.phalanx.transport.http.client.ClientTls;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -309,6 +310,27 @@ public final class GrpcClient implements Closeable {
       this.certChain = Objects.requireNonNull(certChain, "certChain");
       this.privateKey = Objects.requireNonNull(privateKey, "privateKey");
       return this;
+    }
+
+    /**
+     * TLS described the way the HTTP client takes it ({@link ClientTls}: trust and an optional
+     * client certificate from key stores, PEM files or JSSE factories; {@code null} trust means the
+     * JDK's default CAs), so a service configures its clients' TLS once for both transports.
+     */
+    public Builder tls(ClientTls tls) {
+      Objects.requireNonNull(tls, "tls");
+      try {
+        SslContextBuilder b = GrpcSslContexts.forClient();
+        if (tls.trust() != null) {
+          b.trustManager(tls.trust());
+        }
+        if (tls.keys() != null) {
+          b.keyManager(tls.keys());
+        }
+        return sslContext(b.build());
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot set up TLS: " + e.getMessage(), e);
+      }
     }
 
     /** TLS from a ready context, built with {@link GrpcSslContexts#forClient}. */

@@ -18,6 +18,7 @@ import io.phalanx.core.execution.HandlerExecutors;
 import io.phalanx.core.internal.Endpoints;
 import io.phalanx.transport.grpc.internal.EventLoops;
 import io.phalanx.transport.grpc.internal.ServerBridge;
+import io.phalanx.transport.http.ServerTls;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -159,6 +160,13 @@ public final class GrpcServer implements Server {
     if (config.sslContext != null) {
       return config.sslContext;
     }
+    if (config.tls != null) {
+      SslContextBuilder b = SslContextBuilder.forServer(config.tls.keys());
+      if (config.tls.mutual()) {
+        b.trustManager(config.tls.trustedClients()).clientAuth(ClientAuth.REQUIRE);
+      }
+      return GrpcSslContexts.configure(b, SslProvider.JDK).build();
+    }
     if (config.certChain == null) {
       return null;
     }
@@ -280,6 +288,7 @@ public final class GrpcServer implements Server {
     private int eventLoopThreads;
     private Duration drainDelay = Duration.ZERO;
     private SslContext sslContext;
+    private ServerTls tls;
     private Path certChain;
     private Path privateKey;
     private Path trustedClientCa;
@@ -417,6 +426,8 @@ public final class GrpcServer implements Server {
       this.certChain = Objects.requireNonNull(certChain, "certChain");
       this.privateKey = Objects.requireNonNull(privateKey, "privateKey");
       this.trustedClientCa = null;
+      this.tls = null;
+      this.sslContext = null;
       return this;
     }
 
@@ -428,9 +439,25 @@ public final class GrpcServer implements Server {
       return this;
     }
 
+    /**
+     * TLS described the way the HTTP server takes it ({@link ServerTls}: key store, PEM files or a
+     * {@code KeyManagerFactory}, optionally requiring client certificates), so a service that
+     * serves HTTP and gRPC configures its certificate once.
+     */
+    public Builder tls(ServerTls tls) {
+      this.tls = Objects.requireNonNull(tls, "tls");
+      this.sslContext = null;
+      this.certChain = null;
+      this.privateKey = null;
+      this.trustedClientCa = null;
+      return this;
+    }
+
     /** TLS from a ready context, built with {@link GrpcSslContexts#configure}. */
     public Builder sslContext(SslContext sslContext) {
       this.sslContext = Objects.requireNonNull(sslContext, "sslContext");
+      this.tls = null;
+      this.certChain = null;
       return this;
     }
 
@@ -457,6 +484,7 @@ public final class GrpcServer implements Server {
       b.eventLoopThreads = eventLoopThreads;
       b.drainDelay = drainDelay;
       b.sslContext = sslContext;
+      b.tls = tls;
       b.certChain = certChain;
       b.privateKey = privateKey;
       b.trustedClientCa = trustedClientCa;

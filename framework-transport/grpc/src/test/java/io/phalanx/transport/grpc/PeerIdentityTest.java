@@ -1,20 +1,26 @@
 package io.phalanx.transport.grpc;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.grpc.CallOptions;
 import io.grpc.MethodDescriptor;
 import io.grpc.ServerServiceDefinition;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ClientCalls;
 import io.grpc.stub.ServerCalls;
 import io.netty.pkitesting.CertificateBuilder;
 import io.netty.pkitesting.X509Bundle;
 import io.phalanx.core.PeerIdentity;
+import io.phalanx.transport.http.ServerTls;
+import io.phalanx.transport.http.client.ClientTls;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -99,6 +105,40 @@ class PeerIdentityTest {
       assertEquals("none", call(client));
     } finally {
       tlsOnly.stop(Duration.ZERO);
+    }
+  }
+
+  @Test
+  void theHttpTransportsTlsValuesConfigureGrpcToo() throws Exception {
+    X509Bundle ca = new CertificateBuilder().subject("CN=test-ca").setIsCertificateAuthority(true)
+        .buildSelfSigned();
+    X509Bundle serverCert = new CertificateBuilder().subject("CN=localhost")
+        .addSanDnsName("localhost").buildIssuedBy(ca);
+    X509Bundle clientCert = new CertificateBuilder().subject("CN=orders")
+        .addSanDnsName("orders.internal").buildIssuedBy(ca);
+    Path caPem = ca.toTempRootCertPem().toPath();
+    GrpcServer server = GrpcServer.builder().host("127.0.0.1").reflection(false)
+        .service(service())
+        .tls(ServerTls.fromPem(serverCert.toTempCertChainPem().toPath(),
+            serverCert.toTempPrivateKeyPem().toPath()).withClientAuthPem(caPem))
+        .build();
+    server.start();
+    try {
+      try (GrpcClient client = GrpcClient.builder("localhost:" + server.port())
+          .tls(ClientTls.trustingPem(caPem).withClientCertificatePem(
+              clientCert.toTempCertChainPem().toPath(), clientCert.toTempPrivateKeyPem().toPath()))
+          .build()) {
+        assertEquals("CN=orders|[orders.internal]|[]|[]|CN=orders", call(client));
+      }
+      try (GrpcClient noCertificate = GrpcClient.builder("localhost:" + server.port())
+          .tls(ClientTls.trustingPem(caPem)).build()) {
+        StatusRuntimeException e =
+            assertThrows(StatusRuntimeException.class, () -> call(noCertificate));
+        assertEquals(Status.Code.UNAVAILABLE, e.getStatus().getCode(),
+            "a client without a certificate is refused in the handshake");
+      }
+    } finally {
+      server.stop(Duration.ZERO);
     }
   }
 

@@ -17,8 +17,9 @@ import java.util.concurrent.ExecutionException;
 import javax.net.ssl.SSLContext;
 
 /**
- * The few Consul HTTP API calls the registry needs, over {@link HttpClient}: agent service
- * register/deregister, TTL check updates and the health endpoint as a blocking query.
+ * The few Consul HTTP API calls the adapters need, over {@link HttpClient}: agent service
+ * register/deregister and TTL check updates (the registry), and two reads that also serve as
+ * blocking queries: the health endpoint (discovery) and a KV folder (the config source).
  *
  * <p>Every request carries the ACL token in {@code X-Consul-Token} (Consul's preferred header;
  * the {@code ?token=} parameter would leak it into access logs). Threading: thread-safe; calls
@@ -36,7 +37,7 @@ public final class ConsulHttp {
   /**
    * @param base scheme://host:port of the agent
    * @param token ACL token or {@code null}
-   * @param datacenter datacenter for catalog/health reads, or {@code null} for the agent's own
+   * @param datacenter datacenter for health and KV reads, or {@code null} for the agent's own
    * @param ssl TLS context for https, or {@code null} for the JVM default
    * @param requestTimeout bound for non-blocking calls; long polls add their wait on top
    */
@@ -104,18 +105,39 @@ public final class ConsulHttp {
     }
   }
 
-  /** One answer of /v1/health/service: the entries and the X-Consul-Index they are valid at. */
-  public record HealthAnswer(JsonNode entries, long index) {}
+  /**
+   * One answer of a read: its JSON body (an array) and the X-Consul-Index it is valid at, 0 when
+   * the agent sent none (the watch loop turns that into 1, as Consul advises).
+   */
+  public record Answer(JsonNode body, long index) {}
 
   /**
    * GET /v1/health/service/:name?passing. With {@code index > 0} this is a blocking query the
    * agent holds until the service's index moves past {@code index} or {@code wait} elapses
    * (plus Consul's up-to-wait/16 jitter, which the HTTP timeout allows for).
    */
-  public HealthAnswer healthService(String name, long index, Duration wait)
+  public Answer healthService(String name, long index, Duration wait)
       throws IOException, InterruptedException {
-    StringBuilder path = new StringBuilder("/v1/health/service/")
-        .append(PathSegment.encode(name)).append("?passing=1");
+    return read("/v1/health/service/" + PathSegment.encode(name) + "?passing=1", index, wait,
+        false);
+  }
+
+  /**
+   * GET /v1/kv/:prefix?recurse: every entry whose key starts with {@code prefix}, as Consul's
+   * array of {@code {Key, Value (base64 or null), Flags, CreateIndex, ModifyIndex, LockIndex}}.
+   * Consul answers 404 when no key matches; that is returned as an empty array with the 404's
+   * index, so a watch of a folder that does not exist yet blocks like any other. Blocking as
+   * {@link #healthService}; the index is the last change under the prefix (deletes included).
+   */
+  public Answer kvList(String prefix, long index, Duration wait)
+      throws IOException, InterruptedException {
+    return read("/v1/kv/" + PathSegment.encodeKey(prefix) + "?recurse=true", index, wait, true);
+  }
+
+  /** A GET that may block; {@code pathAndQuery} already has a query string. */
+  private Answer read(String pathAndQuery, long index, Duration wait, boolean notFoundIsEmpty)
+      throws IOException, InterruptedException {
+    StringBuilder path = new StringBuilder(pathAndQuery);
     if (datacenter != null) {
       path.append("&dc=").append(PathSegment.encode(datacenter));
     }
@@ -124,13 +146,17 @@ public final class ConsulHttp {
       path.append("&index=").append(index).append("&wait=").append(wait.toMillis()).append("ms");
       timeout = wait.plus(wait.dividedBy(16)).plus(requestTimeout);
     }
-    HttpResponse<byte[]> r = send("GET", path.toString(), null, timeout);
+    HttpResponse<byte[]> r = exchange("GET", path.toString(), null, timeout);
     long idx = r.headers().firstValue("X-Consul-Index").map(ConsulHttp::parseIndex).orElse(0L);
-    JsonNode entries = JSON.readTree(r.body());
-    if (entries == null || !entries.isArray()) {
-      throw new IOException("Consul GET " + base + path + " answered no JSON array");
+    if (notFoundIsEmpty && r.statusCode() == 404) {
+      return new Answer(JSON.createArrayNode(), idx);
     }
-    return new HealthAnswer(entries, idx);
+    requireSuccess("GET", r);
+    JsonNode body = JSON.readTree(r.body());
+    if (body == null || !body.isArray()) {
+      throw new IOException("Consul GET " + r.uri() + " answered no JSON array");
+    }
+    return new Answer(body, idx);
   }
 
   private static long parseIndex(String s) {
@@ -142,6 +168,22 @@ public final class ConsulHttp {
   }
 
   private HttpResponse<byte[]> send(String method, String pathAndQuery, byte[] body,
+      Duration timeout) throws IOException, InterruptedException {
+    HttpResponse<byte[]> r = exchange(method, pathAndQuery, body, timeout);
+    requireSuccess(method, r);
+    return r;
+  }
+
+  private static void requireSuccess(String method, HttpResponse<byte[]> r)
+      throws ConsulException {
+    if (r.statusCode() / 100 != 2) {
+      throw new ConsulException(method, r.uri().toString(), r.statusCode(),
+          new String(Optional.ofNullable(r.body()).orElse(new byte[0]), StandardCharsets.UTF_8));
+    }
+  }
+
+  /** One request; any status is returned, transport failures name the method and URL. */
+  private HttpResponse<byte[]> exchange(String method, String pathAndQuery, byte[] body,
       Duration timeout) throws IOException, InterruptedException {
     URI uri = base.resolve(pathAndQuery);
     HttpRequest.Builder rb = HttpRequest.newBuilder(uri).timeout(timeout)
@@ -171,10 +213,6 @@ public final class ConsulHttp {
         throw new IOException("Consul " + method + " " + uri + ": " + io, io);
       }
       throw new IOException("Consul " + method + " " + uri + ": " + c, c);
-    }
-    if (r.statusCode() / 100 != 2) {
-      throw new ConsulException(method, uri.toString(), r.statusCode(),
-          new String(Optional.ofNullable(r.body()).orElse(new byte[0]), StandardCharsets.UTF_8));
     }
     return r;
   }

@@ -47,7 +47,7 @@ final class SerialExecutor implements Executor {
       try {
         next.run();
       } catch (RuntimeException e) {
-        log.warn("a discovery listener threw; it stays subscribed", e);
+        log.warn("a watch listener threw; it stays subscribed", e);
       }
     }
   }

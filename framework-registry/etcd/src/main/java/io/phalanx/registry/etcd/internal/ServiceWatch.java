@@ -1,8 +1,6 @@
 package io.phalanx.registry.etcd.internal;
 
 import com.google.protobuf.ByteString;
-import io.grpc.stub.ClientCallStreamObserver;
-import io.grpc.stub.StreamObserver;
 import io.phalanx.core.registry.ServiceInstance;
 import io.phalanx.registry.etcd.api.Event;
 import io.phalanx.registry.etcd.api.KVGrpc;
@@ -10,8 +8,6 @@ import io.phalanx.registry.etcd.api.KeyValue;
 import io.phalanx.registry.etcd.api.RangeRequest;
 import io.phalanx.registry.etcd.api.RangeResponse;
 import io.phalanx.registry.etcd.api.WatchCreateRequest;
-import io.phalanx.registry.etcd.api.WatchGrpc;
-import io.phalanx.registry.etcd.api.WatchRequest;
 import io.phalanx.registry.etcd.api.WatchResponse;
 import java.time.Duration;
 import java.util.List;
@@ -54,13 +50,24 @@ public final class ServiceWatch {
   private final Backoff backoff;
   private final SerialExecutor calls;
   private final List<Listener> listeners = new CopyOnWriteArrayList<>();
+  // not implemented by this class, so the callbacks stay out of its public API
+  private final WatchStream.Handler events = new WatchStream.Handler() {
+    @Override
+    public void response(WatchStream s, WatchResponse r) {
+      onResponse(s, r);
+    }
+
+    @Override
+    public void broken(WatchStream s, Throwable cause) {
+      onBroken(s, cause);
+    }
+  };
 
   private final TreeMap<String, ServiceInstance> current = new TreeMap<>();
   private List<ServiceInstance> delivered;
   private long revision;
   private State state = State.RECOVERING;
-  private int generation;
-  private StreamObserver<WatchRequest> requests;
+  private WatchStream stream;
   private ScheduledFuture<?> retry;
   private boolean reloadNeeded;
 
@@ -128,32 +135,17 @@ public final class ServiceWatch {
   }
 
   private void openStream() {
-    int gen = ++generation;
-    conn.ensureToken();
-    requests = WatchGrpc.newStub(conn.channel()).watch(new StreamObserver<WatchResponse>() {
-      @Override
-      public void onNext(WatchResponse r) {
-        onResponse(gen, r);
-      }
-
-      @Override
-      public void onError(Throwable t) {
-        conn.onStreamFailure(t);
-        lost(gen, "watch stream failed: " + LeaseKeeper.describe(t));
-      }
-
-      @Override
-      public void onCompleted() {
-        lost(gen, "etcd closed the watch stream");
-      }
-    });
-    requests.onNext(WatchRequest.newBuilder().setCreateRequest(WatchCreateRequest.newBuilder()
-        .setKey(prefix).setRangeEnd(rangeEnd).setStartRevision(revision + 1)
-        .setProgressNotify(true)).build());
+    stream = WatchStream.open(conn, WatchCreateRequest.newBuilder().setKey(prefix)
+        .setRangeEnd(rangeEnd).setStartRevision(revision + 1).setProgressNotify(true).build(),
+        events);
   }
 
-  private synchronized void onResponse(int gen, WatchResponse r) {
-    if (gen != generation || state == State.CLOSED) {
+  private synchronized void onBroken(WatchStream s, Throwable cause) {
+    lost(s, "watch stream failed: " + LeaseKeeper.describe(cause));
+  }
+
+  private synchronized void onResponse(WatchStream s, WatchResponse r) {
+    if (s != stream || state == State.CLOSED) {
       return;
     }
     if (r.getCompactRevision() > 0) {
@@ -168,7 +160,7 @@ public final class ServiceWatch {
       return;
     }
     if (r.getCanceled()) {
-      lost(gen, "etcd cancelled the watch: " + r.getCancelReason());
+      lost(s, "etcd cancelled the watch: " + r.getCancelReason());
       return;
     }
     if (r.getCreated()) {
@@ -223,8 +215,8 @@ public final class ServiceWatch {
     }
   }
 
-  private synchronized void lost(int gen, String reason) {
-    if (gen != generation || state == State.CLOSED) {
+  private void lost(WatchStream s, String reason) {
+    if (s != stream || state == State.CLOSED) {
       return;
     }
     stopStream();
@@ -256,13 +248,10 @@ public final class ServiceWatch {
   }
 
   private void stopStream() {
-    generation++;
-    StreamObserver<WatchRequest> r = requests;
-    requests = null;
-    if (r instanceof ClientCallStreamObserver<?> c) {
-      c.cancel("watch no longer needed", null);
-    } else if (r != null) {
-      r.onCompleted();
+    WatchStream s = stream;
+    stream = null; // callbacks still in flight for s find another stream and are ignored
+    if (s != null) {
+      s.cancel();
     }
   }
 

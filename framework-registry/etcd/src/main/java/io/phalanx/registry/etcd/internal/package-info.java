@@ -1,6 +1,7 @@
 /**
- * The etcd client behind {@link io.phalanx.registry.etcd.EtcdRegistry}: connection with fail-over
- * and auth, the lease keeper that holds a registration, the shared per-service watch, and the
- * Kratos JSON codec. Not a public API.
+ * The etcd client behind {@link io.phalanx.registry.etcd.EtcdRegistry} and
+ * {@link io.phalanx.registry.etcd.EtcdConfigSource}: connection settings and the connection with
+ * fail-over and auth, watch streams, the lease keeper that holds a registration, the shared
+ * per-service watch, the config document watch, and the Kratos JSON codec. Not a public API.
  */
 package io.phalanx.registry.etcd.internal;

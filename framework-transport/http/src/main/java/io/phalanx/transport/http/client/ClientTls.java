@@ -1,5 +1,6 @@
 package io.phalanx.transport.http.client;
 
+import io.phalanx.transport.http.internal.PemFiles;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
@@ -8,8 +9,11 @@ import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.TrustManagerFactory;
 
 /**
- * TLS settings of an {@link HttpClient}, served by the JDK's TLS provider. The server's host name
- * is always verified against its certificate.
+ * TLS settings of a client: an {@link HttpClient} (JDK TLS provider) or a gRPC client
+ * ({@code GrpcClient.Builder.tls(ClientTls)}). The server's host name is always verified against
+ * its certificate. Trust and the client's own certificate come from key stores, PEM files (what
+ * cert-manager and {@code openssl} write) or any {@link TrustManagerFactory} /
+ * {@link KeyManagerFactory}.
  *
  * @param trust the servers' trust anchors; {@code null} for the JDK's default trust store
  * @param keys the client's own key and certificate for mutual TLS; {@code null} for none
@@ -33,6 +37,20 @@ public record ClientTls(TrustManagerFactory trust, KeyManagerFactory keys) {
         TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
     tmf.init(KeyStore.getInstance(trustStore.toFile(), password));
     return trusting(tmf);
+  }
+
+  /** Trusts exactly the CA certificates in the PEM file {@code caFile}. */
+  public static ClientTls trustingPem(Path caFile) throws IOException, GeneralSecurityException {
+    return trusting(PemFiles.trustManagers(caFile));
+  }
+
+  /**
+   * A copy that presents the certificate chain in {@code certChain} and the unencrypted PKCS#8 or
+   * PKCS#1 RSA key in {@code privateKey}, both PEM files (mutual TLS).
+   */
+  public ClientTls withClientCertificatePem(Path certChain, Path privateKey)
+      throws IOException, GeneralSecurityException {
+    return withClientCertificate(PemFiles.keyManagers(certChain, privateKey));
   }
 
   /** A copy that presents the client certificate in {@code keys} (mutual TLS). */

@@ -46,19 +46,20 @@ public final class JsonCodec implements Codec {
   private static final List<String> MEDIA_TYPES = List.of("application/json");
   private static final Pattern GSON_POSITION = Pattern.compile("line (\\d+) column (\\d+)");
 
-  private final ObjectMapper mapper;
+  /** Null until the default mapper is first needed; an application's own mapper is set at once. */
+  private volatile ObjectMapper mapper;
   private final ProtoTypes protoTypes = new ProtoTypes();
 
   private final ClassValue<ObjectReader> readers = new ClassValue<>() {
     @Override
     protected ObjectReader computeValue(Class<?> type) {
-      return mapper.readerFor(type);
+      return mapper().readerFor(type);
     }
   };
   private final ClassValue<ObjectWriter> writers = new ClassValue<>() {
     @Override
     protected ObjectWriter computeValue(Class<?> type) {
-      return mapper.writerFor(type);
+      return mapper().writerFor(type);
     }
   };
 
@@ -66,9 +67,14 @@ public final class JsonCodec implements Codec {
     this.mapper = mapper;
   }
 
-  /** The codec with Phalanx's mapper settings (see the class documentation). */
+  /**
+   * The codec with Phalanx's mapper settings (see the class documentation). The mapper is built
+   * on the first JSON message rather than here: building one loads about 600 classes (Jackson,
+   * java.time, locale data), which is most of what a server that answers with fixed bytes or
+   * protobuf would otherwise spend on start-up beyond Netty's own.
+   */
   public static JsonCodec create() {
-    return new JsonCodec(defaultMapper());
+    return new JsonCodec(null);
   }
 
   /**
@@ -77,6 +83,20 @@ public final class JsonCodec implements Codec {
    */
   public static JsonCodec create(ObjectMapper mapper) {
     return new JsonCodec(Objects.requireNonNull(mapper, "mapper"));
+  }
+
+  private ObjectMapper mapper() {
+    ObjectMapper m = mapper;
+    if (m == null) {
+      synchronized (this) {
+        m = mapper;
+        if (m == null) {
+          m = defaultMapper();
+          mapper = m;
+        }
+      }
+    }
+    return m;
   }
 
   private static ObjectMapper defaultMapper() {

@@ -3,13 +3,11 @@ package io.phalanx.transport.grpc.transcoding.internal;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.google.protobuf.Descriptors.Descriptor;
 import com.google.protobuf.Descriptors.FieldDescriptor;
 import com.google.protobuf.DynamicMessage;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
-import com.google.protobuf.util.JsonFormat;
 import io.phalanx.core.error.ServiceException;
 import io.phalanx.transport.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
@@ -30,9 +28,6 @@ import java.util.Map;
  * <p>Thread-safe; one instance serves every route.
  */
 public final class RequestBinder {
-  private final JsonFormat.Parser parser = JsonFormat.parser().ignoringUnknownFields();
-  /** Only for diagnosing a body protobuf's parser rejected: where it is malformed, which field. */
-  private final ObjectMapper diagnostics = new ObjectMapper();
 
   /** The request message for {@code request} on {@code binding}. */
   public Message bind(HttpBinding binding, HttpRequest request) {
@@ -82,7 +77,7 @@ public final class RequestBinder {
     // scalar and repeated fields, and errors name the field as the request message has it.
     String doc = field == null ? text : "{\"" + field.getName() + "\":" + text + "}";
     try {
-      parser.merge(doc, builder);
+      TranscodingJson.PARSER.merge(doc, builder);
     } catch (InvalidProtocolBufferException | RuntimeException e) {
       throw describe(text, doc, builder.getDescriptorForType(), e);
     }
@@ -91,8 +86,8 @@ public final class RequestBinder {
   private ServiceException describe(String text, String doc, Descriptor type, Exception cause) {
     JsonNode tree;
     try {
-      diagnostics.readTree(text);
-      tree = diagnostics.readTree(doc);
+      TranscodingJson.TREES.readTree(text);
+      tree = TranscodingJson.TREES.readTree(doc);
     } catch (JsonProcessingException malformed) {
       JsonLocation at = malformed.getLocation();
       String where = at == null ? "" : " at line " + at.getLineNr() + ", column "
@@ -123,9 +118,9 @@ public final class RequestBinder {
         continue;
       }
       try {
-        String single = diagnostics.createObjectNode().set(member.getKey(), member.getValue())
+        String single = TranscodingJson.TREES.createObjectNode().set(member.getKey(), member.getValue())
             .toString();
-        parser.merge(single, DynamicMessage.newBuilder(type));
+        TranscodingJson.PARSER.merge(single, DynamicMessage.newBuilder(type));
       } catch (InvalidProtocolBufferException | RuntimeException e) {
         String here = prefix + fd.getName();
         if (fd.getJavaType() == FieldDescriptor.JavaType.MESSAGE && !fd.isRepeated()

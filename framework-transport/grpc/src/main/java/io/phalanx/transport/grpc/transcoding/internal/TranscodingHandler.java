@@ -1,12 +1,10 @@
 package io.phalanx.transport.grpc.transcoding.internal;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.google.protobuf.Descriptors.FieldDescriptor;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import com.google.protobuf.MessageOrBuilder;
-import com.google.protobuf.util.JsonFormat;
 import io.grpc.MethodDescriptor;
 import io.grpc.StatusException;
 import io.grpc.StatusRuntimeException;
@@ -52,9 +50,6 @@ public final class TranscodingHandler implements Handler {
   private final LocalInvoker invoker;
   private final boolean serverStreaming;
   private final Handler chain;
-  private final JsonFormat.Printer printer =
-      JsonFormat.printer().alwaysPrintFieldsWithNoPresence().omittingInsignificantWhitespace();
-  private final ObjectMapper json = new ObjectMapper();
 
   /**
    * @param middleware the gRPC server's own middleware (not the app-wide one)
@@ -134,14 +129,14 @@ public final class TranscodingHandler implements Handler {
     FieldDescriptor field = binding.responseBody();
     try {
       if (field == null) {
-        return printer.print(m).getBytes(StandardCharsets.UTF_8);
+        return TranscodingJson.PRINTER.print(m).getBytes(StandardCharsets.UTF_8);
       }
       if (field.getJavaType() == FieldDescriptor.JavaType.MESSAGE && !field.isRepeated()) {
-        return printer.print((MessageOrBuilder) m.getField(field))
+        return TranscodingJson.PRINTER.print((MessageOrBuilder) m.getField(field))
             .getBytes(StandardCharsets.UTF_8);
       }
-      JsonNode part = json.readTree(printer.print(m)).get(field.getJsonName());
-      return json.writeValueAsBytes(part);
+      JsonNode part = TranscodingJson.TREES.readTree(TranscodingJson.PRINTER.print(m)).get(field.getJsonName());
+      return TranscodingJson.TREES.writeValueAsBytes(part);
     } catch (InvalidProtocolBufferException e) {
       throw new ServiceException(500, "INTERNAL", "reply not representable as JSON");
     }

@@ -1,0 +1,215 @@
+package io.phalanx.core.config;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException.BadPath;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A configuration that follows its remote {@linkplain ConfigSource sources}: made by
+ * {@link Configs.Builder#watch()}, it holds the latest valid {@link AppConfig} and tells observers
+ * when the value under their key changed.
+ *
+ * <pre>{@code
+ * LiveConfig live = Configs.builder().processOverrides()
+ *     .source(EtcdConfigSource.builder().endpoints("http://etcd:2379").prefix("/config/greeter/").build())
+ *     .watch();
+ * AppConfig config = live.current();                  // what start-up reads
+ * live.observe("greeting", c -> greeting.set(c.getString("greeting.text")));
+ * app.afterStop(info -> live.close());
+ * }</pre>
+ *
+ * <p>Every change of a source recomposes all layers (files, remote documents, environment and
+ * system properties, in {@link Configs}' order), so an environment override keeps winning over a
+ * remote value. A change that does not parse or whose substitutions do not resolve is logged with
+ * the source and key and ignored: the previous configuration stays current, and the next valid
+ * change is applied. A key deleted remotely falls back to the lower layers, as if it had never been
+ * set there.
+ *
+ * <p>Threading: {@link #current()} may be called from any thread at any time. Observers are called
+ * on a source's watch thread, one at a time across all sources, after {@link #current()} already
+ * returns the new configuration; an observer should be quick and must not block on another
+ * thread's configuration change.
+ */
+public final class LiveConfig implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(LiveConfig.class);
+
+  private final List<ConfigSource> sources;
+  private final Function<List<List<ConfigDocument>>, AppConfig> compose;
+  private final List<Observer> observers = new CopyOnWriteArrayList<>();
+  private final List<ConfigSource.Watch> watches = new ArrayList<>();
+  private final Object lock = new Object();
+  /** The documents {@link #current} was composed from, one list per source; guarded by lock. */
+  private final List<List<ConfigDocument>> documents;
+  private volatile AppConfig current;
+  private boolean closed;
+
+  private LiveConfig(List<ConfigSource> sources, List<List<ConfigDocument>> documents,
+      AppConfig first, Function<List<List<ConfigDocument>>, AppConfig> compose) {
+    this.sources = sources;
+    this.documents = new ArrayList<>(documents);
+    this.current = first;
+    this.compose = compose;
+  }
+
+  static LiveConfig start(List<ConfigSource> sources, List<List<ConfigDocument>> initial,
+      AppConfig first, Function<List<List<ConfigDocument>>, AppConfig> compose) {
+    LiveConfig live = new LiveConfig(sources, initial, first, compose);
+    // watch() is called without the lock: a source may deliver its first list from its own
+    // thread before watch() returns, and that delivery takes the lock.
+    List<ConfigSource.Watch> started = new ArrayList<>();
+    for (int i = 0; i < sources.size(); i++) {
+      started.add(sources.get(i).watch(live.new SourceListener(i)));
+    }
+    synchronized (live.lock) {
+      live.watches.addAll(started);
+    }
+    return live;
+  }
+
+  /** The latest valid configuration. */
+  public AppConfig current() {
+    return current;
+  }
+
+  /**
+   * Calls {@code observer} with the new configuration whenever the value at {@code path} (a
+   * HOCON path, a leaf or a whole subtree; {@code ""} for any change) differs from before:
+   * changed, added or removed. Not called for the current value.
+   *
+   * @return closing it stops the calls
+   * @throws ConfigException if {@code path} is not a valid HOCON path
+   */
+  public AutoCloseable observe(String path, Consumer<AppConfig> observer) {
+    Objects.requireNonNull(path, "path");
+    Objects.requireNonNull(observer, "observer");
+    if (!path.isEmpty()) {
+      try {
+        current.raw().hasPathOrNull(path);
+      } catch (BadPath e) {
+        throw new ConfigException("'" + path + "' is not a valid config path: " + e.getMessage(),
+            e);
+      }
+    }
+    Observer o = new Observer(path, observer);
+    observers.add(o);
+    return () -> observers.remove(o);
+  }
+
+  /**
+   * Stops following the sources and closes them (they were handed over to be followed);
+   * {@link #current()} keeps the last configuration. Idempotent.
+   */
+  @Override
+  public void close() {
+    List<ConfigSource.Watch> toClose;
+    synchronized (lock) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      toClose = List.copyOf(watches);
+      watches.clear();
+    }
+    for (ConfigSource.Watch w : toClose) {
+      w.close();
+    }
+    for (ConfigSource source : sources) {
+      try {
+        source.close();
+      } catch (RuntimeException e) {
+        LOG.warn("closing config source {} failed", source.description(), e);
+      }
+    }
+  }
+
+  /**
+   * One source's deliveries. A failure is logged at WARN once per outage (sources report every
+   * retry, which would flood the log during a long one) and the recovery at INFO.
+   */
+  private final class SourceListener implements ConfigSource.Listener {
+    private final int index;
+    private boolean failing; // guarded by lock
+
+    SourceListener(int index) {
+      this.index = index;
+    }
+
+    @Override
+    public void documents(List<ConfigDocument> docs) {
+      synchronized (lock) {
+        if (failing) {
+          failing = false;
+          LOG.info("config source {} can be followed again", sources.get(index).description());
+        }
+      }
+      changed(index, docs);
+    }
+
+    @Override
+    public void failed(Throwable error) {
+      synchronized (lock) {
+        if (failing) {
+          LOG.debug("config source {} still cannot be followed: {}",
+              sources.get(index).description(), error.toString());
+          return;
+        }
+        failing = true;
+      }
+      LOG.warn("config source {} cannot be followed for now; the last configuration stays and"
+          + " the source keeps retrying: {}", sources.get(index).description(), error.toString());
+    }
+  }
+
+  private void changed(int index, List<ConfigDocument> docs) {
+    synchronized (lock) {
+      if (closed || docs.equals(documents.get(index))) {
+        return;
+      }
+      List<List<ConfigDocument>> next = new ArrayList<>(documents);
+      next.set(index, List.copyOf(docs));
+      AppConfig updated;
+      try {
+        updated = compose.apply(next);
+      } catch (ConfigException e) {
+        LOG.warn("config change from {} ignored, the previous configuration stays: {}",
+            sources.get(index).description(), e.getMessage());
+        return;
+      }
+      documents.set(index, next.get(index));
+      AppConfig previous = current;
+      current = updated;
+      LOG.info("config changed by {}", sources.get(index).description());
+      for (Observer o : observers) {
+        if (o.differs(previous.raw(), updated.raw())) {
+          try {
+            o.observer.accept(updated);
+          } catch (RuntimeException e) {
+            LOG.warn("config observer of '{}' failed", o.path, e);
+          }
+        }
+      }
+    }
+  }
+
+  private record Observer(String path, Consumer<AppConfig> observer) {
+    boolean differs(Config before, Config after) {
+      if (path.isEmpty()) {
+        return !before.root().equals(after.root());
+      }
+      // a null value counts as absent, as AppConfig's find methods treat it
+      boolean had = before.hasPath(path);
+      boolean has = after.hasPath(path);
+      if (had != has) {
+        return true;
+      }
+      return had && !before.getValue(path).equals(after.getValue(path));
+    }
+  }
+}

@@ -1,0 +1,212 @@
+package io.phalanx.core.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.junit.jupiter.api.Test;
+
+class LiveConfigTest {
+
+  private static Configs.Builder builder(ConfigSource... sources) {
+    Configs.Builder b = TestResources.builder("layers");
+    for (ConfigSource s : sources) {
+      b.source(s);
+    }
+    return b;
+  }
+
+  @Test
+  void remoteDocumentsSitAboveTheFilesAndBelowTheOverrides() {
+    InMemoryConfigSource remote = new InMemoryConfigSource("a")
+        .put("/cfg/app.conf", "server { host = remote-host, http.port = 7 }\nremote.only = yes");
+    Properties sys = new Properties();
+    sys.setProperty("server.http.port", "9");
+
+    AppConfig c = builder(remote).systemProperties(sys).load();
+
+    assertEquals("remote-host", c.getString("server.host"), "remote beats application.conf");
+    assertEquals(9, c.getInt("server.http.port"), "a system property beats the remote value");
+    assertEquals("ref", c.getString("server.name"), "objects merge key by key across layers");
+    assertEquals("yes", c.getString("remote.only"));
+  }
+
+  @Test
+  void laterDocumentsAndLaterSourcesWin() {
+    InMemoryConfigSource first = new InMemoryConfigSource("first")
+        .put("/cfg/a.conf", "k = a\nonly.a = 1")
+        .put("/cfg/b.json", "{\"k\": \"b\"}");
+    InMemoryConfigSource second = new InMemoryConfigSource("second")
+        .put("/other/c.properties", "k=c");
+
+    assertEquals("b", builder(first).load().getString("k"), "b.json sorts after a.conf");
+    AppConfig both = builder(first, second).load();
+    assertEquals("c", both.getString("k"), "the later source wins");
+    assertEquals(1, both.getInt("only.a"));
+  }
+
+  @Test
+  void remoteValuesTakePartInSubstitutions() {
+    InMemoryConfigSource remote = new InMemoryConfigSource("r")
+        .put("/cfg/db.conf", "db { host = remote-db, url = \"jdbc:x://\"${db.host}\"/app\" }");
+    assertEquals("jdbc:x://remote-db/app", builder(remote).load().getString("db.url"));
+  }
+
+  @Test
+  void aBrokenDocumentFailsTheLoadNamingSourceKeyAndLine() {
+    InMemoryConfigSource remote = new InMemoryConfigSource("r")
+        .put("/cfg/app.conf", "ok = 1\nbroken = {");
+    ConfigException e = assertThrows(ConfigException.class, () -> builder(remote).load());
+    assertTrue(e.getMessage().contains("memory r key /cfg/app.conf"), e.getMessage());
+    assertTrue(e.getMessage().contains("/cfg/app.conf: 2"), "names the line: " + e.getMessage());
+  }
+
+  @Test
+  void anUnknownFormatFailsNamingTheKey() {
+    InMemoryConfigSource remote = new InMemoryConfigSource("r").put("/cfg/app.yaml", "a: 1");
+    ConfigException e = assertThrows(ConfigException.class, () -> builder(remote).load());
+    assertTrue(e.getMessage().contains("/cfg/app.yaml") && e.getMessage().contains("'yaml'"),
+        e.getMessage());
+  }
+
+  @Test
+  void anUnreachableSourceFailsTheLoad() {
+    InMemoryConfigSource remote = new InMemoryConfigSource("down");
+    remote.unreachable();
+    ConfigException e = assertThrows(ConfigException.class, () -> builder(remote).load());
+    assertTrue(e.getMessage().contains("memory down"), e.getMessage());
+  }
+
+  @Test
+  void aMissingKeyNamesTheRemoteLayerAmongThePlacesSearched() {
+    InMemoryConfigSource remote = new InMemoryConfigSource("r").put("/cfg/a.conf", "x = 1");
+    ConfigException e = assertThrows(ConfigException.class,
+        () -> builder(remote).load().getString("not.there"));
+    assertTrue(e.getMessage().contains("memory r (1 document)"), e.getMessage());
+  }
+
+  @Test
+  void aChangeReplacesCurrentAndCallsTheObserversOfChangedKeysOnly() {
+    InMemoryConfigSource remote = new InMemoryConfigSource("r")
+        .put("/cfg/app.conf", "feature { on = false, limit = 5 }\nother = 1");
+    try (LiveConfig live = builder(remote).watch()) {
+      List<AppConfig> feature = new ArrayList<>();
+      List<AppConfig> leaf = new ArrayList<>();
+      List<AppConfig> other = new ArrayList<>();
+      List<AppConfig> any = new ArrayList<>();
+      live.observe("feature", feature::add);
+      live.observe("feature.limit", leaf::add);
+      live.observe("other", other::add);
+      live.observe("", any::add);
+
+      remote.put("/cfg/app.conf", "feature { on = true, limit = 5 }\nother = 1");
+
+      assertTrue(live.current().getBoolean("feature.on"));
+      assertEquals(1, feature.size());
+      assertTrue(feature.get(0).getBoolean("feature.on"));
+      assertEquals(List.of(), leaf, "feature.limit did not change");
+      assertEquals(List.of(), other);
+      assertEquals(1, any.size());
+    }
+  }
+
+  @Test
+  void anAddedOrRemovedKeyIsAChange() {
+    InMemoryConfigSource remote = new InMemoryConfigSource("r").put("/cfg/a.conf", "x = 1");
+    try (LiveConfig live = builder(remote).watch()) {
+      List<AppConfig> seen = new ArrayList<>();
+      live.observe("flag", seen::add);
+      remote.put("/cfg/b.conf", "flag = on");
+      assertEquals(1, seen.size());
+      assertEquals("on", live.current().getString("flag"));
+      remote.delete("/cfg/b.conf");
+      assertEquals(2, seen.size());
+      assertFalse(live.current().has("flag"), "a deleted key falls back to the lower layers");
+    }
+  }
+
+  @Test
+  void anInvalidChangeIsIgnoredAndTheNextValidOneApplies() {
+    InMemoryConfigSource remote = new InMemoryConfigSource("r").put("/cfg/a.conf", "x = 1");
+    try (LiveConfig live = builder(remote).watch()) {
+      List<AppConfig> seen = new ArrayList<>();
+      live.observe("x", seen::add);
+
+      remote.put("/cfg/a.conf", "x = {");
+      assertEquals(1, live.current().getInt("x"), "a document that does not parse is ignored");
+      remote.put("/cfg/a.conf", "x = ${nowhere}");
+      assertEquals(1, live.current().getInt("x"), "an unresolvable substitution is ignored");
+      assertEquals(List.of(), seen);
+
+      remote.put("/cfg/a.conf", "x = 2");
+      assertEquals(2, live.current().getInt("x"));
+      assertEquals(1, seen.size());
+    }
+  }
+
+  @Test
+  void anOverriddenKeyDoesNotChangeWhenTheRemoteValueDoes() {
+    InMemoryConfigSource remote = new InMemoryConfigSource("r").put("/cfg/a.conf", "port = 1");
+    Configs.Builder b = builder(remote).environment(Map.of("PHALANX_PORT", "42"));
+    try (LiveConfig live = b.watch()) {
+      List<AppConfig> seen = new ArrayList<>();
+      live.observe("port", seen::add);
+      remote.put("/cfg/a.conf", "port = 2");
+      assertEquals(42, live.current().getInt("port"));
+      assertEquals(List.of(), seen, "the environment still wins, so port did not change");
+    }
+  }
+
+  @Test
+  void aFailingObserverDoesNotStopTheOthersAndClosingAnObservationStopsIt() throws Exception {
+    InMemoryConfigSource remote = new InMemoryConfigSource("r").put("/cfg/a.conf", "x = 1");
+    try (LiveConfig live = builder(remote).watch()) {
+      List<AppConfig> seen = new ArrayList<>();
+      live.observe("x", c -> {
+        throw new IllegalStateException("observer bug");
+      });
+      AutoCloseable observation = live.observe("x", seen::add);
+      remote.put("/cfg/a.conf", "x = 2");
+      assertEquals(1, seen.size());
+      observation.close();
+      remote.put("/cfg/a.conf", "x = 3");
+      assertEquals(1, seen.size());
+      assertEquals(3, live.current().getInt("x"));
+    }
+  }
+
+  @Test
+  void closeStopsFollowingClosesTheSourcesAndKeepsTheLastConfiguration() {
+    InMemoryConfigSource remote = new InMemoryConfigSource("r").put("/cfg/a.conf", "x = 1");
+    LiveConfig live = builder(remote).watch();
+    assertEquals(1, remote.watchers());
+    assertFalse(remote.closed());
+    live.close();
+    live.close();
+    assertEquals(0, remote.watchers());
+    assertTrue(remote.closed());
+    remote.put("/cfg/a.conf", "x = 2");
+    assertEquals(1, live.current().getInt("x"));
+  }
+
+  @Test
+  void anInvalidObservedPathIsRejected() {
+    try (LiveConfig live = builder().watch()) {
+      assertThrows(ConfigException.class, () -> live.observe("a..b", c -> { }));
+    }
+  }
+
+  @Test
+  void theFormatComesFromTheKeysExtension() {
+    assertEquals("json", ConfigDocument.of("/a/b.JSON", "{}").format());
+    assertEquals("conf", ConfigDocument.of("/a/b", "").format());
+    assertEquals("conf", ConfigDocument.of("/a.d/b", "").format(), "a dot in a folder is no extension");
+    assertEquals("conf", ConfigDocument.of("/a/.hidden", "").format());
+    assertEquals("yaml", ConfigDocument.of("cfg/app.yaml", "").format());
+  }
+}
