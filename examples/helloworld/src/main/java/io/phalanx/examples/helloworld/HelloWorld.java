@@ -6,7 +6,9 @@ import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.phalanx.core.App;
 import io.phalanx.core.config.AppConfig;
+import io.phalanx.core.config.ConfigSource;
 import io.phalanx.core.config.Configs;
+import io.phalanx.core.config.LiveConfig;
 import io.phalanx.core.middleware.Recovery;
 import io.phalanx.core.registry.Registrar;
 import io.phalanx.observability.admin.AdminServer;
@@ -15,7 +17,9 @@ import io.phalanx.observability.metrics.JvmMetrics;
 import io.phalanx.observability.metrics.Metrics;
 import io.phalanx.observability.tracing.TraceMdc;
 import io.phalanx.observability.tracing.Tracing;
+import io.phalanx.registry.consul.ConsulConfigSource;
 import io.phalanx.registry.consul.ConsulRegistry;
+import io.phalanx.registry.etcd.EtcdConfigSource;
 import io.phalanx.registry.etcd.EtcdRegistry;
 import io.phalanx.transport.grpc.GrpcServer;
 import io.phalanx.transport.grpc.transcoding.GrpcTranscoding;
@@ -24,6 +28,7 @@ import io.phalanx.transport.http.HttpServer;
 import io.phalanx.transport.http.RouteOptions;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The smallest useful Phalanx service: {@code GET /hello/{name}} answers
@@ -34,6 +39,12 @@ import java.util.concurrent.TimeUnit;
  * <p>With {@code registry.etcd.endpoints} (or {@code registry.consul.address}) configured it
  * registers itself there once both servers listen and deregisters on SIGTERM; without either it
  * runs alone.
+ *
+ * <p>With {@code config.etcd.endpoints} and {@code config.etcd.prefix} (or
+ * {@code config.consul.address} and {@code config.consul.prefix}) it also reads configuration
+ * documents from there, above {@code application.conf} and below {@code -D} and environment
+ * overrides, and follows them: a new {@code helloworld.greeting} ("Hello" by default) takes effect
+ * on the next request without a restart.
  *
  * <p>Observability is on by default and each part can be switched off: tracing (OpenTelemetry SDK,
  * exported over OTLP/HTTP only when {@code tracing.otlp.endpoint} is set), the access log (logger
@@ -46,6 +57,7 @@ public final class HelloWorld {
   private static final String NAME = "helloworld";
   private static final String VERSION = "1.0.0";
   private static final String NETTY_JFR = "io.netty.jfr.enabled";
+  private static final String GREETING = "helloworld.greeting";
 
   /** Reply of {@code GET /hello/{name}}. */
   public record Hello(String message) {}
@@ -62,17 +74,36 @@ public final class HelloWorld {
     if (System.getProperty(NETTY_JFR) == null) {
       System.setProperty(NETTY_JFR, "false");
     }
-    app(Configs.load()).run();
+    AppConfig local = Configs.load();
+    Optional<ConfigSource> remote = remoteConfig(local);
+    if (remote.isEmpty()) {
+      app(local).run();
+      return;
+    }
+    LiveConfig live = Configs.builder().processOverrides().source(remote.get()).watch();
+    app(live).run();
   }
 
   /** Assembles the app from configuration; tests start it on an ephemeral port. */
   public static App app(AppConfig config) {
+    return app(config, new AtomicReference<>(config.getString(GREETING)), null);
+  }
+
+  /** The app over a live configuration: a changed greeting applies to the next request. */
+  public static App app(LiveConfig live) {
+    AppConfig config = live.current();
+    AtomicReference<String> greeting = new AtomicReference<>(config.getString(GREETING));
+    live.observe(GREETING, c -> greeting.set(c.getString(GREETING)));
+    return app(config, greeting, live);
+  }
+
+  private static App app(AppConfig config, AtomicReference<String> greeting, LiveConfig live) {
     RouteOptions options = config.getBoolean("server.http.inline")
         ? RouteOptions.inline() : RouteOptions.defaults();
     GrpcServer.Builder grpcBuilder = GrpcServer.builder()
         .host(config.getString("server.grpc.host"))
         .port(config.getInt("server.grpc.port"))
-        .service(new GreeterService());
+        .service(new GreeterService(greeting::get));
     if (config.getBoolean("server.grpc.inline")) {
       grpcBuilder.inline();
     }
@@ -82,7 +113,8 @@ public final class HelloWorld {
         .port(config.getInt("server.http.port"))
         .routes(r -> r
             .get("/hello/{name}",
-                (ctx, req) -> new Hello("Hello " + ((HttpRequest) req).pathParam("name")), options)
+                (ctx, req) -> new Hello(greeting.get() + " " + ((HttpRequest) req).pathParam("name")),
+                options)
             .post("/echo", Echo.class, (ctx, echo) -> echo, options))
         // GET /helloworld/{name}, from the google.api.http rule in greeter.proto
         .routes(GrpcTranscoding.of(grpc))
@@ -97,7 +129,35 @@ public final class HelloWorld {
     observability(config, app);
     registrar(config).ifPresent(app::registrar);
     config.findDuration("app.stop-delay").ifPresent(app::stopDelay);
+    if (live != null) {
+      app.afterStop(info -> live.close());
+    }
     return app.build();
+  }
+
+  /**
+   * The remote configuration selected by configuration: {@code config.etcd.endpoints} (with
+   * {@code config.etcd.prefix} or {@code config.etcd.key}) picks etcd, {@code config.consul.address}
+   * (with {@code config.consul.prefix}) picks Consul KV, neither means none; both is a mistake.
+   */
+  static Optional<ConfigSource> remoteConfig(AppConfig config) {
+    boolean etcd = config.has("config.etcd.endpoints");
+    boolean consul = config.has("config.consul.address");
+    if (etcd && consul) {
+      throw new IllegalArgumentException(
+          "configure either config.etcd.endpoints or config.consul.address, not both");
+    }
+    if (etcd) {
+      return Optional.of(EtcdConfigSource.builder(config).build());
+    }
+    if (consul) {
+      ConsulConfigSource.Builder b = ConsulConfigSource.builder()
+          .address(config.getString("config.consul.address"))
+          .prefix(config.getString("config.consul.prefix"));
+      config.findString("config.consul.token").ifPresent(b::token);
+      return Optional.of(b.build());
+    }
+    return Optional.empty();
   }
 
   /**

@@ -25,9 +25,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * Runs the packaged jar with {@code -Dregistry.etcd.endpoints=…} against a real etcd and reads
- * etcd directly (its HTTP/JSON gateway, not our adapter) to see the instance appear under
- * {@code /microservices/helloworld/} and disappear after SIGTERM.
+ * Runs the packaged jar against a real etcd and talks to etcd directly (its HTTP/JSON gateway,
+ * not our adapter): with {@code -Dregistry.etcd.endpoints=…} the instance appears under
+ * {@code /microservices/helloworld/} and disappears after SIGTERM; with
+ * {@code -Dconfig.etcd.endpoints=…} a greeting written to etcd is served, and a changed one is
+ * served without a restart.
  */
 class HelloWorldEtcdIT {
 
@@ -74,6 +76,73 @@ class HelloWorldEtcdIT {
       p.waitFor(10, TimeUnit.SECONDS);
       Files.deleteIfExists(log);
     }
+  }
+
+  @Test
+  void servesTheGreetingConfiguredInEtcdAndFollowsItsChanges() throws Exception {
+    Path jar = Path.of("target", "helloworld.jar");
+    assertTrue(Files.isRegularFile(jar), "build the jar first: " + jar.toAbsolutePath());
+    put("/config/helloworld/app.conf", "helloworld.greeting = Bonjour");
+    int port = freePort();
+    String java = ProcessHandle.current().info().command().orElse("java");
+    Path log = Files.createTempFile("helloworld-etcd-config", ".log");
+    Process p = new ProcessBuilder(List.of(java,
+        "-Dconfig.etcd.endpoints=" + etcd.endpoint(), "-Dconfig.etcd.prefix=/config/helloworld/",
+        "-Dserver.http.port=" + port, "-Dserver.http.host=127.0.0.1",
+        "-Dserver.grpc.port=0", "-Dserver.grpc.host=127.0.0.1", "-Dadmin.port=0",
+        "-jar", jar.toString()))
+        .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    try {
+      URI hello = URI.create("http://127.0.0.1:" + port + "/hello/ada");
+      assertEquals("{\"message\":\"Bonjour ada\"}", awaitBody(hello, b -> true, p, log),
+          "the greeting from etcd, above application.conf's \"Hello\"");
+
+      put("/config/helloworld/app.conf", "helloworld.greeting = Hola");
+      assertEquals("{\"message\":\"Hola ada\"}",
+          awaitBody(hello, b -> b.contains("Hola"), p, log), "the change, without a restart");
+
+      p.toHandle().destroy();
+      assertTrue(p.waitFor(30, TimeUnit.SECONDS), "did not exit after SIGTERM");
+      assertEquals(0, p.exitValue(), Files.readString(log));
+    } finally {
+      p.destroyForcibly();
+      p.waitFor(10, TimeUnit.SECONDS);
+      Files.deleteIfExists(log);
+    }
+  }
+
+  /** Polls {@code uri} until it answers 200 with a body {@code done} accepts. */
+  private String awaitBody(URI uri, Predicate<String> done, Process p, Path log) throws Exception {
+    long giveUp = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    String last = null;
+    while (System.nanoTime() < giveUp && p.isAlive()) {
+      try {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri)
+            .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+        last = r.body();
+        if (r.statusCode() == 200 && done.test(last)) {
+          return last;
+        }
+      } catch (IOException notYetListening) {
+        // the server is still starting
+      }
+      Thread.sleep(50);
+    }
+    throw new AssertionError("no matching answer from " + uri + "; last " + last + "; log:\n"
+        + Files.readString(log));
+  }
+
+  /** Put on etcd's gRPC gateway: key and value are base64 in the JSON body. */
+  private void put(String key, String value) throws Exception {
+    Base64.Encoder b64 = Base64.getEncoder();
+    String body = "{\"key\":\"" + b64.encodeToString(key.getBytes(StandardCharsets.UTF_8))
+        + "\",\"value\":\"" + b64.encodeToString(value.getBytes(StandardCharsets.UTF_8)) + "\"}";
+    HttpResponse<String> r = http.send(HttpRequest.newBuilder(
+            URI.create(etcd.endpoint() + "/v3/kv/put"))
+        .timeout(Duration.ofSeconds(5))
+        .POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, r.statusCode(), r.body());
   }
 
   /** Polls etcd until the values under the service prefix satisfy {@code done}. */

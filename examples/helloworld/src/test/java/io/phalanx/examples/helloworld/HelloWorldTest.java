@@ -55,6 +55,20 @@ class HelloWorldTest {
   }
 
   @Test
+  void remoteConfigurationIsOffByDefaultAndEtcdAndConsulTogetherAreRefused() {
+    Properties none = new Properties();
+    assertTrue(HelloWorld.remoteConfig(Configs.builder().systemProperties(none).load()).isEmpty());
+    Properties both = new Properties();
+    both.setProperty("config.etcd.endpoints", "http://127.0.0.1:2379");
+    both.setProperty("config.etcd.prefix", "/config/helloworld/");
+    both.setProperty("config.consul.address", "127.0.0.1:8500");
+    both.setProperty("config.consul.prefix", "config/helloworld/");
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> HelloWorld.remoteConfig(Configs.builder().systemProperties(both).load()));
+    assertTrue(e.getMessage().contains("config.etcd.endpoints"), e.getMessage());
+  }
+
+  @Test
   void echoReturnsTheBody() throws Exception {
     String body = "{\"message\":\"ping\"}";
     HttpResponse<String> r = client.send(HttpRequest.newBuilder(base.resolve("/echo"))
