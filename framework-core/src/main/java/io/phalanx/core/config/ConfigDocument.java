@@ -9,8 +9,10 @@ import java.util.Objects;
  *
  * <p>The format is the key's extension, as Kratos's config sources read it: {@code conf} (HOCON,
  * also the format of a key without an extension; HOCON accepts JSON too), {@code json} and
- * {@code properties} are understood. Any other extension ({@code yaml}, say) fails the load with
- * a message naming the key, rather than being guessed at.
+ * {@code properties} are understood, and others ({@code yaml}; {@code .yml} counts as
+ * {@code yaml}) once a {@link ConfigFormat} is registered for them. A document in a format
+ * nobody understands fails the load with a message naming the key, rather than being guessed
+ * at.
  *
  * @param key where the document lives, as the source names it (the full etcd key, the Consul key)
  * @param format lower-case format name; see above
@@ -37,6 +39,7 @@ public record ConfigDocument(String key, String format, String content) {
     if (dot <= 0 || dot == last.length() - 1) {
       return "conf";
     }
-    return last.substring(dot + 1).toLowerCase(Locale.ROOT);
+    String extension = last.substring(dot + 1).toLowerCase(Locale.ROOT);
+    return extension.equals("yml") ? "yaml" : extension;
   }
 }

@@ -122,6 +122,7 @@ public final class Configs {
     private boolean useSystemProperties;
     private final List<Path> files = new ArrayList<>();
     private final List<ConfigSource> sources = new ArrayList<>();
+    private final Map<String, ConfigFormat> formats = new HashMap<>();
 
     private Builder() {}
 
@@ -207,6 +208,20 @@ public final class Configs {
     }
 
     /**
+     * Reads remote documents whose key has the extension {@code name} ({@code yaml}, say) with
+     * {@code format}; {@code conf}, {@code json} and {@code properties} are built in and cannot be
+     * replaced.
+     */
+    public Builder format(String name, ConfigFormat format) {
+      String n = Objects.requireNonNull(name, "name").toLowerCase(java.util.Locale.ROOT);
+      if (n.equals("conf") || n.equals("hocon") || n.equals("json") || n.equals("properties")) {
+        throw new IllegalArgumentException("'" + name + "' is a built-in format");
+      }
+      formats.put(n, Objects.requireNonNull(format, "format"));
+      return this;
+    }
+
+    /**
      * Reads and merges the layers, resolves substitutions and returns the result.
      *
      * @throws ConfigException when a file is missing or does not parse, the selected profile has
@@ -266,7 +281,8 @@ public final class Configs {
         overrides = OverrideLayer.fromSystemProperties(systemProperties).withFallback(overrides);
       }
       return new Layers(merged, overrides, List.copyOf(searched), List.copyOf(sources),
-          selected.map(s -> s.name), environment, useEnvironment, useSystemProperties);
+          Map.copyOf(formats), selected.map(s -> s.name), environment, useEnvironment,
+          useSystemProperties);
     }
 
     /**
@@ -274,7 +290,8 @@ public final class Configs {
      * documents (one list per source) gives a configuration.
      */
     private record Layers(Config files, Config overrides, List<String> searched,
-        List<ConfigSource> sources, Optional<String> profile, Map<String, String> environment,
+        List<ConfigSource> sources, Map<String, ConfigFormat> formats, Optional<String> profile,
+        Map<String, String> environment,
         boolean useEnvironment, boolean useSystemProperties) {
 
       AppConfig compose(List<List<ConfigDocument>> documents) {
@@ -283,7 +300,7 @@ public final class Configs {
         for (int i = 0; i < sources.size(); i++) {
           List<ConfigDocument> docs = documents.get(i);
           for (ConfigDocument d : docs) {
-            merged = parse(sources.get(i), d).withFallback(merged);
+            merged = parse(sources.get(i), d, formats).withFallback(merged);
           }
           layerNames.add(sources.get(i).description() + " (" + docs.size()
               + (docs.size() == 1 ? " document)" : " documents)"));
@@ -297,20 +314,51 @@ public final class Configs {
       }
     }
 
-    private static Config parse(ConfigSource source, ConfigDocument d) {
+    private static Config parse(ConfigSource source, ConfigDocument d,
+        Map<String, ConfigFormat> formats) {
+      String origin = source.description() + " key " + d.key();
       ConfigSyntax syntax = switch (d.format()) {
         case "conf", "hocon" -> ConfigSyntax.CONF;
         case "json" -> ConfigSyntax.JSON;
         case "properties" -> ConfigSyntax.PROPERTIES;
-        default -> throw new ConfigException(source.description() + ": document " + d.key()
-            + " has the format '" + d.format()
-            + "', which is not understood (conf, json or properties, from the key's extension)");
+        default -> null;
       };
+      if (syntax == null) {
+        ConfigFormat format = formats.get(d.format());
+        if (format == null) {
+          throw new ConfigException(source.description() + ": document " + d.key()
+              + " has the format '" + d.format() + "', which is not understood (conf, json,"
+              + " properties" + (formats.isEmpty() ? "" : ", " + String.join(", ",
+                  new java.util.TreeSet<>(formats.keySet())))
+              + "; from the key's extension; Configs.Builder.format adds one)");
+        }
+        return parsed(format, d, origin);
+      }
       try {
         return ConfigFactory.parseString(d.content(), ConfigParseOptions.defaults()
             .setSyntax(syntax).setOriginDescription(source.description() + " key " + d.key()));
       } catch (com.typesafe.config.ConfigException e) {
         throw parseFailure(d.key(), e);
+      }
+    }
+
+    private static Config parsed(ConfigFormat format, ConfigDocument d, String origin) {
+      Map<String, ?> tree;
+      try {
+        tree = format.parse(d.content());
+      } catch (Exception e) {
+        throw new ConfigException("syntax error in " + origin + " (" + d.format() + "): "
+            + e.getMessage(), e);
+      }
+      if (tree == null) {
+        return ConfigFactory.empty(origin); // an empty YAML document
+      }
+      try {
+        // keys are keys, not paths: a YAML key "a.b" stays one key, as the document wrote it
+        return ConfigValueFactory.fromMap(tree, origin).toConfig();
+      } catch (RuntimeException e) {
+        throw new ConfigException(origin + " (" + d.format() + ") holds a value configuration"
+            + " cannot represent: " + e.getMessage(), e);
       }
     }
 

@@ -74,6 +74,53 @@ class LiveConfigTest {
         e.getMessage());
   }
 
+  /** A stand-in for a YAML parser: "a.b: v" lines, one level of nesting per dot. */
+  private static Map<String, Object> flatYaml(String text) {
+    Map<String, Object> root = new java.util.LinkedHashMap<>();
+    for (String line : text.split("\n")) {
+      if (line.isBlank()) {
+        continue;
+      }
+      int colon = line.indexOf(':');
+      if (colon < 0) {
+        throw new IllegalArgumentException("line '" + line + "': expected 'key: value'");
+      }
+      String[] path = line.substring(0, colon).trim().split("\\.");
+      Map<String, Object> at = root;
+      for (int i = 0; i < path.length - 1; i++) {
+        @SuppressWarnings("unchecked")
+        Map<String, Object> next = (Map<String, Object>) at.computeIfAbsent(path[i],
+            k -> new java.util.LinkedHashMap<String, Object>());
+        at = next;
+      }
+      at.put(path[path.length - 1], line.substring(colon + 1).trim());
+    }
+    return root;
+  }
+
+  @Test
+  void aRegisteredFormatReadsYamlAndYmlDocuments() {
+    InMemoryConfigSource remote = new InMemoryConfigSource("r")
+        .put("/cfg/a.yaml", "server.host: yaml-host\nfeature.on: true")
+        .put("/cfg/b.yml", "feature.limit: 7");
+    AppConfig c = builder(remote).format("yaml", LiveConfigTest::flatYaml).load();
+    assertEquals("yaml-host", c.getString("server.host"));
+    assertTrue(c.getBoolean("feature.on"), "strings convert as in any other layer");
+    assertEquals(7, c.getInt("feature.limit"));
+    assertEquals("ref", c.getString("server.name"), "merged with the files below");
+  }
+
+  @Test
+  void aFormatsParseErrorNamesSourceKeyAndFormat() {
+    InMemoryConfigSource remote = new InMemoryConfigSource("r").put("/cfg/a.yaml", "no colon");
+    ConfigException e = assertThrows(ConfigException.class,
+        () -> builder(remote).format("yaml", LiveConfigTest::flatYaml).load());
+    assertTrue(e.getMessage().contains("memory r key /cfg/a.yaml (yaml)")
+        && e.getMessage().contains("expected 'key: value'"), e.getMessage());
+    assertThrows(IllegalArgumentException.class,
+        () -> Configs.builder().format("json", LiveConfigTest::flatYaml));
+  }
+
   @Test
   void anUnreachableSourceFailsTheLoad() {
     InMemoryConfigSource remote = new InMemoryConfigSource("down");
@@ -208,5 +255,6 @@ class LiveConfigTest {
     assertEquals("conf", ConfigDocument.of("/a.d/b", "").format(), "a dot in a folder is no extension");
     assertEquals("conf", ConfigDocument.of("/a/.hidden", "").format());
     assertEquals("yaml", ConfigDocument.of("cfg/app.yaml", "").format());
+    assertEquals("yaml", ConfigDocument.of("cfg/app.yml", "").format());
   }
 }
