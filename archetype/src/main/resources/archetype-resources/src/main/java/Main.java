@@ -7,7 +7,9 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.phalanx.core.App;
 import io.phalanx.core.config.AppConfig;
+import io.phalanx.core.config.ConfigSource;
 import io.phalanx.core.config.Configs;
+import io.phalanx.core.config.LiveConfig;
 import io.phalanx.core.middleware.Recovery;
 import io.phalanx.core.registry.Registrar;
 import io.phalanx.observability.admin.AdminServer;
@@ -16,7 +18,9 @@ import io.phalanx.observability.metrics.JvmMetrics;
 import io.phalanx.observability.metrics.Metrics;
 import io.phalanx.observability.tracing.TraceMdc;
 import io.phalanx.observability.tracing.Tracing;
+import io.phalanx.registry.consul.ConsulConfigSource;
 import io.phalanx.registry.consul.ConsulRegistry;
+import io.phalanx.registry.etcd.EtcdConfigSource;
 import io.phalanx.registry.etcd.EtcdRegistry;
 import io.phalanx.transport.grpc.GrpcServer;
 import io.phalanx.transport.grpc.transcoding.GrpcTranscoding;
@@ -34,7 +38,17 @@ public final class Main {
   private Main() {}
 
   public static void main(String[] args) throws Exception {
-    app(Configs.load()).run();   // start, wait for SIGTERM, drain, stop, exit 0
+    AppConfig local = Configs.load();
+    Optional<ConfigSource> remote = remoteConfig(local);
+    if (remote.isEmpty()) {
+      app(local).run();   // start, wait for SIGTERM, drain, stop, exit 0
+      return;
+    }
+    // documents under the prefix override application.conf; -D and PHALANX_* still win
+    try (LiveConfig live = Configs.builder().processOverrides().source(remote.get()).watch()) {
+      // live.observe("some.key", c -> ...) acts on a change without a restart
+      app(live.current()).run();
+    }
   }
 
   /** The whole app, from configuration; tests start it on ephemeral ports. */
@@ -78,6 +92,20 @@ public final class Main {
     }
     registrar(config).ifPresent(app::registrar);
     return app.build();
+  }
+
+  /**
+   * Configuration documents under an etcd prefix ({@code config.etcd.endpoints} and
+   * {@code config.etcd.prefix}) or a Consul KV folder ({@code config.consul.address} and
+   * {@code config.consul.prefix}), else none.
+   */
+  static Optional<ConfigSource> remoteConfig(AppConfig config) {
+    if (config.has("config.etcd.endpoints")) {
+      return Optional.of(EtcdConfigSource.builder(config).build());
+    }
+    return config.findString("config.consul.address")
+        .map(address -> ConsulConfigSource.builder().address(address)
+            .prefix(config.getString("config.consul.prefix")).build());
   }
 
   /**
