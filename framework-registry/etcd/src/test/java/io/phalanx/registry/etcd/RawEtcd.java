@@ -58,6 +58,26 @@ final class RawEtcd implements AutoCloseable {
         .getHeader().getRevision();
   }
 
+  long put(String key, String value, long lease) {
+    return kv().put(PutRequest.newBuilder().setKey(utf8(key)).setValue(utf8(value))
+        .setLease(lease).build()).getHeader().getRevision();
+  }
+
+  /** Every key under {@code prefix}, oldest (smallest create revision) first. */
+  java.util.List<KeyValue> under(String prefix) {
+    ByteString p = utf8(prefix);
+    return kv().range(RangeRequest.newBuilder().setKey(p)
+        .setRangeEnd(io.phalanx.registry.etcd.internal.EtcdConnection.prefixEnd(p))
+        .setSortTarget(RangeRequest.SortTarget.CREATE)
+        .setSortOrder(RangeRequest.SortOrder.ASCEND).build()).getKvsList();
+  }
+
+  /** A new lease of {@code ttlSeconds}, not kept alive. */
+  long grant(long ttlSeconds) {
+    return lease().leaseGrant(io.phalanx.registry.etcd.api.LeaseGrantRequest.newBuilder()
+        .setTTL(ttlSeconds).build()).getID();
+  }
+
   void delete(String key) {
     kv().deleteRange(io.phalanx.registry.etcd.api.DeleteRangeRequest.newBuilder()
         .setKey(utf8(key)).build());

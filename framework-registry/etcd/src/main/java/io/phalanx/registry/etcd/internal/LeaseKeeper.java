@@ -2,13 +2,10 @@ package io.phalanx.registry.etcd.internal;
 
 import com.google.protobuf.ByteString;
 import io.grpc.Status;
-import io.grpc.stub.ClientCallStreamObserver;
-import io.grpc.stub.StreamObserver;
 import io.phalanx.registry.etcd.api.DeleteRangeRequest;
 import io.phalanx.registry.etcd.api.KVGrpc;
 import io.phalanx.registry.etcd.api.LeaseGrantRequest;
 import io.phalanx.registry.etcd.api.LeaseGrpc;
-import io.phalanx.registry.etcd.api.LeaseKeepAliveRequest;
 import io.phalanx.registry.etcd.api.LeaseKeepAliveResponse;
 import io.phalanx.registry.etcd.api.LeaseRevokeRequest;
 import io.phalanx.registry.etcd.api.PutRequest;
@@ -46,7 +43,7 @@ public final class LeaseKeeper {
   private long leaseId;
   private int generation;
   private long lastAckNanos;
-  private StreamObserver<LeaseKeepAliveRequest> requests;
+  private KeepAliveStream requests;
   private ScheduledFuture<?> ticker;
   private ScheduledFuture<?> retry;
 
@@ -139,25 +136,17 @@ public final class LeaseKeeper {
   private void openKeepAlive() {
     int gen = ++generation;
     lastAckNanos = System.nanoTime();
-    conn.ensureToken();
-    requests = LeaseGrpc.newStub(conn.channel()).leaseKeepAlive(
-        new StreamObserver<LeaseKeepAliveResponse>() {
-          @Override
-          public void onNext(LeaseKeepAliveResponse r) {
-            onAck(gen, r);
-          }
+    requests = KeepAliveStream.open(conn, new KeepAliveStream.Handler() {
+      @Override
+      public void response(KeepAliveStream stream, LeaseKeepAliveResponse r) {
+        onAck(gen, r);
+      }
 
-          @Override
-          public void onError(Throwable t) {
-            conn.onStreamFailure(t);
-            lost(gen, "keep-alive stream failed: " + describe(t));
-          }
-
-          @Override
-          public void onCompleted() {
-            lost(gen, "etcd closed the keep-alive stream");
-          }
-        });
+      @Override
+      public void broken(KeepAliveStream stream, Throwable t) {
+        lost(gen, "keep-alive stream failed: " + describe(t));
+      }
+    });
     long periodMillis = Math.max(100, ttlSeconds * 1000 / 3);
     ticker = scheduler.scheduleAtFixedRate(() -> tick(gen), 0, periodMillis,
         TimeUnit.MILLISECONDS);
@@ -172,7 +161,7 @@ public final class LeaseKeeper {
       return;
     }
     try {
-      requests.onNext(LeaseKeepAliveRequest.newBuilder().setID(leaseId).build());
+      requests.renew(leaseId);
     } catch (RuntimeException e) {
       lost(gen, "cannot send keep-alive: " + e);
     }
@@ -229,12 +218,10 @@ public final class LeaseKeeper {
       ticker.cancel(false);
       ticker = null;
     }
-    StreamObserver<LeaseKeepAliveRequest> r = requests;
+    KeepAliveStream r = requests;
     requests = null;
-    if (r instanceof ClientCallStreamObserver<?> c) {
-      c.cancel("keep-alive no longer needed", null);
-    } else if (r != null) {
-      r.onCompleted();
+    if (r != null) {
+      r.cancel();
     }
   }
 

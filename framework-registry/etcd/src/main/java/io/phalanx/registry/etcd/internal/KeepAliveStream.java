@@ -1,0 +1,78 @@
+package io.phalanx.registry.etcd.internal;
+
+import io.grpc.Status;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import io.phalanx.registry.etcd.api.LeaseGrpc;
+import io.phalanx.registry.etcd.api.LeaseKeepAliveRequest;
+import io.phalanx.registry.etcd.api.LeaseKeepAliveResponse;
+
+/**
+ * One etcd {@code LeaseKeepAlive} stream: each {@link #renew} asks etcd to restart a lease's TTL,
+ * each answer carries the TTL granted (0 when etcd no longer knows the lease). Used by
+ * {@link LeaseKeeper} (registrations) and {@link SessionLease} (lock/election sessions), which
+ * differ in what they do when a lease is lost. As with {@link WatchStream}, the owner keeps the
+ * current stream in a field and compares identity in the callbacks, so callbacks of a stream that
+ * was cancelled or replaced meanwhile are ignored.
+ *
+ * <p>Threading: the handler is called on gRPC's threads, one call at a time per stream, possibly
+ * once more after {@link #cancel()}. {@link #renew} must not be called concurrently with itself
+ * (owners call it under their lock).
+ */
+public final class KeepAliveStream {
+
+  /** Receives what happens to a stream. */
+  public interface Handler {
+    /** etcd answered a renewal. */
+    void response(KeepAliveStream stream, LeaseKeepAliveResponse response);
+
+    /** The stream ended: an error, or etcd completed it. */
+    void broken(KeepAliveStream stream, Throwable cause);
+  }
+
+  private final StreamObserver<LeaseKeepAliveRequest> requests;
+
+  private KeepAliveStream(EtcdConnection conn, Handler handler) {
+    conn.ensureToken();
+    this.requests = LeaseGrpc.newStub(conn.channel()).leaseKeepAlive(new StreamObserver<>() {
+      @Override
+      public void onNext(LeaseKeepAliveResponse r) {
+        handler.response(KeepAliveStream.this, r);
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        conn.onStreamFailure(t);
+        handler.broken(KeepAliveStream.this, t);
+      }
+
+      @Override
+      public void onCompleted() {
+        handler.broken(KeepAliveStream.this,
+            Status.UNAVAILABLE.withDescription("etcd closed the keep-alive stream").asException());
+      }
+    });
+  }
+
+  /**
+   * Opens a stream; fetches an auth token first if needed (blocking, throws if that fails).
+   * Call it under the lock the handler takes and store the result before releasing that lock.
+   */
+  public static KeepAliveStream open(EtcdConnection conn, Handler handler) {
+    return new KeepAliveStream(conn, handler);
+  }
+
+  /** Sends one renewal of {@code leaseId}; throws if the stream cannot take it any more. */
+  public void renew(long leaseId) {
+    requests.onNext(LeaseKeepAliveRequest.newBuilder().setID(leaseId).build());
+  }
+
+  /** Ends the stream. */
+  public void cancel() {
+    if (requests instanceof ClientCallStreamObserver<?> c) {
+      c.cancel("keep-alive no longer needed", null);
+    } else {
+      requests.onCompleted();
+    }
+  }
+}

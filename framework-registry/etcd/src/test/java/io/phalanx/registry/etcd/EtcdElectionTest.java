@@ -1,0 +1,300 @@
+package io.phalanx.registry.etcd;
+
+import static io.phalanx.registry.etcd.EtcdLockTest.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import io.phalanx.registry.etcd.EtcdElection.Leader;
+import io.phalanx.test.etcd.EtcdExtension;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** {@link EtcdElection} against a real etcd. */
+@Timeout(60)
+class EtcdElectionTest {
+
+  @RegisterExtension
+  static EtcdExtension etcd = EtcdExtension.create();
+
+  private static final Duration EVENTUALLY = Duration.ofSeconds(20);
+  private final List<AutoCloseable> cleanup = new ArrayList<>();
+  private final List<Thread> threads = new ArrayList<>();
+  private RawEtcd raw;
+  private String prefix;
+
+  @BeforeEach
+  void setUp() {
+    raw = new RawEtcd(etcd.endpoint());
+    prefix = "/election/" + UUID.randomUUID().toString().substring(0, 8);
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    threads.forEach(Thread::interrupt);
+    Collections.reverse(cleanup);
+    for (AutoCloseable c : cleanup) {
+      c.close();
+    }
+    raw.close();
+  }
+
+  private EtcdSession session() throws EtcdException {
+    EtcdSession s = EtcdSession.builder().endpoints(etcd.endpoint()).ttl(Duration.ofSeconds(30))
+        .requestTimeout(Duration.ofSeconds(2)).build();
+    cleanup.add(s);
+    return s;
+  }
+
+  @Test
+  void theFirstCandidateLeadsAndTheNextOneAfterItResigns() throws Exception {
+    EtcdSession s1 = session();
+    EtcdElection e1 = s1.election(prefix);
+    EtcdElection e2 = session().election(prefix);
+    assertEquals(Optional.empty(), e1.leader());
+    e1.campaign("one");
+    assertTrue(e1.isLeader());
+    String k1 = prefix + "/" + Long.toHexString(s1.leaseId());
+    assertEquals(k1, e1.key());
+    assertEquals("one", raw.get(k1).orElseThrow().getValue().toStringUtf8());
+    assertEquals(s1.leaseId(), raw.get(k1).orElseThrow().getLease());
+    assertEquals(Optional.of("one"), e2.leader().map(Leader::value));
+    assertEquals(Optional.of(k1), e2.leader().map(Leader::key));
+    assertThrows(IllegalStateException.class, () -> e1.campaign("again"));
+
+    CountDownLatch elected = new CountDownLatch(1);
+    start(() -> {
+      e2.campaign("two");
+      elected.countDown();
+    });
+    await(() -> keys().size() == 2);
+    assertEquals(1, elected.getCount(), "the second candidate waits");
+    assertFalse(e2.isLeader());
+    e1.resign();
+    assertFalse(e1.isLeader());
+    assertTrue(elected.await(EVENTUALLY.toSeconds(), TimeUnit.SECONDS));
+    assertTrue(e2.isLeader());
+    assertEquals(Optional.of("two"), e1.leader().map(Leader::value));
+    assertEquals(List.of(e2.key()), keys());
+    e1.resign(); // not leading: a no-op
+    assertEquals(List.of(e2.key()), keys());
+  }
+
+  @Test
+  void theNextCandidateLeadsWhenTheLeadersSessionCloses() throws Exception {
+    EtcdSession s1 = session();
+    EtcdElection e1 = s1.election(prefix);
+    EtcdElection e2 = session().election(prefix);
+    e1.campaign("one");
+    CountDownLatch elected = new CountDownLatch(1);
+    start(() -> {
+      e2.campaign("two");
+      elected.countDown();
+    });
+    await(() -> keys().size() == 2);
+    s1.close();
+    assertTrue(elected.await(EVENTUALLY.toSeconds(), TimeUnit.SECONDS));
+    assertFalse(e1.isLeader());
+    assertTrue(e2.isLeader());
+    assertThrows(IllegalStateException.class, () -> e1.proclaim("zombie"));
+  }
+
+  @Test
+  void proclaimChangesTheValueOnlyForTheLeader() throws Exception {
+    EtcdElection e1 = session().election(prefix);
+    EtcdSession s2 = session();
+    EtcdElection e2 = s2.election(prefix);
+    assertThrows(IllegalStateException.class, () -> e2.proclaim("never campaigned"));
+
+    Recorder rec = new Recorder();
+    cleanup.add(e2.observe(rec));
+    rec.await(Optional::isEmpty);
+    e1.campaign("v1");
+    rec.await(l -> l.map(Leader::value).equals(Optional.of("v1")));
+    e1.proclaim("v2");
+    rec.await(l -> l.map(Leader::value).equals(Optional.of("v2")));
+    assertEquals("v2", raw.get(e1.key()).orElseThrow().getValue().toStringUtf8());
+
+    // a waiting candidate is not the leader either
+    CompletableFuture<Throwable> campaign = new CompletableFuture<>();
+    Thread t = new Thread(() -> {
+      try {
+        e2.campaign("b");
+        campaign.complete(null);
+      } catch (Throwable e) {
+        campaign.complete(e);
+      }
+    });
+    t.start();
+    threads.add(t);
+    await(() -> keys().size() == 2);
+    assertThrows(IllegalStateException.class, () -> e2.proclaim("usurper"));
+    assertEquals("v2", raw.get(e1.key()).orElseThrow().getValue().toStringUtf8());
+
+    // interrupting the campaign withdraws the candidacy
+    t.interrupt();
+    assertInstanceOf(InterruptedException.class, campaign.get(20, TimeUnit.SECONDS));
+    assertEquals(List.of(e1.key()), keys());
+
+    // a leader whose key was deleted behind its back is told so
+    raw.delete(e1.key());
+    assertThrows(IllegalStateException.class, () -> e1.proclaim("v3"));
+    assertFalse(e1.isLeader());
+    assertTrue(raw.get(e1.key()).isEmpty(), "proclaim must not recreate the key");
+  }
+
+  @Test
+  void observeSeesTheSequenceOfLeadersOnOneThread() throws Exception {
+    EtcdSession s1 = session();
+    EtcdSession s2 = session();
+    EtcdElection e1 = s1.election(prefix);
+    EtcdElection e2 = s2.election(prefix);
+    Recorder rec = new Recorder();
+    cleanup.add(session().election(prefix).observe(rec));
+    rec.await(Optional::isEmpty);
+
+    e1.campaign("a");
+    rec.await(l -> l.map(Leader::value).equals(Optional.of("a")));
+    CountDownLatch elected = new CountDownLatch(1);
+    start(() -> {
+      e2.campaign("b");
+      elected.countDown();
+    });
+    await(() -> keys().size() == 2);
+    e1.resign();
+    assertTrue(elected.await(EVENTUALLY.toSeconds(), TimeUnit.SECONDS));
+    rec.await(l -> l.map(Leader::value).equals(Optional.of("b")));
+    CountDownLatch again = new CountDownLatch(1);
+    start(() -> {
+      e1.campaign("a again"); // a new term of the same session: a later create revision
+      again.countDown();
+    });
+    await(() -> keys().size() == 2);
+    s2.close();
+    assertTrue(again.await(EVENTUALLY.toSeconds(), TimeUnit.SECONDS));
+    rec.await(l -> l.map(Leader::value).equals(Optional.of("a again")));
+    e1.resign();
+    rec.await(Optional::isEmpty);
+
+    List<Optional<String>> values = rec.values();
+    assertEquals(List.of(Optional.empty(), Optional.of("a"), Optional.of("b"),
+        Optional.of("a again"), Optional.empty()), values);
+    assertEquals(1, rec.threads().size(), "one thread: " + rec.threads());
+  }
+
+  @Test
+  void aGoCandidateAheadOfUsLeadsUntilItsKeyGoes() throws Exception {
+    long goLease = raw.grant(30);
+    String goKey = prefix + "/" + Long.toHexString(goLease);
+    raw.put(goKey, "go-leader", goLease); // what Go's Election.Campaign writes
+    EtcdElection e = session().election(prefix);
+    assertEquals(Optional.of(goKey), e.leader().map(Leader::key));
+    assertFalse(e.campaign("java", Duration.ofMillis(200)));
+    assertEquals(List.of(goKey), keys(), "candidacy withdrawn after the timeout");
+    CountDownLatch elected = new CountDownLatch(1);
+    start(() -> {
+      e.campaign("java");
+      elected.countDown();
+    });
+    await(() -> keys().size() == 2);
+    raw.revoke(goLease); // the Go process died and its lease ran out
+    assertTrue(elected.await(EVENTUALLY.toSeconds(), TimeUnit.SECONDS));
+    assertEquals(Optional.of("java"), e.leader().map(Leader::value));
+  }
+
+  @Test
+  void closingAnObservationStopsItsCalls() throws Exception {
+    EtcdSession s = session();
+    EtcdElection e = s.election(prefix);
+    Recorder rec = new Recorder();
+    AutoCloseable o = e.observe(rec);
+    rec.await(Optional::isEmpty);
+    o.close();
+    int seen = rec.values().size();
+    e.campaign("x");
+    // another observer sees the change; the closed one must not
+    Recorder other = new Recorder();
+    cleanup.add(e.observe(other));
+    other.await(l -> l.isPresent());
+    assertEquals(seen, rec.values().size());
+    // one key per session and prefix: a lock there would be the same key
+    assertThrows(IllegalArgumentException.class, () -> s.lock(prefix));
+  }
+
+  // ------------------------------------------------------------------ support
+
+  private List<String> keys() {
+    return raw.under(prefix + "/").stream().map(kv -> kv.getKey().toStringUtf8()).toList();
+  }
+
+  interface Body {
+    void run() throws Exception;
+  }
+
+  private void start(Body body) {
+    Thread t = new Thread(() -> {
+      try {
+        body.run();
+      } catch (InterruptedException e) {
+        // test over
+      } catch (Exception e) {
+        throw new AssertionError(e);
+      }
+    });
+    t.setDaemon(true);
+    t.start();
+    threads.add(t);
+  }
+
+  /** Collects observer calls and the threads they came from. */
+  static final class Recorder implements Consumer<Optional<Leader>> {
+    private final List<Optional<Leader>> calls = new ArrayList<>();
+    private final Set<String> threads = new HashSet<>();
+
+    @Override
+    public synchronized void accept(Optional<Leader> l) {
+      calls.add(l);
+      threads.add(Thread.currentThread().getName());
+      notifyAll();
+    }
+
+    synchronized List<Optional<String>> values() {
+      return calls.stream().map(o -> o.map(Leader::value)).toList();
+    }
+
+    synchronized Set<String> threads() {
+      return Set.copyOf(threads);
+    }
+
+    /** Waits until the latest call matches. */
+    synchronized void await(Predicate<Optional<Leader>> cond) throws InterruptedException {
+      long deadline = System.nanoTime() + EVENTUALLY.toNanos();
+      while (calls.isEmpty() || !cond.test(calls.get(calls.size() - 1))) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          fail("observer never matched; received " + calls);
+        }
+        wait(Math.max(1, left / 1_000_000));
+      }
+    }
+  }
+}
