@@ -6,6 +6,7 @@ import io.phalanx.core.Middleware;
 import io.phalanx.core.Server;
 import io.phalanx.core.StartContext;
 import io.phalanx.core.config.AppConfig;
+import io.phalanx.core.config.LiveConfig;
 import io.phalanx.core.error.Errors;
 import io.phalanx.core.error.ServiceException;
 import io.phalanx.core.health.Health;
@@ -39,6 +40,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -100,7 +102,7 @@ public final class AdminServer implements Server {
   private final String host;
   private final Health fixedHealth;
   private final PrometheusMeterRegistry prometheus;
-  private final AppConfig config;
+  private final Supplier<AppConfig> config;
   private final boolean tokenRequired;
   private final boolean debug;
   private final HttpServer http;
@@ -186,7 +188,7 @@ public final class AdminServer implements Server {
       r.get("/debug/heap", (ctx, req) -> heap((HttpRequest) req));
       r.get("/debug/jfr", (ctx, req) -> jfr((HttpRequest) req),
           RouteOptions.defaults().withTimeout(Duration.ofSeconds(MAX_JFR_SECONDS + 60)));
-      r.get("/debug/vars", (ctx, req) -> json(200, RuntimeVars.capture(app, config)));
+      r.get("/debug/vars", (ctx, req) -> json(200, RuntimeVars.capture(app, config == null ? null : config.get())));
     }
   }
 
@@ -330,7 +332,7 @@ public final class AdminServer implements Server {
     private int port = DEFAULT_PORT;
     private Health health;
     private PrometheusMeterRegistry prometheus;
-    private AppConfig config;
+    private Supplier<AppConfig> config;
     private String token;
     private boolean debug = true;
     private ExecutorService executor;
@@ -366,7 +368,18 @@ public final class AdminServer implements Server {
 
     /** Shown, redacted ({@link AppConfig#toRedactedMap()}), under {@code config} in /debug/vars. */
     public Builder config(AppConfig config) {
-      this.config = Objects.requireNonNull(config, "config");
+      Objects.requireNonNull(config, "config");
+      this.config = () -> config;
+      return this;
+    }
+
+    /**
+     * As {@link #config(AppConfig)}, for a configuration that changes while the app runs: each
+     * /debug/vars shows the current one.
+     */
+    public Builder config(LiveConfig live) {
+      Objects.requireNonNull(live, "live");
+      this.config = live::current;
       return this;
     }
 

@@ -10,6 +10,10 @@ import io.phalanx.core.App;
 import io.phalanx.core.Server;
 import io.phalanx.core.StartContext;
 import io.phalanx.core.config.AppConfig;
+import io.phalanx.core.config.ConfigDocument;
+import io.phalanx.core.config.ConfigSource;
+import io.phalanx.core.config.Configs;
+import io.phalanx.core.config.LiveConfig;
 import io.phalanx.core.health.CheckResult;
 import io.phalanx.transport.http.HttpServer;
 import java.net.URI;
@@ -19,6 +23,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 /** The admin server inside a real {@link App}: readiness follows the app's lifecycle. */
@@ -189,6 +194,43 @@ class AdminServerAppTest {
       assertEquals("******", vars.at("/config/values/secrets/signing").asText());
     } finally {
       app.stop();
+    }
+  }
+
+  @Test
+  void varsShowsTheCurrentLiveConfiguration() throws Exception {
+    AtomicReference<ConfigSource.Listener> following = new AtomicReference<>();
+    ConfigSource remote = new ConfigSource() {
+      @Override
+      public String description() {
+        return "test source";
+      }
+
+      @Override
+      public List<ConfigDocument> load() {
+        return List.of(ConfigDocument.of("/cfg/app.conf", "feature.level = 1"));
+      }
+
+      @Override
+      public Watch watch(Listener listener) {
+        following.set(listener);
+        return () -> following.set(null);
+      }
+    };
+    try (LiveConfig live = Configs.builder().source(remote).watch()) {
+      AdminServer admin = AdminServer.builder().port(0).config(live).build();
+      App app = App.builder("greeter").admin(admin).build();
+      app.start();
+      try {
+        AdminClient client = new AdminClient(admin.endpoint());
+        assertEquals(1, AdminClient.json(client.get("/debug/vars"))
+            .at("/config/values/feature/level").asInt());
+        following.get().documents(List.of(ConfigDocument.of("/cfg/app.conf", "feature.level = 2")));
+        assertEquals(2, AdminClient.json(client.get("/debug/vars"))
+            .at("/config/values/feature/level").asInt(), "the configuration now in force");
+      } finally {
+        app.stop();
+      }
     }
   }
 
