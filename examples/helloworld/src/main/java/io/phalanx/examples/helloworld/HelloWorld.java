@@ -126,7 +126,7 @@ public final class HelloWorld {
         // outermost, so a failure anywhere below (observability included) becomes a 500
         .middleware(Recovery.create())
         .stopGrace(config.getDuration("app.stop-grace"));
-    observability(config, app);
+    observability(config, live, app);
     registrar(config).ifPresent(app::registrar);
     config.findDuration("app.stop-delay").ifPresent(app::stopDelay);
     if (live != null) {
@@ -168,7 +168,7 @@ public final class HelloWorld {
    * server, and after-stop hooks that release what they own. Hooks run after every server —
    * the admin server included — has stopped, so a last scrape or span is not cut off.
    */
-  private static void observability(AppConfig config, App.Builder app) {
+  private static void observability(AppConfig config, LiveConfig live, App.Builder app) {
     if (config.getBoolean("observability.tracing.enabled")) {
       OpenTelemetry otel = TracingSdk.create(config, NAME, VERSION);
       app.middleware(Tracing.create(otel));
@@ -202,6 +202,9 @@ public final class HelloWorld {
           .host(config.getString("admin.host"))
           .port(config.getInt("admin.port"))
           .config(config);
+      if (live != null) {
+        admin.config(live); // /debug/vars shows the configuration in force, not the first one
+      }
       if (prometheus != null) {
         admin.prometheus(prometheus);
       }
