@@ -17,6 +17,7 @@ import io.phalanx.examples.multiservice.user.api.v1.GetUserRequest;
 import io.phalanx.examples.multiservice.user.api.v1.User;
 import io.phalanx.examples.multiservice.user.api.v1.UsersGrpc;
 import io.phalanx.registry.etcd.EtcdRegistry;
+import io.phalanx.registry.etcd.EtcdSession;
 import io.phalanx.security.jwt.BearerToken;
 import io.phalanx.transport.grpc.GrpcClient;
 import io.phalanx.transport.grpc.GrpcErrors;
@@ -45,6 +46,9 @@ public final class OrderService {
 
   private record Stored(long userId, String item) {}
 
+  /** {@code GET /v1/sweeper}: the leading instance's id (null while none) and this one's sweeps. */
+  public record SweeperState(String leader, long sweeps) {}
+
   /** The orders every instance serves (a fixed table: the example is about the wiring). */
   private static final Map<Long, Stored> ORDERS = Map.of(
       100L, new Stored(1, "book"), 101L, new Stored(2, "lamp"), 102L, new Stored(3, "chair"),
@@ -54,11 +58,15 @@ public final class OrderService {
 
   private OrderService() {}
 
-  /** Stand-alone: finds {@code user} in, and registers itself with, etcd. */
+  /**
+   * Stand-alone: finds {@code user} in, and registers itself with, etcd, and takes part in the
+   * election of the instance that sweeps ({@link Sweeper}).
+   */
   public static void main(String[] args) throws Exception {
     AppConfig config = Configs.load();
     EtcdRegistry registry = Registries.etcd(config);
-    app(config, registry, registry).run();
+    EtcdSession session = EtcdSession.builder(config).build();
+    app(config, registry, registry, session).run();
   }
 
   /**
@@ -66,6 +74,18 @@ public final class OrderService {
    * The {@code user} client is closed after the servers stopped.
    */
   public static App app(AppConfig config, Discovery discovery, Registrar registrar) {
+    return app(config, discovery, registrar, null);
+  }
+
+  /**
+   * As {@link #app(AppConfig, Discovery, Registrar)}, and with an etcd session: once started the
+   * instance campaigns to be the one that sweeps, {@code GET /v1/sweeper} says who leads, and a
+   * stop resigns before the servers drain, so another instance takes over at once.
+   */
+  public static App app(AppConfig config, Discovery discovery, Registrar registrar,
+      EtcdSession session) {
+    Sweeper sweeper = session == null ? null
+        : new Sweeper(session, config.getDuration("order.sweep-every"));
     GrpcClient users = userClient(config, discovery);
     UsersGrpc.UsersBlockingStub stub = UsersGrpc.newBlockingStub(users.channel());
     HttpServer http = HttpServer.builder()
@@ -86,6 +106,12 @@ public final class OrderService {
             throw GrpcErrors.from(e); // user's 404 USER_NOT_FOUND stays a 404 here
           }
         }))
+        .routes(r -> {
+          if (sweeper != null) {
+            r.get("/v1/sweeper", (ctx, req) -> new SweeperState(
+                sweeper.leader().orElse(null), sweeper.sweeps()));
+          }
+        })
         .build();
     App.Builder app = App.builder("order")
         .version("1.0.0")
@@ -94,6 +120,10 @@ public final class OrderService {
         .stopGrace(config.getDuration("app.stop-grace"))
         .registrar(registrar)
         .afterStop(info -> users.close());
+    if (sweeper != null) {
+      app.afterStart(info -> sweeper.start(info.id()))
+          .beforeStop(info -> sweeper.close());
+    }
     config.findDuration("app.stop-delay").ifPresent(app::stopDelay);
     return app.build();
   }
