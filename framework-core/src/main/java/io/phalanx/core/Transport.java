@@ -1,5 +1,6 @@
 package io.phalanx.core;
 
+import io.phalanx.core.internal.PlainTransport;
 import java.net.SocketAddress;
 import java.util.Optional;
 
@@ -13,6 +14,21 @@ import java.util.Optional;
  * {@code GET /hello/{name}}, never the raw path.
  */
 public interface Transport {
+
+  /**
+   * A transport that is only these values, for handler and middleware tests and for calls made
+   * in-process: endpoint {@code local:}, no request metadata, no remote address or peer
+   * identity, and reply metadata of its own that the code under test may write and the test read.
+   */
+  static Transport of(Kind kind, Side side, String operation) {
+    return of(kind, side, operation, Metadata.empty());
+  }
+
+  /** As {@link #of(Kind, Side, String)}, with {@code requestMetadata} as the call's metadata. */
+  static Transport of(Kind kind, Side side, String operation, Metadata requestMetadata) {
+    return new PlainTransport(kind, side, operation, "local:", requestMetadata,
+        new MutableMetadata());
+  }
 
   /** The wire protocol family. */
   enum Kind {

@@ -1,5 +1,9 @@
 package io.phalanx.core;
 
+import static io.phalanx.core.Transport.Kind.GRPC;
+import static io.phalanx.core.Transport.Kind.HTTP;
+import static io.phalanx.core.Transport.Side.CLIENT;
+import static io.phalanx.core.Transport.Side.SERVER;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -16,7 +20,7 @@ class ContextTest {
 
   @Test
   void withReturnsACopyAndLeavesTheOriginalAlone() {
-    Context root = Context.of(TestTransport.server("/op"));
+    Context root = Context.of(Transport.of(HTTP, SERVER, "/op"));
     Context child = root.with(USER, "alice").with(COUNT, 3);
     assertEquals(Optional.empty(), root.get(USER));
     assertEquals(Optional.of("alice"), child.get(USER));
@@ -28,38 +32,37 @@ class ContextTest {
   @Test
   void keysCompareByIdentityNotName() {
     Context.Key<String> other = Context.Key.of("user");
-    Context ctx = Context.of(TestTransport.server("/op")).with(USER, "alice");
+    Context ctx = Context.of(Transport.of(HTTP, SERVER, "/op")).with(USER, "alice");
     assertEquals(Optional.empty(), ctx.get(other));
   }
 
   @Test
   void withTimeoutKeepsTheEarlierDeadline() {
     Instant soon = Instant.now().plusSeconds(1);
-    Context ctx = Context.of(TestTransport.server("/op"), soon);
+    Context ctx = Context.of(Transport.of(HTTP, SERVER, "/op"), soon);
     assertSame(ctx, ctx.withTimeout(Duration.ofMinutes(5)));
     Context shorter = ctx.withTimeout(Duration.ofMillis(10));
     assertTrue(shorter.deadline().orElseThrow().isBefore(soon));
-    Context none = Context.of(TestTransport.server("/op"));
+    Context none = Context.of(Transport.of(HTTP, SERVER, "/op"));
     assertTrue(none.deadline().isEmpty());
     assertTrue(none.withTimeout(Duration.ofSeconds(1)).deadline().isPresent());
   }
 
   @Test
   void expiryAndRemaining() {
-    Context past = Context.of(TestTransport.server("/op"), Instant.now().minusSeconds(1));
+    Context past = Context.of(Transport.of(HTTP, SERVER, "/op"), Instant.now().minusSeconds(1));
     assertTrue(past.isExpired());
     assertTrue(past.remaining().orElseThrow().isNegative());
-    Context future = Context.of(TestTransport.server("/op"), Instant.now().plusSeconds(60));
+    Context future = Context.of(Transport.of(HTTP, SERVER, "/op"), Instant.now().plusSeconds(60));
     assertFalse(future.isExpired());
-    assertFalse(Context.of(TestTransport.server("/op")).isExpired());
+    assertFalse(Context.of(Transport.of(HTTP, SERVER, "/op")).isExpired());
   }
 
   @Test
   void withTransportKeepsDeadlineAndAttributes() {
     Instant d = Instant.now().plusSeconds(5);
-    Context ctx = Context.of(TestTransport.server("/in"), d).with(USER, "alice");
-    Context client = ctx.withTransport(new TestTransport(Transport.Kind.GRPC,
-        Transport.Side.CLIENT, "/out", Metadata.empty(), new MutableMetadata()));
+    Context ctx = Context.of(Transport.of(HTTP, SERVER, "/in"), d).with(USER, "alice");
+    Context client = ctx.withTransport(Transport.of(GRPC, CLIENT, "/out", Metadata.empty()));
     assertEquals("/out", client.transport().operation());
     assertEquals(Optional.of(d), client.deadline());
     assertEquals(Optional.of("alice"), client.get(USER));

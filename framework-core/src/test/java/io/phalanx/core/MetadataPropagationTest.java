@@ -1,5 +1,8 @@
 package io.phalanx.core;
 
+import static io.phalanx.core.Transport.Kind.GRPC;
+import static io.phalanx.core.Transport.Side.CLIENT;
+import static io.phalanx.core.Transport.Side.SERVER;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -25,8 +28,7 @@ class MetadataPropagationTest {
   @Test
   void clientMetadataCombinesOutgoingAndPropagatedFromServerContextsOnly() {
     Metadata incoming = Metadata.of("x-md-global-t", "t", "x-md-local-l", "l");
-    Context server = Context.of(new TestTransport(Transport.Kind.GRPC, Transport.Side.SERVER,
-        "/s/M", incoming, new MutableMetadata()));
+    Context server = Context.of(Transport.of(GRPC, SERVER, "/s/M", incoming));
     Context withOut = MetadataPropagation.withOutgoing(server, "x-md-local-next", "n");
     MutableMetadata md = MetadataPropagation.clientMetadata(Optional.of(withOut));
     assertEquals(Optional.of("t"), md.get("x-md-global-t"));
@@ -34,8 +36,7 @@ class MetadataPropagationTest {
     assertFalse(md.contains("x-md-local-l"));
     assertTrue(MetadataPropagation.outgoing(server).isEmpty(), "the original context is unchanged");
 
-    Context client = Context.of(new TestTransport(Transport.Kind.GRPC, Transport.Side.CLIENT,
-        "/s/M", incoming, new MutableMetadata()));
+    Context client = Context.of(Transport.of(GRPC, CLIENT, "/s/M", incoming));
     assertTrue(MetadataPropagation.clientMetadata(Optional.of(client)).isEmpty());
     assertTrue(MetadataPropagation.clientMetadata(Optional.empty()).isEmpty());
   }

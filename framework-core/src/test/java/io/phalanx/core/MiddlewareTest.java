@@ -1,5 +1,7 @@
 package io.phalanx.core;
 
+import static io.phalanx.core.Transport.Kind.HTTP;
+import static io.phalanx.core.Transport.Side.SERVER;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -27,7 +29,7 @@ class MiddlewareTest {
           log.add("handler");
           return "reply:" + req;
         });
-    Object reply = h.handle(Context.of(TestTransport.server("/x")), "req");
+    Object reply = h.handle(Context.of(Transport.of(HTTP, SERVER, "/x")), "req");
     assertEquals("reply:req", reply);
     assertEquals(List.of("a>", "b>", "c>", "handler", "<c", "<b", "<a"), log);
   }
@@ -43,7 +45,7 @@ class MiddlewareTest {
   void andThenNestsInside() throws Exception {
     List<String> log = new ArrayList<>();
     recording("outer", log).andThen(recording("inner", log)).wrap((c, r) -> r)
-        .handle(Context.of(TestTransport.server("/x")), 1);
+        .handle(Context.of(Transport.of(HTTP, SERVER, "/x")), 1);
     assertEquals(List.of("outer>", "inner>", "<inner", "<outer"), log);
   }
 
@@ -57,7 +59,7 @@ class MiddlewareTest {
 
     for (String op : List.of("/a.Svc/Get", "/admin/x", "GET /users/{id}", "/a.Svc/Put",
         "GET /users/{id}/x", "/a.Svc/Get")) {
-      h.handle(Context.of(TestTransport.server(op)), null);
+      h.handle(Context.of(Transport.of(HTTP, SERVER, op)), null);
     }
     assertEquals(List.of("m>", "<m", "m>", "<m", "m>", "<m", "m>", "<m"), log);
   }
@@ -67,9 +69,9 @@ class MiddlewareTest {
     List<String> log = new ArrayList<>();
     Handler h = Middleware.unless(OperationMatcher.exact("/public"), recording("auth", log))
         .wrap((ctx, req) -> req);
-    h.handle(Context.of(TestTransport.server("/public")), null);
+    h.handle(Context.of(Transport.of(HTTP, SERVER, "/public")), null);
     assertEquals(List.of(), log);
-    h.handle(Context.of(TestTransport.server("/private")), null);
+    h.handle(Context.of(Transport.of(HTTP, SERVER, "/private")), null);
     assertEquals(List.of("auth>", "<auth"), log);
   }
 
@@ -79,7 +81,7 @@ class MiddlewareTest {
       throw new IllegalStateException("boom");
     });
     IllegalStateException e = assertThrows(IllegalStateException.class,
-        () -> h.handle(Context.of(TestTransport.server("/x")), null));
+        () -> h.handle(Context.of(Transport.of(HTTP, SERVER, "/x")), null));
     assertEquals("boom", e.getMessage());
   }
 }

@@ -2,7 +2,9 @@ package io.phalanx.benchmarks.jmh;
 
 import io.phalanx.core.Context;
 import io.phalanx.core.Handler;
+import io.phalanx.core.Metadata;
 import io.phalanx.core.Middleware;
+import io.phalanx.core.Transport;
 import io.phalanx.core.middleware.Recovery;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -41,7 +43,8 @@ public class MiddlewareChainBenchmark {
 
   @Setup
   public void setUp() {
-    ctx = Context.of(BenchTransport.of("GET /hello/{name}"));
+    ctx = Context.of(Transport.of(Transport.Kind.HTTP, Transport.Side.SERVER,
+        "GET /hello/{name}", Metadata.of("content-type", "application/json")));
     request = "world";
     handler = (c, req) -> req;
     chained5 = Middleware.chain(new PassA(), new PassB(), new PassC(), new PassD(), new PassE())

@@ -3,6 +3,8 @@ package io.phalanx.benchmarks.jmh;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.phalanx.core.Context;
 import io.phalanx.core.Handler;
+import io.phalanx.core.Metadata;
+import io.phalanx.core.Transport;
 import io.phalanx.core.resilience.AdaptiveLimiter;
 import io.phalanx.core.resilience.BreakerAlgorithm;
 import io.phalanx.core.resilience.Bulkhead;
@@ -53,7 +55,8 @@ public class ResilienceBenchmark {
 
   @Setup
   public void setUp() {
-    ctx = Context.of(BenchTransport.of("GET /hello/{name}"));
+    ctx = Context.of(Transport.of(Transport.Kind.HTTP, Transport.Side.SERVER,
+        "GET /hello/{name}", Metadata.of("content-type", "application/json")));
     handler = (c, req) -> req;
     sre = CircuitBreaker.builder().build().wrap(handler);
     r4j = CircuitBreaker.builder().algorithm(BreakerAlgorithm.resilience4j(

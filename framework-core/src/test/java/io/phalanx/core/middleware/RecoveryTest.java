@@ -1,5 +1,7 @@
 package io.phalanx.core.middleware;
 
+import static io.phalanx.core.Transport.Kind.HTTP;
+import static io.phalanx.core.Transport.Side.SERVER;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -8,13 +10,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.phalanx.core.Context;
 import io.phalanx.core.Handler;
-import io.phalanx.core.TestTransport;
+import io.phalanx.core.Transport;
 import io.phalanx.core.error.Errors;
 import io.phalanx.core.error.ServiceException;
 import org.junit.jupiter.api.Test;
 
 class RecoveryTest {
-  private final Context ctx = Context.of(TestTransport.server("/svc/Op"));
+  private final Context ctx = Context.of(Transport.of(HTTP, SERVER, "/svc/Op"));
 
   @Test
   void passesRepliesAndServiceExceptionsThrough() throws Exception {

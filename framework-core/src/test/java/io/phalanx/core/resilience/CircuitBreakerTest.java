@@ -80,7 +80,7 @@ class CircuitBreakerTest {
       return "ok";
     });
     assertEquals(0, countRejections(h, "GET /x", 10));
-    assertEquals(Breaker.State.OPEN, cb.breaker("test://local").state());
+    assertEquals(Breaker.State.OPEN, cb.breaker("local:").state());
     assertEquals(20, countRejections(h, "GET /x", 20));
     assertEquals(10, calls.get());
 
@@ -89,7 +89,7 @@ class CircuitBreakerTest {
     for (int i = 0; i < 3; i++) {
       assertEquals("ok", h.handle(Fixtures.client("GET /x"), "x"));
     }
-    assertEquals(Breaker.State.CLOSED, cb.breaker("test://local").state());
+    assertEquals(Breaker.State.CLOSED, cb.breaker("local:").state());
     assertEquals(0, countRejections(h, "GET /x", 10));
   }
 

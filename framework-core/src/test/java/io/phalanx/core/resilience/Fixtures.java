@@ -1,9 +1,12 @@
 package io.phalanx.core.resilience;
 
+import static io.phalanx.core.Transport.Kind.GRPC;
+import static io.phalanx.core.Transport.Kind.HTTP;
+import static io.phalanx.core.Transport.Side.CLIENT;
+import static io.phalanx.core.Transport.Side.SERVER;
+
 import io.phalanx.core.Context;
 import io.phalanx.core.Metadata;
-import io.phalanx.core.MutableMetadata;
-import io.phalanx.core.TestTransport;
 import io.phalanx.core.Transport;
 import io.phalanx.core.config.AppConfig;
 import io.phalanx.core.error.ServiceException;
@@ -15,18 +18,15 @@ final class Fixtures {
   private Fixtures() {}
 
   static Context client(String operation) {
-    return Context.of(new TestTransport(Transport.Kind.HTTP, Transport.Side.CLIENT, operation,
-        Metadata.empty(), new MutableMetadata()));
+    return Context.of(Transport.of(HTTP, CLIENT, operation, Metadata.empty()));
   }
 
   static Context grpcClient(String operation) {
-    return Context.of(new TestTransport(Transport.Kind.GRPC, Transport.Side.CLIENT, operation,
-        Metadata.empty(), new MutableMetadata()));
+    return Context.of(Transport.of(GRPC, CLIENT, operation, Metadata.empty()));
   }
 
   static Context server(String operation, Metadata headers) {
-    return Context.of(new TestTransport(Transport.Kind.HTTP, Transport.Side.SERVER, operation,
-        headers, new MutableMetadata()));
+    return Context.of(Transport.of(HTTP, SERVER, operation, headers));
   }
 
   static ServiceException unavailable() {

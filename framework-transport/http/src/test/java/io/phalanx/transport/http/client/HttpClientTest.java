@@ -1,5 +1,7 @@
 package io.phalanx.transport.http.client;
 
+import static io.phalanx.core.Transport.Kind.HTTP;
+import static io.phalanx.core.Transport.Side.SERVER;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -14,7 +16,6 @@ import io.phalanx.core.Middleware;
 import io.phalanx.core.MutableMetadata;
 import io.phalanx.core.Transport;
 import io.phalanx.core.error.ServiceException;
-import io.phalanx.transport.http.CallerTransport;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.time.Duration;
@@ -139,7 +140,7 @@ class HttpClientTest {
 
   @Test
   void theCallersShorterDeadlineWins() {
-    Context caller = Context.of(new CallerTransport(), Instant.now().plusMillis(800));
+    Context caller = Context.of(Transport.of(HTTP, SERVER, "GET /caller"), Instant.now().plusMillis(800));
     assertEquals(new Reply("Hello d"), client.get(caller, "/hello/d", Reply.class));
     long sent = nanos(server.seen.get(0).header("grpc-timeout"));
     assertTrue(sent > 0 && sent <= TimeUnit.MILLISECONDS.toNanos(800), "sent " + sent);
@@ -147,7 +148,7 @@ class HttpClientTest {
 
   @Test
   void anExpiredDeadlineFailsWithoutSending() {
-    Context expired = Context.of(new CallerTransport(), Instant.now().minusMillis(1));
+    Context expired = Context.of(Transport.of(HTTP, SERVER, "GET /caller"), Instant.now().minusMillis(1));
     ServiceException e = assertThrows(ServiceException.class,
         () -> client.get(expired, "/hello/x", Reply.class));
     assertEquals(504, e.code());
@@ -211,7 +212,7 @@ class HttpClientTest {
     };
     try (HttpClient c = HttpClient.builder().target(server.base())
         .middleware(outer, inner).build()) {
-      Context caller = Context.of(new CallerTransport()).with(user, "alice");
+      Context caller = Context.of(Transport.of(HTTP, SERVER, "GET /caller")).with(user, "alice");
       assertEquals(new Reply("Hello 42"), c.call(caller,
           HttpClientRequest.builder("GET", "/hello/42?x=1").pathTemplate("/hello/{id}").build(),
           Reply.class));

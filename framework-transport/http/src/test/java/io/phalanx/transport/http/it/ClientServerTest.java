@@ -1,13 +1,15 @@
 package io.phalanx.transport.http.it;
 
+import static io.phalanx.core.Transport.Kind.HTTP;
+import static io.phalanx.core.Transport.Side.SERVER;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.phalanx.core.Context;
+import io.phalanx.core.Transport;
 import io.phalanx.core.error.ServiceException;
-import io.phalanx.transport.http.CallerTransport;
 import io.phalanx.transport.http.HttpRequest;
 import io.phalanx.transport.http.HttpServer;
 import io.phalanx.transport.http.client.HttpClient;
@@ -121,7 +123,7 @@ class ClientServerTest {
   @Test
   void theCallersDeadlineReachesTheHandler() {
     Instant callerDeadline = Instant.now().plusSeconds(2);
-    Context caller = Context.of(new CallerTransport(), callerDeadline);
+    Context caller = Context.of(Transport.of(HTTP, SERVER, "GET /caller"), callerDeadline);
     Instant sent = Instant.now();
     assertEquals("ok", client.get(caller, "/deadline", String.class));
     Instant handlerEntered = handlerEntry.get();

@@ -1,7 +1,10 @@
 package io.phalanx.transport.http.resilience;
 
+import static io.phalanx.core.Transport.Kind.HTTP;
+import static io.phalanx.core.Transport.Side.SERVER;
+
 import io.phalanx.core.Context;
-import io.phalanx.transport.http.CallerTransport;
+import io.phalanx.core.Transport;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -12,7 +15,7 @@ final class Caller {
   private Caller() {}
 
   static Context withDeadline(Instant deadline) {
-    return Context.of(new CallerTransport(), deadline);
+    return Context.of(Transport.of(HTTP, SERVER, "GET /caller"), deadline);
   }
 
   /** A loopback port that was free a moment ago: connecting to it is refused. */
