@@ -1,19 +1,16 @@
 package io.phalanx.registry.etcd;
 
-import io.netty.handler.ssl.SslContext;
 import io.phalanx.core.config.AppConfig;
 import io.phalanx.core.config.ConfigDocument;
 import io.phalanx.core.config.ConfigException;
 import io.phalanx.core.config.ConfigSource;
 import io.phalanx.registry.etcd.api.KVGrpc;
 import io.phalanx.registry.etcd.api.RangeResponse;
-import io.phalanx.registry.etcd.internal.ConnectionOptions;
 import io.phalanx.registry.etcd.internal.DaemonThreadFactory;
 import io.phalanx.registry.etcd.internal.DocumentWatch;
 import io.phalanx.registry.etcd.internal.EtcdConnection;
 import io.phalanx.registry.etcd.internal.KeyRange;
 import io.phalanx.registry.etcd.internal.Reason;
-import java.io.File;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -169,25 +166,14 @@ public final class EtcdConfigSource implements ConfigSource {
   }
 
   /** Settings of an {@link EtcdConfigSource}; not thread-safe. */
-  public static final class Builder {
+  public static final class Builder extends EtcdClientBuilder<Builder> {
     private static final String CONFIG_PATH = "config.etcd";
 
-    private final ConnectionOptions connection = new ConnectionOptions(CONFIG_PATH);
     private String keyOrPrefix;
     private boolean isPrefix;
 
-    private Builder() {}
-
-    /** etcd client URLs ({@code http://host:2379}, {@code https://…} for TLS); tried in order. */
-    public Builder endpoints(URI... endpoints) {
-      connection.endpoints(endpoints);
-      return this;
-    }
-
-    /** As {@link #endpoints(URI...)}; {@code host:port} means {@code http://host:port}. */
-    public Builder endpoints(String... endpoints) {
-      connection.endpoints(endpoints);
-      return this;
+    private Builder() {
+      super(CONFIG_PATH);
     }
 
     /**
@@ -205,36 +191,6 @@ public final class EtcdConfigSource implements ConfigSource {
     public Builder key(String key) {
       this.keyOrPrefix = requireNotEmpty(key, "key");
       this.isPrefix = false;
-      return this;
-    }
-
-    /** TCP connect timeout per endpoint; default 5 s. */
-    public Builder dialTimeout(Duration d) {
-      connection.dialTimeout(d);
-      return this;
-    }
-
-    /** Deadline of each read ({@link #load()} and a watch's reads); default 5 s. */
-    public Builder requestTimeout(Duration d) {
-      connection.requestTimeout(d);
-      return this;
-    }
-
-    /** etcd auth: the token from {@code Authenticate} is refreshed when etcd rejects it. */
-    public Builder credentials(String username, String password) {
-      connection.credentials(username, password);
-      return this;
-    }
-
-    /** TLS with this client context (build it with {@code GrpcSslContexts.forClient()}). */
-    public Builder tls(SslContext ssl) {
-      connection.tls(ssl);
-      return this;
-    }
-
-    /** TLS trusting the CA certificates in {@code caPemFile}. */
-    public Builder trustedCertificates(File caPemFile) {
-      connection.trustedCertificates(caPemFile);
       return this;
     }
 

@@ -1,7 +1,6 @@
 package io.phalanx.registry.etcd;
 
 import com.google.protobuf.ByteString;
-import io.netty.handler.ssl.SslContext;
 import io.phalanx.core.config.AppConfig;
 import io.phalanx.core.registry.Discovery;
 import io.phalanx.core.registry.Registrar;
@@ -10,14 +9,12 @@ import io.phalanx.registry.etcd.api.KVGrpc;
 import io.phalanx.registry.etcd.api.KeyValue;
 import io.phalanx.registry.etcd.api.RangeRequest;
 import io.phalanx.registry.etcd.api.RangeResponse;
-import io.phalanx.registry.etcd.internal.ConnectionOptions;
 import io.phalanx.registry.etcd.internal.DaemonThreadFactory;
 import io.phalanx.registry.etcd.internal.EtcdConnection;
 import io.phalanx.registry.etcd.internal.InstanceCodec;
 import io.phalanx.registry.etcd.internal.LeaseKeeper;
 import io.phalanx.registry.etcd.internal.Reason;
 import io.phalanx.registry.etcd.internal.ServiceWatch;
-import java.io.File;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -282,25 +279,14 @@ public final class EtcdRegistry implements Registrar, Discovery {
   }
 
   /** Settings of an {@link EtcdRegistry}; not thread-safe. */
-  public static final class Builder {
+  public static final class Builder extends EtcdClientBuilder<Builder> {
     private static final String CONFIG_PATH = "registry.etcd";
 
-    private final ConnectionOptions connection = new ConnectionOptions(CONFIG_PATH);
     private String namespace = "/microservices";
     private Duration ttl = Duration.ofSeconds(15);
 
-    private Builder() {}
-
-    /** etcd client URLs ({@code http://host:2379}, {@code https://…} for TLS); tried in order. */
-    public Builder endpoints(URI... endpoints) {
-      connection.endpoints(endpoints);
-      return this;
-    }
-
-    /** As {@link #endpoints(URI...)}; {@code host:port} means {@code http://host:port}. */
-    public Builder endpoints(String... endpoints) {
-      connection.endpoints(endpoints);
-      return this;
+    private Builder() {
+      super(CONFIG_PATH);
     }
 
     /** Key prefix; default {@code /microservices} as in Kratos. */
@@ -320,36 +306,6 @@ public final class EtcdRegistry implements Registrar, Discovery {
         throw new IllegalArgumentException("ttl must be at least 1 s, got " + ttl);
       }
       this.ttl = ttl;
-      return this;
-    }
-
-    /** TCP connect timeout per endpoint; default 5 s. */
-    public Builder dialTimeout(Duration d) {
-      connection.dialTimeout(d);
-      return this;
-    }
-
-    /** Deadline of each unary etcd call (grant, put, range, delete); default 5 s. */
-    public Builder requestTimeout(Duration d) {
-      connection.requestTimeout(d);
-      return this;
-    }
-
-    /** etcd auth: the token from {@code Authenticate} is refreshed when etcd rejects it. */
-    public Builder credentials(String username, String password) {
-      connection.credentials(username, password);
-      return this;
-    }
-
-    /** TLS with this client context (build it with {@code GrpcSslContexts.forClient()}). */
-    public Builder tls(SslContext ssl) {
-      connection.tls(ssl);
-      return this;
-    }
-
-    /** TLS trusting the CA certificates in {@code caPemFile}. */
-    public Builder trustedCertificates(File caPemFile) {
-      connection.trustedCertificates(caPemFile);
       return this;
     }
 

@@ -1,16 +1,12 @@
 package io.phalanx.registry.etcd;
 
-import io.netty.handler.ssl.SslContext;
 import io.phalanx.core.config.AppConfig;
-import io.phalanx.registry.etcd.internal.ConnectionOptions;
 import io.phalanx.registry.etcd.internal.DaemonThreadFactory;
 import io.phalanx.registry.etcd.internal.EtcdConnection;
 import io.phalanx.registry.etcd.internal.LeaderWatch;
 import io.phalanx.registry.etcd.internal.Reason;
 import io.phalanx.registry.etcd.internal.RevisionQueue;
 import io.phalanx.registry.etcd.internal.SessionLease;
-import java.io.File;
-import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -247,24 +243,13 @@ public final class EtcdSession implements AutoCloseable {
   }
 
   /** Settings of an {@link EtcdSession}; not thread-safe. */
-  public static final class Builder {
+  public static final class Builder extends EtcdClientBuilder<Builder> {
     private static final String CONFIG_PATH = "concurrency.etcd";
 
-    private final ConnectionOptions connection = new ConnectionOptions(CONFIG_PATH);
     private Duration ttl = Duration.ofSeconds(60);
 
-    private Builder() {}
-
-    /** etcd client URLs ({@code http://host:2379}, {@code https://…} for TLS); tried in order. */
-    public Builder endpoints(URI... endpoints) {
-      connection.endpoints(endpoints);
-      return this;
-    }
-
-    /** As {@link #endpoints(URI...)}; {@code host:port} means {@code http://host:port}. */
-    public Builder endpoints(String... endpoints) {
-      connection.endpoints(endpoints);
-      return this;
+    private Builder() {
+      super(CONFIG_PATH);
     }
 
     /**
@@ -277,36 +262,6 @@ public final class EtcdSession implements AutoCloseable {
         throw new IllegalArgumentException("ttl must be at least 1 s, got " + ttl);
       }
       this.ttl = ttl;
-      return this;
-    }
-
-    /** TCP connect timeout per endpoint; default 5 s. */
-    public Builder dialTimeout(Duration d) {
-      connection.dialTimeout(d);
-      return this;
-    }
-
-    /** Deadline of each unary etcd call; default 5 s. */
-    public Builder requestTimeout(Duration d) {
-      connection.requestTimeout(d);
-      return this;
-    }
-
-    /** etcd auth: the token from {@code Authenticate} is refreshed when etcd rejects it. */
-    public Builder credentials(String username, String password) {
-      connection.credentials(username, password);
-      return this;
-    }
-
-    /** TLS with this client context (build it with {@code GrpcSslContexts.forClient()}). */
-    public Builder tls(SslContext ssl) {
-      connection.tls(ssl);
-      return this;
-    }
-
-    /** TLS trusting the CA certificates in {@code caPemFile}. */
-    public Builder trustedCertificates(File caPemFile) {
-      connection.trustedCertificates(caPemFile);
       return this;
     }
 

@@ -1,6 +1,5 @@
 package io.phalanx.registry.etcd;
 
-import static io.phalanx.registry.etcd.EtcdLockTest.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -9,60 +8,27 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.phalanx.registry.etcd.EtcdElection.Leader;
-import io.phalanx.test.etcd.EtcdExtension;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** {@link EtcdElection} against a real etcd. */
 @Timeout(60)
-class EtcdElectionTest {
+class EtcdElectionTest extends ContenderTest {
 
-  @RegisterExtension
-  static EtcdExtension etcd = EtcdExtension.create();
-
-  private static final Duration EVENTUALLY = Duration.ofSeconds(20);
-  private final List<AutoCloseable> cleanup = new ArrayList<>();
-  private final List<Thread> threads = new ArrayList<>();
-  private RawEtcd raw;
-  private String prefix;
-
-  @BeforeEach
-  void setUp() {
-    raw = new RawEtcd(etcd.endpoint());
-    prefix = "/election/" + UUID.randomUUID().toString().substring(0, 8);
-  }
-
-  @AfterEach
-  void tearDown() throws Exception {
-    threads.forEach(Thread::interrupt);
-    Collections.reverse(cleanup);
-    for (AutoCloseable c : cleanup) {
-      c.close();
-    }
-    raw.close();
-  }
-
-  private EtcdSession session() throws EtcdException {
-    EtcdSession s = EtcdSession.builder().endpoints(etcd.endpoint()).ttl(Duration.ofSeconds(30))
-        .requestTimeout(Duration.ofSeconds(2)).build();
-    cleanup.add(s);
-    return s;
+  @Override
+  String root() {
+    return "/election";
   }
 
   @Test
@@ -241,29 +207,6 @@ class EtcdElectionTest {
   }
 
   // ------------------------------------------------------------------ support
-
-  private List<String> keys() {
-    return raw.under(prefix + "/").stream().map(kv -> kv.getKey().toStringUtf8()).toList();
-  }
-
-  interface Body {
-    void run() throws Exception;
-  }
-
-  private void start(Body body) {
-    Thread t = new Thread(() -> {
-      try {
-        body.run();
-      } catch (InterruptedException e) {
-        // test over
-      } catch (Exception e) {
-        throw new AssertionError(e);
-      }
-    });
-    t.setDaemon(true);
-    t.start();
-    threads.add(t);
-  }
 
   /** Collects observer calls and the threads they came from. */
   static final class Recorder implements Consumer<Optional<Leader>> {

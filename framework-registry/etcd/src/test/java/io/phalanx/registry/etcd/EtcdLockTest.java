@@ -7,64 +7,26 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import io.phalanx.registry.etcd.api.KeyValue;
-import io.phalanx.test.etcd.EtcdExtension;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** {@link EtcdSession} and {@link EtcdLock} against a real etcd. */
 @Timeout(60)
-class EtcdLockTest {
+class EtcdLockTest extends ContenderTest {
 
-  @RegisterExtension
-  static EtcdExtension etcd = EtcdExtension.create();
-
-  private static final Duration EVENTUALLY = Duration.ofSeconds(20);
-  private final List<AutoCloseable> cleanup = new ArrayList<>();
-  private final List<Thread> threads = new ArrayList<>();
-  private RawEtcd raw;
-  private String prefix;
-
-  @BeforeEach
-  void setUp() {
-    raw = new RawEtcd(etcd.endpoint());
-    prefix = "/locks/" + UUID.randomUUID().toString().substring(0, 8);
-  }
-
-  @AfterEach
-  void tearDown() throws Exception {
-    threads.forEach(Thread::interrupt);
-    Collections.reverse(cleanup);
-    for (AutoCloseable c : cleanup) {
-      c.close();
-    }
-    raw.close();
-  }
-
-  private EtcdSession session(URI endpoint, Duration ttl) throws EtcdException {
-    EtcdSession s = EtcdSession.builder().endpoints(endpoint).ttl(ttl)
-        .requestTimeout(Duration.ofSeconds(2)).dialTimeout(Duration.ofSeconds(1)).build();
-    cleanup.add(s);
-    return s;
-  }
-
-  private EtcdSession session() throws EtcdException {
-    return session(etcd.endpoint(), Duration.ofSeconds(30));
+  @Override
+  String root() {
+    return "/locks";
   }
 
   @Test
@@ -355,36 +317,4 @@ class EtcdLockTest {
 
   // ------------------------------------------------------------------ support
 
-  private List<String> keys() {
-    return raw.under(prefix + "/").stream().map(kv -> kv.getKey().toStringUtf8()).toList();
-  }
-
-  interface Body {
-    void run() throws Exception;
-  }
-
-  private void start(Body body) {
-    Thread t = new Thread(() -> {
-      try {
-        body.run();
-      } catch (InterruptedException e) {
-        // test over
-      } catch (Exception e) {
-        throw new AssertionError(e);
-      }
-    });
-    t.setDaemon(true);
-    t.start();
-    threads.add(t);
-  }
-
-  static void await(BooleanSupplier cond) throws InterruptedException {
-    long deadline = System.nanoTime() + EVENTUALLY.toNanos();
-    while (!cond.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        fail("condition not met within " + EVENTUALLY);
-      }
-      Thread.sleep(20);
-    }
-  }
 }
