@@ -51,18 +51,6 @@ public final class DocumentWatch implements ConfigSource.Watch {
   private final SerialExecutor calls;
   private final ConfigSource.Listener listener;
   private final Backoff backoff;
-  // not implemented by this class, so the callbacks stay out of its public API
-  private final WatchStream.Handler events = new WatchStream.Handler() {
-    @Override
-    public void response(WatchStream s, WatchResponse r) {
-      onResponse(s, r);
-    }
-
-    @Override
-    public void broken(WatchStream s, Throwable cause) {
-      onBroken(s, cause);
-    }
-  };
 
   private final TreeMap<String, ConfigDocument> current = new TreeMap<>();
   private WatchStream stream;
@@ -152,7 +140,8 @@ public final class DocumentWatch implements ConfigSource.Watch {
       }
       deliverDocuments();
       try {
-        stream = WatchStream.open(conn, range.watchFrom(r.getHeader().getRevision() + 1), events);
+        stream = WatchStream.open(conn, range.watchFrom(r.getHeader().getRevision() + 1),
+            this::onResponse, this::onBroken);
       } catch (RuntimeException e) {
         retryLater("cannot watch", e);
       }

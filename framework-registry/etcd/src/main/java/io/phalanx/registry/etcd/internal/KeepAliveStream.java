@@ -6,6 +6,7 @@ import io.grpc.stub.StreamObserver;
 import io.phalanx.registry.etcd.api.LeaseGrpc;
 import io.phalanx.registry.etcd.api.LeaseKeepAliveRequest;
 import io.phalanx.registry.etcd.api.LeaseKeepAliveResponse;
+import java.util.function.BiConsumer;
 
 /**
  * One etcd {@code LeaseKeepAlive} stream: each {@link #renew} asks etcd to restart a lease's TTL,
@@ -15,40 +16,33 @@ import io.phalanx.registry.etcd.api.LeaseKeepAliveResponse;
  * current stream in a field and compares identity in the callbacks, so callbacks of a stream that
  * was cancelled or replaced meanwhile are ignored.
  *
- * <p>Threading: the handler is called on gRPC's threads, one call at a time per stream, possibly
+ * <p>Threading: the callbacks is called on gRPC's threads, one call at a time per stream, possibly
  * once more after {@link #cancel()}. {@link #renew} must not be called concurrently with itself
  * (owners call it under their lock).
  */
 public final class KeepAliveStream {
 
-  /** Receives what happens to a stream. */
-  public interface Handler {
-    /** etcd answered a renewal. */
-    void response(KeepAliveStream stream, LeaseKeepAliveResponse response);
-
-    /** The stream ended: an error, or etcd completed it. */
-    void broken(KeepAliveStream stream, Throwable cause);
-  }
-
   private final StreamObserver<LeaseKeepAliveRequest> requests;
 
-  private KeepAliveStream(EtcdConnection conn, Handler handler) {
+  private KeepAliveStream(EtcdConnection conn,
+      BiConsumer<KeepAliveStream, LeaseKeepAliveResponse> response,
+      BiConsumer<KeepAliveStream, Throwable> broken) {
     conn.ensureToken();
     this.requests = LeaseGrpc.newStub(conn.channel()).leaseKeepAlive(new StreamObserver<>() {
       @Override
       public void onNext(LeaseKeepAliveResponse r) {
-        handler.response(KeepAliveStream.this, r);
+        response.accept(KeepAliveStream.this, r);
       }
 
       @Override
       public void onError(Throwable t) {
         conn.onStreamFailure(t);
-        handler.broken(KeepAliveStream.this, t);
+        broken.accept(KeepAliveStream.this, t);
       }
 
       @Override
       public void onCompleted() {
-        handler.broken(KeepAliveStream.this,
+        broken.accept(KeepAliveStream.this,
             Status.UNAVAILABLE.withDescription("etcd closed the keep-alive stream").asException());
       }
     });
@@ -56,10 +50,14 @@ public final class KeepAliveStream {
 
   /**
    * Opens a stream; fetches an auth token first if needed (blocking, throws if that fails).
-   * Call it under the lock the handler takes and store the result before releasing that lock.
+   * {@code response} gets etcd's answer to each renewal, {@code broken} the end of the stream (an
+   * error, or etcd completing it). Call it under the lock the callbacks take and store the result
+   * before releasing that lock.
    */
-  public static KeepAliveStream open(EtcdConnection conn, Handler handler) {
-    return new KeepAliveStream(conn, handler);
+  public static KeepAliveStream open(EtcdConnection conn,
+      BiConsumer<KeepAliveStream, LeaseKeepAliveResponse> response,
+      BiConsumer<KeepAliveStream, Throwable> broken) {
+    return new KeepAliveStream(conn, response, broken);
   }
 
   /** Sends one renewal of {@code leaseId}; throws if the stream cannot take it any more. */

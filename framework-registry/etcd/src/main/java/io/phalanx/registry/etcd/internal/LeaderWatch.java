@@ -39,17 +39,6 @@ public final class LeaderWatch implements AutoCloseable {
   private final Consumer<Optional<KeyValue>> observer;
   private final Backoff backoff;
   private final ScheduledThreadPoolExecutor worker;
-  private final WatchStream.Handler events = new WatchStream.Handler() {
-    @Override
-    public void response(WatchStream s, WatchResponse r) {
-      onResponse(s, r);
-    }
-
-    @Override
-    public void broken(WatchStream s, Throwable cause) {
-      onBroken(s, cause);
-    }
-  };
 
   private final Map<ByteString, KeyValue> byKey = new HashMap<>();
   private final TreeMap<Long, KeyValue> byRevision = new TreeMap<>();
@@ -136,7 +125,7 @@ public final class LeaderWatch implements AutoCloseable {
       deliverIfChanged();
       try {
         stream = WatchStream.open(conn, queue.watchFrom(r.getHeader().getRevision() + 1),
-            events);
+            this::onResponse, this::onBroken);
       } catch (RuntimeException e) {
         retryLater("cannot watch", e);
       }

@@ -136,17 +136,8 @@ public final class LeaseKeeper {
   private void openKeepAlive() {
     int gen = ++generation;
     lastAckNanos = System.nanoTime();
-    requests = KeepAliveStream.open(conn, new KeepAliveStream.Handler() {
-      @Override
-      public void response(KeepAliveStream stream, LeaseKeepAliveResponse r) {
-        onAck(gen, r);
-      }
-
-      @Override
-      public void broken(KeepAliveStream stream, Throwable t) {
-        lost(gen, "keep-alive stream failed: " + describe(t));
-      }
-    });
+    requests = KeepAliveStream.open(conn, (stream, r) -> onAck(gen, r),
+        (stream, t) -> lost(gen, "keep-alive stream failed: " + describe(t)));
     long periodMillis = Math.max(100, ttlSeconds * 1000 / 3);
     ticker = scheduler.scheduleAtFixedRate(() -> tick(gen), 0, periodMillis,
         TimeUnit.MILLISECONDS);

@@ -14,7 +14,6 @@ import io.phalanx.registry.etcd.api.RequestOp;
 import io.phalanx.registry.etcd.api.TxnRequest;
 import io.phalanx.registry.etcd.api.TxnResponse;
 import io.phalanx.registry.etcd.api.WatchCreateRequest;
-import io.phalanx.registry.etcd.api.WatchResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Optional;
@@ -161,22 +160,15 @@ public final class RevisionQueue {
           stream = call(() -> WatchStream.open(conn, WatchCreateRequest.newBuilder()
               .setKey(key).setStartRevision(ahead.getHeader().getRevision() + 1)
               .addFilters(WatchCreateRequest.FilterType.NOPUT).build(),
-              new WatchStream.Handler() {
-                @Override
-                public void response(WatchStream s, WatchResponse r) {
-                  if (r.getCompactRevision() > 0 || r.getCanceled()) {
-                    waiter.changed(round, true); // look again (and back off)
-                  } else if (r.getEventsList().stream()
-                      .anyMatch(e -> e.getType() == Event.EventType.DELETE)) {
-                    waiter.changed(round, false);
-                  }
+              (s, r) -> {
+                if (r.getCompactRevision() > 0 || r.getCanceled()) {
+                  waiter.changed(round, true); // look again (and back off)
+                } else if (r.getEventsList().stream()
+                    .anyMatch(e -> e.getType() == Event.EventType.DELETE)) {
+                  waiter.changed(round, false);
                 }
-
-                @Override
-                public void broken(WatchStream s, Throwable cause) {
-                  waiter.changed(round, true);
-                }
-              }));
+              },
+              (s, cause) -> waiter.changed(round, true)));
         } catch (StatusRuntimeException e) {
           waiter.pause(backoff.nextDelayMillis(), timed, deadlineNanos);
           continue;

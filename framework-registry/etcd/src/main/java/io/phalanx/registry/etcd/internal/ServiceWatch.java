@@ -50,18 +50,6 @@ public final class ServiceWatch {
   private final Backoff backoff;
   private final SerialExecutor calls;
   private final List<Listener> listeners = new CopyOnWriteArrayList<>();
-  // not implemented by this class, so the callbacks stay out of its public API
-  private final WatchStream.Handler events = new WatchStream.Handler() {
-    @Override
-    public void response(WatchStream s, WatchResponse r) {
-      onResponse(s, r);
-    }
-
-    @Override
-    public void broken(WatchStream s, Throwable cause) {
-      onBroken(s, cause);
-    }
-  };
 
   private final TreeMap<String, ServiceInstance> current = new TreeMap<>();
   private List<ServiceInstance> delivered;
@@ -137,7 +125,7 @@ public final class ServiceWatch {
   private void openStream() {
     stream = WatchStream.open(conn, WatchCreateRequest.newBuilder().setKey(prefix)
         .setRangeEnd(rangeEnd).setStartRevision(revision + 1).setProgressNotify(true).build(),
-        events);
+        this::onResponse, this::onBroken);
   }
 
   private synchronized void onBroken(WatchStream s, Throwable cause) {

@@ -47,18 +47,6 @@ public final class SessionLease {
   private final CompletableFuture<String> lost = new CompletableFuture<>();
   // send times of the renewals not yet answered, oldest first (answers come in order)
   private final ArrayDeque<Long> pending = new ArrayDeque<>();
-  private final KeepAliveStream.Handler handler = new KeepAliveStream.Handler() {
-    @Override
-    public void response(KeepAliveStream s, LeaseKeepAliveResponse r) {
-      onResponse(s, r);
-    }
-
-    @Override
-    public void broken(KeepAliveStream s, Throwable cause) {
-      onBroken(s, cause);
-    }
-  };
-
   private final Set<Runnable> lostListeners = new LinkedHashSet<>();
   private State state = State.NEW;
   private long leaseId;
@@ -98,7 +86,7 @@ public final class SessionLease {
     expiresNanos = sent + TimeUnit.SECONDS.toNanos(g.getTTL());
     state = State.ALIVE;
     try {
-      stream = KeepAliveStream.open(conn, handler);
+      stream = KeepAliveStream.open(conn, this::onResponse, this::onBroken);
     } catch (RuntimeException e) {
       scheduleReopen(); // the lease exists; keep trying while it lives
     }
@@ -227,7 +215,7 @@ public final class SessionLease {
     }
     conn.resetConnectBackoff();
     try {
-      stream = KeepAliveStream.open(conn, handler);
+      stream = KeepAliveStream.open(conn, this::onResponse, this::onBroken);
       tick(); // renew at once: time may be short
     } catch (RuntimeException e) {
       scheduleReopen();
