@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -84,6 +85,25 @@ abstract class ContenderTest {
     t.setDaemon(true);
     t.start();
     threads.add(t);
+  }
+
+  /** A contender's call running on its own thread, and how it ended (null: it returned). */
+  record Attempt(Thread thread, CompletableFuture<Throwable> outcome) {}
+
+  /** Runs {@code body} on a thread, interrupted after the test, recording how it ended. */
+  Attempt attempt(Body body) {
+    CompletableFuture<Throwable> outcome = new CompletableFuture<>();
+    Thread t = new Thread(() -> {
+      try {
+        body.run();
+        outcome.complete(null);
+      } catch (Throwable e) {
+        outcome.complete(e);
+      }
+    });
+    t.start();
+    threads.add(t);
+    return new Attempt(t, outcome);
   }
 
   static void await(BooleanSupplier cond) throws InterruptedException {

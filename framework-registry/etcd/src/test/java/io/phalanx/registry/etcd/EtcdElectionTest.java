@@ -14,7 +14,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -101,24 +100,15 @@ class EtcdElectionTest extends ContenderTest {
     assertEquals("v2", raw.get(e1.key()).orElseThrow().getValue().toStringUtf8());
 
     // a waiting candidate is not the leader either
-    CompletableFuture<Throwable> campaign = new CompletableFuture<>();
-    Thread t = new Thread(() -> {
-      try {
-        e2.campaign("b");
-        campaign.complete(null);
-      } catch (Throwable e) {
-        campaign.complete(e);
-      }
-    });
-    t.start();
-    threads.add(t);
+    Attempt campaign = attempt(() -> e2.campaign("b"));
     await(() -> keys().size() == 2);
     assertThrows(IllegalStateException.class, () -> e2.proclaim("usurper"));
     assertEquals("v2", raw.get(e1.key()).orElseThrow().getValue().toStringUtf8());
 
     // interrupting the campaign withdraws the candidacy
-    t.interrupt();
-    assertInstanceOf(InterruptedException.class, campaign.get(20, TimeUnit.SECONDS));
+    campaign.thread().interrupt();
+    assertInstanceOf(InterruptedException.class,
+        campaign.outcome().get(20, TimeUnit.SECONDS));
     assertEquals(List.of(e1.key()), keys());
 
     // a leader whose key was deleted behind its back is told so

@@ -151,20 +151,10 @@ class EtcdLockTest extends ContenderTest {
     EtcdLock holder = session().lock(prefix);
     EtcdLock waiter = session().lock(prefix);
     holder.lock();
-    CompletableFuture<Throwable> outcome = new CompletableFuture<>();
-    Thread t = new Thread(() -> {
-      try {
-        waiter.lock();
-        outcome.complete(null);
-      } catch (Throwable e) {
-        outcome.complete(e);
-      }
-    });
-    t.start();
-    threads.add(t);
+    Attempt waiting = attempt(() -> waiter.lock());
     await(() -> keys().size() == 2);
-    t.interrupt();
-    assertInstanceOf(InterruptedException.class, outcome.get(20, TimeUnit.SECONDS));
+    waiting.thread().interrupt();
+    assertInstanceOf(InterruptedException.class, waiting.outcome().get(20, TimeUnit.SECONDS));
     assertEquals(List.of(holder.key()), keys(), "the waiter's key is deleted");
     assertFalse(waiter.isHeld());
     // and the object is usable again
@@ -266,20 +256,10 @@ class EtcdLockTest extends ContenderTest {
     EtcdSession s2 = session(etcd.endpoint(), Duration.ofSeconds(3));
     EtcdLock waiter = s2.lock(prefix);
     holder.lock();
-    CompletableFuture<Throwable> outcome = new CompletableFuture<>();
-    Thread t = new Thread(() -> {
-      try {
-        waiter.lock();
-        outcome.complete(null);
-      } catch (Throwable e) {
-        outcome.complete(e);
-      }
-    });
-    t.start();
-    threads.add(t);
+    Attempt waiting = attempt(() -> waiter.lock());
     await(() -> keys().size() == 2);
     raw.revoke(s2.leaseId());
-    Throwable e = outcome.get(EVENTUALLY.toSeconds(), TimeUnit.SECONDS);
+    Throwable e = waiting.outcome().get(EVENTUALLY.toSeconds(), TimeUnit.SECONDS);
     assertInstanceOf(EtcdException.class, e);
     assertTrue(holder.isHeld());
     assertEquals(List.of(holder.key()), keys());
