@@ -42,20 +42,12 @@ class HelloWorldEtcdIT {
 
   @Test
   void registersInEtcdAndDeregistersOnSigterm() throws Exception {
-    Path jar = Path.of("target", "helloworld.jar");
-    assertTrue(Files.isRegularFile(jar), "build the jar first: " + jar.toAbsolutePath());
     int port = freePort();
     int grpcPort = freePort();
-    String java = ProcessHandle.current().info().command().orElse("java");
     Path log = Files.createTempFile("helloworld-etcd", ".log");
     // a plain string, as a shell user would type it; the app must accept it as a one-item list
-    Process p = new ProcessBuilder(List.of(java,
-        "-Dregistry.etcd.endpoints=" + etcd.endpoint(), "-Dregistry.etcd.ttl=2s",
-        "-Dserver.http.port=" + port, "-Dserver.http.host=127.0.0.1",
-        "-Dserver.grpc.port=" + grpcPort, "-Dserver.grpc.host=127.0.0.1",
-        "-Dadmin.port=0", // the admin server is on by default (9901): no clash in parallel runs
-        "-jar", jar.toString()))
-        .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    Process p = launch(log, port, grpcPort,
+        "-Dregistry.etcd.endpoints=" + etcd.endpoint(), "-Dregistry.etcd.ttl=2s");
     try {
       List<JsonNode> values = await(v -> v.size() == 1, p, log);
       JsonNode instance = values.get(0);
@@ -80,18 +72,11 @@ class HelloWorldEtcdIT {
 
   @Test
   void servesTheGreetingConfiguredInEtcdAndFollowsItsChanges() throws Exception {
-    Path jar = Path.of("target", "helloworld.jar");
-    assertTrue(Files.isRegularFile(jar), "build the jar first: " + jar.toAbsolutePath());
     put("/config/helloworld/app.conf", "helloworld.greeting = Bonjour");
     int port = freePort();
-    String java = ProcessHandle.current().info().command().orElse("java");
     Path log = Files.createTempFile("helloworld-etcd-config", ".log");
-    Process p = new ProcessBuilder(List.of(java,
-        "-Dconfig.etcd.endpoints=" + etcd.endpoint(), "-Dconfig.etcd.prefix=/config/helloworld/",
-        "-Dserver.http.port=" + port, "-Dserver.http.host=127.0.0.1",
-        "-Dserver.grpc.port=0", "-Dserver.grpc.host=127.0.0.1", "-Dadmin.port=0",
-        "-jar", jar.toString()))
-        .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    Process p = launch(log, port, 0,
+        "-Dconfig.etcd.endpoints=" + etcd.endpoint(), "-Dconfig.etcd.prefix=/config/helloworld/");
     try {
       URI hello = URI.create("http://127.0.0.1:" + port + "/hello/ada");
       assertEquals("{\"message\":\"Bonjour ada\"}", awaitBody(hello, b -> true, p, log),
@@ -109,6 +94,24 @@ class HelloWorldEtcdIT {
       p.waitFor(10, TimeUnit.SECONDS);
       Files.deleteIfExists(log);
     }
+  }
+
+  /**
+   * Starts the packaged jar on loopback with {@code settings}, HTTP on {@code port}, gRPC on
+   * {@code grpcPort} (0: any) and the admin server on any port (it is on by default at 9901: no
+   * clash in parallel runs), output to {@code log}.
+   */
+  private static Process launch(Path log, int port, int grpcPort, String... settings)
+      throws IOException {
+    Path jar = Path.of("target", "helloworld.jar");
+    assertTrue(Files.isRegularFile(jar), "build the jar first: " + jar.toAbsolutePath());
+    List<String> cmd = new ArrayList<>();
+    cmd.add(ProcessHandle.current().info().command().orElse("java"));
+    cmd.addAll(List.of(settings));
+    cmd.addAll(List.of("-Dserver.http.port=" + port, "-Dserver.http.host=127.0.0.1",
+        "-Dserver.grpc.port=" + grpcPort, "-Dserver.grpc.host=127.0.0.1", "-Dadmin.port=0",
+        "-jar", jar.toString()));
+    return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
   }
 
   /** Polls {@code uri} until it answers 200 with a body {@code done} accepts. */
