@@ -16,10 +16,12 @@ import java.util.Collections;
 import java.util.Enumeration;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.TreeSet;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -213,7 +215,7 @@ public final class Configs {
      * replaced.
      */
     public Builder format(String name, ConfigFormat format) {
-      String n = Objects.requireNonNull(name, "name").toLowerCase(java.util.Locale.ROOT);
+      String n = Objects.requireNonNull(name, "name").toLowerCase(Locale.ROOT);
       if (n.equals("conf") || n.equals("hocon") || n.equals("json") || n.equals("properties")) {
         throw new IllegalArgumentException("'" + name + "' is a built-in format");
       }
@@ -329,7 +331,7 @@ public final class Configs {
           throw new ConfigException(source.description() + ": document " + d.key()
               + " has the format '" + d.format() + "', which is not understood (conf, json,"
               + " properties" + (formats.isEmpty() ? "" : ", " + String.join(", ",
-                  new java.util.TreeSet<>(formats.keySet())))
+                  new TreeSet<>(formats.keySet())))
               + "; from the key's extension; Configs.Builder.format adds one)");
         }
         return parsed(format, d, origin);

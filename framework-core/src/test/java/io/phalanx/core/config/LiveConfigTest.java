@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -76,7 +77,7 @@ class LiveConfigTest {
 
   /** A stand-in for a YAML parser: "a.b: v" lines, one level of nesting per dot. */
   private static Map<String, Object> flatYaml(String text) {
-    Map<String, Object> root = new java.util.LinkedHashMap<>();
+    Map<String, Object> root = new LinkedHashMap<>();
     for (String line : text.split("\n")) {
       if (line.isBlank()) {
         continue;
@@ -90,7 +91,7 @@ class LiveConfigTest {
       for (int i = 0; i < path.length - 1; i++) {
         @SuppressWarnings("unchecked")
         Map<String, Object> next = (Map<String, Object>) at.computeIfAbsent(path[i],
-            k -> new java.util.LinkedHashMap<String, Object>());
+            k -> new LinkedHashMap<String, Object>());
         at = next;
       }
       at.put(path[path.length - 1], line.substring(colon + 1).trim());

@@ -69,7 +69,7 @@ public final class JsonCodec implements Codec {
 
   /**
    * The codec with Phalanx's mapper settings (see the class documentation). The mapper is built
-   * on the first JSON message rather than here: building one loads about 600 classes (Jackson,
+   * on the first JSON message rather than here: building one loads about 700 classes (Jackson,
    * java.time, locale data), which is most of what a server that answers with fixed bytes or
    * protobuf would otherwise spend on start-up beyond Netty's own.
    */
