@@ -171,13 +171,8 @@ final class Connector implements AutoCloseable {
         return;
       }
       transport.remoteAddress(ch.remoteAddress());
-      ch.writeAndFlush(exchange.newRequest()).addListener(w -> {
-        if (w.isSuccess()) {
-          exchange.written(ch);
-        } else {
-          exchange.lost(ch, unavailable(authority, w.cause()), true);
-        }
-      });
+      ch.writeAndFlush(exchange.newRequest()).addListener(w -> exchange.writeDone(ch,
+          w.isSuccess() ? null : unavailable(authority, w.cause())));
     });
   }
 
@@ -284,7 +279,7 @@ final class Connector implements AutoCloseable {
       Exchange ex = ctx.channel().attr(Exchange.KEY).get();
       if (ex != null) {
         ex.lost(ctx.channel(), new ServiceException(503, "UNAVAILABLE",
-            "connection closed before the response arrived", Map.of(), null), false);
+            "connection closed before the response arrived", Map.of(), null));
       }
       super.channelInactive(ctx);
     }
@@ -293,7 +288,7 @@ final class Connector implements AutoCloseable {
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
       Exchange ex = ctx.channel().attr(Exchange.KEY).get();
       if (ex != null) {
-        ex.lost(ctx.channel(), failure(ctx.channel(), cause), false);
+        ex.lost(ctx.channel(), failure(ctx.channel(), cause));
       }
       ctx.close();
     }

@@ -20,21 +20,25 @@ import java.util.function.Supplier;
  * connection taken from the pool before any response byte arrived is therefore sent once more, on
  * a newly opened connection ({@link #lost}):
  * <ul>
- *   <li>if the request was not completely written (the write failed, or the connection died with
- *       the write still pending), for every method: the server cannot have seen a complete
- *       request, so it cannot have acted on it;
+ *   <li>if the write of the request failed, for every method: the server cannot have seen a
+ *       complete request, so it cannot have acted on it;
  *   <li>if the request was completely written, only for idempotent methods (RFC 9110 §9.2.2: GET,
  *       HEAD, OPTIONS, TRACE, PUT, DELETE). A server that closed its idle connection never saw the
  *       request either, but the client cannot tell that close from a server that read the request,
  *       ran the handler and then died or dropped the connection (a crash, or a graceful stop whose
  *       grace ran out mid-request) — repeating a POST then could apply it twice.
  * </ul>
+ * The loss of the connection can be seen before the outcome of the write: Netty may run a write's
+ * listeners as a later task on the event loop, after the read that finds the connection closed.
+ * So a non-idempotent call whose write is still unsettled waits for it: a failed write retries, a
+ * successful one fails the call.
  * A call retries at most once, within its original deadline; a failure on a fresh connection is
  * never retried.
  *
  * <p>Threading: settled from event loops and, on interrupt, from the calling thread; the atomic
- * flags make settling, retrying and releasing happen once. Attempt state ({@code written},
- * {@code responseStarted}) is written and read on the attempt channel's event loop.
+ * flags make settling, retrying and releasing happen once. Attempt state (the write's outcome,
+ * {@code responseStarted}, a loss waiting for the write) is written and read on the attempt
+ * channel's event loop.
  */
 final class Exchange {
   static final AttributeKey<Exchange> KEY = AttributeKey.valueOf("phalanx.http.exchange");
@@ -68,8 +72,12 @@ final class Exchange {
     final Channel channel;
     final boolean reused;
     final AtomicBoolean released = new AtomicBoolean();
+    /** The write's listener ran; until then a loss of a non-idempotent call waits for it. */
+    volatile boolean writeSettled;
     volatile boolean written;
     volatile boolean responseStarted;
+    /** The connection's loss, seen while the write was unsettled. */
+    Throwable lostWhileWriting;
 
     Attempt(Channel channel, boolean reused) {
       this.channel = channel;
@@ -115,11 +123,24 @@ final class Exchange {
     return true;
   }
 
-  /** The whole request reached the socket. */
-  void written(Channel ch) {
+  /**
+   * The write of the request on {@code ch} settled.
+   *
+   * @param failure null when the whole request reached the socket; else why the write failed
+   */
+  void writeDone(Channel ch, Throwable failure) {
     Attempt a = attempt;
-    if (a != null && a.channel == ch) {
-      a.written = true;
+    if (a == null || a.channel != ch) {
+      return;
+    }
+    a.writeSettled = true;
+    if (failure != null) {
+      retryOrFail(a, failure, false);
+      return;
+    }
+    a.written = true;
+    if (a.lostWhileWriting != null) {
+      retryOrFail(a, a.lostWhileWriting, true);
     }
   }
 
@@ -132,22 +153,29 @@ final class Exchange {
   }
 
   /**
-   * The attempt on {@code ch} failed at the connection level (write failure, reset, close): retry
+   * The attempt on {@code ch} failed at the connection level (reset, close, bad response): retry
    * once when the rules in the class comment allow it, else fail with {@code error}.
-   *
-   * @param writeFailed whether the request write itself failed
    */
-  void lost(Channel ch, Throwable error, boolean writeFailed) {
+  void lost(Channel ch, Throwable error) {
     Attempt a = attempt;
     if (a == null || a.channel != ch) {
       return; // an attempt already given up
     }
-    boolean completeRequestSent = a.written && !writeFailed;
+    if (!idempotent && !a.writeSettled) {
+      if (a.lostWhileWriting == null) {
+        a.lostWhileWriting = error; // writeDone decides
+      }
+      return;
+    }
+    retryOrFail(a, error, a.written);
+  }
+
+  private void retryOrFail(Attempt a, Throwable error, boolean completeRequestSent) {
     Runnable again = retry;
     if (again != null && a.reused && !a.responseStarted && (idempotent || !completeRequestSent)
         && !settled.get() && retried.compareAndSet(false, true)) {
       attempt = null;
-      ch.attr(KEY).set(null);
+      a.channel.attr(KEY).set(null);
       release(a, true);
       again.run();
       return;
