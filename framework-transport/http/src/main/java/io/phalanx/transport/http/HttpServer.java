@@ -238,6 +238,7 @@ public final class HttpServer implements Server {
     private int ioThreads = Runtime.getRuntime().availableProcessors();
     private int maxConcurrentStreams = 256;
     private int maxPipelinedRequests = 64;
+    private CorsPolicy cors;
 
     private Builder() {}
 
@@ -335,6 +336,16 @@ public final class HttpServer implements Server {
       return tls(ServerTls.of(keys).withClientAuth(trustedClients));
     }
 
+    /**
+     * Answers CORS preflights and marks replies to allowed origins, before any middleware (see
+     * {@link CorsPolicy}). Without it the server sends no CORS headers: browsers then let only
+     * pages of the server's own origin read its replies.
+     */
+    public Builder cors(CorsPolicy cors) {
+      this.cors = Objects.requireNonNull(cors, "cors");
+      return this;
+    }
+
     public Builder codecs(Codecs codecs) {
       this.codecs = Objects.requireNonNull(codecs, "codecs");
       return this;
@@ -369,7 +380,7 @@ public final class HttpServer implements Server {
       return new HttpServer(new ServerConfig(host, port, Middleware.chain(middleware), specs,
           maxContentLength, maxHeaderSize, maxInitialLineLength, readHeaderTimeout, bodyReadTimeout,
           idleTimeout, requestTimeout, executor, tls, codecs == null ? Codecs.defaults() : codecs,
-          ioThreads, maxConcurrentStreams, maxPipelinedRequests));
+          ioThreads, maxConcurrentStreams, maxPipelinedRequests, cors));
     }
 
     private static int positive(int v, String name) {

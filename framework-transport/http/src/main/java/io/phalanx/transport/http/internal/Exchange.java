@@ -4,6 +4,7 @@ import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.phalanx.core.Context;
+import io.phalanx.core.Metadata;
 import io.phalanx.core.error.Errors;
 import io.phalanx.core.error.ServiceException;
 import java.util.concurrent.RejectedExecutionException;
@@ -20,7 +21,7 @@ final class Exchange implements Runnable {
       AtomicIntegerFieldUpdater.newUpdater(Exchange.class, "state");
   /** Marks a {@link DispatchBatch.Group} that no longer collects responses. */
   static final Exchange CLOSED = new Exchange(null, null, null, null, null, null, false, null,
-      null);
+      null, null);
 
   private final ServerRuntime rt;
   private final BoundRoute route;
@@ -31,6 +32,8 @@ final class Exchange implements Runnable {
   private final boolean head;
   private final EventLoop loop;
   private final ResponseSink sink;
+  /** CORS headers for the errors answered here (the handler's reply metadata may be in use). */
+  private final Metadata corsHeaders;
   private volatile int state; // 0 running or queued, 1 answered
   private Thread runner; // guarded by this
   private ScheduledFuture<?> timer; // event loop only
@@ -42,8 +45,10 @@ final class Exchange implements Runnable {
   private FullHttpResponse response;
 
   Exchange(ServerRuntime rt, BoundRoute route, Context ctx, ServerHttpTransport transport,
-      NettyRequest request, Object outcome, boolean head, EventLoop loop, ResponseSink sink) {
+      NettyRequest request, Object outcome, boolean head, EventLoop loop, ResponseSink sink,
+      Metadata corsHeaders) {
     this.rt = rt;
+    this.corsHeaders = corsHeaders;
     this.route = route;
     this.ctx = ctx;
     this.transport = transport;
@@ -77,7 +82,7 @@ final class Exchange implements Runnable {
   /** The executor refused the exchange (full, or shut down): answered 503 unless already answered. */
   void rejected(RejectedExecutionException e) {
     if (STATE.compareAndSet(this, 0, 1)) {
-      response = Responses.error(Errors.from(e), null, head);
+      response = Responses.error(Errors.from(e), corsHeaders, head);
       if (loop.inEventLoop()) {
         deliver();
       } else {
@@ -128,7 +133,7 @@ final class Exchange implements Runnable {
         }
       }
       sink.complete(Responses.error(new ServiceException(504, "DEADLINE_EXCEEDED",
-          "deadline exceeded for " + transport.operation()), null, head));
+          "deadline exceeded for " + transport.operation()), corsHeaders, head));
     }
   }
 }

@@ -29,6 +29,7 @@ import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.HttpConversionUtil;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.ReferenceCountUtil;
+import io.phalanx.core.Metadata;
 import io.phalanx.core.error.ServiceException;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.ArrayDeque;
@@ -115,13 +116,13 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
     if (result.isFailure()) {
       Throwable cause = result.cause();
       if (cause instanceof TooLongHttpLineException) {
-        reject(414, "URI_TOO_LONG", "request line longer than "
+        reject(null, 414, "URI_TOO_LONG", "request line longer than "
             + rt.config().maxInitialLineLength() + " bytes");
       } else if (cause instanceof TooLongHttpHeaderException) {
-        reject(431, "REQUEST_HEADER_FIELDS_TOO_LARGE", "request headers larger than "
+        reject(null, 431, "REQUEST_HEADER_FIELDS_TOO_LARGE", "request headers larger than "
             + rt.config().maxHeaderSize() + " bytes");
       } else {
-        reject(400, "BAD_REQUEST", "malformed request: " + cause.getMessage());
+        reject(null, 400, "BAD_REQUEST", "malformed request: " + cause.getMessage());
       }
       return false;
     }
@@ -132,18 +133,18 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
     try {
       length = HttpUtil.getContentLength(req, -1L);
     } catch (NumberFormatException e) {
-      reject(400, "BAD_REQUEST", "invalid Content-Length");
+      reject(req, 400, "BAD_REQUEST", "invalid Content-Length");
       return false;
     }
     if (length > maxContentLength) {
       // Answer before reading the body: Content-Length tells us it will not fit.
-      reject(413, "PAYLOAD_TOO_LARGE", "request body of " + length + " bytes exceeds the limit of "
-          + maxContentLength + " bytes");
+      reject(req, 413, "PAYLOAD_TOO_LARGE", "request body of " + length
+          + " bytes exceeds the limit of " + maxContentLength + " bytes");
       return false;
     }
     String expect = req.headers().get(HttpHeaderNames.EXPECT);
     if (expect != null && !HttpHeaderValues.CONTINUE.contentEqualsIgnoreCase(expect)) {
-      reject(417, "EXPECTATION_FAILED", "unsupported Expect header");
+      reject(req, 417, "EXPECTATION_FAILED", "unsupported Expect header");
       return false;
     }
     if (HttpUtil.is100ContinueExpected(req) && pending.isEmpty()) {
@@ -178,8 +179,8 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
       if (bodySize > maxContentLength) {
         c.release();
         // A chunked body has no length up front: stop as soon as it crosses the limit.
-        reject(413, "PAYLOAD_TOO_LARGE", "request body exceeds the limit of " + maxContentLength
-            + " bytes");
+        reject(head, 413, "PAYLOAD_TOO_LARGE", "request body exceeds the limit of "
+            + maxContentLength + " bytes");
         return;
       }
       if (body == null) {
@@ -245,8 +246,14 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
     return tls == null ? null : tls.engine().getSession();
   }
 
-  /** Answers the current request with an error and closes after it, ignoring further input. */
-  private void reject(int status, String reason, String message) {
+  /**
+   * Answers the current request with an error and closes after it, ignoring further input.
+   *
+   * @param request the request being refused, when its headers could be read (for CORS)
+   */
+  private void reject(HttpRequest request, int status, String reason, String message) {
+    Metadata cors = request == null ? null
+        : rt.corsHeaders(request.headers().get(HttpHeaderNames.ORIGIN));
     bodyDone();
     releaseBody();
     head = null;
@@ -257,7 +264,7 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
     Slot s = new Slot(this, false, HttpVersion.HTTP_1_1);
     s.close = true;
     s.response = Responses.error(new ServiceException(status, reason, message, Map.of(), null),
-        null, false);
+        cors, false);
     pending.add(s);
     writePending();
   }
@@ -271,7 +278,7 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
     if (head == null || closed) {
       return;
     }
-    reject(408, "REQUEST_TIMEOUT", "request body not received within "
+    reject(head, 408, "REQUEST_TIMEOUT", "request body not received within "
         + rt.config().bodyReadTimeout().toMillis() + " ms");
   }
 

@@ -1,6 +1,7 @@
 package io.phalanx.transport.http.internal;
 
 import io.phalanx.core.Middleware;
+import io.phalanx.transport.http.CorsPolicy;
 import io.phalanx.transport.http.ServerTls;
 import io.phalanx.transport.http.codec.Codecs;
 import java.time.Duration;
@@ -12,6 +13,7 @@ import java.util.concurrent.ExecutorService;
  *
  * @param executor null to create {@code HandlerExecutors.defaultExecutor()} at start (then owned)
  * @param tls null for cleartext
+ * @param cors null to apply no CORS policy
  */
 public record ServerConfig(
     String host,
@@ -30,4 +32,5 @@ public record ServerConfig(
     Codecs codecs,
     int ioThreads,
     int maxConcurrentStreams,
-    int maxPipelinedRequests) {}
+    int maxPipelinedRequests,
+    CorsPolicy cors) {}

@@ -6,9 +6,11 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.util.concurrent.FastThreadLocal;
 import io.phalanx.core.Context;
 import io.phalanx.core.Handler;
+import io.phalanx.core.Metadata;
 import io.phalanx.core.Middleware;
 import io.phalanx.core.error.Errors;
 import io.phalanx.core.error.ServiceException;
+import io.phalanx.transport.http.CorsPolicy;
 import io.phalanx.transport.http.HttpResponse;
 import io.phalanx.transport.http.HttpTransport;
 import io.phalanx.transport.http.codec.Codec;
@@ -34,6 +36,7 @@ public final class ServerRuntime {
   private static final Context.Key<Object> OUTCOME = Context.Key.of("phalanx.http.outcome");
 
   private final ServerConfig config;
+  private final CorsPolicy cors;
   private final Router<BoundRoute> router;
   private final Handler rejectChain;
   private final Codecs codecs;
@@ -53,6 +56,7 @@ public final class ServerRuntime {
   public ServerRuntime(ServerConfig config, Middleware appMiddleware, ExecutorService executor,
       boolean batchDispatch) {
     this.config = config;
+    this.cors = config.cors();
     this.batches = batchDispatch ? new FastThreadLocal<>() : null;
     this.codecs = config.codecs();
     this.executor = executor;
@@ -97,6 +101,11 @@ public final class ServerRuntime {
 
   /** Routes and runs one complete request; called on the connection's event loop. */
   void dispatch(NettyRequest req, EventLoop loop, ResponseSink sink) {
+    String origin = cors == null ? null : req.nettyHeaders().get(HttpHeaderNames.ORIGIN);
+    if (origin != null && CorsReplies.isPreflight(req)) {
+      sink.complete(CorsReplies.preflight(cors, origin, req));
+      return;
+    }
     String method = req.method();
     boolean head = "HEAD".equals(method);
     RouteMatch<BoundRoute> m = router.find(method, req.path());
@@ -114,6 +123,11 @@ public final class ServerRuntime {
       route = unmatched;
       tr = new ServerHttpTransport(req, "", HttpTransport.UNMATCHED, endpoint);
       outcome = unmatched(req, tr);
+    }
+    Metadata corsHeaders = null;
+    if (origin != null) {
+      corsHeaders = CorsReplies.headers(cors, origin);
+      tr.replyMetadata().addAll(corsHeaders);
     }
     long timeout = route.timeoutNanos();
     String grpcTimeout = req.nettyHeaders().get("grpc-timeout");
@@ -134,7 +148,8 @@ public final class ServerRuntime {
       sink.complete(invoke(route, ctx, tr, req, null, head));
       return;
     }
-    Exchange exchange = new Exchange(this, route, ctx, tr, req, outcome, head, loop, sink);
+    Exchange exchange = new Exchange(this, route, ctx, tr, req, outcome, head, loop, sink,
+        corsHeaders);
     if (batches == null) {
       exchange.submit(timeout);
       return;
@@ -146,6 +161,14 @@ public final class ServerRuntime {
     }
     exchange.arm(timeout);
     batch.add(exchange);
+  }
+
+  /**
+   * The CORS headers of an error the connection answers by itself (408, 413, …) for a request
+   * from {@code origin}; null without a policy or an origin.
+   */
+  Metadata corsHeaders(String origin) {
+    return cors == null || origin == null ? null : CorsReplies.headers(cors, origin);
   }
 
   /** 404, 405 or the automatic OPTIONS answer; sets Allow on the reply. */
