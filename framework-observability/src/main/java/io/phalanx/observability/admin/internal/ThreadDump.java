@@ -38,13 +38,16 @@ public final class ThreadDump {
     ThreadMXBean bean = ManagementFactory.getThreadMXBean();
     boolean monitors = bean.isObjectMonitorUsageSupported();
     boolean synchronizers = bean.isSynchronizerUsageSupported();
+    // Deadlocks first: one never resolves itself, so the threads dumped afterwards show every
+    // deadlocked thread blocked. The other order can report a deadlock that formed after the
+    // dump, next to threads listed as not yet blocked.
+    long[] ids = synchronizers ? bean.findDeadlockedThreads() : bean.findMonitorDeadlockedThreads();
     List<ThreadInfo> all = new ArrayList<>();
     for (ThreadInfo t : bean.dumpAllThreads(monitors, synchronizers)) {
       if (t != null) {
         all.add(t);
       }
     }
-    long[] ids = synchronizers ? bean.findDeadlockedThreads() : bean.findMonitorDeadlockedThreads();
     List<ThreadInfo> dead = new ArrayList<>();
     if (ids != null) {
       for (ThreadInfo t : bean.getThreadInfo(ids, monitors, synchronizers)) {
