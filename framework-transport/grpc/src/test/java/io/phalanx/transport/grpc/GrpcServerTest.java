@@ -21,6 +21,7 @@ import io.phalanx.core.StartContext;
 import io.phalanx.core.Transport;
 import io.phalanx.core.error.Errors;
 import io.phalanx.core.error.ServiceException;
+import io.phalanx.core.middleware.Validation;
 import io.phalanx.transport.grpc.testproto.EchoGrpc;
 import io.phalanx.transport.grpc.testproto.EchoReply;
 import io.phalanx.transport.grpc.testproto.EchoRequest;
@@ -251,6 +252,26 @@ class GrpcServerTest {
     assertEquals(Status.Code.PERMISSION_DENIED, e3.getStatus().getCode());
     assertEquals("NO_MORE", GrpcErrors.from(e3).reason());
     assertEquals("stop after 1", GrpcErrors.from(e3).message());
+  }
+
+  @Test
+  void anInvalidMessageIsRefusedAsInvalidArgumentBeforeTheService() throws Exception {
+    // What a protovalidate adapter does for generated messages, which cannot be Validatable.
+    Validation validation = Validation.with(req -> req instanceof EchoRequest r
+        && r.getText().isEmpty() ? List.of(new Validation.Violation("text", "must not be empty"))
+        : List.of());
+    EchoService svc = service("a");
+    GrpcServer s = start(GrpcServer.builder().service(svc).middleware(validation));
+    GrpcClient c = client(s);
+    StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () ->
+        EchoGrpc.newBlockingStub(c.channel()).unary(EchoRequest.newBuilder().build()));
+    assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
+    ServiceException se = GrpcErrors.from(e);
+    assertEquals("VALIDATOR", se.reason());
+    assertEquals("text: must not be empty", se.message());
+    assertEquals(java.util.Map.of("field", "text"), se.metadata());
+    assertEquals("a:ok", EchoGrpc.newBlockingStub(c.channel())
+        .unary(EchoRequest.newBuilder().setText("ok").build()).getText());
   }
 
   @Test
