@@ -50,7 +50,14 @@ public interface HttpRequest {
     return headers().get("content-type");
   }
 
-  /** The body; an empty array when there is none. Callers must not modify it. */
+  /**
+   * The body; an empty array when there is none. Callers must not modify it. A body sent with
+   * {@code Content-Encoding: gzip} or {@code deflate} is returned decoded (the headers still
+   * describe it as sent), within the server's body limit.
+   *
+   * @throws io.phalanx.core.error.ServiceException 413 when a compressed body inflates beyond
+   *     the limit, 400 when it is corrupt: let it propagate, it is the answer
+   */
   byte[] body();
 
   /** {@code HTTP/1.1}, {@code HTTP/1.0} or {@code HTTP/2}. */

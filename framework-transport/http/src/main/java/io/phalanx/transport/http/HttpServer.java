@@ -239,6 +239,7 @@ public final class HttpServer implements Server {
     private int maxConcurrentStreams = 256;
     private int maxPipelinedRequests = 64;
     private CorsPolicy cors;
+    private ResponseCompression compression;
 
     private Builder() {}
 
@@ -346,6 +347,16 @@ public final class HttpServer implements Server {
       return this;
     }
 
+    /**
+     * Gzips replies the settings select for callers that accept gzip (see
+     * {@link ResponseCompression}); off by default. Request bodies in gzip or deflate are decoded
+     * whatever this says.
+     */
+    public Builder compression(ResponseCompression compression) {
+      this.compression = Objects.requireNonNull(compression, "compression");
+      return this;
+    }
+
     public Builder codecs(Codecs codecs) {
       this.codecs = Objects.requireNonNull(codecs, "codecs");
       return this;
@@ -380,7 +391,8 @@ public final class HttpServer implements Server {
       return new HttpServer(new ServerConfig(host, port, Middleware.chain(middleware), specs,
           maxContentLength, maxHeaderSize, maxInitialLineLength, readHeaderTimeout, bodyReadTimeout,
           idleTimeout, requestTimeout, executor, tls, codecs == null ? Codecs.defaults() : codecs,
-          ioThreads, maxConcurrentStreams, maxPipelinedRequests, cors));
+          ioThreads, maxConcurrentStreams, maxPipelinedRequests, cors,
+          compression));
     }
 
     private static int positive(int v, String name) {

@@ -24,7 +24,13 @@ final class NettyRequest implements HttpRequest {
   private final String rawQuery;
   private final HttpHeaders nettyHeaders;
   private final Metadata headers;
+  /** The body as it arrived (in its content coding, if any). */
   private final byte[] body;
+  /** Set by dispatch on the event loop: the body's coding, null for none. */
+  private String coding;
+  private int inflatedLimit;
+  /** The decoded body, once a handler thread asked for it. */
+  private volatile byte[] decoded;
   private final String protocol;
   private final SocketAddress remote;
   /** {@code System.nanoTime()} when the headers arrived: deadlines count from there. */
@@ -113,9 +119,30 @@ final class NettyRequest implements HttpRequest {
     return headers;
   }
 
+  /**
+   * Decodes the body lazily, on the thread that reads it (a handler's, not the event loop): with
+   * {@code coding} gzip or deflate, {@link #body()} inflates up to {@code limit} bytes.
+   */
+  void contentCoding(String coding, int limit) {
+    this.coding = coding;
+    this.inflatedLimit = limit;
+  }
+
+  /**
+   * @throws io.phalanx.core.error.ServiceException 413 when a compressed body inflates beyond
+   *     the server's body limit, 400 when it is corrupt
+   */
   @Override
   public byte[] body() {
-    return body;
+    if (coding == null) {
+      return body;
+    }
+    byte[] b = decoded;
+    if (b == null) {
+      b = ContentCoding.inflate(coding, body, inflatedLimit);
+      decoded = b;
+    }
+    return b;
   }
 
   @Override

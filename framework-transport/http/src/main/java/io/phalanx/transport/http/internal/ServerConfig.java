@@ -2,6 +2,7 @@ package io.phalanx.transport.http.internal;
 
 import io.phalanx.core.Middleware;
 import io.phalanx.transport.http.CorsPolicy;
+import io.phalanx.transport.http.ResponseCompression;
 import io.phalanx.transport.http.ServerTls;
 import io.phalanx.transport.http.codec.Codecs;
 import java.time.Duration;
@@ -14,6 +15,7 @@ import java.util.concurrent.ExecutorService;
  * @param executor null to create {@code HandlerExecutors.defaultExecutor()} at start (then owned)
  * @param tls null for cleartext
  * @param cors null to apply no CORS policy
+ * @param compression null to compress no reply
  */
 public record ServerConfig(
     String host,
@@ -33,4 +35,5 @@ public record ServerConfig(
     int ioThreads,
     int maxConcurrentStreams,
     int maxPipelinedRequests,
-    CorsPolicy cors) {}
+    CorsPolicy cors,
+    ResponseCompression compression) {}

@@ -8,11 +8,13 @@ import io.phalanx.core.Context;
 import io.phalanx.core.Handler;
 import io.phalanx.core.Metadata;
 import io.phalanx.core.Middleware;
+import io.phalanx.core.MutableMetadata;
 import io.phalanx.core.error.Errors;
 import io.phalanx.core.error.ServiceException;
 import io.phalanx.transport.http.CorsPolicy;
 import io.phalanx.transport.http.HttpResponse;
 import io.phalanx.transport.http.HttpTransport;
+import io.phalanx.transport.http.ResponseCompression;
 import io.phalanx.transport.http.codec.Codec;
 import io.phalanx.transport.http.codec.Codecs;
 import io.phalanx.transport.http.route.RouteMatch;
@@ -37,6 +39,7 @@ public final class ServerRuntime {
 
   private final ServerConfig config;
   private final CorsPolicy cors;
+  private final ResponseCompression compression;
   private final Router<BoundRoute> router;
   private final Handler rejectChain;
   private final Codecs codecs;
@@ -57,6 +60,7 @@ public final class ServerRuntime {
       boolean batchDispatch) {
     this.config = config;
     this.cors = config.cors();
+    this.compression = config.compression();
     this.batches = batchDispatch ? new FastThreadLocal<>() : null;
     this.codecs = config.codecs();
     this.executor = executor;
@@ -128,6 +132,17 @@ public final class ServerRuntime {
     if (origin != null) {
       corsHeaders = CorsReplies.headers(cors, origin);
       tr.replyMetadata().addAll(corsHeaders);
+    }
+    String encoding = req.nettyHeaders().get(HttpHeaderNames.CONTENT_ENCODING);
+    if (encoding != null) {
+      try {
+        req.contentCoding(ContentCoding.ofRequest(encoding), config.maxContentLength());
+      } catch (ServiceException e) {
+        if (outcome == null) {
+          outcome = e;
+          tr.replyMetadata().set("accept-encoding", ContentCoding.ACCEPTED);
+        }
+      }
     }
     long timeout = route.timeoutNanos();
     String grpcTimeout = req.nettyHeaders().get("grpc-timeout");
@@ -226,8 +241,8 @@ public final class ServerRuntime {
         return Responses.streaming(r.status(), r.contentType(), r.streamingBody(), r.headers(),
             tr.replyIfAny());
       }
-      return Responses.of(r.status(), r.contentType(), r.body(), r.headers(), tr.replyIfAny(),
-          head);
+      byte[] body = compressed(r.contentType(), r.body(), r.headers(), req, tr);
+      return Responses.of(r.status(), r.contentType(), body, r.headers(), tr.replyIfAny(), head);
     }
     if (reply == null) {
       return Responses.empty(204, tr.replyIfAny());
@@ -235,11 +250,35 @@ public final class ServerRuntime {
     try {
       Codec codec = codecs.forAccept(req.nettyHeaders().get(HttpHeaderNames.ACCEPT),
           reply.getClass());
-      byte[] bytes = codec.encode(reply);
-      return Responses.of(200, codec.mediaTypes().get(0), bytes, null, tr.replyIfAny(), head);
+      String type = codec.mediaTypes().get(0);
+      byte[] bytes = compressed(type, codec.encode(reply), null, req, tr);
+      return Responses.of(200, type, bytes, null, tr.replyIfAny(), head);
     } catch (Throwable t) {
       return failure(t, tr, head);
     }
+  }
+
+  /**
+   * {@code body}, gzipped when the compression settings and the caller's {@code Accept-Encoding}
+   * allow (setting {@code Content-Encoding} and {@code Vary} on the reply); else unchanged.
+   */
+  private byte[] compressed(CharSequence type, byte[] body, Metadata own, NettyRequest req,
+      ServerHttpTransport tr) {
+    ResponseCompression c = compression;
+    if (c == null || body.length == 0 || body.length < c.minSize() || !c.compresses(type)
+        || own != null && own.contains("content-encoding")) {
+      return body;
+    }
+    MutableMetadata reply = tr.replyMetadata();
+    if (reply.contains("content-encoding")) {
+      return body; // the handler encoded it itself
+    }
+    reply.add("vary", "Accept-Encoding");
+    if (!ContentCoding.acceptsGzip(req.nettyHeaders().get(HttpHeaderNames.ACCEPT_ENCODING))) {
+      return body;
+    }
+    reply.set("content-encoding", "gzip");
+    return ContentCoding.gzip(body, c.level());
   }
 
   private FullHttpResponse failure(Throwable t, ServerHttpTransport tr, boolean head) {
