@@ -231,4 +231,26 @@ class CompressionTest {
       assertEquals("RESPONSE_TOO_LARGE", e.reason());
     }
   }
+
+  @Test
+  void http2RepliesAndBodiesAreCodedTheSameWay() throws Exception {
+    URI base = start(HttpServer.builder().compression(ResponseCompression.gzip()));
+    HttpClient h2 = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2).build();
+    // The first request upgrades the connection (h2c); the rest travel as HTTP/2 streams.
+    h2.send(java.net.http.HttpRequest.newBuilder(base.resolve("/short")).build(),
+        BodyHandlers.discarding());
+    HttpResponse<byte[]> r = h2.send(java.net.http.HttpRequest.newBuilder(base.resolve("/long"))
+        .header("Accept-Encoding", "gzip").build(), BodyHandlers.ofByteArray());
+    assertEquals(HttpClient.Version.HTTP_2, r.version());
+    assertEquals("gzip", header(r, "content-encoding"));
+    assertEquals(LONG, JSON.readTree(gunzip(r.body())).get("text").asText());
+
+    HttpResponse<byte[]> post = h2.send(java.net.http.HttpRequest.newBuilder(base.resolve("/doc"))
+        .header("Content-Type", "application/json").header("Content-Encoding", "gzip")
+        .POST(BodyPublishers.ofByteArray(gzip(JSON.writeValueAsBytes(new Doc(LONG))))).build(),
+        BodyHandlers.ofByteArray());
+    assertEquals(HttpClient.Version.HTTP_2, post.version());
+    assertEquals(200, post.statusCode());
+    assertEquals("got " + LONG.length(), JSON.readTree(post.body()).get("text").asText());
+  }
 }

@@ -228,4 +228,24 @@ class CorsTest {
     assertEquals("GET, HEAD, OPTIONS", header(pre, "allow"));
     assertEquals(null, header(pre, "access-control-allow-origin"));
   }
+
+  @Test
+  void http2PreflightsAndRepliesAreTheSame() throws Exception {
+    URI base = start(policy());
+    HttpClient h2 = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2).build();
+    h2.send(java.net.http.HttpRequest.newBuilder(base.resolve("/nothing")).build(),
+        BodyHandlers.discarding()); // upgrades the connection (h2c)
+    HttpResponse<String> pre = h2.send(java.net.http.HttpRequest.newBuilder(base.resolve("/items"))
+        .method("OPTIONS", BodyPublishers.noBody()).header("Origin", APP)
+        .header("Access-Control-Request-Method", "PUT").build(), BodyHandlers.ofString());
+    assertEquals(HttpClient.Version.HTTP_2, pre.version());
+    assertEquals(204, pre.statusCode());
+    assertEquals(APP, header(pre, "access-control-allow-origin"));
+
+    HttpResponse<String> r = h2.send(java.net.http.HttpRequest.newBuilder(base.resolve("/items"))
+        .header("Origin", APP).header("Authorization", "Bearer t").build(),
+        BodyHandlers.ofString());
+    assertEquals(HttpClient.Version.HTTP_2, r.version());
+    assertEquals(APP, header(r, "access-control-allow-origin"));
+  }
 }
