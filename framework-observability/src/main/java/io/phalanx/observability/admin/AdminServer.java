@@ -18,6 +18,7 @@ import io.phalanx.observability.admin.internal.Json;
 import io.phalanx.observability.admin.internal.RuntimeVars;
 import io.phalanx.observability.admin.internal.ThreadDump;
 import io.phalanx.observability.health.HealthProbes;
+import io.phalanx.observability.logging.LogLevels;
 import io.phalanx.transport.http.HttpRequest;
 import io.phalanx.transport.http.HttpResponse;
 import io.phalanx.transport.http.HttpServer;
@@ -32,6 +33,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -75,6 +77,13 @@ import org.slf4j.LoggerFactory;
  *       while another is running</td></tr>
  *   <tr><td>{@code GET /debug/vars}</td><td>JSON: build, runtime, memory, GC, threads, classes,
  *       redacted config</td></tr>
+ *   <tr><td>{@code GET /debug/loggers[?prefix=io.example]}</td><td>every logger's configured and
+ *       effective level ({@link LogLevels}); 404 without an adapter for the logging backend</td></tr>
+ *   <tr><td>{@code GET /debug/loggers/{name}}</td><td>one logger ({@code ROOT} for the
+ *       root)</td></tr>
+ *   <tr><td>{@code PUT /debug/loggers/{name}}</td><td>body {@code {"level":"DEBUG"}} sets it,
+ *       {@code {"level":null}} makes it inherit again; logged at INFO with the caller's
+ *       address</td></tr>
  * </table>
  *
  * <p>Health is the app's ({@link StartContext#health()}) unless {@link Builder#health} gives
@@ -105,6 +114,7 @@ public final class AdminServer implements Server {
   private final Supplier<AppConfig> config;
   private final boolean tokenRequired;
   private final boolean debug;
+  private final LogLevels logLevels;
   private final HttpServer http;
   private final JfrCapture jfr = new JfrCapture();
   private final Object lock = new Object();
@@ -119,6 +129,7 @@ public final class AdminServer implements Server {
     this.config = b.config;
     this.tokenRequired = b.token != null;
     this.debug = b.debug;
+    this.logLevels = b.logLevels != null ? b.logLevels : LogLevels.ofBackend().orElse(null);
     HttpServer.Builder hb = HttpServer.builder().host(b.host).port(b.port).ioThreads(1)
         .routes(this::routes);
     if (b.token != null) {
@@ -189,7 +200,77 @@ public final class AdminServer implements Server {
       r.get("/debug/jfr", (ctx, req) -> jfr((HttpRequest) req),
           RouteOptions.defaults().withTimeout(Duration.ofSeconds(MAX_JFR_SECONDS + 60)));
       r.get("/debug/vars", (ctx, req) -> json(200, RuntimeVars.capture(app, config == null ? null : config.get())));
+      if (logLevels != null) {
+        r.get("/debug/loggers", (ctx, req) -> loggers((HttpRequest) req));
+        r.get("/debug/loggers/{name}", (ctx, req) ->
+            json(200, level(logLevels.get(loggerName((HttpRequest) req)))));
+        r.put("/debug/loggers/{name}", LevelChange.class, this::setLevel);
+      }
     }
+  }
+
+  /** Body of {@code PUT /debug/loggers/{name}}. */
+  record LevelChange(String level) {}
+
+  private HttpResponse loggers(HttpRequest req) {
+    String prefix = req.queryParam("prefix").orElse("");
+    List<Object> out = new ArrayList<>();
+    for (LogLevels.LoggerLevel l : logLevels.loggers()) {
+      if (l.name().startsWith(prefix)) {
+        out.add(level(l));
+      }
+    }
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("levels", Arrays.stream(LogLevels.Level.values()).map(Enum::name).toList());
+    m.put("loggers", out);
+    return json(200, m);
+  }
+
+  private Object setLevel(io.phalanx.core.Context ctx, LevelChange change) {
+    HttpRequest req = ((io.phalanx.transport.http.HttpTransport) ctx.transport()).request();
+    String name = loggerName(req);
+    if (change == null) {
+      throw invalid("body field", "level", "null",
+          "a level, in a body {\"level\": \"DEBUG\"} or {\"level\": null}");
+    }
+    LogLevels.Level level = null;
+    if (change.level() != null) {
+      try {
+        level = LogLevels.Level.valueOf(change.level().trim().toUpperCase(Locale.ROOT));
+      } catch (IllegalArgumentException e) {
+        throw invalid("body field", "level", change.level(),
+            "one of " + Arrays.toString(LogLevels.Level.values()) + " or null");
+      }
+    }
+    LogLevels.LoggerLevel before = logLevels.get(name);
+    LogLevels.LoggerLevel after;
+    try {
+      after = logLevels.set(name, level);
+    } catch (IllegalArgumentException e) {
+      throw invalid("body field", "level", "null", "a level (" + e.getMessage() + ")");
+    }
+    LOG.info("log level of {} changed from {} to {} (effective {}) by an admin request from {}",
+        after.name(), before.configured(), after.configured(), after.effective(),
+        req.remoteAddress());
+    return json(200, level(after));
+  }
+
+  private static String loggerName(HttpRequest req) {
+    String name = req.pathParam("name");
+    if (name.length() > 512 || !name.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+      throw invalid("path parameter", "name",
+          name.length() > 64 ? name.substring(0, 64) + "..." : name,
+          "a logger name (printable ASCII, at most 512 characters)");
+    }
+    return name;
+  }
+
+  private static Map<String, Object> level(LogLevels.LoggerLevel l) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("name", l.name());
+    m.put("configured", l.configured() == null ? null : l.configured().name());
+    m.put("effective", l.effective().name());
+    return m;
   }
 
   private Map<String, Object> index() {
@@ -203,6 +284,9 @@ public final class AdminServer implements Server {
     }
     if (debug) {
       paths.addAll(List.of("/debug/threads", "/debug/heap", "/debug/jfr", "/debug/vars"));
+      if (logLevels != null) {
+        paths.add("/debug/loggers");
+      }
     }
     m.put("endpoints", paths);
     return m;
@@ -314,8 +398,13 @@ public final class AdminServer implements Server {
   }
 
   private static ServiceException badParam(String name, String value, String expected) {
-    return Errors.badRequest("INVALID_ARGUMENT", "query parameter '%s' must be %s, got '%s'",
-        name, expected, value).withMetadata("parameter", name);
+    return invalid("query parameter", name, value, expected);
+  }
+
+  private static ServiceException invalid(String what, String name, String value,
+      String expected) {
+    return Errors.badRequest("INVALID_ARGUMENT", "%s '%s' must be %s, got '%s'", what, name,
+        expected, value).withMetadata(what.startsWith("body") ? "field" : "parameter", name);
   }
 
   private static HttpResponse json(int status, Object body) {
@@ -335,6 +424,7 @@ public final class AdminServer implements Server {
     private Supplier<AppConfig> config;
     private String token;
     private boolean debug = true;
+    private LogLevels logLevels;
     private ExecutorService executor;
 
     private Builder() {}
@@ -395,6 +485,15 @@ public final class AdminServer implements Server {
     /** Whether to serve the {@code /debug/*} endpoints (default true). */
     public Builder debug(boolean enabled) {
       this.debug = enabled;
+      return this;
+    }
+
+    /**
+     * What {@code /debug/loggers} reads and changes. Default: {@link LogLevels#ofBackend()}, so
+     * with Logback as SLF4J's backend nothing needs to be set.
+     */
+    public Builder logLevels(LogLevels levels) {
+      this.logLevels = Objects.requireNonNull(levels, "levels");
       return this;
     }
 

@@ -31,6 +31,16 @@ final class AdminClient {
     return client.sendAsync(request(path), HttpResponse.BodyHandlers.ofByteArray());
   }
 
+  HttpResponse<String> put(String path, String json, String... headers) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path))
+        .timeout(Duration.ofSeconds(30)).header("Content-Type", "application/json")
+        .PUT(HttpRequest.BodyPublishers.ofString(json));
+    if (headers.length > 0) {
+      b.headers(headers);
+    }
+    return client.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
   private HttpRequest request(String path, String... headers) {
     HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path))
         .timeout(Duration.ofSeconds(90)).GET();

@@ -15,6 +15,7 @@ import io.phalanx.core.StartContext;
 import io.phalanx.core.execution.HandlerExecutors;
 import io.phalanx.core.health.CheckResult;
 import io.phalanx.core.health.Health;
+import io.phalanx.observability.logging.LogLevels;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -57,8 +58,10 @@ class AdminServerTest {
     s.start();
     assertEquals("127.0.0.1", s.endpoint().getHost());
     JsonNode index = AdminClient.json(new AdminClient(s.endpoint()).get("/"));
+    // /debug/loggers: Logback is SLF4J's backend in these tests
     assertEquals(List.of("/healthz", "/readyz", "/debug/threads", "/debug/heap", "/debug/jfr",
-        "/debug/vars"), AdminClient.MAPPER.convertValue(index.get("endpoints"), List.class));
+        "/debug/vars", "/debug/loggers"),
+        AdminClient.MAPPER.convertValue(index.get("endpoints"), List.class));
   }
 
   @Test
@@ -369,5 +372,78 @@ class AdminServerTest {
     assertEquals(200, c.get("/metrics", "Authorization", "bearer  s3cr3t-t0ken").statusCode());
     assertEquals(404, c.get("/no/such/path", "Authorization", "Bearer s3cr3t-t0ken")
         .statusCode());
+  }
+
+  @Test
+  void logLevelsAreReadAndChangedWhileRunning() throws Exception {
+    AdminClient c = start(AdminServer.builder());
+    String name = "io.phalanx.test.levels";
+    org.slf4j.Logger logger = org.slf4j.LoggerFactory.getLogger(name);
+    org.slf4j.Logger child = org.slf4j.LoggerFactory.getLogger(name + ".child");
+    try {
+      JsonNode all = AdminClient.json(c.get("/debug/loggers"));
+      assertEquals(List.of("OFF", "ERROR", "WARN", "INFO", "DEBUG", "TRACE"),
+          AdminClient.MAPPER.convertValue(all.get("levels"), List.class));
+      assertEquals("ROOT", all.get("loggers").get(0).get("name").asText());
+      String rootLevel = all.get("loggers").get(0).get("effective").asText();
+      assertFalse(logger.isTraceEnabled());
+
+      HttpResponse<String> set = c.put("/debug/loggers/" + name, "{\"level\":\"trace\"}");
+      assertEquals(200, set.statusCode(), set.body());
+      JsonNode after = AdminClient.json(set);
+      assertEquals(name, after.get("name").asText());
+      assertEquals("TRACE", after.get("configured").asText());
+      assertEquals("TRACE", after.get("effective").asText());
+      assertTrue(logger.isTraceEnabled(), "the change reaches loggers already in use");
+      assertTrue(child.isTraceEnabled(), "and their children, which inherit it");
+
+      JsonNode childLevel = AdminClient.json(c.get("/debug/loggers/" + name + ".child"));
+      assertTrue(childLevel.get("configured").isNull());
+      assertEquals("TRACE", childLevel.get("effective").asText());
+
+      JsonNode filtered = AdminClient.json(c.get("/debug/loggers?prefix=" + name));
+      assertEquals(2, filtered.get("loggers").size(), filtered.toString());
+
+      JsonNode reset = AdminClient.json(c.put("/debug/loggers/" + name, "{\"level\":null}"));
+      assertTrue(reset.get("configured").isNull());
+      assertEquals(rootLevel, reset.get("effective").asText());
+      assertFalse(logger.isTraceEnabled());
+    } finally {
+      LogLevels.ofBackend().orElseThrow().set(name, null);
+    }
+  }
+
+  @Test
+  void aBadLevelChangeIsRefusedWithTheFieldNamed() throws Exception {
+    AdminClient c = start(AdminServer.builder());
+    HttpResponse<String> bad = c.put("/debug/loggers/io.phalanx.test.bad",
+        "{\"level\":\"LOUD\"}");
+    assertEquals(400, bad.statusCode());
+    JsonNode err = AdminClient.json(bad);
+    assertEquals("INVALID_ARGUMENT", err.get("reason").asText());
+    assertEquals("level", err.at("/metadata/field").asText());
+    assertTrue(err.get("message").asText().contains("LOUD"), err.toString());
+
+    HttpResponse<String> root = c.put("/debug/loggers/ROOT", "{\"level\":null}");
+    assertEquals(400, root.statusCode());
+    assertTrue(AdminClient.json(root).get("message").asText().contains("root logger"),
+        root.body());
+
+    HttpResponse<String> malformed = c.put("/debug/loggers/io.phalanx.test.bad", "{level");
+    assertEquals(400, malformed.statusCode());
+    assertEquals("BAD_REQUEST", AdminClient.json(malformed).get("reason").asText());
+
+  }
+
+  @Test
+  void logLevelsAreDebugEndpointsAndFollowTheToken() throws Exception {
+    AdminClient off = start(AdminServer.builder().debug(false));
+    assertEquals(404, off.get("/debug/loggers").statusCode());
+    assertEquals(404, off.put("/debug/loggers/x", "{\"level\":\"DEBUG\"}").statusCode());
+
+    AdminClient guarded = start(AdminServer.builder().token("t0k3n-for-levels"));
+    assertEquals(401, guarded.put("/debug/loggers/x", "{\"level\":\"DEBUG\"}").statusCode());
+    assertEquals(200, guarded.get("/debug/loggers/x", "Authorization",
+        "Bearer t0k3n-for-levels").statusCode());
   }
 }
