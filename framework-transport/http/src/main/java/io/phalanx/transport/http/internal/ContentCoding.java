@@ -46,7 +46,8 @@ final class ContentCoding {
    * {@code limit} bytes (a small gzip body can expand a thousandfold).
    */
   static byte[] inflate(String coding, byte[] body, int limit) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream(Math.min(limit, body.length * 4 + 64));
+    ByteArrayOutputStream out =
+        new ByteArrayOutputStream((int) Math.min(limit, body.length * 4L + 64));
     byte[] buf = new byte[8192];
     try (InputStream in = "gzip".equals(coding)
         ? new GZIPInputStream(new ByteArrayInputStream(body), 8192)
