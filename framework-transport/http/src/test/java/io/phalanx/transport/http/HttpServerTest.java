@@ -138,6 +138,22 @@ class HttpServerTest {
   }
 
   @Test
+  void formBodiesBindToTypedRoutesAndBadOnesNameTheField() throws Exception {
+    URI base = start(HttpServer.builder().routes(r ->
+        r.post("/echo", EchoRequest.class, (ctx, body) -> body)));
+    var ok = send(base, "POST", "/echo", "text=hi+there&n=3",
+        "Content-Type", "application/x-www-form-urlencoded");
+    assertEquals(200, ok.statusCode(), ok.body());
+    assertEquals("{\"text\":\"hi there\",\"n\":3}", ok.body());
+
+    var bad = send(base, "POST", "/echo", "text=x&n=three",
+        "Content-Type", "application/x-www-form-urlencoded");
+    assertEquals(400, bad.statusCode());
+    assertTrue(bad.body().contains("\"field\":\"n\""), bad.body());
+    assertTrue(bad.body().contains("invalid form value for 'n'"), bad.body());
+  }
+
+  @Test
   void badBodiesAreAnsweredWithJsonErrors() throws Exception {
     URI base = start(HttpServer.builder().routes(r ->
         r.post("/echo", EchoRequest.class, (ctx, body) -> body)));

@@ -47,10 +47,14 @@ public final class Codecs {
     this.byEssence = Map.copyOf(m);
   }
 
-  /** Bytes, text, JSON and protobuf binary, in that order of precedence. */
+  /**
+   * Bytes, text, JSON, protobuf binary and forms, in that order of precedence (so a reply is JSON
+   * unless the caller asks for another type). The form codec binds with the JSON codec's mapper.
+   */
   public static Codecs defaults() {
-    return new Codecs(List.of(BytesCodec.create(), TextCodec.create(), JsonCodec.create(),
-        ProtobufCodec.create()));
+    JsonCodec json = JsonCodec.create();
+    return new Codecs(List.of(BytesCodec.create(), TextCodec.create(), json,
+        ProtobufCodec.create(), FormCodec.over(json)));
   }
 
   /** Exactly {@code codecs}, first = highest precedence. */

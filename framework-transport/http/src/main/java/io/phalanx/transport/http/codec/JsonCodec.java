@@ -85,7 +85,8 @@ public final class JsonCodec implements Codec {
     return new JsonCodec(Objects.requireNonNull(mapper, "mapper"));
   }
 
-  private ObjectMapper mapper() {
+  /** The mapper, built on first use (the form codec binds with it too). */
+  ObjectMapper mapper() {
     ObjectMapper m = mapper;
     if (m == null) {
       synchronized (this) {
@@ -262,7 +263,7 @@ public final class JsonCodec implements Codec {
     return CodecFailures.badBody(what, line, column, detail, e);
   }
 
-  private static String path(JsonMappingException e) {
+  static String path(JsonMappingException e) {
     StringBuilder sb = new StringBuilder();
     for (JsonMappingException.Reference r : e.getPath()) {
       if (r.getFieldName() != null) {
@@ -278,7 +279,7 @@ public final class JsonCodec implements Codec {
   }
 
   /** A type name for messages that does not reveal the server's package layout. */
-  private static String describe(Class<?> t) {
+  static String describe(Class<?> t) {
     if (t == String.class || t == char.class || t == Character.class) {
       return "a string";
     }
@@ -323,7 +324,7 @@ public final class JsonCodec implements Codec {
    * JSON machinery, which a service that never sends a protobuf message over HTTP/JSON should not
    * pay for at start-up. Both are immutable and thread-safe.
    */
-  private static final class ProtoJson {
+  static final class ProtoJson {
     static final JsonFormat.Printer PRINTER =
         JsonFormat.printer().alwaysPrintFieldsWithNoPresence().omittingInsignificantWhitespace();
     static final JsonFormat.Parser PARSER = JsonFormat.parser().ignoringUnknownFields();
