@@ -141,6 +141,13 @@ public final class FormCodec implements Codec {
   private static ObjectNode tree(byte[] body, Descriptor proto) {
     ObjectNode root = JsonNodeFactory.instance.objectNode();
     String form = new String(body, StandardCharsets.UTF_8);
+    String start = form.stripLeading();
+    if (start.startsWith("{") || start.startsWith("[")) {
+      // curl -d sends JSON with this content type; read as a form it would bind nothing, and the
+      // handler would run on an empty request.
+      throw CodecFailures.badBody("the body is JSON but its Content-Type says "
+          + "application/x-www-form-urlencoded", "send Content-Type: application/json", null);
+    }
     int fields = 0;
     for (String pair : form.split("&")) {
       if (pair.isEmpty()) {

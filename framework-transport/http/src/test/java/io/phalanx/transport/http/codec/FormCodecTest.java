@@ -76,6 +76,12 @@ class FormCodecTest {
     assertTrue(age.getMessage().contains("invalid form value for 'age'"), age.getMessage());
     assertFalse(age.getMessage().contains("line"), "no position in JSON the caller never sent");
 
+    ServiceException curl = assertThrows(ServiceException.class,
+        () -> codec.decode(form(" {\"name\":\"x\"}"), Signup.class));
+    assertEquals(400, curl.code());
+    assertTrue(curl.getMessage().contains("send Content-Type: application/json"),
+        curl.getMessage());
+
     ServiceException percent = assertThrows(ServiceException.class,
         () -> codec.decode(form("name=%zz"), Signup.class));
     assertTrue(percent.getMessage().contains("bad percent-encoding"), percent.getMessage());
