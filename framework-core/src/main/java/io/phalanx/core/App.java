@@ -233,8 +233,14 @@ public final class App {
       state = State.RUNNING;
       lock.notifyAll();
     }
-    LOG.info("app started: name={} version={} id={} endpoints={} took_ms={}", info.name(),
-        info.version(), info.id(), info.endpoints(),
+    List<URI> admin = new ArrayList<>();
+    for (Server s : adminUp) {
+      admin.add(s.endpoint());
+    }
+    // The admin endpoints too: with port 0 (tests, several instances on one host) this line is
+    // where an operator or a test finds the probes.
+    LOG.info("app started: name={} version={} id={} endpoints={} admin={} took_ms={}",
+        info.name(), info.version(), info.id(), info.endpoints(), admin,
         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
   }
 

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -12,8 +11,11 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -25,6 +27,12 @@ import org.junit.jupiter.api.Test;
  * warning would be a non-JSON line on stdout).
  */
 class JarIT {
+  /**
+   * An HTTP endpoint in the start line, whether the encoder formats the message or writes its
+   * arguments apart (logback's JsonEncoder); JSON may escape the slashes.
+   */
+  private static final Pattern HTTP_ENDPOINT =
+      Pattern.compile("http:\\\\?/\\\\?/[^:,\\]\"]*:(\\d+)");
   private final HttpClient http = HttpClient.newBuilder()
       .connectTimeout(Duration.ofSeconds(1)).build();
 
@@ -32,9 +40,6 @@ class JarIT {
   void theJarServesInTheProdProfileAndStopsCleanlyOnSigterm() throws Exception {
     Path jar = Path.of("target", "${artifactId}.jar");
     assertTrue(Files.isRegularFile(jar), "build the jar first: " + jar.toAbsolutePath());
-    int httpPort = freePort();
-    int grpcPort = freePort();
-    int adminPort = freePort();
     String java = ProcessHandle.current().info().command().orElse("java");
     Path archive = Path.of("target", "${artifactId}.jsa");
     Files.deleteIfExists(archive);
@@ -56,14 +61,20 @@ class JarIT {
     ProcessBuilder command = new ProcessBuilder(List.of(java,
         "-XX:SharedArchiveFile=" + archive,
         "-Dlogback.configurationFile=logback-json.xml",
-        "-Dserver.http.port=" + httpPort, "-Dserver.grpc.port=" + grpcPort,
-        "-Dadmin.port=" + adminPort, "-jar", jar.toString()))
+        // Port 0 everywhere, read back from the start line: a port chosen free here could be
+        // taken by another process before the service binds it.
+        "-Dserver.http.port=0", "-Dserver.grpc.port=0", "-Dadmin.port=0", "-jar", jar.toString()))
         // stdout carries the application's logs; stderr the JVM's own warnings (e.g. JDK 24+
         // notes about native access or sun.misc.Unsafe from libraries), which are not JSON.
         .redirectOutput(log.toFile()).redirectError(errors.toFile());
     command.environment().put("PHALANX_PROFILE", "prod");
     Process process = command.start();
     try {
+      List<Integer> ports = started(log, process);
+      assertTrue(ports.size() >= 2, "no start line with service and admin endpoints; log:\n"
+          + Files.readString(log) + Files.readString(errors));
+      int httpPort = ports.get(0); // the service's endpoints come first, the admin's last
+      int adminPort = ports.get(ports.size() - 1);
       HttpResponse<String> ready = poll(URI.create("http://127.0.0.1:" + adminPort + "/readyz"),
           process);
       assertTrue(ready != null && ready.statusCode() == 200,
@@ -106,9 +117,25 @@ class JarIT {
     return null;
   }
 
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
+  /**
+   * The HTTP ports in the "app started" line, in order (the service's, then the admin server's),
+   * waiting for it up to 60 s; empty if the process died first.
+   */
+  private static List<Integer> started(Path log, Process process) throws Exception {
+    long giveUp = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (System.nanoTime() < giveUp && process.isAlive()) {
+      for (String line : Files.readAllLines(log)) {
+        if (line.contains("app started")) {
+          List<Integer> ports = new ArrayList<>();
+          Matcher m = HTTP_ENDPOINT.matcher(line);
+          while (m.find()) {
+            ports.add(Integer.parseInt(m.group(1)));
+          }
+          return ports;
+        }
+      }
+      Thread.sleep(50);
     }
+    return List.of();
   }
 }

@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.phalanx.test.etcd.EtcdExtension;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -42,76 +41,44 @@ class HelloWorldEtcdIT {
 
   @Test
   void registersInEtcdAndDeregistersOnSigterm() throws Exception {
-    int port = freePort();
-    int grpcPort = freePort();
-    Path log = Files.createTempFile("helloworld-etcd", ".log");
     // a plain string, as a shell user would type it; the app must accept it as a one-item list
-    Process p = launch(log, port, grpcPort,
-        "-Dregistry.etcd.endpoints=" + etcd.endpoint(), "-Dregistry.etcd.ttl=2s");
-    try {
-      List<JsonNode> values = await(v -> v.size() == 1, p, log);
+    try (LaunchedJar jar = LaunchedJar.start(
+        "-Dregistry.etcd.endpoints=" + etcd.endpoint(), "-Dregistry.etcd.ttl=2s")) {
+      List<JsonNode> values = await(v -> v.size() == 1, jar.process, jar.log);
       JsonNode instance = values.get(0);
       assertEquals("helloworld", instance.get("name").asText());
       assertEquals("1.0.0", instance.get("version").asText());
       List<String> endpoints = new ArrayList<>();
       instance.get("endpoints").forEach(e -> endpoints.add(e.asText()));
-      assertEquals(List.of("http://127.0.0.1:" + port, "grpc://127.0.0.1:" + grpcPort),
-          endpoints, "both servers' endpoints are published");
+      assertEquals(List.of("http://127.0.0.1:" + jar.httpPort,
+          "grpc://127.0.0.1:" + jar.grpcPort), endpoints, "both servers' endpoints are published");
 
-      p.toHandle().destroy(); // SIGTERM: deregister, stop delay, drain, exit 0
+      jar.process.toHandle().destroy(); // SIGTERM: deregister, stop delay, drain, exit 0
       // the key goes at deregistration, well before the 2 s TTL could have removed it
-      await(List::isEmpty, null, log);
-      assertTrue(p.waitFor(30, TimeUnit.SECONDS), "did not exit after SIGTERM");
-      assertEquals(0, p.exitValue(), Files.readString(log));
-    } finally {
-      p.destroyForcibly();
-      p.waitFor(10, TimeUnit.SECONDS);
-      Files.deleteIfExists(log);
+      await(List::isEmpty, null, jar.log);
+      assertTrue(jar.process.waitFor(30, TimeUnit.SECONDS), "did not exit after SIGTERM");
+      assertEquals(0, jar.process.exitValue(), jar.output());
     }
   }
 
   @Test
   void servesTheGreetingConfiguredInEtcdAndFollowsItsChanges() throws Exception {
     put("/config/helloworld/app.conf", "helloworld.greeting = Bonjour");
-    int port = freePort();
-    Path log = Files.createTempFile("helloworld-etcd-config", ".log");
-    Process p = launch(log, port, 0,
-        "-Dconfig.etcd.endpoints=" + etcd.endpoint(), "-Dconfig.etcd.prefix=/config/helloworld/");
-    try {
-      URI hello = URI.create("http://127.0.0.1:" + port + "/hello/ada");
-      assertEquals("{\"message\":\"Bonjour ada\"}", awaitBody(hello, b -> true, p, log),
+    try (LaunchedJar jar = LaunchedJar.start("-Dconfig.etcd.endpoints=" + etcd.endpoint(),
+        "-Dconfig.etcd.prefix=/config/helloworld/")) {
+      URI hello = URI.create("http://127.0.0.1:" + jar.httpPort + "/hello/ada");
+      assertEquals("{\"message\":\"Bonjour ada\"}",
+          awaitBody(hello, b -> true, jar.process, jar.log),
           "the greeting from etcd, above application.conf's \"Hello\"");
 
       put("/config/helloworld/app.conf", "helloworld.greeting = Hola");
       assertEquals("{\"message\":\"Hola ada\"}",
-          awaitBody(hello, b -> b.contains("Hola"), p, log), "the change, without a restart");
+          awaitBody(hello, b -> b.contains("Hola"), jar.process, jar.log),
+          "the change, without a restart");
 
-      p.toHandle().destroy();
-      assertTrue(p.waitFor(30, TimeUnit.SECONDS), "did not exit after SIGTERM");
-      assertEquals(0, p.exitValue(), Files.readString(log));
-    } finally {
-      p.destroyForcibly();
-      p.waitFor(10, TimeUnit.SECONDS);
-      Files.deleteIfExists(log);
+      assertTrue(jar.terminate(), "did not exit after SIGTERM");
+      assertEquals(0, jar.process.exitValue(), jar.output());
     }
-  }
-
-  /**
-   * Starts the packaged jar on loopback with {@code settings}, HTTP on {@code port}, gRPC on
-   * {@code grpcPort} (0: any) and the admin server on any port (it is on by default at 9901: no
-   * clash in parallel runs), output to {@code log}.
-   */
-  private static Process launch(Path log, int port, int grpcPort, String... settings)
-      throws IOException {
-    Path jar = Path.of("target", "helloworld.jar");
-    assertTrue(Files.isRegularFile(jar), "build the jar first: " + jar.toAbsolutePath());
-    List<String> cmd = new ArrayList<>();
-    cmd.add(ProcessHandle.current().info().command().orElse("java"));
-    cmd.addAll(List.of(settings));
-    cmd.addAll(List.of("-Dserver.http.port=" + port, "-Dserver.http.host=127.0.0.1",
-        "-Dserver.grpc.port=" + grpcPort, "-Dserver.grpc.host=127.0.0.1", "-Dadmin.port=0",
-        "-jar", jar.toString()));
-    return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
   }
 
   /** Polls {@code uri} until it answers 200 with a body {@code done} accepts. */
@@ -189,11 +156,5 @@ class HelloWorldEtcdIT {
       }
     }
     return values;
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
   }
 }
