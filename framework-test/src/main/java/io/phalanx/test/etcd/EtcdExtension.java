@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.function.IntSupplier;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.extension.AfterAllCallback;
@@ -60,6 +61,8 @@ public final class EtcdExtension implements BeforeAllCallback, AfterAllCallback,
   private int clientPort;
   private int peerPort;
   private Process process;
+  /** Where the first start's ports come from; a test of the retry replaces it. */
+  private IntSupplier portPicker = EtcdExtension::freePort;
 
   /** PEM files for a TLS client URL; read when etcd starts, so they may be written later. */
   private record Tls(Path caFile, Path certFile, Path keyFile) {}
@@ -116,13 +119,42 @@ public final class EtcdExtension implements BeforeAllCallback, AfterAllCallback,
     if (isRunning()) {
       return;
     }
+    boolean first = dataDir == null;
+    for (int attempt = 1; ; attempt++) {
+      launch();
+      try {
+        awaitHealthy();
+        return;
+      } catch (IllegalStateException e) {
+        // Ports found free here can be taken before etcd binds them (another build or test JVM
+        // on the machine): on the first start, pick new ones. Later starts must keep theirs.
+        if (!first || attempt == 3 || process.isAlive()
+            || !logTail().contains("address already in use")) {
+          throw e;
+        }
+        forgetDataAndPorts();
+      }
+    }
+  }
+
+  private void forgetDataAndPorts() {
+    try {
+      deleteTree(dataDir);
+      Files.deleteIfExists(logFile);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot clean up " + dataDir, e);
+    }
+    dataDir = null;
+  }
+
+  private void launch() {
     String binary = findBinary();
     try {
       if (dataDir == null) {
         dataDir = Files.createTempDirectory("phalanx-etcd-");
         logFile = dataDir.resolveSibling(dataDir.getFileName() + ".log");
-        clientPort = freePort();
-        peerPort = freePort();
+        clientPort = portPicker.getAsInt();
+        peerPort = portPicker.getAsInt();
       }
       String client = endpoint().toString();
       String peer = "http://127.0.0.1:" + peerPort;
@@ -148,7 +180,6 @@ public final class EtcdExtension implements BeforeAllCallback, AfterAllCallback,
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start " + binary, e);
     }
-    awaitHealthy();
   }
 
   /** Stops etcd gracefully (SIGTERM) and waits for it to exit; data and ports are kept. */
@@ -284,9 +315,16 @@ public final class EtcdExtension implements BeforeAllCallback, AfterAllCallback,
         + "'apt-get install etcd-server' (Debian/Ubuntu) or point PHALANX_ETCD_BIN at it");
   }
 
-  private static int freePort() throws IOException {
+  /** Chooses the ports of the first start (for the test of a taken port). */
+  synchronized void pickPortsWith(IntSupplier picker) {
+    this.portPicker = picker;
+  }
+
+  static int freePort() {
     try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       return s.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException("no free loopback port", e);
     }
   }
 
