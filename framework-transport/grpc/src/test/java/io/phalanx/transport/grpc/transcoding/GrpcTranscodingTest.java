@@ -206,6 +206,40 @@ class GrpcTranscodingTest {
   }
 
   @Test
+  void formBodiesBindLikeQueryParametersAndOtherTypesAre415() throws Exception {
+    String form = "application/x-www-form-urlencoded";
+    JsonNode created = ok(send("POST", "/v1/things",
+        "name=f+1&i32=7&tags=a&tags=b&nested.id=n&flag=true&unknown=x", "content-type", form));
+    assertEquals("f 1", created.get("name").asText());
+    assertEquals(7, created.get("i32").asInt());
+    assertEquals(2, created.get("tags").size());
+    assertEquals("n", created.get("nested").get("id").asText());
+    assertTrue(created.get("flag").asBoolean());
+
+    JsonNode patched = ok(send("PATCH", "/v1/things/t/nested", "id=nid&depth=3",
+        "content-type", form));
+    assertEquals("nid", patched.get("nested").get("id").asText(), "names below the body field");
+    assertEquals(3, patched.get("nested").get("depth").asInt());
+
+    HttpResponse<String> badValue = send("POST", "/v1/things", "i32=seven", "content-type", form);
+    assertEquals(400, badValue.statusCode());
+    assertEquals("i32", json.readTree(badValue.body()).at("/metadata/field").asText());
+
+    HttpResponse<String> curl = send("POST", "/v1/things", "{\"name\":\"x\"}",
+        "content-type", form);
+    assertEquals(400, curl.statusCode());
+    assertTrue(curl.body().contains("send Content-Type: application/json"), curl.body());
+
+    // text/plain reaches a server cross-site without a preflight: not read as JSON
+    HttpResponse<String> text = send("POST", "/v1/things", "{\"name\":\"x\"}",
+        "content-type", "text/plain");
+    assertEquals(415, text.statusCode());
+    assertEquals("UNSUPPORTED_MEDIA_TYPE", json.readTree(text.body()).get("reason").asText());
+    assertEquals("x", ok(send("POST", "/v1/things", "{\"name\":\"x\"}",
+        "content-type", "application/merge-patch+json")).get("name").asText());
+  }
+
+  @Test
   void deleteCustomMethodAndResponseBody() throws Exception {
     assertEquals("{}", send("DELETE", "/v1/things/gone", null).body());
     assertEquals("k", ok(send("PURGE", "/v1/cache/k", null)).get("name").asText());

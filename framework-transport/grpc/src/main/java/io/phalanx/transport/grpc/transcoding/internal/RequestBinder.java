@@ -8,11 +8,13 @@ import com.google.protobuf.Descriptors.FieldDescriptor;
 import com.google.protobuf.DynamicMessage;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
+import io.netty.handler.codec.http.QueryStringDecoder;
 import io.phalanx.core.error.ServiceException;
 import io.phalanx.transport.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -21,22 +23,30 @@ import java.util.Map;
  * every field neither the body nor a path variable covers (not read at all with
  * {@code body: "*"}), then the path variables, which therefore win.
  *
- * <p>JSON is proto3 JSON: field names in lowerCamel or as in the proto, unknown fields ignored.
- * Unknown query parameters are ignored too. Bad input is a 400 {@code BAD_REQUEST} that names the
- * field ({@code metadata.field}).
+ * <p>The body is proto3 JSON ({@code application/json}, {@code +json} or no Content-Type): field
+ * names in lowerCamel or as in the proto, unknown fields ignored. A form body
+ * ({@code application/x-www-form-urlencoded}) binds field by field as query parameters do. Any
+ * other type is 415, not read as JSON: browsers send {@code text/plain} and forms cross-site
+ * without a preflight. Unknown query parameters and form fields are ignored too. Bad input is a
+ * 400 {@code BAD_REQUEST} that names the field ({@code metadata.field}).
  *
  * <p>Thread-safe; one instance serves every route.
  */
 public final class RequestBinder {
+  /** Form fields read from one body; Netty's decoder ignores those beyond. */
+  private static final int MAX_FORM_FIELDS = 10_000;
 
   /** The request message for {@code request} on {@code binding}. */
   public Message bind(HttpBinding binding, HttpRequest request) {
     Message.Builder builder = binding.requestPrototype().newBuilderForType();
     boolean wholeBody = binding.body().equals("*");
-    if (wholeBody) {
-      json(request.body(), builder, null);
-    } else if (binding.bodyField() != null) {
-      json(request.body(), builder, binding.bodyField());
+    if (wholeBody || binding.bodyField() != null) {
+      FieldDescriptor field = wholeBody ? null : binding.bodyField();
+      if (isForm(request)) {
+        form(request.body(), builder, field);
+      } else {
+        json(request.body(), builder, field, request);
+      }
     }
     Map<String, List<String>> query = wholeBody ? Map.of() : request.queryParams();
     if (!query.isEmpty()) {
@@ -68,10 +78,58 @@ public final class RequestBinder {
     return false;
   }
 
-  private void json(byte[] body, Message.Builder builder, FieldDescriptor field) {
+  private static boolean isForm(HttpRequest request) {
+    return essence(request).equals("application/x-www-form-urlencoded");
+  }
+
+  private static String essence(HttpRequest request) {
+    String type = request.contentType().orElse("");
+    int semi = type.indexOf(';');
+    return (semi < 0 ? type : type.substring(0, semi)).trim().toLowerCase(Locale.ROOT);
+  }
+
+  /**
+   * Form fields bind as query parameters do (dotted names, one element per repeated value), below
+   * {@code field} when the body is one field. Unknown names are ignored.
+   */
+  private static void form(byte[] body, Message.Builder builder, FieldDescriptor field) {
+    String text = new String(body, StandardCharsets.UTF_8);
+    String start = text.stripLeading();
+    if (start.startsWith("{") || start.startsWith("[")) {
+      // curl -d sends JSON with this content type; bound as a form it would bind nothing.
+      throw new ServiceException(400, "BAD_REQUEST", "the body is JSON but its Content-Type says "
+          + "application/x-www-form-urlencoded: send Content-Type: application/json");
+    }
+    Map<String, List<String>> fields;
+    try {
+      fields = new QueryStringDecoder(text, StandardCharsets.UTF_8, false, MAX_FORM_FIELDS)
+          .parameters();
+    } catch (IllegalArgumentException e) {
+      throw new ServiceException(400, "BAD_REQUEST", "malformed form body: " + e.getMessage());
+    }
+    Descriptor type = builder.getDescriptorForType();
+    String prefix = field == null ? "" : field.getName() + ".";
+    for (Map.Entry<String, List<String>> e : fields.entrySet()) {
+      FieldPath path = FieldPath.resolve(type, prefix + e.getKey());
+      if (path != null) {
+        path.set(builder, e.getValue(), "form field");
+      }
+    }
+  }
+
+  private void json(byte[] body, Message.Builder builder, FieldDescriptor field,
+      HttpRequest request) {
     String text = new String(body, StandardCharsets.UTF_8);
     if (text.isBlank()) {
       return;
+    }
+    String type = essence(request);
+    if (!type.isEmpty() && !type.equals("application/json") && !type.endsWith("+json")) {
+      // Not read as JSON: browsers send text/plain and forms cross-site without a preflight, so
+      // a JSON API that reads them could be called by any page its users visit (CSRF).
+      throw new ServiceException(415, "UNSUPPORTED_MEDIA_TYPE", "request body of type '" + type
+          + "' is not supported here; supported: application/json, "
+          + "application/x-www-form-urlencoded");
     }
     // A body bound to one field is parsed as {"field": body}: one code path for message,
     // scalar and repeated fields, and errors name the field as the request message has it.
