@@ -24,7 +24,10 @@ import io.phalanx.registry.etcd.EtcdConfigSource;
 import io.phalanx.registry.etcd.EtcdRegistry;
 import io.phalanx.transport.grpc.GrpcServer;
 import io.phalanx.transport.grpc.transcoding.GrpcTranscoding;
+import io.phalanx.transport.http.CorsPolicy;
 import io.phalanx.transport.http.HttpServer;
+import io.phalanx.transport.http.ResponseCompression;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -59,11 +62,15 @@ public final class Main {
         .port(config.getInt("server.grpc.port"))
         .service(new ${ResourceName}Service(${resourceName}s))
         .build();
-    HttpServer http = HttpServer.builder()
+    HttpServer.Builder httpBuilder = HttpServer.builder()
         .host(config.getString("server.http.host"))
         .port(config.getInt("server.http.port"))
-        .routes(GrpcTranscoding.of(grpc))   // the proto's HTTP routes, same middleware
-        .build();
+        .routes(GrpcTranscoding.of(grpc));  // the proto's HTTP routes, same middleware
+    cors(config).ifPresent(httpBuilder::cors);
+    if (config.getBoolean("server.http.compression")) {
+      httpBuilder.compression(ResponseCompression.gzip());
+    }
+    HttpServer http = httpBuilder.build();
 
     PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     JvmMetrics jvm = JvmMetrics.create();
@@ -92,6 +99,23 @@ public final class Main {
     }
     registrar(config).ifPresent(app::registrar);
     return app.build();
+  }
+
+  /** A CORS policy for {@code server.http.cors.allowed-origins}, none when the list is empty. */
+  private static Optional<CorsPolicy> cors(AppConfig config) {
+    String key = "server.http.cors.allowed-origins";
+    List<String> origins = config.getStringList(key);
+    if (origins.isEmpty()) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(CorsPolicy.builder()
+          .allowOrigins(origins.toArray(String[]::new))
+          .allowMethods("GET", "POST", "DELETE")   // what the proto's HTTP rules use
+          .build());
+    } catch (IllegalArgumentException e) {
+      throw config.invalid(key, e.getMessage());   // names the key and the file
+    }
   }
 
   /**

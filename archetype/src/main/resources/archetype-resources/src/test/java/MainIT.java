@@ -15,21 +15,30 @@ import com.google.protobuf.Message;
 import com.google.protobuf.util.JsonFormat;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.phalanx.core.config.ConfigException;
 import io.phalanx.core.config.Configs;
 import io.phalanx.core.error.ServiceException;
 import io.phalanx.test.app.PhalanxAppExtension;
 import io.phalanx.transport.grpc.GrpcClient;
 import io.phalanx.transport.grpc.GrpcErrors;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Properties;
+import java.util.zip.GZIPInputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The whole app as {@link Main} builds it, on ephemeral loopback ports, called as clients do. */
 class MainIT {
+  private static final String APP_ORIGIN = "https://app.example.com";
 
   @RegisterExtension
   static PhalanxAppExtension app = PhalanxAppExtension.of(() -> {
@@ -39,8 +48,22 @@ class MainIT {
       test.setProperty(server + ".port", "0");
     }
     test.setProperty("app.stop-delay", "0s");
-    return Main.app(Configs.builder().systemProperties(test).load());
+    return Main.app(Configs.builder().systemProperties(test).file(browserSettings(APP_ORIGIN))
+        .load());
   });
+
+  /** A config file layer that opens the HTTP API to pages of {@code origin} and turns on gzip. */
+  private static Path browserSettings(String origin) {
+    try {
+      Path file = Files.createTempFile("${serviceName}-browser", ".conf");
+      file.toFile().deleteOnExit();
+      Files.writeString(file, "server.http.cors.allowed-origins = [\"" + origin + "\"]\n"
+          + "server.http.compression = true\n");
+      return file;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
 
   private final HttpClient http = HttpClient.newHttpClient();
 
@@ -117,6 +140,42 @@ class MainIT {
     assertEquals(200, metrics.statusCode());
     assertTrue(metrics.body().contains("phalanx_server_requests_seconds_count"), metrics.body());
     assertTrue(metrics.body().contains("service=\"${serviceName}\""), metrics.body());
+  }
+
+  @Test
+  void browsersOnAllowedOriginsMayCallAndRepliesAreGzipped() throws Exception {
+    HttpResponse<String> preflight = http.send(HttpRequest.newBuilder(
+            app.httpEndpoint().resolve("/v1/${serviceName}"))
+        .method("OPTIONS", HttpRequest.BodyPublishers.noBody())
+        .header("Origin", APP_ORIGIN).header("Access-Control-Request-Method", "POST")
+        .header("Access-Control-Request-Headers", "content-type").build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertEquals(204, preflight.statusCode(), preflight.body());
+    assertEquals(APP_ORIGIN,
+        preflight.headers().firstValue("access-control-allow-origin").orElse(null));
+
+    for (int i = 0; i < 20; i++) {
+      send("POST", "/v1/${serviceName}", "{\"name\":\"gzip-" + i + "\"}");
+    }
+    HttpResponse<byte[]> list = http.send(HttpRequest.newBuilder(
+            app.httpEndpoint().resolve("/v1/${serviceName}?page_size=100"))
+        .header("Accept-Encoding", "gzip").header("Origin", APP_ORIGIN).build(),
+        HttpResponse.BodyHandlers.ofByteArray());
+    assertEquals(200, list.statusCode());
+    assertEquals("gzip", list.headers().firstValue("content-encoding").orElse(null));
+    assertEquals(APP_ORIGIN, list.headers().firstValue("access-control-allow-origin").orElse(null));
+    String json = new String(new GZIPInputStream(new ByteArrayInputStream(list.body()))
+        .readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(json.contains("gzip-19"), json);
+  }
+
+  @Test
+  void anOriginThatIsNotAnOriginFailsTheStartNamingKeyAndFile() {
+    Path bad = browserSettings("https://app.example.com/");
+    ConfigException e = assertThrows(ConfigException.class,
+        () -> Main.app(Configs.builder().file(bad).load()));
+    assertTrue(e.getMessage().contains("server.http.cors.allowed-origins"), e.getMessage());
+    assertTrue(e.getMessage().contains(bad.getFileName().toString()), e.getMessage());
   }
 
   private HttpResponse<String> send(String method, String path, String json) throws Exception {

@@ -137,6 +137,21 @@ public final class AppConfig {
     return Scalars.stringList(required(path, Scalars.STRING_LIST), full(path));
   }
 
+  /**
+   * An error for a value at {@code path} that has the right type but that the application cannot
+   * use (an origin with a trailing slash, a port out of its range): it names the full key and
+   * where the value came from, as the errors of the getters do. Throw it.
+   *
+   * @param problem what is wrong, e.g. the message of the exception the value caused
+   */
+  public ConfigException invalid(String path, String problem) {
+    String key = full(path);
+    String where = config.hasPath(path)
+        ? " (" + ConfigException.where(config.getValue(path).origin()) + ")" : "";
+    return new ConfigException(key, "config key '" + key + "' is invalid: " + problem + where,
+        null);
+  }
+
   /** The subtree at {@code path}; its errors still name full keys. */
   public AppConfig getConfig(String path) {
     ConfigValue v = required(path, Scalars.OBJECT);

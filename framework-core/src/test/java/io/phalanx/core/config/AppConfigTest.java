@@ -82,6 +82,19 @@ class AppConfigTest {
   }
 
   @Test
+  void aValueTheAppCannotUseIsReportedWithKeyAndFileLine() {
+    AppConfig c = errors();
+    ConfigException e = c.invalid("server.http.port", "no such port");
+    assertEquals("config key 'server.http.port' is invalid: no such port (application.conf:3)",
+        e.getMessage());
+    assertEquals("server.http.port", e.key().orElseThrow());
+    ConfigException nested = c.getConfig("server").invalid("timeout", "too long");
+    assertContains(nested.getMessage(), "'server.timeout'", "too long", "application.conf:4");
+    assertContains(c.invalid("not.there", "required by X").getMessage(), "'not.there'",
+        "required by X");
+  }
+
+  @Test
   void wrongTypeNamesKeyTypeValueAndFileLine() {
     AppConfig c = errors();
     assertEquals("config key 'server.http.port' must be a NUMBER (int) but is STRING \"abc\""
