@@ -25,8 +25,9 @@ import java.util.TreeSet;
  * reply, errors included. A request from any other origin is served without them: the browser
  * then withholds the reply from the page (CORS is enforced by the browser, not the server).
  *
- * <p>Defaults, as Spring's {@code @CrossOrigin}: methods GET, HEAD and POST; any request header;
- * preflights cached for 30 minutes; no credentials; no exposed headers. Origins have no default.
+ * <p>Defaults, as Spring's {@code CorsConfiguration.applyPermitDefaultValues()}: methods GET, HEAD
+ * and POST; any request header; preflights cached for 30 minutes; no credentials; no exposed
+ * headers. Origins have no default (Spring's is any origin; here it must be chosen).
  *
  * <p>Immutable and thread-safe.
  */

@@ -58,7 +58,7 @@ class CorsPolicyTest {
   }
 
   @Test
-  void defaultsAreSpringsCrossOriginDefaults() {
+  void defaultsAreSpringsPermitDefaultValuesButForOrigins() {
     CorsPolicy p = CorsPolicy.builder().allowOrigins("https://a.example").build();
     assertEquals("GET, HEAD, POST", p.allowMethodsValue());
     assertTrue(p.allowsHeader("anything-at-all"));
