@@ -18,6 +18,7 @@ import io.phalanx.core.selector.OutlierEjection;
 import io.phalanx.core.selector.Selector;
 import io.phalanx.transport.http.codec.Codec;
 import io.phalanx.transport.http.codec.Codecs;
+import io.phalanx.transport.http.codec.Multipart;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -296,7 +297,9 @@ public final class HttpClient implements AutoCloseable {
       return raw;
     }
     Codec codec = codecs.forAccept(contentType, value.getClass());
-    headers.set("content-type", contentType != null ? contentType : codec.mediaTypes().get(0));
+    // A multipart body cannot be read without its boundary, whatever type the call named.
+    headers.set("content-type", contentType != null && !(value instanceof Multipart)
+        ? contentType : codec.contentType(value));
     return codec.encode(value);
   }
 

@@ -62,7 +62,8 @@ public final class HttpClientResponse {
       return type.cast(this);
     }
     try {
-      return codecs.forContentType(contentType().orElse(null), type).decode(body, type);
+      String ct = contentType().orElse(null);
+      return codecs.forContentType(ct, type).decode(body, ct, type);
     } catch (ServiceException e) {
       throw new ServiceException(502, "BAD_RESPONSE",
           "cannot decode the response as " + type.getSimpleName() + ": " + e.getMessage(),

@@ -35,6 +35,14 @@ public interface Codec {
   byte[] encode(Object value);
 
   /**
+   * The {@code Content-Type} to send with {@link #encode}'s bytes for {@code value}: the first of
+   * {@link #mediaTypes()} unless the value needs its own parameters (multipart's boundary).
+   */
+  default String contentType(Object value) {
+    return mediaTypes().get(0);
+  }
+
+  /**
    * Decodes {@code body} as {@code type}.
    *
    * @throws io.phalanx.core.error.ServiceException 400 {@code BAD_REQUEST} when the body is
@@ -42,4 +50,15 @@ public interface Codec {
    *     formats) and the metadata carries the position, so the caller can fix the request
    */
   <T> T decode(byte[] body, Class<T> type);
+
+  /**
+   * Decodes {@code body} as {@code type}, given the {@code Content-Type} it came with (null when
+   * it came without one), for codecs that need its parameters (multipart's boundary). Servers and
+   * clients call this one; by default it ignores the header.
+   *
+   * @throws io.phalanx.core.error.ServiceException as {@link #decode(byte[], Class)}
+   */
+  default <T> T decode(byte[] body, String contentType, Class<T> type) {
+    return decode(body, type);
+  }
 }

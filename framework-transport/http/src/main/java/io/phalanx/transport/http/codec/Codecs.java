@@ -48,13 +48,15 @@ public final class Codecs {
   }
 
   /**
-   * Bytes, text, JSON, protobuf binary and forms, in that order of precedence (so a reply is JSON
-   * unless the caller asks for another type). The form codec binds with the JSON codec's mapper.
+   * Bytes, text, multipart, JSON, protobuf binary and forms, in that order of precedence (so a
+   * reply is JSON unless the caller asks for another type; multipart reads and writes only
+   * {@link Multipart}, so it takes no type from JSON). The form codec binds with the JSON codec's
+   * mapper.
    */
   public static Codecs defaults() {
     JsonCodec json = JsonCodec.create();
-    return new Codecs(List.of(BytesCodec.create(), TextCodec.create(), json,
-        ProtobufCodec.create(), FormCodec.over(json)));
+    return new Codecs(List.of(BytesCodec.create(), TextCodec.create(), MultipartCodec.create(),
+        json, ProtobufCodec.create(), FormCodec.over(json)));
   }
 
   /** Exactly {@code codecs}, first = highest precedence. */

@@ -6,8 +6,9 @@ import java.util.Locale;
 
 /**
  * Just enough media-type parsing for codec selection (RFC 9110 §8.3.1 and §12.5.1): the
- * {@code type/subtype} essence in lower case and the {@code q} weight. Written by hand because
- * selection runs on every request and a regex or a general parser would dominate its cost.
+ * {@code type/subtype} essence in lower case, the {@code q} weight and named parameters
+ * (multipart's {@code boundary}). Written by hand because selection runs on every request and a
+ * regex or a general parser would dominate its cost.
  */
 final class MediaTypes {
   private MediaTypes() {}
@@ -27,6 +28,78 @@ final class MediaTypes {
     }
     String s = (start == 0 && end == value.length()) ? value : value.substring(start, end);
     return lower(s);
+  }
+
+  /**
+   * The value of parameter {@code name} (lower case) in a header value of the form
+   * {@code token; name=value; ...}: a media type or a {@code Content-Disposition}. A quoted value
+   * is returned without its quotes; inside it {@code \"} and {@code \\} are escapes and any
+   * other backslash stays, because browsers send Windows paths in file names unescaped. Null when
+   * absent or when the value is malformed (an unterminated quote).
+   */
+  static String parameter(String value, String name) {
+    int n = value.length();
+    int p = value.indexOf(';');
+    while (p >= 0 && p < n) {
+      p++;
+      while (p < n && isBlank(value.charAt(p))) {
+        p++;
+      }
+      int eq = p;
+      while (eq < n && value.charAt(eq) != '=' && value.charAt(eq) != ';') {
+        eq++;
+      }
+      if (eq >= n || value.charAt(eq) == ';') {
+        p = eq < n ? eq : -1; // a parameter without '=': skip it
+        continue;
+      }
+      int nameEnd = eq;
+      while (nameEnd > p && isBlank(value.charAt(nameEnd - 1))) {
+        nameEnd--;
+      }
+      boolean wanted = nameEnd - p == name.length() && value.regionMatches(true, p, name, 0,
+          name.length());
+      int v = eq + 1;
+      while (v < n && isBlank(value.charAt(v))) {
+        v++;
+      }
+      if (v < n && value.charAt(v) == '"') {
+        StringBuilder out = wanted ? new StringBuilder() : null;
+        int i = v + 1;
+        for (; i < n; i++) {
+          char c = value.charAt(i);
+          if (c == '"') {
+            break;
+          }
+          if (c == '\\' && i + 1 < n
+              && (value.charAt(i + 1) == '"' || value.charAt(i + 1) == '\\')) {
+            c = value.charAt(++i);
+          }
+          if (out != null) {
+            out.append(c);
+          }
+        }
+        if (i >= n) {
+          return null; // unterminated quote: nothing after it can be trusted
+        }
+        if (wanted) {
+          return out.toString();
+        }
+        p = value.indexOf(';', i + 1);
+        continue;
+      }
+      int end = value.indexOf(';', v);
+      int stop = end < 0 ? n : end;
+      if (wanted) {
+        int e = stop;
+        while (e > v && isBlank(value.charAt(e - 1))) {
+          e--;
+        }
+        return value.substring(v, e);
+      }
+      p = end;
+    }
+    return null;
   }
 
   /** One element of an {@code Accept} header. */

@@ -217,9 +217,9 @@ public final class ServerRuntime {
         Class<?> type = route.spec().bodyType();
         Object body;
         try {
-          Codec codec = codecs.forContentType(req.nettyHeaders().get(HttpHeaderNames.CONTENT_TYPE),
-              type);
-          body = codec.decode(req.body(), type);
+          String contentType = req.nettyHeaders().get(HttpHeaderNames.CONTENT_TYPE);
+          Codec codec = codecs.forContentType(contentType, type);
+          body = codec.decode(req.body(), contentType, type);
         } catch (ServiceException e) {
           // Undecodable bodies still pass through the middleware (access log, metrics).
           return encode(rejectChain.handle(ctx.with(OUTCOME, e), req), req, tr, head);
@@ -250,7 +250,7 @@ public final class ServerRuntime {
     try {
       Codec codec = codecs.forAccept(req.nettyHeaders().get(HttpHeaderNames.ACCEPT),
           reply.getClass());
-      String type = codec.mediaTypes().get(0);
+      String type = codec.contentType(reply);
       byte[] bytes = compressed(type, codec.encode(reply), null, req, tr);
       return Responses.of(200, type, bytes, null, tr.replyIfAny(), head);
     } catch (Throwable t) {

@@ -150,9 +150,9 @@ class CodecsTest {
     };
     Codecs more = codecs.with(yaml);
     assertSame(yaml, more.codecs().get(0));
-    assertEquals(6, more.codecs().size());
+    assertEquals(7, more.codecs().size());
     assertEquals("bytes", codecs.codecs().get(0).name());
-    assertEquals(5, codecs.codecs().size(), "the original is unchanged");
+    assertEquals(6, codecs.codecs().size(), "the original is unchanged");
     assertSame(yaml, more.forContentType("application/yaml", Hello.class));
     assertSame(yaml, more.forAccept("*/*", Hello.class));
     assertEquals("json", more.forAccept("application/json", Hello.class).name());
