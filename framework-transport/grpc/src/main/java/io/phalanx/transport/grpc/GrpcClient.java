@@ -23,6 +23,7 @@ import io.phalanx.transport.grpc.internal.DiscoveryNameResolver;
 import io.phalanx.transport.grpc.internal.SelectorLoadBalancer;
 import io.phalanx.transport.grpc.internal.CallContexts;
 import io.phalanx.transport.grpc.internal.ClientBridge;
+import io.phalanx.transport.grpc.internal.Compression;
 import io.phalanx.transport.http.client.ClientTls;
 import java.io.Closeable;
 import java.io.IOException;
@@ -55,6 +56,9 @@ import java.util.concurrent.TimeUnit;
  * {@code Discovery} and balance per call with a Phalanx {@link Selector} (P2C by default, outlier
  * ejection, statistics kept across updates) installed as the grpc-java policy {@code
  * phalanx_selector}.
+ *
+ * <p>Requests go uncompressed unless {@link Builder#compression} is set; compressed replies are
+ * always accepted.
  *
  * <p>Thread-safe; one client per target is meant to be shared. Close it when done.
  */
@@ -106,6 +110,11 @@ public final class GrpcClient implements Closeable {
     if (b.keepAliveTime != null) {
       nb.keepAliveTime(b.keepAliveTime.toNanos(), TimeUnit.NANOSECONDS);
     }
+    if (b.compression != null) {
+      // on the managed channel, below the middleware: every call gets it, with or without
+      // middleware, on every target, and also calls made on managedChannel()
+      nb.intercept(Compression.requests(b.compression));
+    }
     ExecutorService executor = b.executor;
     this.ownedExecutor = executor == null ? HandlerExecutors.defaultExecutor() : null;
     if (executor == null) {
@@ -136,7 +145,10 @@ public final class GrpcClient implements Closeable {
     return channel;
   }
 
-  /** The underlying channel, for connectivity state; calls on it bypass the middleware. */
+  /**
+   * The underlying channel, for connectivity state; calls on it bypass the middleware (they are
+   * still compressed when {@link Builder#compression} is set).
+   */
   public ManagedChannel managedChannel() {
     return managed;
   }
@@ -206,6 +218,7 @@ public final class GrpcClient implements Closeable {
     private Balancer balancer;
     private final List<NodeFilter> filters = new ArrayList<>();
     private OutlierEjection ejection = OutlierEjection.defaults();
+    private String compression;
 
     private Builder(String target) {
       this.target = Objects.requireNonNull(target, "target");
@@ -291,6 +304,29 @@ public final class GrpcClient implements Closeable {
      * OutlierEjection#defaults()}. UNAVAILABLE and DEADLINE_EXCEEDED count as failures. */
     public Builder outlierEjection(OutlierEjection ejection) {
       this.ejection = Objects.requireNonNull(ejection, "ejection");
+      return this;
+    }
+
+    /**
+     * Compresses every request message with the compressor {@code compressorName} ({@code
+     * "gzip"}; {@code "identity"} means none) from grpc-java's {@link
+     * io.grpc.CompressorRegistry#getDefaultInstance() default CompressorRegistry}: unary and
+     * streaming calls, with or without middleware, on every target including {@code
+     * discovery:///}. Default: off, because a server that lacks the codec fails the call
+     * (grpc-go and Kratos answer UNIMPLEMENTED unless they import
+     * {@code google.golang.org/grpc/encoding/gzip}).
+     *
+     * <p>A call that sets its own compressor keeps it: {@code stub.withCompression("identity")}
+     * sends that stub's calls uncompressed, {@code stub.withCompression("gzip")} compresses them
+     * on a client without this option (grpc-java checks per-call names when the call starts and
+     * fails it with INTERNAL if unknown). Replies are decompressed whatever this says: the
+     * client always advertises and accepts gzip.
+     *
+     * @throws IllegalArgumentException if the registry has no such compressor; the message lists
+     *     the known ones
+     */
+    public Builder compression(String compressorName) {
+      this.compression = Compression.checkName(compressorName);
       return this;
     }
 

@@ -16,6 +16,7 @@ import io.phalanx.core.Server;
 import io.phalanx.core.StartContext;
 import io.phalanx.core.execution.HandlerExecutors;
 import io.phalanx.core.internal.Endpoints;
+import io.phalanx.transport.grpc.internal.Compression;
 import io.phalanx.transport.grpc.internal.EventLoops;
 import io.phalanx.transport.grpc.internal.ServerBridge;
 import io.phalanx.transport.http.ServerTls;
@@ -49,6 +50,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * another executor is given, or inline on the event loop if {@link Builder#inline()} was chosen
  * for services that never block. Lifecycle: {@link #start} once, {@link #stop} once, from one
  * thread; {@link #endpoint()} from any thread after start.
+ *
+ * <p>Compressed requests (gzip) are always accepted; replies are compressed only with {@link
+ * Builder#compression}, and then only for clients that accept the encoding.
  */
 public final class GrpcServer implements Server {
   private final Builder config;
@@ -113,6 +117,11 @@ public final class GrpcServer implements Server {
     SslContext ssl = sslContext();
     if (ssl != null) {
       nb.sslContext(ssl);
+    }
+    if (config.compression != null) {
+      // server-wide (health and reflection replies too); grpc-java falls back to identity for
+      // each client that does not accept the encoding
+      nb.intercept(Compression.replies(config.compression));
     }
     List<String> names = new ArrayList<>();
     for (ServerServiceDefinition service : config.services) {
@@ -292,6 +301,7 @@ public final class GrpcServer implements Server {
     private Path certChain;
     private Path privateKey;
     private Path trustedClientCa;
+    private String compression;
 
     private Builder() {}
 
@@ -421,6 +431,28 @@ public final class GrpcServer implements Server {
       return this;
     }
 
+    /**
+     * Compresses reply messages with the compressor {@code compressorName} ({@code "gzip"};
+     * {@code "identity"} means none) from grpc-java's {@link
+     * io.grpc.CompressorRegistry#getDefaultInstance() default CompressorRegistry}, on every call
+     * of this server (health and reflection included), but only for clients that list the
+     * encoding in {@code grpc-accept-encoding}: grpc-java checks that per call and sends the
+     * others uncompressed replies, so clients without the codec (grpc-go without {@code
+     * google.golang.org/grpc/encoding/gzip}) keep working. Default: off.
+     *
+     * <p>Set on each call before its service starts, on the thread that starts it; a service can
+     * still change it for its own call before the first reply ({@code
+     * ServerCallStreamObserver.setCompression}). Compressed requests are accepted with or
+     * without this option.
+     *
+     * @throws IllegalArgumentException if the registry has no such compressor; the message lists
+     *     the known ones
+     */
+    public Builder compression(String compressorName) {
+      this.compression = Compression.checkName(compressorName);
+      return this;
+    }
+
     /** TLS with a certificate chain and private key in PEM files (JDK TLS provider). */
     public Builder tls(Path certChain, Path privateKey) {
       this.certChain = Objects.requireNonNull(certChain, "certChain");
@@ -488,6 +520,7 @@ public final class GrpcServer implements Server {
       b.certChain = certChain;
       b.privateKey = privateKey;
       b.trustedClientCa = trustedClientCa;
+      b.compression = compression;
       return b;
     }
 
