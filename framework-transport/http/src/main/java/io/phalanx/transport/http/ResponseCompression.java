@@ -1,5 +1,6 @@
 package io.phalanx.transport.http;
 
+import io.phalanx.transport.http.codec.MediaTypes;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
@@ -96,9 +97,7 @@ public final class ResponseCompression {
     if (contentType == null) {
       return false;
     }
-    String t = contentType.toString();
-    int semi = t.indexOf(';');
-    t = (semi < 0 ? t : t.substring(0, semi)).trim().toLowerCase(Locale.ROOT);
+    String t = MediaTypes.essence(contentType.toString());
     for (String m : mediaTypes) {
       if (m.endsWith("/") ? t.startsWith(m) : t.equals(m)) {
         return true;

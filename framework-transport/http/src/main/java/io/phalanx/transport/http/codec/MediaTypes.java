@@ -5,16 +5,22 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * Just enough media-type parsing for codec selection (RFC 9110 §8.3.1 and §12.5.1): the
- * {@code type/subtype} essence in lower case, the {@code q} weight and named parameters
- * (multipart's {@code boundary}). Written by hand because selection runs on every request and a
- * regex or a general parser would dominate its cost.
+ * Just enough media-type parsing for codec selection and for handlers that look at a
+ * {@code Content-Type} (RFC 9110 §8.3.1 and §12.5.1): the {@code type/subtype} essence in lower
+ * case, named parameters (a {@code charset}, multipart's {@code boundary}) and, inside the codec
+ * package, {@code Accept} ranges with their {@code q} weights. Written by hand because selection
+ * runs on every request and a regex or a general parser would dominate its cost.
+ *
+ * <p>Stateless; safe from any thread.
  */
-final class MediaTypes {
+public final class MediaTypes {
   private MediaTypes() {}
 
-  /** {@code type/subtype} of a header value, lower case, without parameters and blanks. */
-  static String essence(String value) {
+  /**
+   * {@code type/subtype} of a header value, lower case, without parameters and blanks:
+   * {@code "Application/JSON; charset=UTF-8"} is {@code "application/json"}.
+   */
+  public static String essence(String value) {
     int end = value.indexOf(';');
     if (end < 0) {
       end = value.length();
@@ -37,7 +43,7 @@ final class MediaTypes {
    * other backslash stays, because browsers send Windows paths in file names unescaped. Null when
    * absent or when the value is malformed (an unterminated quote).
    */
-  static String parameter(String value, String name) {
+  public static String parameter(String value, String name) {
     int n = value.length();
     int p = value.indexOf(';');
     while (p >= 0 && p < n) {

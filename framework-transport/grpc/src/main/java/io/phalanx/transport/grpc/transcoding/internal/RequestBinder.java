@@ -11,10 +11,10 @@ import com.google.protobuf.Message;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.phalanx.core.error.ServiceException;
 import io.phalanx.transport.http.HttpRequest;
+import io.phalanx.transport.http.codec.MediaTypes;
 import java.nio.charset.StandardCharsets;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -83,9 +83,7 @@ public final class RequestBinder {
   }
 
   private static String essence(HttpRequest request) {
-    String type = request.contentType().orElse("");
-    int semi = type.indexOf(';');
-    return (semi < 0 ? type : type.substring(0, semi)).trim().toLowerCase(Locale.ROOT);
+    return MediaTypes.essence(request.contentType().orElse(""));
   }
 
   /**
