@@ -62,10 +62,13 @@ public final class Main {
         .port(config.getInt("server.grpc.port"))
         .service(new ${ResourceName}Service(${resourceName}s))
         .build();
+    String name = config.getString("app.name");
+    String version = config.getString("app.version");
     HttpServer.Builder httpBuilder = HttpServer.builder()
         .host(config.getString("server.http.host"))
         .port(config.getInt("server.http.port"))
-        .routes(GrpcTranscoding.of(grpc));  // the proto's HTTP routes, same middleware
+        // the proto's HTTP routes (same middleware) and their OpenAPI description
+        .routes(GrpcTranscoding.of(grpc).withOpenApi("/openapi.json", name, version));
     cors(config).ifPresent(httpBuilder::cors);
     if (config.getBoolean("server.http.compression")) {
       httpBuilder.compression(ResponseCompression.gzip());
@@ -75,8 +78,6 @@ public final class Main {
     PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     JvmMetrics jvm = JvmMetrics.create();
     jvm.bindTo(meters);
-    String name = config.getString("app.name");
-    String version = config.getString("app.version");
     App.Builder app = App.builder(name)
         .version(version)
         .server(http)   // the service's HTTP server comes first: its endpoint is the first http one

@@ -91,6 +91,16 @@ class MainIT {
   }
 
   @Test
+  void theOpenApiDocumentDescribesTheProtosRoutes() throws Exception {
+    HttpResponse<String> doc = send("GET", "/openapi.json", null);
+    assertEquals(200, doc.statusCode());
+    assertTrue(doc.body().contains("\"openapi\" : \"3.0.3\""), doc.body());
+    assertTrue(doc.body().contains("\"/v1/${serviceName}/{id}\""), doc.body());
+    assertTrue(doc.body().contains("\"operationId\" : \"${ResourceName}Service_Create${ResourceName}\""),
+        doc.body());
+  }
+
+  @Test
   void anUnknownIdIsA404WithTheReasonOnHttp() throws Exception {
     HttpResponse<String> r = send("GET", "/v1/${serviceName}/no-such-id", null);
     assertEquals(404, r.statusCode());

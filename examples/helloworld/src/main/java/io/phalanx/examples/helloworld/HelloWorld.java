@@ -116,8 +116,9 @@ public final class HelloWorld {
                 (ctx, req) -> new Hello(greeting.get() + " " + ((HttpRequest) req).pathParam("name")),
                 options)
             .post("/echo", Echo.class, (ctx, echo) -> echo, options))
-        // GET /helloworld/{name}, from the google.api.http rule in greeter.proto
-        .routes(GrpcTranscoding.of(grpc))
+        // GET /helloworld/{name}, from the google.api.http rule in greeter.proto; its OpenAPI
+        // description at GET /openapi.json
+        .routes(GrpcTranscoding.of(grpc).withOpenApi("/openapi.json", NAME, VERSION))
         .build();
     App.Builder app = App.builder(NAME)
         .version(VERSION)

@@ -116,6 +116,16 @@ class HelloWorldTest {
   }
 
   @Test
+  void theTranscodedRouteIsDescribedInOpenApi() throws Exception {
+    HttpResponse<String> r = client.send(HttpRequest.newBuilder(base.resolve("/openapi.json"))
+        .build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, r.statusCode());
+    assertTrue(r.body().contains("\"/helloworld/{name}\""), r.body());
+    assertTrue(r.body().contains("\"operationId\" : \"Greeter_SayHello\""), r.body());
+    assertTrue(r.body().contains("\"helloworld.v1.HelloReply\""), r.body());
+  }
+
+  @Test
   void unknownPathIsA404JsonError() throws Exception {
     HttpResponse<String> r = client.send(HttpRequest.newBuilder(base.resolve("/nope")).build(),
         HttpResponse.BodyHandlers.ofString());

@@ -8,17 +8,22 @@ import io.phalanx.transport.grpc.GrpcServer;
 import io.phalanx.transport.grpc.transcoding.internal.HttpBinding;
 import io.phalanx.transport.grpc.transcoding.internal.HttpRules;
 import io.phalanx.transport.grpc.transcoding.internal.LocalInvoker;
+import io.phalanx.transport.grpc.transcoding.internal.OpenApiDocument;
 import io.phalanx.transport.grpc.transcoding.internal.RequestBinder;
 import io.phalanx.transport.grpc.transcoding.internal.TranscodingHandler;
+import io.phalanx.transport.http.HttpResponse;
 import io.phalanx.transport.http.RouteOptions;
 import io.phalanx.transport.http.Routes;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -56,10 +61,16 @@ public final class GrpcTranscoding implements Consumer<Routes> {
 
   private final List<HttpBinding> bindings;
   private final Map<HttpBinding, Handler> handlers;
+  private final OpenApiRoute openApi;
 
-  private GrpcTranscoding(List<HttpBinding> bindings, Map<HttpBinding, Handler> handlers) {
+  /** Where the OpenAPI document is served, and what its {@code info} says. */
+  private record OpenApiRoute(String path, String title, String version) {}
+
+  private GrpcTranscoding(List<HttpBinding> bindings, Map<HttpBinding, Handler> handlers,
+      OpenApiRoute openApi) {
     this.bindings = List.copyOf(bindings);
     this.handlers = handlers;
+    this.openApi = openApi;
   }
 
   /**
@@ -107,7 +118,40 @@ public final class GrpcTranscoding implements Consumer<Routes> {
         }
       }
     }
-    return new GrpcTranscoding(all, handlers);
+    return new GrpcTranscoding(all, handlers, null);
+  }
+
+  /**
+   * A copy that also serves the {@linkplain #openApi OpenAPI document} of its routes at
+   * {@code GET path} (e.g. {@code /openapi.json}, for Swagger UI or a client generator). The
+   * document is written on its first request, not at start-up, and cached; the route runs the
+   * HTTP server's middleware like any other (put it behind the same authentication, or not).
+   *
+   * @throws IllegalArgumentException if {@code path} is not an absolute literal path
+   */
+  public GrpcTranscoding withOpenApi(String path, String title, String version) {
+    Objects.requireNonNull(path, "path");
+    if (!path.startsWith("/") || path.indexOf('{') >= 0 || path.indexOf('*') >= 0) {
+      throw new IllegalArgumentException("the OpenAPI path must be an absolute literal path: "
+          + path);
+    }
+    return new GrpcTranscoding(bindings, handlers, new OpenApiRoute(path,
+        Objects.requireNonNull(title, "title"), Objects.requireNonNull(version, "version")));
+  }
+
+  /**
+   * An OpenAPI 3.0.3 document (pretty-printed JSON) of the routes, derived from the same
+   * descriptors and {@code google.api.http} rules they are served from: one operation per binding
+   * (operation id {@code Service_Method}, tagged with the service), path variables and the
+   * request's remaining fields as query parameters, the body as the rule says, the reply (or its
+   * {@code response_body} field) and the error body. Schemas follow the proto3 JSON mapping the
+   * routes speak (64-bit integers as strings, enums by name, well-known types in their JSON
+   * forms). Server-streaming methods answer {@code text/event-stream}. Custom HTTP methods have
+   * no OpenAPI operation and are left out.
+   */
+  public String openApi(String title, String version) {
+    return OpenApiDocument.of(bindings, Objects.requireNonNull(title, "title"),
+        Objects.requireNonNull(version, "version"));
   }
 
   /** What {@link #accept} registers, in registration order. */
@@ -128,6 +172,19 @@ public final class GrpcTranscoding implements Consumer<Routes> {
     for (HttpBinding b : bindings) {
       routes.route(b.httpMethod(), b.template().template(), handlers.get(b),
           RouteOptions.defaults().withOperation(b.operation()));
+    }
+    if (openApi != null) {
+      OpenApiRoute o = openApi;
+      // Built by the first request that wants it; a racing second request builds an equal one.
+      AtomicReference<byte[]> document = new AtomicReference<>();
+      routes.get(o.path(), (ctx, req) -> {
+        byte[] body = document.get();
+        if (body == null) {
+          body = openApi(o.title(), o.version()).getBytes(StandardCharsets.UTF_8);
+          document.set(body);
+        }
+        return HttpResponse.of(200, "application/json", body);
+      });
     }
   }
 }
