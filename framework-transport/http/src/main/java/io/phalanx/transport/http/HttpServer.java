@@ -240,6 +240,7 @@ public final class HttpServer implements Server {
     private int maxPipelinedRequests = 64;
     private CorsPolicy cors;
     private ResponseCompression compression;
+    private ErrorEncoder errorEncoder = ErrorEncoder.json();
 
     private Builder() {}
 
@@ -357,6 +358,16 @@ public final class HttpServer implements Server {
       return this;
     }
 
+    /**
+     * How errors are written ({@link ErrorEncoder#json()}, Kratos' body, by default;
+     * {@link ErrorEncoder#problemDetails()} for RFC 9457). Applies to every error this server
+     * sends, including those its connections answer before a handler runs.
+     */
+    public Builder errorEncoder(ErrorEncoder errorEncoder) {
+      this.errorEncoder = Objects.requireNonNull(errorEncoder, "errorEncoder");
+      return this;
+    }
+
     public Builder codecs(Codecs codecs) {
       this.codecs = Objects.requireNonNull(codecs, "codecs");
       return this;
@@ -392,7 +403,7 @@ public final class HttpServer implements Server {
           maxContentLength, maxHeaderSize, maxInitialLineLength, readHeaderTimeout, bodyReadTimeout,
           idleTimeout, requestTimeout, executor, tls, codecs == null ? Codecs.defaults() : codecs,
           ioThreads, maxConcurrentStreams, maxPipelinedRequests, cors,
-          compression));
+          compression, errorEncoder));
     }
 
     private static int positive(int v, String name) {

@@ -307,7 +307,11 @@ public final class HttpClient implements AutoCloseable {
     return codecs.forAccept(null, replyType).mediaTypes().get(0);
   }
 
-  /** A Kratos error body keeps its reason, message and metadata; anything else becomes text. */
+  /**
+   * A Kratos error body, or an RFC 9457 problem ({@code detail} as the message, Phalanx's
+   * {@code reason} and {@code metadata} extension members), keeps its reason, message and
+   * metadata; anything else becomes text.
+   */
   @SuppressWarnings("unchecked")
   private ServiceException errorFrom(HttpClientResponse response) {
     int status = response.status();
@@ -317,13 +321,15 @@ public final class HttpClient implements AutoCloseable {
       try {
         Map<String, Object> m = codecs.forContentType("application/json", Map.class)
             .decode(body, Map.class);
-        if (m != null && (m.containsKey("reason") || m.containsKey("message"))) {
+        if (m != null && (m.containsKey("reason") || m.containsKey("message")
+            || m.containsKey("detail"))) {
           Map<String, String> meta = new LinkedHashMap<>();
           if (m.get("metadata") instanceof Map<?, ?> md) {
             md.forEach((k, v) -> meta.put(String.valueOf(k), String.valueOf(v)));
           }
-          return new ServiceException(status, stringOf(m.get("reason")),
-              stringOf(m.get("message")), meta, null);
+          Object message = m.containsKey("message") ? m.get("message") : m.get("detail");
+          return new ServiceException(status, stringOf(m.get("reason")), stringOf(message), meta,
+              null);
         }
       } catch (ServiceException notJson) {
         // fall through: report the body as text

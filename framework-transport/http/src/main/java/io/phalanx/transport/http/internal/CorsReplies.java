@@ -6,6 +6,7 @@ import io.netty.handler.codec.http.HttpHeaders;
 import io.phalanx.core.MutableMetadata;
 import io.phalanx.core.error.ServiceException;
 import io.phalanx.transport.http.CorsPolicy;
+import io.phalanx.transport.http.ErrorEncoder;
 
 /** Applies a {@link CorsPolicy} to requests that carry an {@code Origin}; stateless. */
 final class CorsReplies {
@@ -21,23 +22,25 @@ final class CorsReplies {
   }
 
   /** 204 with the {@code Access-Control-Allow-*} headers, or 403 naming what the policy refuses. */
-  static FullHttpResponse preflight(CorsPolicy cors, String origin, NettyRequest req) {
+  static FullHttpResponse preflight(CorsPolicy cors, ErrorEncoder errors, String origin,
+      NettyRequest req) {
     HttpHeaders h = req.nettyHeaders();
     MutableMetadata reply = new MutableMetadata().set("vary", VARY_PREFLIGHT);
     if (!cors.allowsOrigin(origin)) {
-      return rejected("origin " + origin + " is not allowed", reply);
+      return rejected(errors, "origin " + origin + " is not allowed", reply);
     }
     String method = h.get(HttpHeaderNames.ACCESS_CONTROL_REQUEST_METHOD).trim();
     if (!cors.allowsMethod(method)) {
-      return rejected("method " + method + " is not allowed from " + origin + "; allowed: "
-          + cors.allowMethodsValue(), reply);
+      return rejected(errors, "method " + method + " is not allowed from " + origin
+          + "; allowed: " + cors.allowMethodsValue(), reply);
     }
     String requested = h.get(HttpHeaderNames.ACCESS_CONTROL_REQUEST_HEADERS);
     if (requested != null) {
       for (String name : requested.split(",")) {
         String n = name.trim();
         if (!n.isEmpty() && !cors.allowsHeader(n)) {
-          return rejected("request header " + n + " is not allowed from " + origin, reply);
+          return rejected(errors, "request header " + n + " is not allowed from " + origin,
+              reply);
         }
       }
       if (!requested.isBlank()) {
@@ -78,8 +81,9 @@ final class CorsReplies {
     return reply;
   }
 
-  private static FullHttpResponse rejected(String why, MutableMetadata reply) {
-    return Responses.error(new ServiceException(403, "CORS_REJECTED", why), reply,
+  private static FullHttpResponse rejected(ErrorEncoder errors, String why,
+      MutableMetadata reply) {
+    return Responses.error(errors, new ServiceException(403, "CORS_REJECTED", why), reply,
         false);
   }
 }

@@ -82,7 +82,7 @@ final class Exchange implements Runnable {
   /** The executor refused the exchange (full, or shut down): answered 503 unless already answered. */
   void rejected(RejectedExecutionException e) {
     if (STATE.compareAndSet(this, 0, 1)) {
-      response = Responses.error(Errors.from(e), corsHeaders, head);
+      response = Responses.error(rt.config().errorEncoder(), Errors.from(e), corsHeaders, head);
       if (loop.inEventLoop()) {
         deliver();
       } else {
@@ -132,8 +132,9 @@ final class Exchange implements Runnable {
           runner.interrupt();
         }
       }
-      sink.complete(Responses.error(new ServiceException(504, "DEADLINE_EXCEEDED",
-          "deadline exceeded for " + transport.operation()), corsHeaders, head));
+      sink.complete(Responses.error(rt.config().errorEncoder(),
+          new ServiceException(504, "DEADLINE_EXCEEDED",
+              "deadline exceeded for " + transport.operation()), corsHeaders, head));
     }
   }
 }

@@ -263,8 +263,8 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
     }
     Slot s = new Slot(this, false, HttpVersion.HTTP_1_1);
     s.close = true;
-    s.response = Responses.error(new ServiceException(status, reason, message, Map.of(), null),
-        cors, false);
+    s.response = Responses.error(rt.config().errorEncoder(),
+        new ServiceException(status, reason, message, Map.of(), null), cors, false);
     pending.add(s);
     writePending();
   }

@@ -13,6 +13,8 @@ import io.netty.util.AsciiString;
 import io.phalanx.core.Metadata;
 import io.phalanx.core.error.ServiceException;
 import java.nio.charset.StandardCharsets;
+import io.phalanx.transport.http.ErrorEncoder;
+import io.phalanx.transport.http.HttpResponse;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -81,11 +83,27 @@ final class Responses {
     return of(status, null, NO_BODY, null, reply, false);
   }
 
-  /** The JSON error body of {@code e}; an out-of-range code becomes 500. */
-  static FullHttpResponse error(ServiceException e, Metadata reply, boolean head) {
-    int status = e.code() >= 100 && e.code() <= 599 ? e.code() : 500;
-    return of(status, APPLICATION_JSON, e.toJson().getBytes(StandardCharsets.UTF_8), null, reply,
-        head);
+  /**
+   * The error {@code e} as {@code encoder} writes it. An encoder that fails to give a plain
+   * response is logged and replaced by the Kratos body: an error must always be answered.
+   */
+  static FullHttpResponse error(ErrorEncoder encoder, ServiceException e, Metadata reply,
+      boolean head) {
+    if (encoder != ErrorBodies.KRATOS) {
+      try {
+        HttpResponse r = encoder.encode(e);
+        if (r != null && r.streamingBody() == null) {
+          return of(r.status(), r.contentType(), r.body(), r.headers(), reply, head);
+        }
+        LOG.warn("error encoder {} returned {} for {}; sent the default error body instead",
+            encoder, r == null ? "null" : "a streaming response", e);
+      } catch (RuntimeException x) {
+        LOG.warn("error encoder {} failed for {}; sent the default error body instead", encoder,
+            e, x);
+      }
+    }
+    return of(ErrorBodies.status(e), APPLICATION_JSON,
+        e.toJson().getBytes(StandardCharsets.UTF_8), null, reply, head);
   }
 
   /**

@@ -2,6 +2,7 @@ package io.phalanx.transport.http.internal;
 
 import io.phalanx.core.Middleware;
 import io.phalanx.transport.http.CorsPolicy;
+import io.phalanx.transport.http.ErrorEncoder;
 import io.phalanx.transport.http.ResponseCompression;
 import io.phalanx.transport.http.ServerTls;
 import io.phalanx.transport.http.codec.Codecs;
@@ -36,4 +37,5 @@ public record ServerConfig(
     int maxConcurrentStreams,
     int maxPipelinedRequests,
     CorsPolicy cors,
-    ResponseCompression compression) {}
+    ResponseCompression compression,
+    ErrorEncoder errorEncoder) {}

@@ -107,7 +107,7 @@ public final class ServerRuntime {
   void dispatch(NettyRequest req, EventLoop loop, ResponseSink sink) {
     String origin = cors == null ? null : req.nettyHeaders().get(HttpHeaderNames.ORIGIN);
     if (origin != null && CorsReplies.isPreflight(req)) {
-      sink.complete(CorsReplies.preflight(cors, origin, req));
+      sink.complete(CorsReplies.preflight(cors, config.errorEncoder(), origin, req));
       return;
     }
     String method = req.method();
@@ -291,6 +291,6 @@ public final class ServerRuntime {
         && se.code() >= 500) {
       LOG.error("handler failed: operation={}", tr.operation(), t);
     }
-    return Responses.error(se, tr.replyIfAny(), head);
+    return Responses.error(config.errorEncoder(), se, tr.replyIfAny(), head);
   }
 }
