@@ -266,8 +266,8 @@ public final class ServerRuntime {
       ServerHttpTransport tr) {
     ResponseCompression c = compression;
     if (c == null || body.length == 0 || body.length < c.minSize() || !c.compresses(type)
-        || own != null && own.contains("content-encoding")) {
-      return body;
+        || own != null && (own.contains("content-encoding") || own.contains("content-range"))) {
+      return body; // encoded already, or a byte range (compressed, it would not be that range)
     }
     MutableMetadata reply = tr.replyMetadata();
     if (reply.contains("content-encoding")) {

@@ -1,0 +1,521 @@
+package io.phalanx.transport.http;
+
+import io.phalanx.core.Context;
+import io.phalanx.core.Handler;
+import io.phalanx.core.error.ServiceException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.JarURLConnection;
+import java.net.URISyntaxException;
+import java.net.URL;
+import java.net.URLConnection;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.Consumer;
+
+/**
+ * Serves files from a directory or from the class path under one URL prefix, as Armeria's
+ * {@code FileService} and Spring's static resources do: a web page, Swagger UI for the
+ * {@code /openapi.json} of transcoded routes, downloads.
+ *
+ * <pre>{@code
+ * HttpServer.builder().routes(StaticFiles.directory(Path.of("public")).mountedAt("/static"))
+ * HttpServer.builder().routes(StaticFiles.classpath("web").mountedAt("/"))
+ * }</pre>
+ *
+ * <p>A request path never leaves the root: {@code ..} segments, backslashes, NUL and hidden
+ * names (starting with a dot) are 404, and a symbolic link that points outside the root
+ * directory is 404 too. Directories are never listed; a directory answers with its index file
+ * ({@code index.html} unless changed). Replies carry {@code Content-Type} (from the extension),
+ * {@code Last-Modified}, a weak {@code ETag} (size and modification time) and
+ * {@code Accept-Ranges}; conditional requests ({@code If-None-Match}, {@code If-Modified-Since})
+ * get 304, a single byte range ({@code Range: bytes=…}, honouring {@code If-Range}) 206 or 416.
+ * Files up to {@value #IN_MEMORY_LIMIT} bytes are sent with a {@code Content-Length}; larger ones
+ * are streamed in chunks from disk, so a large download costs no heap and a slow client stalls
+ * only its own stream. {@code HEAD} gets the headers. Files are read on the handler executor,
+ * never on an event loop.
+ *
+ * <p>Immutable; {@code withX}/{@link #mountedAt} return copies. Register it with
+ * {@link HttpServer.Builder#routes}: it adds {@code GET mount/{path=**}}.
+ */
+public final class StaticFiles implements Consumer<Routes> {
+  static final int IN_MEMORY_LIMIT = 1 << 20;
+  private static final int CHUNK = 64 * 1024;
+  private static final DateTimeFormatter HTTP_DATE = DateTimeFormatter.RFC_1123_DATE_TIME
+      .withZone(ZoneOffset.UTC);
+  private static final Map<String, String> TYPES = Map.ofEntries(
+      Map.entry("html", "text/html; charset=utf-8"), Map.entry("htm", "text/html; charset=utf-8"),
+      Map.entry("css", "text/css; charset=utf-8"),
+      Map.entry("js", "text/javascript; charset=utf-8"),
+      Map.entry("mjs", "text/javascript; charset=utf-8"),
+      Map.entry("json", "application/json"), Map.entry("map", "application/json"),
+      Map.entry("txt", "text/plain; charset=utf-8"), Map.entry("md", "text/markdown; charset=utf-8"),
+      Map.entry("csv", "text/csv; charset=utf-8"), Map.entry("xml", "application/xml"),
+      Map.entry("yaml", "application/yaml"), Map.entry("yml", "application/yaml"),
+      Map.entry("svg", "image/svg+xml"), Map.entry("png", "image/png"),
+      Map.entry("jpg", "image/jpeg"), Map.entry("jpeg", "image/jpeg"),
+      Map.entry("gif", "image/gif"), Map.entry("webp", "image/webp"),
+      Map.entry("avif", "image/avif"), Map.entry("ico", "image/x-icon"),
+      Map.entry("woff", "font/woff"), Map.entry("woff2", "font/woff2"),
+      Map.entry("ttf", "font/ttf"), Map.entry("otf", "font/otf"),
+      Map.entry("wasm", "application/wasm"), Map.entry("pdf", "application/pdf"),
+      Map.entry("zip", "application/zip"), Map.entry("gz", "application/gzip"),
+      Map.entry("mp4", "video/mp4"), Map.entry("webm", "video/webm"),
+      Map.entry("mp3", "audio/mpeg"), Map.entry("ogg", "audio/ogg"));
+
+  private final Source source;
+  private final String mount;
+  private final String indexFile;
+  private final String cacheControl;
+
+  private StaticFiles(Source source, String mount, String indexFile, String cacheControl) {
+    this.source = source;
+    this.mount = mount;
+    this.indexFile = indexFile;
+    this.cacheControl = cacheControl;
+  }
+
+  /**
+   * Files under {@code root}, mounted at {@code /} until {@link #mountedAt} says otherwise.
+   *
+   * @throws IllegalArgumentException if {@code root} is not a readable directory
+   */
+  public static StaticFiles directory(Path root) {
+    Path real;
+    try {
+      real = root.toRealPath();
+    } catch (IOException e) {
+      throw new IllegalArgumentException("static file root " + root + " does not exist", e);
+    }
+    if (!Files.isDirectory(real) || !Files.isReadable(real)) {
+      throw new IllegalArgumentException("static file root " + root
+          + " is not a readable directory");
+    }
+    return new StaticFiles(new DirectorySource(real), "/", "index.html", null);
+  }
+
+  /**
+   * Class-path resources under {@code base} (e.g. {@code "web"} for {@code src/main/resources/web}),
+   * found with this class's loader.
+   */
+  public static StaticFiles classpath(String base) {
+    return classpath(base, StaticFiles.class.getClassLoader());
+  }
+
+  /** Class-path resources under {@code base}, found with {@code loader}. */
+  public static StaticFiles classpath(String base, ClassLoader loader) {
+    String b = Objects.requireNonNull(base, "base");
+    while (b.startsWith("/")) {
+      b = b.substring(1);
+    }
+    while (b.endsWith("/")) {
+      b = b.substring(0, b.length() - 1);
+    }
+    return new StaticFiles(new ClasspathSource(b, Objects.requireNonNull(loader, "loader")), "/",
+        "index.html", null);
+  }
+
+  /**
+   * A copy served under {@code prefix} ({@code /static}: {@code /static/app.js} is the file
+   * {@code app.js}).
+   *
+   * @throws IllegalArgumentException unless {@code prefix} is an absolute literal path
+   */
+  public StaticFiles mountedAt(String prefix) {
+    Objects.requireNonNull(prefix, "prefix");
+    if (!prefix.startsWith("/") || prefix.indexOf('{') >= 0 || prefix.indexOf('*') >= 0) {
+      throw new IllegalArgumentException("mount prefix must be an absolute literal path: "
+          + prefix);
+    }
+    String p = prefix.length() > 1 && prefix.endsWith("/")
+        ? prefix.substring(0, prefix.length() - 1) : prefix;
+    return new StaticFiles(source, p, indexFile, cacheControl);
+  }
+
+  /** A copy whose directories answer with {@code name}, or with 404 when {@code name} is null. */
+  public StaticFiles withIndexFile(String name) {
+    if (name != null && (name.isEmpty() || name.contains("/"))) {
+      throw new IllegalArgumentException("index file must be a plain file name: " + name);
+    }
+    return new StaticFiles(source, mount, name, cacheControl);
+  }
+
+  /** A copy that sends {@code Cache-Control: value} with every file (none by default). */
+  public StaticFiles withCacheControl(String value) {
+    if (value != null && (value.indexOf('\r') >= 0 || value.indexOf('\n') >= 0)) {
+      throw new IllegalArgumentException("Cache-Control must be one line: " + value);
+    }
+    return new StaticFiles(source, mount, indexFile, value);
+  }
+
+  @Override
+  public void accept(Routes routes) {
+    String template = (mount.equals("/") ? "" : mount) + "/{path=**}";
+    routes.get(template, this::serve);
+  }
+
+  private Object serve(Context ctx, Object request) throws IOException {
+    HttpRequest req = (HttpRequest) request;
+    String relative = cleaned(req.pathParam("path"));
+    File file = relative == null ? null : source.find(relative, indexFile);
+    if (file == null) {
+      throw new ServiceException(404, "NOT_FOUND", "no file at " + req.path());
+    }
+    String etag = "W/\"" + Long.toHexString(file.size()) + "-"
+        + Long.toHexString(file.lastModified()) + "\"";
+    long seconds = file.lastModified() / 1000;
+    String lastModified = HTTP_DATE.format(Instant.ofEpochSecond(seconds));
+    if (notModified(req, etag, seconds)) {
+      return headers(HttpResponse.of(304), etag, lastModified);
+    }
+    String type = contentType(file.name());
+    long from = 0;
+    long length = file.size();
+    int status = 200;
+    String contentRange = null;
+    String range = req.headers().get("range").orElse(null);
+    if (range != null && rangeApplies(req, etag, seconds)) {
+      long[] r = parseRange(range, file.size());
+      if (r == UNSATISFIABLE) {
+        return HttpResponse.of(416).withHeader("content-range", "bytes */" + file.size());
+      }
+      if (r != null) {
+        from = r[0];
+        length = r[1] - r[0] + 1;
+        status = 206;
+        contentRange = "bytes " + r[0] + "-" + r[1] + "/" + file.size();
+      }
+    }
+    HttpResponse response;
+    if (length <= IN_MEMORY_LIMIT) {
+      byte[] body = file.read(from, (int) length);
+      response = HttpResponse.of(status, type, body);
+    } else {
+      long start = from;
+      long count = length;
+      response = HttpResponse.streaming(status, type, out -> file.copy(start, count, out));
+    }
+    if (contentRange != null) {
+      // Also what keeps reply compression off: a compressed part would not be that range.
+      response = response.withHeader("content-range", contentRange);
+    }
+    return headers(response, etag, lastModified).withHeader("accept-ranges", "bytes");
+  }
+
+  private HttpResponse headers(HttpResponse r, String etag, String lastModified) {
+    HttpResponse out = r.withHeader("etag", etag).withHeader("last-modified", lastModified);
+    return cacheControl == null ? out : out.withHeader("cache-control", cacheControl);
+  }
+
+  /** If-None-Match wins over If-Modified-Since (RFC 9110 §13.2.2). */
+  private static boolean notModified(HttpRequest req, String etag, long seconds) {
+    String inm = req.headers().get("if-none-match").orElse(null);
+    if (inm != null) {
+      return matchesAny(inm, etag);
+    }
+    String ims = req.headers().get("if-modified-since").orElse(null);
+    if (ims != null) {
+      try {
+        return seconds <= Instant.from(HTTP_DATE.parse(ims.trim())).getEpochSecond();
+      } catch (DateTimeParseException e) {
+        return false; // an unreadable date is ignored, as RFC 9110 says
+      }
+    }
+    return false;
+  }
+
+  /** Weak comparison: {@code W/"x"} and {@code "x"} match; {@code *} matches any. */
+  private static boolean matchesAny(String header, String etag) {
+    String opaque = etag.substring(2);
+    for (String t : header.split(",")) {
+      String s = t.trim();
+      if (s.equals("*") || s.equals(etag) || s.equals(opaque)
+          || s.startsWith("W/") && s.substring(2).equals(opaque)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** A Range counts only while If-Range, if sent, still names this version of the file. */
+  private static boolean rangeApplies(HttpRequest req, String etag, long seconds) {
+    String ifRange = req.headers().get("if-range").orElse(null);
+    if (ifRange == null) {
+      return true;
+    }
+    String s = ifRange.trim();
+    if (s.startsWith("\"") || s.startsWith("W/")) {
+      return false; // If-Range needs a strong validator; ours are weak, so send the whole file
+    }
+    try {
+      return Instant.from(HTTP_DATE.parse(s)).getEpochSecond() == seconds;
+    } catch (DateTimeParseException e) {
+      return false;
+    }
+  }
+
+  private static final long[] UNSATISFIABLE = new long[0];
+
+  /**
+   * The first and last byte of a single {@code bytes=} range, {@link #UNSATISFIABLE}, or null
+   * when the header is malformed or asks for several ranges (then the whole file is sent, which
+   * RFC 9110 §14.2 allows).
+   */
+  static long[] parseRange(String header, long size) {
+    String h = header.trim();
+    if (!h.regionMatches(true, 0, "bytes=", 0, 6) || h.indexOf(',') >= 0) {
+      return null;
+    }
+    String spec = h.substring(6).trim();
+    int dash = spec.indexOf('-');
+    if (dash < 0) {
+      return null;
+    }
+    try {
+      String a = spec.substring(0, dash).trim();
+      String b = spec.substring(dash + 1).trim();
+      if (a.isEmpty()) {
+        if (b.isEmpty()) {
+          return null;
+        }
+        long suffix = Long.parseLong(b);
+        if (suffix <= 0) {
+          return suffix == 0 ? UNSATISFIABLE : null;
+        }
+        return size == 0 ? UNSATISFIABLE : new long[] {Math.max(0, size - suffix), size - 1};
+      }
+      long first = Long.parseLong(a);
+      if (first < 0) {
+        return null;
+      }
+      long last = b.isEmpty() ? Long.MAX_VALUE : Long.parseLong(b);
+      if (last < first) {
+        return null;
+      }
+      if (first >= size) {
+        return UNSATISFIABLE;
+      }
+      return new long[] {first, Math.min(last, size - 1)};
+    } catch (NumberFormatException e) {
+      return null;
+    }
+  }
+
+  /**
+   * The request path made safe to look up: segments joined by '/', without empty and '.'
+   * segments; null (a 404) for '..', hidden names, backslashes and control characters.
+   */
+  static String cleaned(String path) {
+    if (path == null) {
+      return "";
+    }
+    StringBuilder out = new StringBuilder(path.length());
+    for (String segment : path.split("/")) {
+      if (segment.isEmpty() || segment.equals(".")) {
+        continue;
+      }
+      if (segment.startsWith(".") || segment.indexOf('\\') >= 0) {
+        return null; // "..", ".git", ".env": never served
+      }
+      for (int i = 0; i < segment.length(); i++) {
+        if (segment.charAt(i) < 0x20 || segment.charAt(i) == 0x7f) {
+          return null;
+        }
+      }
+      out.append(out.length() == 0 ? "" : "/").append(segment);
+    }
+    return out.toString();
+  }
+
+  static String contentType(String name) {
+    int dot = name.lastIndexOf('.');
+    String ext = dot < 0 ? "" : name.substring(dot + 1).toLowerCase(Locale.ROOT);
+    return TYPES.getOrDefault(ext, "application/octet-stream");
+  }
+
+  @Override
+  public String toString() {
+    return "StaticFiles[" + source + " at " + mount + "]";
+  }
+
+  /** A found file: its size, modification time and content. */
+  private interface File {
+    String name();
+
+    long size();
+
+    long lastModified();
+
+    byte[] read(long from, int length) throws IOException;
+
+    /** Writes {@code count} bytes from {@code from} to {@code out}, in chunks. */
+    void copy(long from, long count, StreamingBody.Writer out) throws IOException;
+  }
+
+  /** Where files come from. */
+  private interface Source {
+    /** The file at a cleaned relative path; a directory gives its index file; null if none. */
+    File find(String relative, String indexFile) throws IOException;
+  }
+
+  private record DirectorySource(Path root) implements Source {
+    @Override
+    public File find(String relative, String indexFile) throws IOException {
+      Path p = relative.isEmpty() ? root : root.resolve(relative).normalize();
+      if (!p.startsWith(root)) {
+        return null;
+      }
+      Path real;
+      try {
+        real = p.toRealPath();
+      } catch (NoSuchFileException e) {
+        return null;
+      }
+      if (!real.startsWith(root)) {
+        return null; // a symbolic link out of the root
+      }
+      if (Files.isDirectory(real)) {
+        if (indexFile == null) {
+          return null;
+        }
+        return find(relative.isEmpty() ? indexFile : relative + "/" + indexFile, null);
+      }
+      if (!Files.isRegularFile(real) || !Files.isReadable(real)) {
+        return null;
+      }
+      BasicFileAttributes a = Files.readAttributes(real, BasicFileAttributes.class);
+      return new DiskFile(real, a.size(), a.lastModifiedTime().toMillis());
+    }
+
+    @Override
+    public String toString() {
+      return root.toString();
+    }
+  }
+
+  private record DiskFile(Path path, long size, long lastModified) implements File {
+    @Override
+    public String name() {
+      return path.getFileName().toString();
+    }
+
+    @Override
+    public byte[] read(long from, int length) throws IOException {
+      try (var ch = java.nio.channels.FileChannel.open(path)) {
+        java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(length);
+        while (buf.hasRemaining()) {
+          if (ch.read(buf, from + buf.position()) < 0) {
+            throw new IOException(path + " shrank while it was read");
+          }
+        }
+        return buf.array();
+      }
+    }
+
+    @Override
+    public void copy(long from, long count, StreamingBody.Writer out) throws IOException {
+      try (var ch = java.nio.channels.FileChannel.open(path)) {
+        long pos = from;
+        long left = count;
+        while (left > 0 && out.isOpen()) {
+          java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate((int) Math.min(CHUNK, left));
+          while (buf.hasRemaining()) {
+            if (ch.read(buf, pos + buf.position()) < 0) {
+              throw new IOException(path + " shrank while it was sent");
+            }
+          }
+          out.write(buf.array());
+          pos += buf.capacity();
+          left -= buf.capacity();
+        }
+      }
+    }
+  }
+
+  private record ClasspathSource(String base, ClassLoader loader) implements Source {
+    @Override
+    public File find(String relative, String indexFile) throws IOException {
+      String name = base.isEmpty() ? relative : relative.isEmpty() ? base : base + "/" + relative;
+      URL url = name.isEmpty() ? null : loader.getResource(name);
+      if (url == null || isDirectory(url)) {
+        if (indexFile == null || url == null && !relative.isEmpty()) {
+          return null;
+        }
+        return find(relative.isEmpty() ? indexFile : relative + "/" + indexFile, null);
+      }
+      URLConnection c = url.openConnection();
+      c.setUseCaches(false); // a cached jar would keep the file open and serve stale entries
+      long size = c.getContentLengthLong();
+      if (size < 0) {
+        return null;
+      }
+      return new ResourceFile(url, name.substring(name.lastIndexOf('/') + 1), size,
+          c.getLastModified());
+    }
+
+    private static boolean isDirectory(URL url) throws IOException {
+      if ("file".equals(url.getProtocol())) {
+        try {
+          return Files.isDirectory(Paths.get(url.toURI()));
+        } catch (URISyntaxException e) {
+          return false;
+        }
+      }
+      URLConnection c = url.openConnection();
+      if (c instanceof JarURLConnection jar) {
+        c.setUseCaches(false);
+        var entry = jar.getJarEntry();
+        return entry == null || entry.isDirectory();
+      }
+      return false;
+    }
+
+    @Override
+    public String toString() {
+      return "classpath:" + base;
+    }
+  }
+
+  private record ResourceFile(URL url, String name, long size, long lastModified)
+      implements File {
+    @Override
+    public byte[] read(long from, int length) throws IOException {
+      try (InputStream in = open()) {
+        in.skipNBytes(from);
+        return in.readNBytes(length);
+      }
+    }
+
+    @Override
+    public void copy(long from, long count, StreamingBody.Writer out) throws IOException {
+      try (InputStream in = open()) {
+        in.skipNBytes(from);
+        long left = count;
+        while (left > 0 && out.isOpen()) {
+          byte[] chunk = in.readNBytes((int) Math.min(CHUNK, left));
+          if (chunk.length == 0) {
+            throw new IOException(url + " ended early");
+          }
+          out.write(chunk);
+          left -= chunk.length;
+        }
+      }
+    }
+
+    private InputStream open() throws IOException {
+      URLConnection c = url.openConnection();
+      c.setUseCaches(false);
+      return c.getInputStream();
+    }
+  }
+}

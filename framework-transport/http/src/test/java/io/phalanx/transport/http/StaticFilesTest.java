@@ -1,0 +1,253 @@
+package io.phalanx.transport.http;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayInputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.Arrays;
+import java.util.Random;
+import java.util.zip.GZIPInputStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Files from a directory and from the class path, over real sockets. */
+class StaticFilesTest {
+  private static final DateTimeFormatter HTTP_DATE = DateTimeFormatter.RFC_1123_DATE_TIME
+      .withZone(ZoneOffset.UTC);
+  private static final Instant MODIFIED = Instant.parse("2026-01-02T03:04:05Z");
+
+  @TempDir Path root;
+  @TempDir Path outside;
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5))
+      .build();
+  private byte[] big;
+  private String js;
+  private HttpServer server;
+
+  @BeforeEach
+  void start() throws Exception {
+    js = "console.log('hi');\n".repeat(100); // 1.9 KB: worth compressing
+    Files.writeString(root.resolve("index.html"), "<!doctype html><title>home</title>");
+    Files.writeString(root.resolve("app.js"), js);
+    Files.createDirectories(root.resolve("sub"));
+    Files.writeString(root.resolve("sub/data.json"), "{\"ok\":true}");
+    Files.writeString(root.resolve(".env"), "SECRET=1");
+    big = new byte[(StaticFiles.IN_MEMORY_LIMIT * 3) / 2];
+    new Random(7).nextBytes(big);
+    Files.write(root.resolve("big.bin"), big);
+    Files.writeString(outside.resolve("secret.txt"), "not for you");
+    Files.createSymbolicLink(root.resolve("escape.txt"), outside.resolve("secret.txt"));
+    for (String f : new String[] {"index.html", "app.js", "big.bin", "sub/data.json"}) {
+      Files.setLastModifiedTime(root.resolve(f), FileTime.from(MODIFIED));
+    }
+    server = HttpServer.builder().host("127.0.0.1").port(0)
+        .compression(ResponseCompression.gzip())
+        .routes(StaticFiles.directory(root).mountedAt("/static/")
+            .withCacheControl("public, max-age=60"))
+        .routes(StaticFiles.classpath("static-test").mountedAt("/cp").withIndexFile(null))
+        .routes(StaticFiles.classpath("/static-test/").mountedAt("/site"))
+        .build();
+    server.start();
+  }
+
+  @AfterEach
+  void stop() {
+    server.stop(Duration.ZERO);
+  }
+
+  private HttpResponse<byte[]> get(String path, String... headers) throws Exception {
+    return send("GET", path, headers);
+  }
+
+  private HttpResponse<byte[]> send(String method, String path, String... headers)
+      throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(server.endpoint() + path))
+        .timeout(Duration.ofSeconds(20)).method(method, HttpRequest.BodyPublishers.noBody());
+    if (headers.length > 0) {
+      b.headers(headers);
+    }
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+  }
+
+  private static String text(HttpResponse<byte[]> r) {
+    return new String(r.body(), StandardCharsets.UTF_8);
+  }
+
+  private static String header(HttpResponse<?> r, String name) {
+    return r.headers().firstValue(name).orElse(null);
+  }
+
+  @Test
+  void filesComeWithTypeValidatorsAndCaching() throws Exception {
+    HttpResponse<byte[]> r = get("/static/app.js");
+    assertEquals(200, r.statusCode());
+    assertEquals(js, text(r));
+    assertEquals("text/javascript; charset=utf-8", header(r, "content-type"));
+    assertEquals(HTTP_DATE.format(MODIFIED), header(r, "last-modified"));
+    assertTrue(header(r, "etag").startsWith("W/\""), header(r, "etag"));
+    assertEquals("bytes", header(r, "accept-ranges"));
+    assertEquals("public, max-age=60", header(r, "cache-control"));
+    assertEquals(String.valueOf(js.length()), header(r, "content-length"));
+    assertEquals("{\"ok\":true}", text(get("/static/sub/data.json")));
+    assertEquals("application/json", header(get("/static/sub/data.json"), "content-type"));
+
+    HttpResponse<byte[]> head = send("HEAD", "/static/app.js");
+    assertEquals(200, head.statusCode());
+    assertEquals(0, head.body().length);
+    assertEquals(String.valueOf(js.length()), header(head, "content-length"));
+  }
+
+  @Test
+  void directoriesAnswerWithTheirIndexAndAreNeverListed() throws Exception {
+    assertEquals("<!doctype html><title>home</title>", text(get("/static/")));
+    assertEquals("<!doctype html><title>home</title>", text(get("/static")));
+    assertEquals("text/html; charset=utf-8", header(get("/static"), "content-type"));
+    HttpResponse<byte[]> sub = get("/static/sub/");
+    assertEquals(404, sub.statusCode(), "no index.html in sub");
+    assertTrue(text(sub).contains("\"reason\":\"NOT_FOUND\""), text(sub));
+    assertEquals(404, get("/static/missing.txt").statusCode());
+  }
+
+  @Test
+  void nothingOutsideTheRootAndNothingHidden() throws Exception {
+    for (String path : new String[] {"/static/../pom.xml", "/static/%2e%2e/pom.xml",
+        "/static/sub/%2e%2e/%2e%2e/etc/passwd", "/static/.env", "/static/sub/..%5c.env",
+        "/static/escape.txt", "/static/app.js%00.txt"}) {
+      try (RawHttp raw = new RawHttp(server.endpoint())) {
+        String reply = raw.send("GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n").readResponse();
+        assertTrue(reply.startsWith("HTTP/1.1 404") || reply.startsWith("HTTP/1.1 400"),
+            path + " -> " + reply);
+        assertFalse(reply.contains("SECRET") || reply.contains("not for you")
+            || reply.contains("root:"), path + " -> " + reply);
+      }
+    }
+  }
+
+  @Test
+  void conditionalRequestsGet304() throws Exception {
+    HttpResponse<byte[]> first = get("/static/app.js");
+    String etag = header(first, "etag");
+    HttpResponse<byte[]> again = get("/static/app.js", "If-None-Match", etag);
+    assertEquals(304, again.statusCode());
+    assertEquals(0, again.body().length);
+    assertEquals(etag, header(again, "etag"));
+    assertEquals(304, get("/static/app.js", "If-None-Match", "\"other\", " + etag.substring(2))
+        .statusCode(), "weak comparison, any of a list");
+    assertEquals(200, get("/static/app.js", "If-None-Match", "\"other\"").statusCode());
+    assertEquals(304, get("/static/app.js", "If-Modified-Since",
+        HTTP_DATE.format(MODIFIED)).statusCode());
+    assertEquals(200, get("/static/app.js", "If-Modified-Since",
+        HTTP_DATE.format(MODIFIED.minusSeconds(1))).statusCode());
+    assertEquals(200, get("/static/app.js", "If-Modified-Since", "yesterday").statusCode());
+  }
+
+  @Test
+  void singleByteRangesAre206AndImpossibleOnes416() throws Exception {
+    HttpResponse<byte[]> r = get("/static/big.bin", "Range", "bytes=10-19",
+        "Accept-Encoding", "gzip");
+    assertEquals(206, r.statusCode());
+    assertEquals("bytes 10-19/" + big.length, header(r, "content-range"));
+    assertArrayEquals(Arrays.copyOfRange(big, 10, 20), r.body());
+    assertNull(header(r, "content-encoding"));
+
+    HttpResponse<byte[]> tail = get("/static/app.js", "Range", "bytes=-5",
+        "Accept-Encoding", "gzip");
+    assertEquals(206, tail.statusCode());
+    assertEquals(js.substring(js.length() - 5), text(tail), "a range is never compressed");
+
+    HttpResponse<byte[]> past = get("/static/app.js", "Range", "bytes=99999-");
+    assertEquals(416, past.statusCode());
+    assertEquals("bytes */" + js.length(), header(past, "content-range"));
+
+    assertEquals(200, get("/static/app.js", "Range", "bytes=0-1,5-6").statusCode(),
+        "several ranges: the whole file");
+    assertEquals(200, get("/static/app.js", "Range", "bytes=0-1", "If-Range",
+        HTTP_DATE.format(MODIFIED.minusSeconds(60))).statusCode(), "changed since: all of it");
+    assertEquals(206, get("/static/app.js", "Range", "bytes=0-1", "If-Range",
+        HTTP_DATE.format(MODIFIED)).statusCode());
+
+    // A large range is streamed from disk like a large file.
+    HttpResponse<byte[]> large = get("/static/big.bin", "Range", "bytes=1-");
+    assertEquals(206, large.statusCode());
+    assertArrayEquals(Arrays.copyOfRange(big, 1, big.length), large.body());
+  }
+
+  @Test
+  void largeFilesAreStreamedWholeAndTextIsCompressed() throws Exception {
+    HttpResponse<byte[]> r = get("/static/big.bin");
+    assertEquals(200, r.statusCode());
+    assertArrayEquals(big, r.body());
+    assertEquals("application/octet-stream", header(r, "content-type"));
+
+    HttpResponse<byte[]> gz = get("/static/app.js", "Accept-Encoding", "gzip");
+    assertEquals("gzip", header(gz, "content-encoding"));
+    assertEquals(js, new String(new GZIPInputStream(new ByteArrayInputStream(gz.body()))
+        .readAllBytes(), StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void classPathResourcesToo() throws Exception {
+    HttpResponse<byte[]> r = get("/cp/hello.txt");
+    assertEquals(200, r.statusCode());
+    assertEquals("hello from the class path\n", text(r));
+    assertEquals("text/plain; charset=utf-8", header(r, "content-type"));
+    assertEquals("# docs\n", text(get("/cp/docs/readme.md")));
+    assertEquals(404, get("/cp/").statusCode(), "index files switched off");
+    assertEquals(404, get("/cp/docs").statusCode());
+    assertEquals(404, get("/cp/%2e%2e/static-test/hello.txt").statusCode());
+    assertEquals(404, get("/cp/nope.txt").statusCode());
+    assertEquals("<!doctype html><title>cp</title>\n", text(get("/site/")));
+    assertEquals(304, get("/cp/hello.txt", "If-None-Match", header(r, "etag")).statusCode());
+  }
+
+  @Test
+  void badConfigurationFailsAtOnce() {
+    assertThrows(IllegalArgumentException.class,
+        () -> StaticFiles.directory(root.resolve("no-such-dir")));
+    assertThrows(IllegalArgumentException.class,
+        () -> StaticFiles.directory(root.resolve("app.js")));
+    assertThrows(IllegalArgumentException.class,
+        () -> StaticFiles.directory(root).mountedAt("static"));
+    assertThrows(IllegalArgumentException.class,
+        () -> StaticFiles.directory(root).withIndexFile("a/b.html"));
+    assertThrows(IllegalArgumentException.class,
+        () -> StaticFiles.directory(root).withCacheControl("x\r\nSet-Cookie: a=b"));
+  }
+
+  @Test
+  void rangeHeadersParseAsRfc9110Says() {
+    assertArrayEquals(new long[] {0, 9}, StaticFiles.parseRange("bytes=0-9", 100));
+    assertArrayEquals(new long[] {90, 99}, StaticFiles.parseRange("bytes=90-", 100));
+    assertArrayEquals(new long[] {95, 99}, StaticFiles.parseRange("Bytes=-5", 100));
+    assertArrayEquals(new long[] {0, 99}, StaticFiles.parseRange("bytes=-500", 100));
+    assertArrayEquals(new long[] {50, 99}, StaticFiles.parseRange("bytes=50-500", 100));
+    assertEquals(0, StaticFiles.parseRange("bytes=100-", 100).length, "unsatisfiable");
+    assertNull(StaticFiles.parseRange("bytes=5-1", 100));
+    assertNull(StaticFiles.parseRange("items=0-1", 100));
+    assertNull(StaticFiles.parseRange("bytes=a-b", 100));
+    assertNull(StaticFiles.parseRange("bytes=-", 100));
+    assertNull(StaticFiles.parseRange("bytes = 0-1", 100), "no blanks around '='");
+    assertEquals(0, StaticFiles.parseRange("bytes=200-300", 100).length);
+    assertEquals("a/b.txt", StaticFiles.cleaned("/a//./b.txt"));
+    assertNull(StaticFiles.cleaned("a/../b"));
+    assertNull(StaticFiles.cleaned(".git/config"));
+  }
+}
