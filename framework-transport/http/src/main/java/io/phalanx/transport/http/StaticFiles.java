@@ -174,7 +174,9 @@ public final class StaticFiles implements Consumer<Routes> {
     String etag = "W/\"" + Long.toHexString(file.size()) + "-"
         + Long.toHexString(file.lastModified()) + "\"";
     long seconds = file.lastModified() / 1000;
-    String lastModified = HTTP_DATE.format(Instant.ofEpochSecond(seconds));
+    // Some class-path entries have no time; a 1970 Last-Modified would only mislead caches.
+    String lastModified = file.lastModified() <= 0 ? null
+        : HTTP_DATE.format(Instant.ofEpochSecond(seconds));
     if (notModified(req, etag, seconds)) {
       return headers(HttpResponse.of(304), etag, lastModified);
     }
@@ -213,7 +215,10 @@ public final class StaticFiles implements Consumer<Routes> {
   }
 
   private HttpResponse headers(HttpResponse r, String etag, String lastModified) {
-    HttpResponse out = r.withHeader("etag", etag).withHeader("last-modified", lastModified);
+    HttpResponse out = r.withHeader("etag", etag);
+    if (lastModified != null) {
+      out = out.withHeader("last-modified", lastModified);
+    }
     return cacheControl == null ? out : out.withHeader("cache-control", cacheControl);
   }
 
@@ -224,7 +229,7 @@ public final class StaticFiles implements Consumer<Routes> {
       return matchesAny(inm, etag);
     }
     String ims = req.headers().get("if-modified-since").orElse(null);
-    if (ims != null) {
+    if (ims != null && seconds > 0) { // an unknown time is never "not modified"
       try {
         return seconds <= Instant.from(HTTP_DATE.parse(ims.trim())).getEpochSecond();
       } catch (DateTimeParseException e) {
@@ -258,7 +263,7 @@ public final class StaticFiles implements Consumer<Routes> {
       return false; // If-Range needs a strong validator; ours are weak, so send the whole file
     }
     try {
-      return Instant.from(HTTP_DATE.parse(s)).getEpochSecond() == seconds;
+      return seconds > 0 && Instant.from(HTTP_DATE.parse(s)).getEpochSecond() == seconds;
     } catch (DateTimeParseException e) {
       return false;
     }
