@@ -12,7 +12,6 @@ import com.nimbusds.jwt.JWTClaimsSet;
 import com.sun.net.httpserver.HttpServer;
 import io.phalanx.core.OperationMatcher;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -133,16 +132,14 @@ class JwksTest {
 
   @Test
   void unreachableJwksIs503NotTheCallersFault() throws Exception {
-    int closedPort;
-    try (ServerSocket s = new ServerSocket(0)) {
-      closedPort = s.getLocalPort();
+    try (RefusedPort nowhere = RefusedPort.open()) {
+      server = JwtAuthHttpTest.start(JwtAuth.builder()
+          .jwks(URI.create("http://127.0.0.1:" + nowhere.port() + "/jwks.json"))
+          .jwksTimeout(Duration.ofSeconds(2)).build());
+      HttpResponse<String> r = response(
+          new TestTokens().rs256("k1", TestTokens.claims("alice").build()));
+      assertEquals(503, r.statusCode(), r.body());
+      assertTrue(r.body().contains("\"reason\":\"JWKS_UNAVAILABLE\""), r.body());
     }
-    server = JwtAuthHttpTest.start(JwtAuth.builder()
-        .jwks(URI.create("http://127.0.0.1:" + closedPort + "/jwks.json"))
-        .jwksTimeout(Duration.ofSeconds(2)).build());
-    HttpResponse<String> r = response(
-        new TestTokens().rs256("k1", TestTokens.claims("alice").build()));
-    assertEquals(503, r.statusCode(), r.body());
-    assertTrue(r.body().contains("\"reason\":\"JWKS_UNAVAILABLE\""), r.body());
   }
 }

@@ -1,9 +1,8 @@
 package io.phalanx.registry.consul;
 
 import io.phalanx.core.config.ConfigSource;
+import io.phalanx.test.RefusedPort;
 import io.phalanx.test.config.ConfigSourceContractTest;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -20,6 +19,7 @@ class ConsulConfigSourceContractTest extends ConfigSourceContractTest {
 
   private FakeConsul consul;
   private final List<ConsulConfigSource> sources = new CopyOnWriteArrayList<>();
+  private RefusedPort nowhere;
 
   @BeforeEach
   void startAgent() throws Exception {
@@ -27,9 +27,12 @@ class ConsulConfigSourceContractTest extends ConfigSourceContractTest {
   }
 
   @AfterEach
-  void stopAgent() {
+  void stopAgent() throws Exception {
     sources.forEach(ConsulConfigSource::close);
     consul.close();
+    if (nowhere != null) {
+      nowhere.close();
+    }
   }
 
   @Override
@@ -54,12 +57,8 @@ class ConsulConfigSourceContractTest extends ConfigSourceContractTest {
 
   @Override
   protected ConfigSource unreachableSource() throws Exception {
-    int port;
-    // a port that was just free on loopback: nothing listens there, so connecting is refused
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      port = s.getLocalPort();
-    }
-    ConsulConfigSource s = ConsulConfigSource.builder().address("127.0.0.1:" + port)
+    nowhere = RefusedPort.open(); // held until the test ends: connecting there is refused
+    ConsulConfigSource s = ConsulConfigSource.builder().address("127.0.0.1:" + nowhere.port())
         .prefix("config/unreachable/").requestTimeout(Duration.ofMillis(500)).build();
     sources.add(s);
     return s;

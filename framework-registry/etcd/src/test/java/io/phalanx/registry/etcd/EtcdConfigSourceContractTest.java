@@ -1,9 +1,9 @@
 package io.phalanx.registry.etcd;
 
 import io.phalanx.core.config.ConfigSource;
+import io.phalanx.test.RefusedPort;
 import io.phalanx.test.config.ConfigSourceContractTest;
 import io.phalanx.test.etcd.EtcdExtension;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
@@ -17,6 +17,7 @@ class EtcdConfigSourceContractTest extends ConfigSourceContractTest {
   static EtcdExtension etcd = EtcdExtension.create();
 
   private RawEtcd raw;
+  private RefusedPort nowhere;
 
   @BeforeEach
   void connect() {
@@ -24,8 +25,11 @@ class EtcdConfigSourceContractTest extends ConfigSourceContractTest {
   }
 
   @AfterEach
-  void disconnect() throws InterruptedException {
+  void disconnect() throws Exception {
     raw.close();
+    if (nowhere != null) {
+      nowhere.close();
+    }
   }
 
   @Override
@@ -45,11 +49,9 @@ class EtcdConfigSourceContractTest extends ConfigSourceContractTest {
 
   @Override
   protected ConfigSource unreachableSource() throws Exception {
-    URI nowhere;
-    try (ServerSocket s = new ServerSocket(0)) {
-      nowhere = URI.create("http://127.0.0.1:" + s.getLocalPort());
-    }
-    return EtcdConfigSource.builder().endpoints(nowhere).prefix("/config/nowhere/")
+    nowhere = RefusedPort.open(); // held until the test ends
+    return EtcdConfigSource.builder().endpoints(URI.create("http://127.0.0.1:" + nowhere.port()))
+        .prefix("/config/nowhere/")
         .dialTimeout(Duration.ofMillis(500)).requestTimeout(Duration.ofMillis(500)).build();
   }
 }

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.phalanx.registry.etcd.api.KeyValue;
+import io.phalanx.test.RefusedPort;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -284,15 +285,13 @@ class EtcdLockTest extends ContenderTest {
 
   @Test
   void buildFailsWithTheEndpointWhenEtcdIsUnreachable() throws Exception {
-    URI nowhere;
-    try (java.net.ServerSocket sock = new java.net.ServerSocket(0)) {
-      nowhere = URI.create("http://127.0.0.1:" + sock.getLocalPort());
+    try (RefusedPort port = RefusedPort.open()) {
+      URI nowhere = URI.create("http://127.0.0.1:" + port.port());
+      EtcdException e = assertThrows(EtcdException.class, () -> session(nowhere,
+          Duration.ofSeconds(5)));
+      assertTrue(e.getMessage().contains(nowhere.toString()), e.getMessage());
+      assertNotEquals(null, e.getCause());
     }
-    URI target = nowhere;
-    EtcdException e = assertThrows(EtcdException.class, () -> session(target,
-        Duration.ofSeconds(5)));
-    assertTrue(e.getMessage().contains(nowhere.toString()), e.getMessage());
-    assertNotEquals(null, e.getCause());
   }
 
   // ------------------------------------------------------------------ support

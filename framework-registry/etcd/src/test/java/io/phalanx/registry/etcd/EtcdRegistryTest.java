@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.phalanx.core.registry.ServiceInstance;
 import io.phalanx.registry.etcd.api.KeyValue;
+import io.phalanx.test.RefusedPort;
 import io.phalanx.test.etcd.EtcdExtension;
 import java.net.URI;
 import java.time.Duration;
@@ -256,26 +257,24 @@ class EtcdRegistryTest {
 
   @Test
   void registerFailsWithTheEndpointInTheMessageWhenEtcdIsUnreachable() throws Exception {
-    URI nowhere;
-    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
-      nowhere = URI.create("http://127.0.0.1:" + s.getLocalPort());
+    try (RefusedPort port = RefusedPort.open()) {
+      URI nowhere = URI.create("http://127.0.0.1:" + port.port());
+      EtcdRegistry r = registry(nowhere, Duration.ofSeconds(15));
+      EtcdException e = assertThrows(EtcdException.class,
+          () -> r.register(instance("a", Map.of())));
+      assertTrue(e.getMessage().contains(nowhere.toString()), e.getMessage());
     }
-    EtcdRegistry r = registry(nowhere, Duration.ofSeconds(15));
-    EtcdException e = assertThrows(EtcdException.class,
-        () -> r.register(instance("a", Map.of())));
-    assertTrue(e.getMessage().contains(nowhere.toString()), e.getMessage());
   }
 
   @Test
   void failsOverToTheNextEndpoint() throws Exception {
-    URI dead;
-    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
-      dead = URI.create("http://127.0.0.1:" + s.getLocalPort());
+    try (RefusedPort port = RefusedPort.open()) {
+      URI dead = URI.create("http://127.0.0.1:" + port.port());
+      EtcdRegistry r = EtcdRegistry.builder().endpoints(dead, etcd.endpoint()).build();
+      cleanup.add(r);
+      r.register(instance("a", Map.of()));
+      assertEquals(List.of("a"), ids(r.instances(svc)));
     }
-    EtcdRegistry r = EtcdRegistry.builder().endpoints(dead, etcd.endpoint()).build();
-    cleanup.add(r);
-    r.register(instance("a", Map.of()));
-    assertEquals(List.of("a"), ids(r.instances(svc)));
   }
 
   @Test

@@ -16,8 +16,7 @@ import io.phalanx.core.Middleware;
 import io.phalanx.core.MutableMetadata;
 import io.phalanx.core.Transport;
 import io.phalanx.core.error.ServiceException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
+import io.phalanx.test.RefusedPort;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -260,16 +259,13 @@ class HttpClientTest {
 
   @Test
   void refusedConnectionsAre503() throws Exception {
-    int port;
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      port = s.getLocalPort();
-    }
-    try (HttpClient c = HttpClient.builder().target("http://127.0.0.1:" + port).build()) {
+    try (RefusedPort nowhere = RefusedPort.open();
+        HttpClient c = HttpClient.builder().target("http://127.0.0.1:" + nowhere.port()).build()) {
       ServiceException e = assertThrows(ServiceException.class,
           () -> c.get("/hello/x", Reply.class));
       assertEquals(503, e.code());
       assertEquals("UNAVAILABLE", e.reason());
-      assertTrue(e.getMessage().contains("127.0.0.1:" + port), e.getMessage());
+      assertTrue(e.getMessage().contains("127.0.0.1:" + nowhere.port()), e.getMessage());
     }
   }
 

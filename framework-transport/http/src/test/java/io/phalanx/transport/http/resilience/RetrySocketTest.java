@@ -8,6 +8,7 @@ import io.phalanx.core.Middleware;
 import io.phalanx.core.error.ServiceException;
 import io.phalanx.core.resilience.Retry;
 import io.phalanx.core.resilience.RetryBudget;
+import io.phalanx.test.RefusedPort;
 import io.phalanx.transport.http.HttpServer;
 import io.phalanx.transport.http.client.HttpClient;
 import java.time.Duration;
@@ -88,8 +89,9 @@ class RetrySocketTest {
   @Test
   void refusedConnectionsAreRetriedForGetAndEvenForPost() throws Exception {
     AtomicInteger attempts = new AtomicInteger();
-    try (HttpClient client = HttpClient.builder()
-        .target("http://127.0.0.1:" + Caller.refusedPort())
+    try (RefusedPort nowhere = RefusedPort.open();
+        HttpClient client = HttpClient.builder()
+        .target("http://127.0.0.1:" + nowhere.port())
         .middleware(retry().build(), counting(attempts)).build()) {
       ServiceException e = assertThrows(ServiceException.class,
           () -> client.get("/x", String.class));
@@ -107,8 +109,9 @@ class RetrySocketTest {
     AtomicInteger attempts = new AtomicInteger();
     Retry retry = Retry.builder().maxAttempts(3).backoff(Duration.ZERO, Duration.ZERO)
         .budget(RetryBudget.of(0.1, 0, Duration.ofMinutes(1))).build();
-    try (HttpClient client = HttpClient.builder()
-        .target("http://127.0.0.1:" + Caller.refusedPort())
+    try (RefusedPort nowhere = RefusedPort.open();
+        HttpClient client = HttpClient.builder()
+        .target("http://127.0.0.1:" + nowhere.port())
         .middleware(retry, counting(attempts)).build()) {
       for (int i = 0; i < 100; i++) {
         assertThrows(ServiceException.class, () -> client.get("/x", String.class));
