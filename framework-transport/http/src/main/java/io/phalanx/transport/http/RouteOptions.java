@@ -15,8 +15,13 @@ import java.util.Objects;
  *     null for the default {@code METHOD template}. Lets a route that stands for another
  *     operation (a transcoded gRPC method, {@code /pkg.Service/Method}) report that name, so
  *     metrics and {@link io.phalanx.core.OperationMatcher}s see one name whatever the transport.
+ * @param maxContentLength the largest request body this route accepts, in bytes (after
+ *     decompression), replacing the server's {@code maxContentLength} in either direction (an
+ *     upload route above it, a small-JSON route below); 0 keeps the server's. Checked when the
+ *     headers arrive, so an oversized body is refused with 413 before it is read.
  */
-public record RouteOptions(boolean runsInline, Duration timeout, String operation) {
+public record RouteOptions(boolean runsInline, Duration timeout, String operation,
+    int maxContentLength) {
   private static final RouteOptions DEFAULTS = new RouteOptions(false, null);
   private static final RouteOptions INLINE = new RouteOptions(true, null);
 
@@ -27,11 +32,20 @@ public record RouteOptions(boolean runsInline, Duration timeout, String operatio
     if (operation != null && operation.isBlank()) {
       throw new IllegalArgumentException("route operation must not be blank");
     }
+    if (maxContentLength < 0) {
+      throw new IllegalArgumentException("route maxContentLength must be >= 0 (0: the "
+          + "server's): " + maxContentLength);
+    }
   }
 
-  /** Options with the default operation name. */
+  /** Options with the server's body limit. */
+  public RouteOptions(boolean runsInline, Duration timeout, String operation) {
+    this(runsInline, timeout, operation, 0);
+  }
+
+  /** Options with the default operation name and the server's body limit. */
   public RouteOptions(boolean runsInline, Duration timeout) {
-    this(runsInline, timeout, null);
+    this(runsInline, timeout, null, 0);
   }
 
   /** Executor dispatch, the server's timeout. */
@@ -45,15 +59,30 @@ public record RouteOptions(boolean runsInline, Duration timeout, String operatio
   }
 
   public RouteOptions withInline(boolean runsInline) {
-    return new RouteOptions(runsInline, timeout, operation);
+    return new RouteOptions(runsInline, timeout, operation, maxContentLength);
   }
 
   public RouteOptions withTimeout(Duration timeout) {
-    return new RouteOptions(runsInline, Objects.requireNonNull(timeout, "timeout"), operation);
+    return new RouteOptions(runsInline, Objects.requireNonNull(timeout, "timeout"), operation,
+        maxContentLength);
   }
 
   /** A copy whose routes report {@code operation} instead of {@code METHOD template}. */
   public RouteOptions withOperation(String operation) {
-    return new RouteOptions(runsInline, timeout, Objects.requireNonNull(operation, "operation"));
+    return new RouteOptions(runsInline, timeout, Objects.requireNonNull(operation, "operation"),
+        maxContentLength);
+  }
+
+  /**
+   * A copy whose routes accept request bodies of up to {@code bytes} (see
+   * {@link #maxContentLength}).
+   *
+   * @throws IllegalArgumentException unless {@code bytes} is positive
+   */
+  public RouteOptions withMaxContentLength(int bytes) {
+    if (bytes <= 0) {
+      throw new IllegalArgumentException("maxContentLength must be positive: " + bytes);
+    }
+    return new RouteOptions(runsInline, timeout, operation, bytes);
   }
 }

@@ -18,8 +18,8 @@ import java.util.concurrent.ThreadLocalRandom;
  * ({@code r.post("/upload", Multipart.class, (ctx, form) -> ...)}), and a client sends one as a
  * request body, built with {@link #builder()}.
  *
- * <p>The whole body is in memory, within the server's body limit (4 MiB by default; raise it with
- * {@code HttpServer.Builder.maxContentLength} for larger uploads).
+ * <p>The whole body is in memory, within the body limit (4 MiB by default; raise it for an upload
+ * route alone with {@code RouteOptions.withMaxContentLength}).
  *
  * <p>Immutable and thread-safe; {@link Part#bytes()} returns the part's own array, which callers
  * must not modify.

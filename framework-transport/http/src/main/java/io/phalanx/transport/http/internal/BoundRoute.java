@@ -7,6 +7,7 @@ import io.phalanx.core.Handler;
  *
  * @param chain app middleware, then server middleware, then the route's handler
  * @param timeoutNanos the route's request timeout
+ * @param maxContentLength the route's body limit, the server's unless the route set its own
  */
 record BoundRoute(RouteSpec spec, String template, String operation, Handler chain,
-    boolean inline, long timeoutNanos) {}
+    boolean inline, long timeoutNanos, int maxContentLength) {}

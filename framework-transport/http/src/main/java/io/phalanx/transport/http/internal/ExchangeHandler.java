@@ -55,7 +55,8 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
   private final ServerRuntime rt;
   private final boolean h2;
   private final ConnectionTimer timer;
-  private final long maxContentLength;
+  /** The current request's body limit: its route's, or the server's. */
+  private long bodyLimit;
   private ChannelHandlerContext ctx;
   private HttpRequest head;
   private long headNanos;
@@ -78,7 +79,7 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
     this.rt = rt;
     this.h2 = h2;
     this.timer = timer;
-    this.maxContentLength = rt.config().maxContentLength();
+    this.bodyLimit = rt.config().maxContentLength();
   }
 
   @Override
@@ -136,10 +137,11 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
       reject(req, 400, "BAD_REQUEST", "invalid Content-Length");
       return false;
     }
-    if (length > maxContentLength) {
+    bodyLimit = rt.bodyLimit(req.method().name(), req.uri());
+    if (length > bodyLimit) {
       // Answer before reading the body: Content-Length tells us it will not fit.
       reject(req, 413, "PAYLOAD_TOO_LARGE", "request body of " + length
-          + " bytes exceeds the limit of " + maxContentLength + " bytes");
+          + " bytes exceeds the limit of " + bodyLimit + " bytes");
       return false;
     }
     String expect = req.headers().get(HttpHeaderNames.EXPECT);
@@ -176,11 +178,11 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
     int n = content.readableBytes();
     if (n > 0) {
       bodySize += n;
-      if (bodySize > maxContentLength) {
+      if (bodySize > bodyLimit) {
         c.release();
         // A chunked body has no length up front: stop as soon as it crosses the limit.
         reject(head, 413, "PAYLOAD_TOO_LARGE", "request body exceeds the limit of "
-            + maxContentLength + " bytes");
+            + bodyLimit + " bytes");
         return;
       }
       if (body == null) {

@@ -40,6 +40,14 @@ final class NettyRequest implements HttpRequest {
   SSLSession tlsSession;
   private Map<String, List<String>> query;
 
+  /** The path part of a request target: up to the query or fragment, still percent-encoded. */
+  static String pathOf(String uri) {
+    int q = uri.indexOf('?');
+    int hash = uri.indexOf('#');
+    int pathEnd = q >= 0 ? q : hash >= 0 ? hash : uri.length();
+    return pathEnd == uri.length() ? uri : uri.substring(0, pathEnd);
+  }
+
   NettyRequest(String method, String uri, HttpHeaders headers, byte[] body, String protocol,
       SocketAddress remote, long receivedNanos) {
     this.receivedNanos = receivedNanos;
@@ -47,8 +55,7 @@ final class NettyRequest implements HttpRequest {
     this.uri = uri;
     int q = uri.indexOf('?');
     int hash = uri.indexOf('#');
-    int pathEnd = q >= 0 ? q : hash >= 0 ? hash : uri.length();
-    this.path = pathEnd == uri.length() ? uri : uri.substring(0, pathEnd);
+    this.path = pathOf(uri);
     this.rawQuery = q < 0 ? "" : uri.substring(q + 1, hash > q ? hash : uri.length());
     this.nettyHeaders = headers;
     this.headers = new HeadersMetadata(headers);

@@ -41,6 +41,8 @@ public final class ServerRuntime {
   private final CorsPolicy cors;
   private final ResponseCompression compression;
   private final Router<BoundRoute> router;
+  /** Whether any route has its own body limit; if none, no route is looked up for a limit. */
+  private final boolean routeLimits;
   private final Handler rejectChain;
   private final Codecs codecs;
   private final ExecutorService executor;
@@ -77,9 +79,15 @@ public final class ServerRuntime {
     this.router = RouteCollector.router(config.routes(), spec -> new BoundRoute(spec,
         spec.template().template(), spec.operation(), all.wrap(spec.handler()),
         spec.options().runsInline(), spec.options().timeout() == null ? requestTimeoutNanos
-            : spec.options().timeout().toNanos()));
+            : spec.options().timeout().toNanos(), spec.options().maxContentLength() > 0
+            ? spec.options().maxContentLength() : config.maxContentLength()));
     this.unmatched = new BoundRoute(null, "", HttpTransport.UNMATCHED, rejectChain, false,
-        requestTimeoutNanos);
+        requestTimeoutNanos, config.maxContentLength());
+    boolean own = false;
+    for (RouteSpec spec : config.routes()) {
+      own |= spec.options().maxContentLength() > 0;
+    }
+    this.routeLimits = own;
   }
 
   public ServerConfig config() {
@@ -101,6 +109,23 @@ public final class ServerRuntime {
 
   public void startDraining() {
     draining = true;
+  }
+
+  /**
+   * The body limit for a request to {@code uri}, known from its head: the matched route's own, or
+   * the server's. Looks the route up only when some route has a limit of its own. Called on the
+   * event loop when the headers arrive.
+   */
+  long bodyLimit(String method, String uri) {
+    if (!routeLimits) {
+      return config.maxContentLength();
+    }
+    String path = NettyRequest.pathOf(uri);
+    RouteMatch<BoundRoute> m = router.find(method, path);
+    if (m == null && "HEAD".equals(method)) {
+      m = router.find("GET", path);
+    }
+    return m == null ? config.maxContentLength() : m.value().maxContentLength();
   }
 
   /** Routes and runs one complete request; called on the connection's event loop. */
@@ -136,7 +161,8 @@ public final class ServerRuntime {
     String encoding = req.nettyHeaders().get(HttpHeaderNames.CONTENT_ENCODING);
     if (encoding != null) {
       try {
-        req.contentCoding(ContentCoding.ofRequest(encoding), config.maxContentLength());
+        req.contentCoding(ContentCoding.ofRequest(encoding), m == null
+            ? config.maxContentLength() : m.value().maxContentLength());
       } catch (ServiceException e) {
         if (outcome == null) {
           outcome = e;
