@@ -12,9 +12,9 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.AsciiString;
 import io.phalanx.core.Metadata;
 import io.phalanx.core.error.ServiceException;
-import java.nio.charset.StandardCharsets;
 import io.phalanx.transport.http.ErrorEncoder;
 import io.phalanx.transport.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
