@@ -164,7 +164,7 @@ public final class App {
     List<Server> adminUp = new ArrayList<>();
     try {
       runHooks("before-start", beforeStart, true);
-      StartContext ctx = new StartContext(baseInfo, middleware, health);
+      StartContext ctx = new StartContext(baseInfo, middleware, health, servers);
       // Admin servers first: probes answer (not ready) while the others start.
       for (Server s : adminServers) {
         try {

@@ -2,6 +2,8 @@ package io.phalanx.core;
 
 import java.net.URI;
 import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
 
 /**
  * A network server run by an {@link App}: HTTP, gRPC, an admin endpoint…
@@ -40,5 +42,30 @@ public interface Server {
   /** A short name for messages and logs, e.g. {@code http :8000}. */
   default String name() {
     return getClass().getSimpleName();
+  }
+
+  /**
+   * What this server serves, for listings such as the admin server's {@code /debug/routes}:
+   * HTTP routes as declared, gRPC methods as the HTTP/2 requests that call them. Fixed once the
+   * server is built; may be called from any thread. Empty by default.
+   */
+  default List<Route> routes() {
+    return List.of();
+  }
+
+  /**
+   * One thing a server answers.
+   *
+   * @param method the HTTP method ({@code POST} for every gRPC method)
+   * @param path the path template ({@code /hello/{name}}) or gRPC path ({@code /pkg.Service/Method})
+   * @param operation what {@link Transport#operation()} reports for it, the name metrics, logs
+   *     and operation matchers use
+   */
+  record Route(String method, String path, String operation) {
+    public Route {
+      Objects.requireNonNull(method, "method");
+      Objects.requireNonNull(path, "path");
+      Objects.requireNonNull(operation, "operation");
+    }
   }
 }

@@ -77,6 +77,9 @@ import org.slf4j.LoggerFactory;
  *       while another is running</td></tr>
  *   <tr><td>{@code GET /debug/vars}</td><td>JSON: build, runtime, memory, GC, threads, classes,
  *       redacted config</td></tr>
+ *   <tr><td>{@code GET /debug/routes}</td><td>JSON: each of the app's servers (name, endpoint)
+ *       with what it serves ({@link Server#routes()}: method, path, operation), like Spring's
+ *       {@code mappings} actuator</td></tr>
  *   <tr><td>{@code GET /debug/loggers[?prefix=io.example]}</td><td>every logger's configured and
  *       effective level ({@link LogLevels}); 404 without an adapter for the logging backend</td></tr>
  *   <tr><td>{@code GET /debug/loggers/{name}}</td><td>one logger ({@code ROOT} for the
@@ -120,6 +123,7 @@ public final class AdminServer implements Server {
   private final Object lock = new Object();
   private volatile Health health;
   private volatile AppInfo app;
+  private volatile List<Server> appServers = List.of();
   private boolean started;
 
   private AdminServer(Builder b) {
@@ -156,6 +160,7 @@ public final class AdminServer implements Server {
       health = fixedHealth != null ? fixedHealth : context.health();
       app = context.app();
       // The app-wide middleware stays out on purpose (see the class comment).
+      appServers = context.servers();
       http.start(new StartContext(context.app(), Middleware.identity(), health));
     }
     // Probes and metrics are meant to be reachable; only open debug endpoints deserve a warning.
@@ -200,6 +205,7 @@ public final class AdminServer implements Server {
       r.get("/debug/jfr", (ctx, req) -> jfr((HttpRequest) req),
           RouteOptions.defaults().withTimeout(Duration.ofSeconds(MAX_JFR_SECONDS + 60)));
       r.get("/debug/vars", (ctx, req) -> json(200, RuntimeVars.capture(app, config == null ? null : config.get())));
+      r.get("/debug/routes", (ctx, req) -> json(200, routeListing()));
       if (logLevels != null) {
         r.get("/debug/loggers", (ctx, req) -> loggers((HttpRequest) req));
         r.get("/debug/loggers/{name}", (ctx, req) ->
@@ -283,13 +289,47 @@ public final class AdminServer implements Server {
       paths.add("/metrics");
     }
     if (debug) {
-      paths.addAll(List.of("/debug/threads", "/debug/heap", "/debug/jfr", "/debug/vars"));
+      paths.addAll(List.of("/debug/threads", "/debug/heap", "/debug/jfr", "/debug/vars",
+          "/debug/routes"));
       if (logLevels != null) {
         paths.add("/debug/loggers");
       }
     }
     m.put("endpoints", paths);
     return m;
+  }
+
+  /** The admin endpoints themselves. */
+  @Override
+  public List<Route> routes() {
+    return http.routes();
+  }
+
+  /** The app's servers and what each serves; an endpoint only once its server has started. */
+  private Map<String, Object> routeListing() {
+    List<Object> servers = new java.util.ArrayList<>();
+    for (Server s : appServers) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("name", s.name());
+      String endpoint;
+      try {
+        endpoint = String.valueOf(s.endpoint());
+      } catch (RuntimeException notStarted) {
+        endpoint = null;
+      }
+      m.put("endpoint", endpoint);
+      List<Object> routes = new java.util.ArrayList<>();
+      for (Server.Route r : s.routes()) {
+        Map<String, Object> route = new LinkedHashMap<>();
+        route.put("method", r.method());
+        route.put("path", r.path());
+        route.put("operation", r.operation());
+        routes.add(route);
+      }
+      m.put("routes", routes);
+      servers.add(m);
+    }
+    return Map.of("servers", servers);
   }
 
   private HttpResponse metrics(HttpRequest req) {

@@ -157,6 +157,40 @@ class AdminServerAppTest {
   }
 
   @Test
+  void routesListEveryServerOfTheAppWithWhatItServes() throws Exception {
+    AdminServer admin = AdminServer.builder().port(0).build();
+    HttpServer service = HttpServer.builder().host("127.0.0.1").port(0)
+        .routes(r -> r
+            .get("/hello/{name}", (ctx, req) -> "hi")
+            .post("/v1/things", (ctx, req) -> "ok",
+                io.phalanx.transport.http.RouteOptions.defaults()
+                    .withOperation("/pkg.Things/Create")))
+        .build();
+    App app = App.builder("greeter").server(service).admin(admin).build();
+    app.start();
+    try {
+      AdminClient c = new AdminClient(admin.endpoint());
+      HttpResponse<String> r = c.get("/debug/routes");
+      assertEquals(200, r.statusCode());
+      var servers = AdminClient.json(r).get("servers");
+      assertEquals(1, servers.size(), r.body());
+      var http = servers.get(0);
+      assertEquals(service.name(), http.get("name").asText());
+      assertEquals(service.endpoint().toString(), http.get("endpoint").asText());
+      assertEquals("GET", http.at("/routes/0/method").asText());
+      assertEquals("/hello/{name}", http.at("/routes/0/path").asText());
+      assertEquals("GET /hello/{name}", http.at("/routes/0/operation").asText());
+      assertEquals("/pkg.Things/Create", http.at("/routes/1/operation").asText());
+      assertTrue(AdminClient.json(c.get("/")).get("endpoints").toString()
+          .contains("/debug/routes"));
+      assertTrue(admin.routes().stream().anyMatch(x -> x.path().equals("/debug/routes")),
+          "the admin server lists its own endpoints too");
+    } finally {
+      app.stop();
+    }
+  }
+
+  @Test
   void varsShowsBuildRuntimeAndRedactedConfig() throws Exception {
     AppConfig config = AppConfig.of(ConfigFactory.parseString(
         "db { url = \"jdbc:postgresql://db/orders\", password = \"hunter2\" }\n"

@@ -60,7 +60,7 @@ class AdminServerTest {
     JsonNode index = AdminClient.json(new AdminClient(s.endpoint()).get("/"));
     // /debug/loggers: Logback is SLF4J's backend in these tests
     assertEquals(List.of("/healthz", "/readyz", "/debug/threads", "/debug/heap", "/debug/jfr",
-        "/debug/vars", "/debug/loggers"),
+        "/debug/vars", "/debug/routes", "/debug/loggers"),
         AdminClient.MAPPER.convertValue(index.get("endpoints"), List.class));
   }
 

@@ -278,6 +278,22 @@ public final class GrpcServer implements Server {
     return "grpc :" + (e == null ? config.port : e.getPort());
   }
 
+  /**
+   * Every method of the services given to the builder, as the HTTP/2 {@code POST} that calls it
+   * (health and reflection, which every server adds, are not listed).
+   */
+  @Override
+  public List<Route> routes() {
+    List<Route> out = new ArrayList<>();
+    for (ServerServiceDefinition service : config.services) {
+      for (io.grpc.MethodDescriptor<?, ?> m : service.getServiceDescriptor().getMethods()) {
+        String path = "/" + m.getFullMethodName();
+        out.add(new Route("POST", path, path));
+      }
+    }
+    return List.copyOf(out);
+  }
+
   /** Options of a {@link GrpcServer}. Not thread-safe; {@link #build} copies it. */
   public static final class Builder {
     private String host = "0.0.0.0";

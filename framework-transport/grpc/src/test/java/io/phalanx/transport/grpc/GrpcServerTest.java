@@ -93,6 +93,20 @@ class GrpcServerTest {
   }
 
   @Test
+  void routesListEveryMethodOfTheGivenServicesAsTheirHttp2Posts() {
+    GrpcServer s = GrpcServer.builder().service(service("a")).build();
+    assertEquals(List.of(
+        new io.phalanx.core.Server.Route("POST", "/phalanx.test.Echo/Unary",
+            "/phalanx.test.Echo/Unary"),
+        new io.phalanx.core.Server.Route("POST", "/phalanx.test.Echo/ServerStream",
+            "/phalanx.test.Echo/ServerStream"),
+        new io.phalanx.core.Server.Route("POST", "/phalanx.test.Echo/ClientStream",
+            "/phalanx.test.Echo/ClientStream"),
+        new io.phalanx.core.Server.Route("POST", "/phalanx.test.Echo/Bidi",
+            "/phalanx.test.Echo/Bidi")), s.routes());
+  }
+
+  @Test
   void unaryRunsAppServerAndClientMiddlewareAroundTheCall() throws Exception {
     Queue<String> log = new ConcurrentLinkedQueue<>();
     StartContext app = new StartContext(StartContext.standalone().app(), recorder("app", log));

@@ -199,6 +199,16 @@ public final class HttpServer implements Server {
     return "http :" + (e == null ? config.port() : e.getPort());
   }
 
+  /** The declared routes in registration order (automatic HEAD and OPTIONS not listed). */
+  @Override
+  public List<Route> routes() {
+    List<Route> out = new ArrayList<>(config.routes().size());
+    for (io.phalanx.transport.http.internal.RouteSpec spec : config.routes()) {
+      out.add(new Route(spec.method(), spec.template().template(), spec.operation()));
+    }
+    return List.copyOf(out);
+  }
+
   private static SslContext sslContext(ServerTls tls) throws SSLException {
     SslContextBuilder b = SslContextBuilder.forServer(tls.keys())
         .sslProvider(SslProvider.JDK)
