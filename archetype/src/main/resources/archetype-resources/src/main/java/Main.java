@@ -25,6 +25,7 @@ import io.phalanx.registry.etcd.EtcdRegistry;
 import io.phalanx.transport.grpc.GrpcServer;
 import io.phalanx.transport.grpc.transcoding.GrpcTranscoding;
 import io.phalanx.transport.http.CorsPolicy;
+import io.phalanx.transport.http.ErrorEncoder;
 import io.phalanx.transport.http.HttpServer;
 import io.phalanx.transport.http.ResponseCompression;
 import java.util.List;
@@ -70,6 +71,7 @@ public final class Main {
         // the proto's HTTP routes (same middleware) and their OpenAPI description
         .routes(GrpcTranscoding.of(grpc).withOpenApi("/openapi.json", name, version));
     cors(config).ifPresent(httpBuilder::cors);
+    httpBuilder.errorEncoder(errorEncoder(config));
     if (config.getBoolean("server.http.compression")) {
       httpBuilder.compression(ResponseCompression.gzip());
     }
@@ -100,6 +102,16 @@ public final class Main {
     }
     registrar(config).ifPresent(app::registrar);
     return app.build();
+  }
+
+  /** The error body {@code server.http.errors} names. */
+  private static ErrorEncoder errorEncoder(AppConfig config) {
+    String key = "server.http.errors";
+    return switch (config.getString(key)) {
+      case "kratos" -> ErrorEncoder.json();
+      case "problem-details" -> ErrorEncoder.problemDetails();
+      default -> throw config.invalid(key, "must be \"kratos\" or \"problem-details\"");
+    };
   }
 
   /** A CORS policy for {@code server.http.cors.allowed-origins}, none when the list is empty. */

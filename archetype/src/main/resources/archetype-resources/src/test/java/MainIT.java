@@ -15,6 +15,7 @@ import com.google.protobuf.Message;
 import com.google.protobuf.util.JsonFormat;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.phalanx.core.App;
 import io.phalanx.core.config.ConfigException;
 import io.phalanx.core.config.Configs;
 import io.phalanx.core.error.ServiceException;
@@ -177,6 +178,34 @@ class MainIT {
     String json = new String(new GZIPInputStream(new ByteArrayInputStream(list.body()))
         .readAllBytes(), StandardCharsets.UTF_8);
     assertTrue(json.contains("gzip-19"), json);
+  }
+
+  @Test
+  void errorsCanBeWrittenAsProblemDetails() throws Exception {
+    Properties test = new Properties();
+    for (String server : new String[] {"server.http", "server.grpc", "admin"}) {
+      test.setProperty(server + ".host", "127.0.0.1");
+      test.setProperty(server + ".port", "0");
+    }
+    test.setProperty("app.stop-delay", "0s");
+    test.setProperty("server.http.errors", "problem-details");
+    App other = Main.app(Configs.builder().systemProperties(test).load());
+    other.start();
+    try {
+      HttpResponse<String> r = get(other.info().endpoints().get(0)
+          .resolve("/v1/${serviceName}/no-such-id"));
+      assertEquals(404, r.statusCode());
+      assertEquals("application/problem+json",
+          r.headers().firstValue("content-type").orElse(""));
+      assertTrue(r.body().startsWith("{\"type\":\"about:blank\",\"title\":\"Not Found\""), r.body());
+      assertTrue(r.body().contains("\"reason\":\"${ResourceName.toUpperCase()}_NOT_FOUND\""), r.body());
+    } finally {
+      other.stop();
+    }
+    test.setProperty("server.http.errors", "xml");
+    ConfigException e = assertThrows(ConfigException.class,
+        () -> Main.app(Configs.builder().systemProperties(test).load()));
+    assertTrue(e.getMessage().contains("server.http.errors"), e.getMessage());
   }
 
   @Test
