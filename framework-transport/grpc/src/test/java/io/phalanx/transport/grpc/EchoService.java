@@ -18,7 +18,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.ConcurrentHashMap;
 
 /** The test service: echoes, fails on request, relays to further hops with its context. */
-final class EchoService extends EchoGrpc.EchoImplBase {
+public final class EchoService extends EchoGrpc.EchoImplBase {
   final String name;
   final CountDownLatch entered = new CountDownLatch(1);
   final CountDownLatch release = new CountDownLatch(1);
@@ -30,11 +30,11 @@ final class EchoService extends EchoGrpc.EchoImplBase {
     return t;
   });
 
-  EchoService(String name) {
+  public EchoService(String name) {
     this.name = name;
   }
 
-  void close() {
+  public void close() {
     clients.values().forEach(GrpcClient::close);
     relayPool.shutdownNow();
   }

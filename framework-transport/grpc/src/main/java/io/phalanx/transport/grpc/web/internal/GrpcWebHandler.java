@@ -1,0 +1,252 @@
+package io.phalanx.transport.grpc.web.internal;
+
+import io.grpc.MethodDescriptor;
+import io.grpc.ServerMethodDefinition;
+import io.grpc.StatusException;
+import io.grpc.StatusRuntimeException;
+import io.grpc.protobuf.StatusProto;
+import io.phalanx.core.Context;
+import io.phalanx.core.Handler;
+import io.phalanx.core.Middleware;
+import io.phalanx.core.error.ServiceException;
+import io.phalanx.transport.grpc.GrpcErrors;
+import io.phalanx.transport.grpc.GrpcStream;
+import io.phalanx.transport.grpc.transcoding.internal.LocalInvoker;
+import io.phalanx.transport.grpc.transcoding.internal.LocalStream;
+import io.phalanx.transport.http.HttpRequest;
+import io.phalanx.transport.http.HttpResponse;
+import io.phalanx.transport.http.HttpTransport;
+import io.phalanx.transport.http.StreamingBody;
+import io.phalanx.transport.http.codec.MediaTypes;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The HTTP route handler of one gRPC method for gRPC-Web clients (browsers through grpc-web or
+ * Connect's gRPC-Web transport): unframes the request message, runs the gRPC server's middleware
+ * and the service in process (as transcoding does, so every middleware runs once), and answers
+ * with length-prefixed message frames and a trailer frame carrying {@code grpc-status},
+ * {@code grpc-message} and {@code grpc-status-details-bin} (the {@code ErrorInfo}), always with
+ * HTTP 200, as the gRPC-Web protocol says. Binary ({@code application/grpc-web},
+ * {@code +proto}) and text ({@code application/grpc-web-text}, base64) are both spoken; the
+ * reply uses the request's.
+ *
+ * <p>Thread-safe.
+ */
+public final class GrpcWebHandler implements Handler {
+  private static final Logger LOG = LoggerFactory.getLogger(GrpcWebHandler.class);
+  private static final Context.Key<Context[]> STARTED = Context.Key.of("phalanx.grpcweb.start");
+  private static final byte DATA = 0x00;
+  private static final byte TRAILERS = (byte) 0x80;
+  /** The request message's limit comes from the HTTP server's body limit; frames are checked. */
+  private static final int HEADER = 5;
+
+  private final ServerMethodDefinition<?, ?> method;
+  private final String operation;
+  private final LocalInvoker invoker;
+  private final boolean serverStreaming;
+  private final Handler chain;
+
+  /** @param middleware the gRPC server's own middleware (not the app-wide one) */
+  public GrpcWebHandler(ServerMethodDefinition<?, ?> method, LocalInvoker invoker,
+      Middleware middleware) {
+    this.method = method;
+    this.operation = "/" + method.getMethodDescriptor().getFullMethodName();
+    this.invoker = invoker;
+    this.serverStreaming = method.getMethodDescriptor().getType()
+        == MethodDescriptor.MethodType.SERVER_STREAMING;
+    this.chain = serverStreaming
+        ? middleware.wrap((ctx, request) -> {
+            ctx.get(STARTED).orElseThrow(() -> new IllegalStateException(
+                "middleware passed on a context not derived from the call's context"))[0] = ctx;
+            return request;
+          })
+        : middleware.wrap((ctx, request) -> invoker.unary(method, operation, ctx, request));
+  }
+
+  @Override
+  public Object handle(Context ctx, Object request) throws Exception {
+    HttpRequest http = request instanceof HttpRequest r ? r
+        : ((HttpTransport) ctx.transport()).request();
+    String type = MediaTypes.essence(http.contentType().orElse(""));
+    boolean text = type.startsWith("application/grpc-web-text");
+    if (!type.equals("application/grpc-web") && !type.equals("application/grpc-web+proto")
+        && !text && !type.equals("application/grpc-web-text+proto")) {
+      throw new ServiceException(415, "UNSUPPORTED_MEDIA_TYPE", "a gRPC-Web call needs "
+          + "Content-Type application/grpc-web(+proto) or application/grpc-web-text(+proto), not '"
+          + type + "'");
+    }
+    String replyType = text ? "application/grpc-web-text+proto" : "application/grpc-web+proto";
+    Object message;
+    try {
+      message = requestMessage(http.body(), text);
+    } catch (ServiceException e) {
+      return HttpResponse.of(200, replyType, frame(trailers(e), text));
+    }
+    if (serverStreaming) {
+      return stream(ctx, message, replyType, text);
+    }
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try {
+      Object reply = chain.handle(ctx, message);
+      out.writeBytes(frame(data(reply), text));
+      out.writeBytes(frame(trailers(null), text));
+    } catch (Exception e) {
+      out.writeBytes(frame(trailers(failure(e)), text));
+    }
+    return HttpResponse.of(200, replyType, out.toByteArray());
+  }
+
+  private Object stream(Context ctx, Object message, String replyType, boolean text)
+      throws Exception {
+    GrpcStream stream = new GrpcStream(operation, MethodDescriptor.MethodType.SERVER_STREAMING);
+    Context[] started = new Context[1];
+    try {
+      chain.handle(ctx.with(STARTED, started), stream);
+    } catch (Exception e) {
+      return HttpResponse.of(200, replyType, frame(trailers(failure(e)), text));
+    }
+    Context callCtx = started[0];
+    if (callCtx == null) {
+      throw new IllegalStateException("middleware returned without starting the stream");
+    }
+    StreamingBody body = out -> {
+      boolean[] failed = {false};
+      invoker.serverStreaming(method, callCtx, message, stream, new LocalStream.EventSink() {
+        @Override
+        public void message(Object m) throws IOException {
+          out.write(frame(data(m), text));
+        }
+
+        @Override
+        public void error(ServiceException e) throws IOException {
+          failed[0] = true;
+          out.write(frame(trailers(e), text));
+        }
+
+        @Override
+        public boolean isOpen() {
+          return out.isOpen();
+        }
+      });
+      if (!failed[0] && out.isOpen()) {
+        out.write(frame(trailers(null), text));
+      }
+    };
+    return HttpResponse.streaming(200, replyType, body);
+  }
+
+  /**
+   * The status a failed call ends with. A gRPC-Web client reads errors from the trailers only, so
+   * an unexpected exception is answered here as INTERNAL (its message kept back) and logged once
+   * with its stack trace, as the Recovery middleware would.
+   */
+  private ServiceException failure(Exception e) {
+    if (!(e instanceof ServiceException) && !(e instanceof StatusRuntimeException)
+        && !(e instanceof StatusException)) {
+      LOG.error("gRPC-Web call {} failed", operation, e);
+    }
+    return GrpcErrors.from(e);
+  }
+
+  /** The single message of a gRPC-Web request body. */
+  private Object requestMessage(byte[] body, boolean text) {
+    byte[] b = body;
+    if (text) {
+      try {
+        b = Base64.getMimeDecoder().decode(body);
+      } catch (IllegalArgumentException e) {
+        throw invalid("the gRPC-Web text body is not base64");
+      }
+    }
+    if (b.length < HEADER) {
+      throw invalid("the gRPC-Web body has no message frame");
+    }
+    if (b[0] != DATA) {
+      throw new ServiceException(501, "UNIMPLEMENTED", b[0] == 1
+          ? "compressed gRPC-Web messages are not accepted; send them uncompressed"
+          : "the first gRPC-Web frame is not a message");
+    }
+    long length = ((b[1] & 0xffL) << 24) | ((b[2] & 0xff) << 16) | ((b[3] & 0xff) << 8)
+        | (b[4] & 0xff);
+    if (length != b.length - HEADER) {
+      throw invalid("the gRPC-Web frame says " + length + " bytes, the body has "
+          + (b.length - HEADER) + " after it (one message per call)");
+    }
+    try (InputStream in = new ByteArrayInputStream(b, HEADER, (int) length)) {
+      return method.getMethodDescriptor().parseRequest(in);
+    } catch (RuntimeException | IOException e) {
+      throw invalid("the request is not a valid " + method.getMethodDescriptor()
+          .getFullMethodName() + " request message");
+    }
+  }
+
+  private static ServiceException invalid(String why) {
+    return new ServiceException(400, "BAD_REQUEST", why);
+  }
+
+  @SuppressWarnings("unchecked")
+  private byte[] data(Object reply) throws IOException {
+    try (InputStream in = ((MethodDescriptor<Object, Object>) method.getMethodDescriptor())
+        .streamResponse(reply)) {
+      return withHeader(DATA, in.readAllBytes());
+    }
+  }
+
+  /** The trailer frame: OK when {@code error} is null, else its status, message and details. */
+  private static byte[] trailers(ServiceException error) {
+    StringBuilder sb = new StringBuilder();
+    if (error == null) {
+      sb.append("grpc-status:0\r\n");
+    } else {
+      com.google.rpc.Status status = StatusProto.fromThrowable(
+          GrpcErrors.toStatusException(error));
+      sb.append("grpc-status:").append(GrpcErrors.toGrpcCode(error.code()).value())
+          .append("\r\ngrpc-message:").append(percentEncoded(error.message()))
+          .append("\r\n");
+      if (status != null) {
+        sb.append("grpc-status-details-bin:")
+            .append(Base64.getEncoder().withoutPadding().encodeToString(status.toByteArray()))
+            .append("\r\n");
+      }
+    }
+    return withHeader(TRAILERS, sb.toString().getBytes(StandardCharsets.US_ASCII));
+  }
+
+  /** {@code grpc-message} encoding: printable ASCII except '%' as is, the rest %XX of UTF-8. */
+  static String percentEncoded(String message) {
+    StringBuilder sb = new StringBuilder(message.length());
+    for (byte b : message.getBytes(StandardCharsets.UTF_8)) {
+      int c = b & 0xff;
+      if (c >= 0x20 && c <= 0x7e && c != '%') {
+        sb.append((char) c);
+      } else {
+        sb.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4, 16)))
+            .append(Character.toUpperCase(Character.forDigit(c & 0xf, 16)));
+      }
+    }
+    return sb.toString();
+  }
+
+  private static byte[] withHeader(byte flag, byte[] payload) {
+    byte[] out = new byte[HEADER + payload.length];
+    out[0] = flag;
+    out[1] = (byte) (payload.length >>> 24);
+    out[2] = (byte) (payload.length >>> 16);
+    out[3] = (byte) (payload.length >>> 8);
+    out[4] = (byte) payload.length;
+    System.arraycopy(payload, 0, out, HEADER, payload.length);
+    return out;
+  }
+
+  /** Text mode sends each frame base64-encoded on its own (padded), as grpc-web expects. */
+  private static byte[] frame(byte[] frame, boolean text) {
+    return text ? Base64.getEncoder().encode(frame) : frame;
+  }
+}

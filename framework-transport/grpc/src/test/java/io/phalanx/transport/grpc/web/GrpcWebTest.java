@@ -1,0 +1,220 @@
+package io.phalanx.transport.grpc.web;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.rpc.ErrorInfo;
+import io.phalanx.core.Middleware;
+import io.phalanx.transport.grpc.EchoService;
+import io.phalanx.transport.grpc.GrpcServer;
+import io.phalanx.transport.grpc.testproto.EchoReply;
+import io.phalanx.transport.grpc.testproto.EchoRequest;
+import io.phalanx.transport.http.HttpServer;
+import java.net.URI;
+import java.net.URLDecoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** gRPC-Web calls as a browser client makes them, over a real socket, framed by hand. */
+class GrpcWebTest {
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5))
+      .build();
+  private final Queue<String> operations = new ConcurrentLinkedQueue<>();
+  private EchoService echo;
+  private HttpServer server;
+
+  @BeforeEach
+  void start() throws Exception {
+    echo = new EchoService("web");
+    Middleware record = next -> (ctx, req) -> {
+      operations.add(ctx.transport().kind().label() + " " + ctx.transport().operation());
+      return next.handle(ctx, req);
+    };
+    GrpcServer grpc = GrpcServer.builder().service(echo).middleware(record).build();
+    server = HttpServer.builder().host("127.0.0.1").port(0).routes(GrpcWeb.of(grpc)).build();
+    server.start();
+  }
+
+  @AfterEach
+  void stop() {
+    server.stop(Duration.ZERO);
+    echo.close();
+  }
+
+  /** A parsed gRPC-Web reply: its messages and its trailers. */
+  record Reply(int httpStatus, String contentType, List<EchoReply> messages,
+      Map<String, String> trailers) {}
+
+  private static byte[] frame(int flag, byte[] payload) {
+    return ByteBuffer.allocate(5 + payload.length).put((byte) flag).putInt(payload.length)
+        .put(payload).array();
+  }
+
+  private HttpResponse<byte[]> post(String path, String contentType, byte[] body,
+      String... headers) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(server.endpoint() + path))
+        .timeout(Duration.ofSeconds(20)).header("content-type", contentType)
+        .header("x-grpc-web", "1").POST(HttpRequest.BodyPublishers.ofByteArray(body));
+    if (headers.length > 0) {
+      b.headers(headers);
+    }
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+  }
+
+  private static Reply parse(HttpResponse<byte[]> r, boolean text)
+      throws InvalidProtocolBufferException {
+    byte[] body = r.body();
+    if (text) {
+      // each frame is base64 on its own: decode chunk by chunk at padding boundaries
+      String all = new String(body, StandardCharsets.US_ASCII);
+      java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+      int start = 0;
+      for (int i = 0; i < all.length(); i++) {
+        boolean end = i == all.length() - 1 || all.charAt(i) == '=' && all.charAt(i + 1) != '=';
+        if (end) {
+          out.writeBytes(Base64.getDecoder().decode(all.substring(start, i + 1)));
+          start = i + 1;
+        }
+      }
+      body = out.toByteArray();
+    }
+    ByteBuffer buf = ByteBuffer.wrap(body);
+    List<EchoReply> messages = new ArrayList<>();
+    Map<String, String> trailers = new LinkedHashMap<>();
+    while (buf.hasRemaining()) {
+      byte flag = buf.get();
+      byte[] payload = new byte[buf.getInt()];
+      buf.get(payload);
+      if (flag == 0) {
+        assertTrue(trailers.isEmpty(), "no message after the trailers");
+        messages.add(EchoReply.parseFrom(payload));
+      } else {
+        assertEquals((byte) 0x80, flag);
+        for (String line : new String(payload, StandardCharsets.US_ASCII).split("\r\n")) {
+          int colon = line.indexOf(':');
+          trailers.put(line.substring(0, colon).trim(), line.substring(colon + 1).trim());
+        }
+      }
+    }
+    assertFalse(trailers.isEmpty(), "every reply ends with a trailer frame");
+    return new Reply(r.statusCode(), r.headers().firstValue("content-type").orElse(""),
+        messages, trailers);
+  }
+
+  private static byte[] request(String text, String mode, int count) {
+    return frame(0, EchoRequest.newBuilder().setText(text).setMode(mode).setCount(count).build()
+        .toByteArray());
+  }
+
+  @Test
+  void unaryBinaryCallRunsTheServiceAndItsMiddleware() throws Exception {
+    Reply r = parse(post("/phalanx.test.Echo/Unary", "application/grpc-web+proto",
+        request("hi", "", 0)), false);
+    assertEquals(200, r.httpStatus());
+    assertEquals("application/grpc-web+proto", r.contentType());
+    assertEquals(1, r.messages().size());
+    assertEquals("web:hi", r.messages().get(0).getText());
+    assertEquals("0", r.trailers().get("grpc-status"));
+    assertEquals(List.of("http /phalanx.test.Echo/Unary"), List.copyOf(operations),
+        "the gRPC server's middleware, once, with the gRPC method as operation");
+  }
+
+  @Test
+  void textModeIsBase64BothWays() throws Exception {
+    Reply r = parse(post("/phalanx.test.Echo/Unary", "application/grpc-web-text",
+        Base64.getEncoder().encode(request("txt", "", 0))), true);
+    assertEquals("application/grpc-web-text+proto", r.contentType());
+    assertEquals("web:txt", r.messages().get(0).getText());
+    assertEquals("0", r.trailers().get("grpc-status"));
+  }
+
+  @Test
+  void serviceErrorsArriveAsStatusMessageAndErrorInfoInTheTrailers() throws Exception {
+    Reply r = parse(post("/phalanx.test.Echo/Unary", "application/grpc-web",
+        request("ann é", "service-error", 0)), false);
+    assertEquals(200, r.httpStatus());
+    assertTrue(r.messages().isEmpty());
+    assertEquals("5", r.trailers().get("grpc-status"), "NOT_FOUND");
+    assertEquals("user ann é not found",
+        URLDecoder.decode(r.trailers().get("grpc-message").replace("+", "%2B"),
+            StandardCharsets.UTF_8));
+    assertTrue(r.trailers().get("grpc-message").contains("%C3%A9"), "UTF-8 percent-encoded");
+    com.google.rpc.Status details = com.google.rpc.Status.parseFrom(
+        Base64.getDecoder().decode(r.trailers().get("grpc-status-details-bin")));
+    ErrorInfo info = details.getDetails(0).unpack(ErrorInfo.class);
+    assertEquals("USER_NOT_FOUND", info.getReason());
+    assertEquals("ann é", info.getMetadataMap().get("id"));
+
+    Reply hidden = parse(post("/phalanx.test.Echo/Unary", "application/grpc-web",
+        request("x", "unknown-error", 0)), false);
+    assertFalse(hidden.trailers().containsValue("secret detail"), hidden.toString());
+    assertFalse(hidden.trailers().get("grpc-status").equals("0"));
+  }
+
+  @Test
+  void serverStreamingSendsEachMessageThenTheTrailers() throws Exception {
+    Reply r = parse(post("/phalanx.test.Echo/ServerStream", "application/grpc-web+proto",
+        request("s", "", 3)), false);
+    assertEquals(List.of("web:s#0", "web:s#1", "web:s#2"),
+        r.messages().stream().map(EchoReply::getText).toList());
+    assertEquals("0", r.trailers().get("grpc-status"));
+
+    Reply failed = parse(post("/phalanx.test.Echo/ServerStream", "application/grpc-web+proto",
+        request("s", "service-error", 3)), false);
+    assertEquals(List.of("web:s#0"), failed.messages().stream().map(EchoReply::getText)
+        .toList());
+    assertEquals("7", failed.trailers().get("grpc-status"), "PERMISSION_DENIED after one");
+  }
+
+  @Test
+  void grpcTimeoutBecomesTheDeadline() throws Exception {
+    Reply r = parse(post("/phalanx.test.Echo/Unary", "application/grpc-web+proto",
+        request("d", "", 0), "grpc-timeout", "3S"), false);
+    long left = r.messages().get(0).getDeadlineRemainingMs();
+    assertTrue(left > 0 && left <= 3_000, "deadline left " + left + " ms");
+  }
+
+  @Test
+  void malformedCallsAreStatusesAndOtherTypes415() throws Exception {
+    Reply shortBody = parse(post("/phalanx.test.Echo/Unary", "application/grpc-web",
+        new byte[] {0, 0}), false);
+    assertEquals("3", shortBody.trailers().get("grpc-status"), "INVALID_ARGUMENT");
+    byte[] lying = frame(0, new byte[] {1, 2, 3});
+    lying[4] = 9; // says 9 bytes, has 3
+    assertEquals("3", parse(post("/phalanx.test.Echo/Unary", "application/grpc-web", lying),
+        false).trailers().get("grpc-status"));
+    assertEquals("3", parse(post("/phalanx.test.Echo/Unary", "application/grpc-web",
+        frame(0, new byte[] {(byte) 0xff, (byte) 0xff})), false).trailers().get("grpc-status"),
+        "not a message");
+    assertEquals("12", parse(post("/phalanx.test.Echo/Unary", "application/grpc-web",
+        frame(1, new byte[] {1})), false).trailers().get("grpc-status"),
+        "compressed: UNIMPLEMENTED");
+    assertEquals("3", parse(post("/phalanx.test.Echo/Unary", "application/grpc-web-text",
+        "!!not base64!!".getBytes(StandardCharsets.US_ASCII)), true).trailers()
+        .get("grpc-status"));
+    HttpResponse<byte[]> json = post("/phalanx.test.Echo/Unary", "application/json",
+        "{}".getBytes(StandardCharsets.US_ASCII));
+    assertEquals(415, json.statusCode());
+    assertEquals(404, post("/phalanx.test.Echo/ClientStream", "application/grpc-web",
+        request("c", "", 0)).statusCode(), "no client streaming on gRPC-Web");
+    assertArrayEquals(new String[] {"/phalanx.test.Echo/Unary", "/phalanx.test.Echo/ServerStream"},
+        GrpcWeb.of(GrpcServer.builder().service(echo).build()).paths().toArray());
+  }
+}
