@@ -11,6 +11,7 @@ import com.nimbusds.jose.jwk.Curve;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.sun.net.httpserver.HttpServer;
 import io.phalanx.core.OperationMatcher;
+import io.phalanx.test.RefusedPort;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;

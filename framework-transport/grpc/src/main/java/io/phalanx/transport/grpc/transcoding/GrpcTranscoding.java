@@ -21,8 +21,6 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -82,15 +80,7 @@ public final class GrpcTranscoding implements Consumer<Routes> {
    */
   public static GrpcTranscoding of(GrpcServer server) {
     Middleware middleware = server.middleware();
-    ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, r -> {
-      Thread t = new Thread(r, "phalanx-grpc-transcoding-deadlines");
-      t.setDaemon(true);
-      return t;
-    });
-    timer.setKeepAliveTime(10, TimeUnit.SECONDS);
-    timer.allowCoreThreadTimeOut(true);
-    timer.setRemoveOnCancelPolicy(true);
-    LocalInvoker invoker = new LocalInvoker(timer);
+    LocalInvoker invoker = LocalInvoker.withOwnTimer("phalanx-grpc-transcoding-deadlines");
     RequestBinder binder = new RequestBinder();
 
     List<HttpBinding> all = new ArrayList<>();

@@ -13,8 +13,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
@@ -55,15 +53,7 @@ public final class GrpcWeb implements Consumer<Routes> {
 
   /** The gRPC-Web routes of {@code server}'s services, running {@code server}'s middleware. */
   public static GrpcWeb of(GrpcServer server) {
-    ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, r -> {
-      Thread t = new Thread(r, "phalanx-grpc-web-deadlines");
-      t.setDaemon(true);
-      return t;
-    });
-    timer.setKeepAliveTime(10, TimeUnit.SECONDS);
-    timer.allowCoreThreadTimeOut(true);
-    timer.setRemoveOnCancelPolicy(true);
-    LocalInvoker invoker = new LocalInvoker(timer);
+    LocalInvoker invoker = LocalInvoker.withOwnTimer("phalanx-grpc-web-deadlines");
     Map<String, Handler> handlers = new LinkedHashMap<>();
     for (ServerServiceDefinition service : server.services()) {
       for (MethodDescriptor<?, ?> declared : service.getServiceDescriptor().getMethods()) {

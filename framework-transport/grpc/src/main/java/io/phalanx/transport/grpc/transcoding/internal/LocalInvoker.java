@@ -1,10 +1,13 @@
 package io.phalanx.transport.grpc.transcoding.internal;
 
 import io.grpc.Deadline;
+import io.grpc.MethodDescriptor;
 import io.grpc.ServerCall;
 import io.grpc.ServerMethodDefinition;
 import io.grpc.Status;
 import io.phalanx.core.Context;
+import io.phalanx.core.Handler;
+import io.phalanx.core.Middleware;
 import io.phalanx.core.error.ServiceException;
 import io.phalanx.transport.grpc.GrpcErrors;
 import io.phalanx.transport.grpc.internal.CallContexts;
@@ -14,6 +17,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -39,6 +43,41 @@ public final class LocalInvoker {
   /** @param timer fires deadlines (cancels the grpc-java context of expired calls) */
   public LocalInvoker(ScheduledExecutorService timer) {
     this.timer = timer;
+  }
+
+  /**
+   * An invoker with its own deadline timer: one daemon thread named {@code threadName} that
+   * exists only while calls wait (it ends after 10 s without work).
+   */
+  public static LocalInvoker withOwnTimer(String threadName) {
+    ScheduledThreadPoolExecutor t = new ScheduledThreadPoolExecutor(1, r -> {
+      Thread thread = new Thread(r, threadName);
+      thread.setDaemon(true);
+      return thread;
+    });
+    t.setKeepAliveTime(10, TimeUnit.SECONDS);
+    t.allowCoreThreadTimeOut(true);
+    t.setRemoveOnCancelPolicy(true);
+    return new LocalInvoker(t);
+  }
+
+  /**
+   * The gRPC server's {@code middleware} around an in-process call of {@code method}, as the
+   * gRPC server bridge runs it. Unary: request message in, reply out. Server streaming: the chain
+   * runs once when the call starts, with a {@code GrpcStream} as the request; its innermost
+   * handler records the context middleware passed down in the array the caller put under
+   * {@code started} (the body writer then streams under that context) and returns the stream.
+   */
+  public Handler chain(ServerMethodDefinition<?, ?> method, String operation,
+      Middleware middleware, Context.Key<Context[]> started) {
+    if (method.getMethodDescriptor().getType() == MethodDescriptor.MethodType.SERVER_STREAMING) {
+      return middleware.wrap((ctx, request) -> {
+        ctx.get(started).orElseThrow(() -> new IllegalStateException(
+            "middleware passed on a context not derived from the call's context"))[0] = ctx;
+        return request;
+      });
+    }
+    return middleware.wrap((ctx, request) -> unary(method, operation, ctx, request));
   }
 
   /**

@@ -61,16 +61,7 @@ public final class TranscodingHandler implements Handler {
     this.invoker = invoker;
     this.serverStreaming = binding.method().getMethodDescriptor().getType()
         == MethodDescriptor.MethodType.SERVER_STREAMING;
-    this.chain = serverStreaming
-        // as the gRPC bridge: the innermost handler "starts" the stream (here: records the
-        // context middleware passed down, for the body writer) and returns the stream
-        ? middleware.wrap((ctx, request) -> {
-            ctx.get(STARTED).orElseThrow(() -> new IllegalStateException(
-                "middleware passed on a context not derived from the call's context"))[0] = ctx;
-            return request;
-          })
-        : middleware.wrap((ctx, request) ->
-            invoker.unary(binding.method(), binding.operation(), ctx, request));
+    this.chain = invoker.chain(binding.method(), binding.operation(), middleware, STARTED);
   }
 
   @Override

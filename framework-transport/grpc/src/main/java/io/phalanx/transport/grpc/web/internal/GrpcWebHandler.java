@@ -61,13 +61,7 @@ public final class GrpcWebHandler implements Handler {
     this.invoker = invoker;
     this.serverStreaming = method.getMethodDescriptor().getType()
         == MethodDescriptor.MethodType.SERVER_STREAMING;
-    this.chain = serverStreaming
-        ? middleware.wrap((ctx, request) -> {
-            ctx.get(STARTED).orElseThrow(() -> new IllegalStateException(
-                "middleware passed on a context not derived from the call's context"))[0] = ctx;
-            return request;
-          })
-        : middleware.wrap((ctx, request) -> invoker.unary(method, operation, ctx, request));
+    this.chain = invoker.chain(method, operation, middleware, STARTED);
   }
 
   @Override
