@@ -44,7 +44,6 @@ import java.util.regex.Pattern;
  */
 public final class JsonCodec implements Codec {
   private static final List<String> MEDIA_TYPES = List.of("application/json");
-  private static final Pattern GSON_POSITION = Pattern.compile("line (\\d+) column (\\d+)");
 
   /** Null until the default mapper is first needed; an application's own mapper is set at once. */
   private volatile ObjectMapper mapper;
@@ -234,13 +233,18 @@ public final class JsonCodec implements Codec {
     }
   }
 
+  /** Compiled when a protobuf JSON body first fails to parse, not when every server starts. */
+  private static final class GsonPosition {
+    static final Pattern PATTERN = Pattern.compile("line (\\d+) column (\\d+)");
+  }
+
   /**
    * protobuf-java-util reports errors as Gson messages ("… at line 1 column 5 path $.a" plus a
    * troubleshooting link); keep the position and the first sentence only.
    */
   private static ServiceException protoJsonFailure(Exception e) {
     String msg = e.getMessage() == null ? "" : e.getMessage();
-    Matcher m = GSON_POSITION.matcher(msg);
+    Matcher m = GsonPosition.PATTERN.matcher(msg);
     long line = 0;
     long column = 0;
     String detail = msg;
