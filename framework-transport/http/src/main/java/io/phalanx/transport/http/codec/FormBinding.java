@@ -59,14 +59,14 @@ final class FormBinding {
       if (e.getCause() instanceof ServiceException se) {
         throw se;
       }
-      String field = JsonCodec.path(e);
+      String field = JsonFailures.path(e);
       String detail = e.getCause() instanceof IllegalArgumentException iae ? iae.getMessage()
           : null;
       throw withField(CodecFailures.badBody(what(field), detail, e), field);
     } catch (MismatchedInputException e) {
-      String field = JsonCodec.path(e);
+      String field = JsonFailures.path(e);
       String expected = e.getTargetType() == null ? null
-          : "expected " + JsonCodec.describe(e.getTargetType());
+          : "expected " + JsonFailures.describe(e.getTargetType());
       throw withField(CodecFailures.badBody(what(field), expected, e), field);
     } catch (InvalidDefinitionException e) {
       throw new ServiceException(500, "INTERNAL", "cannot decode into " + type.getSimpleName(),

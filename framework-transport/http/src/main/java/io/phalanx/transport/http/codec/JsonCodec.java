@@ -1,20 +1,8 @@
 package io.phalanx.transport.http.codec;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonLocation;
-import com.fasterxml.jackson.core.JsonParseException;
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DatabindException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.ObjectWriter;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.exc.InvalidDefinitionException;
-import com.fasterxml.jackson.databind.exc.MismatchedInputException;
-import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import com.google.protobuf.util.JsonFormat;
@@ -91,26 +79,12 @@ public final class JsonCodec implements Codec {
       synchronized (this) {
         m = mapper;
         if (m == null) {
-          m = defaultMapper();
+          m = JsonFailures.defaultMapper();
           mapper = m;
         }
       }
     }
     return m;
-  }
-
-  private static ObjectMapper defaultMapper() {
-    // Jackson keeps its encoding buffers per thread by default; with a new virtual thread per
-    // request that means fresh 8 KiB buffers for every message (see JsonBufferPool).
-    JsonFactory factory = JsonFactory.builder()
-        .recyclerPool(new JsonBufferPool())
-        .build();
-    JsonMapper.Builder b = JsonMapper.builder(factory)
-        .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-        .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-        .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS);
-    JavaTime.register(b);
-    return b.build();
   }
 
   @Override
@@ -143,7 +117,7 @@ public final class JsonCodec implements Codec {
     }
     try {
       return writers.get(value.getClass()).writeValueAsBytes(value);
-    } catch (JsonProcessingException | RuntimeException e) {
+    } catch (IOException | RuntimeException e) {
       throw CodecFailures.encodeFailed("JSON", value.getClass(), e);
     }
   }
@@ -168,54 +142,9 @@ public final class JsonCodec implements Codec {
     }
     try {
       return readers.get(type).readValue(body);
-    } catch (JsonParseException e) {
-      JsonLocation loc = e.getLocation();
-      throw CodecFailures.badBody("malformed JSON", line(loc), column(loc), e.getOriginalMessage(),
-          e);
-    } catch (ValueInstantiationException e) {
-      throw instantiationFailed(e);
-    } catch (MismatchedInputException e) {
-      JsonLocation loc = e.getLocation();
-      String path = path(e);
-      String expected = e.getTargetType() == null ? null : describe(e.getTargetType());
-      ServiceException se = CodecFailures.badBody(
-          path.isEmpty() ? "invalid JSON value" : "invalid JSON value for '" + path + "'",
-          line(loc), column(loc), expected == null ? null : "expected " + expected, e);
-      return throwWithField(se, path);
-    } catch (InvalidDefinitionException e) {
-      // The target type itself cannot be bound: a bug on this side, not the caller's fault.
-      throw new ServiceException(500, "INTERNAL", "cannot decode into " + type.getSimpleName(),
-          java.util.Map.of(), e);
-    } catch (DatabindException e) {
-      JsonLocation loc = e.getLocation();
-      throw CodecFailures.badBody("invalid JSON", line(loc), column(loc), e.getOriginalMessage(),
-          e);
     } catch (IOException e) {
-      throw CodecFailures.badBody("unreadable JSON", e.getMessage(), e);
+      throw JsonFailures.decoding(e, type);
     }
-  }
-
-  private static <T> T throwWithField(ServiceException se, String path) {
-    throw path.isEmpty() ? se : se.withMetadata("field", path);
-  }
-
-  /**
-   * A constructor that rejected its arguments (a record validating in its compact constructor)
-   * has already produced a message meant for the caller; anything else stays hidden.
-   */
-  private static ServiceException instantiationFailed(ValueInstantiationException e) {
-    Throwable cause = e.getCause();
-    if (cause instanceof ServiceException se) {
-      return se;
-    }
-    String path = path(e);
-    String detail = cause instanceof IllegalArgumentException && cause.getMessage() != null
-        ? cause.getMessage() : null;
-    JsonLocation loc = e.getLocation();
-    ServiceException se = CodecFailures.badBody(
-        path.isEmpty() ? "invalid JSON value" : "invalid JSON value for '" + path + "'",
-        line(loc), column(loc), detail, e);
-    return path.isEmpty() ? se : se.withMetadata("field", path);
   }
 
   private Message decodeProto(byte[] body, Class<?> type) {
@@ -265,57 +194,6 @@ public final class JsonCodec implements Codec {
     }
     String what = line > 0 ? "malformed JSON" : "invalid JSON";
     return CodecFailures.badBody(what, line, column, detail, e);
-  }
-
-  static String path(JsonMappingException e) {
-    StringBuilder sb = new StringBuilder();
-    for (JsonMappingException.Reference r : e.getPath()) {
-      if (r.getFieldName() != null) {
-        if (sb.length() > 0) {
-          sb.append('.');
-        }
-        sb.append(r.getFieldName());
-      } else if (r.getIndex() >= 0) {
-        sb.append('[').append(r.getIndex()).append(']');
-      }
-    }
-    return sb.toString();
-  }
-
-  /** A type name for messages that does not reveal the server's package layout. */
-  static String describe(Class<?> t) {
-    if (t == String.class || t == char.class || t == Character.class) {
-      return "a string";
-    }
-    if (t == boolean.class || t == Boolean.class) {
-      return "a boolean";
-    }
-    if (t == int.class || t == long.class || t == short.class || t == byte.class
-        || t == Integer.class || t == Long.class || t == Short.class || t == Byte.class
-        || t == java.math.BigInteger.class) {
-      return "an integer";
-    }
-    if (Number.class.isAssignableFrom(t) || t == double.class || t == float.class) {
-      return "a number";
-    }
-    if (t.isArray() || java.util.Collection.class.isAssignableFrom(t)) {
-      return "an array";
-    }
-    if (t.isEnum()) {
-      return "one of " + java.util.Arrays.toString(t.getEnumConstants());
-    }
-    if (t.getName().startsWith("java.time.")) {
-      return "an ISO-8601 " + t.getSimpleName();
-    }
-    return "an object";
-  }
-
-  private static long line(JsonLocation loc) {
-    return loc == null ? 0 : Math.max(0, loc.getLineNr());
-  }
-
-  private static long column(JsonLocation loc) {
-    return loc == null ? 0 : Math.max(0, loc.getColumnNr());
   }
 
   @Override
