@@ -31,6 +31,7 @@ import io.netty.handler.ssl.SslHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.phalanx.core.Metadata;
 import io.phalanx.core.error.ServiceException;
+import io.phalanx.transport.http.route.RouteMatch;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.ArrayDeque;
 import java.util.Map;
@@ -57,6 +58,9 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
   private final ConnectionTimer timer;
   /** The current request's body limit: its route's, or the server's. */
   private long bodyLimit;
+  /** The current request's route when found from its head, for dispatch to reuse. */
+  private RouteMatch<BoundRoute> headRoute;
+  private boolean headRouted;
   private ChannelHandlerContext ctx;
   private HttpRequest head;
   private long headNanos;
@@ -137,7 +141,9 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
       reject(req, 400, "BAD_REQUEST", "invalid Content-Length");
       return false;
     }
-    bodyLimit = rt.bodyLimit(req.method().name(), req.uri());
+    headRouted = rt.routesBodyLimits();
+    headRoute = headRouted ? rt.route(req.method().name(), NettyRequest.pathOf(req.uri())) : null;
+    bodyLimit = rt.bodyLimit(headRoute);
     if (length > bodyLimit) {
       // Answer before reading the body: Content-Length tells us it will not fit.
       reject(req, 413, "PAYLOAD_TOO_LARGE", "request body of " + length
@@ -231,6 +237,8 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
     NettyRequest req = new NettyRequest(h.method().name(), h.uri(), headers, bytes, protocol,
         ctx.channel().remoteAddress(), headNanos);
     req.tlsSession = tlsSession();
+    req.headRoute = headRoute;
+    req.headRouted = headRouted;
     rt.dispatch(req, ctx.channel().eventLoop(), slot);
   }
 

@@ -36,6 +36,9 @@ final class NettyRequest implements HttpRequest {
   /** {@code System.nanoTime()} when the headers arrived: deadlines count from there. */
   final long receivedNanos;
   RouteMatch<?> match;
+  /** The route the connection found from the head (to pick the body limit); set with headRouted. */
+  RouteMatch<BoundRoute> headRoute;
+  boolean headRouted;
   /** The connection's TLS session, null for cleartext; set on the event loop before dispatch. */
   SSLSession tlsSession;
   private Map<String, List<String>> query;

@@ -112,19 +112,24 @@ public final class ServerRuntime {
   }
 
   /**
-   * The body limit for a request to {@code uri}, known from its head: the matched route's own, or
-   * the server's. Looks the route up only when some route has a limit of its own. Called on the
-   * event loop when the headers arrive.
+   * Whether a request's route must be known from its head: only when some route has a body limit
+   * of its own. The connection then looks it up once, there, and {@link #dispatch} reuses it.
    */
-  long bodyLimit(String method, String uri) {
-    if (!routeLimits) {
-      return config.maxContentLength();
-    }
-    String path = NettyRequest.pathOf(uri);
+  boolean routesBodyLimits() {
+    return routeLimits;
+  }
+
+  /** The route for {@code method} and {@code path}; a HEAD falls back to its GET. */
+  RouteMatch<BoundRoute> route(String method, String path) {
     RouteMatch<BoundRoute> m = router.find(method, path);
     if (m == null && "HEAD".equals(method)) {
       m = router.find("GET", path);
     }
+    return m;
+  }
+
+  /** The body limit of a request that matched {@code m} (null: no route): its own or the server's. */
+  long bodyLimit(RouteMatch<BoundRoute> m) {
     return m == null ? config.maxContentLength() : m.value().maxContentLength();
   }
 
@@ -137,10 +142,7 @@ public final class ServerRuntime {
     }
     String method = req.method();
     boolean head = "HEAD".equals(method);
-    RouteMatch<BoundRoute> m = router.find(method, req.path());
-    if (m == null && head) {
-      m = router.find("GET", req.path());
-    }
+    RouteMatch<BoundRoute> m = req.headRouted ? req.headRoute : route(method, req.path());
     BoundRoute route;
     Object outcome = null;
     ServerHttpTransport tr;
