@@ -37,6 +37,14 @@ public final class FieldPath {
   private final String text;
   private final List<FieldDescriptor> fields;
 
+  /**
+   * Whether a field of message type {@code fullName} is set from one text value (a wrapper, a
+   * timestamp, a duration, a field mask): what a path variable or query parameter can carry.
+   */
+  static boolean hasTextForm(String fullName) {
+    return WRAPPERS.contains(fullName) || STRING_FORMS.contains(fullName);
+  }
+
   private FieldPath(String text, List<FieldDescriptor> fields) {
     this.text = text;
     this.fields = List.copyOf(fields);
@@ -117,8 +125,7 @@ public final class FieldPath {
       return "field '" + text + "' is repeated";
     }
     if (leaf.getJavaType() == FieldDescriptor.JavaType.MESSAGE
-        && !WRAPPERS.contains(leaf.getMessageType().getFullName())
-        && !STRING_FORMS.contains(leaf.getMessageType().getFullName())) {
+        && !hasTextForm(leaf.getMessageType().getFullName())) {
       return "field '" + text + "' is a message (" + leaf.getMessageType().getFullName() + ")";
     }
     return null;

@@ -226,7 +226,7 @@ public final class OpenApiDocument {
         continue; // a query string cannot set map entries
       }
       if (f.getJavaType() == FieldDescriptor.JavaType.MESSAGE
-          && !WellKnown.hasTextForm(f.getMessageType().getFullName())) {
+          && !FieldPath.hasTextForm(f.getMessageType().getFullName())) {
         if (!f.isRepeated()) {
           queryParameters(f.getMessageType(), protoPath + ".", bound, null, out, depth + 1,
               onPath);
@@ -353,19 +353,6 @@ public final class OpenApiDocument {
   /** The JSON forms of the well-known types (proto3 JSON mapping). */
   static final class WellKnown {
     private WellKnown() {}
-
-    /** Whether a field of this message type is set from one text value (as a query parameter). */
-    static boolean hasTextForm(String fullName) {
-      return switch (fullName) {
-        case "google.protobuf.Timestamp", "google.protobuf.Duration",
-            "google.protobuf.FieldMask", "google.protobuf.DoubleValue",
-            "google.protobuf.FloatValue", "google.protobuf.Int64Value",
-            "google.protobuf.UInt64Value", "google.protobuf.Int32Value",
-            "google.protobuf.UInt32Value", "google.protobuf.BoolValue",
-            "google.protobuf.StringValue", "google.protobuf.BytesValue" -> true;
-        default -> false;
-      };
-    }
 
     /** The inline schema of a well-known type, or null for an ordinary message. */
     static ObjectNode schema(String fullName, JsonNodeFactory json) {
