@@ -417,13 +417,7 @@ public final class StaticFiles implements Consumer<Routes> {
     @Override
     public byte[] read(long from, int length) throws IOException {
       try (var ch = java.nio.channels.FileChannel.open(path)) {
-        java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(length);
-        while (buf.hasRemaining()) {
-          if (ch.read(buf, from + buf.position()) < 0) {
-            throw new IOException(path + " shrank while it was read");
-          }
-        }
-        return buf.array();
+        return readAt(ch, from, length);
       }
     }
 
@@ -433,18 +427,25 @@ public final class StaticFiles implements Consumer<Routes> {
         long pos = from;
         long left = count;
         while (left > 0 && out.isOpen()) {
-          java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate((int) Math.min(CHUNK, left));
-          while (buf.hasRemaining()) {
-            if (ch.read(buf, pos + buf.position()) < 0) {
-              throw new IOException(path + " shrank while it was sent");
-            }
-          }
-          out.write(buf.array());
-          pos += buf.capacity();
-          left -= buf.capacity();
+          byte[] chunk = readAt(ch, pos, (int) Math.min(CHUNK, left));
+          out.write(chunk);
+          pos += chunk.length;
+          left -= chunk.length;
         }
       }
     }
+  }
+
+  /** {@code length} bytes of the file at {@code position}. */
+  private static byte[] readAt(java.nio.channels.FileChannel ch, long position, int length)
+      throws IOException {
+    java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(length);
+    while (buf.hasRemaining()) {
+      if (ch.read(buf, position + buf.position()) < 0) {
+        throw new IOException("file shrank while it was read");
+      }
+    }
+    return buf.array();
   }
 
   private record ClasspathSource(String base, ClassLoader loader) implements Source {
