@@ -41,8 +41,8 @@ import java.util.function.Consumer;
  * {@code Accept-Ranges}; conditional requests ({@code If-None-Match}, {@code If-Modified-Since})
  * get 304, a single byte range ({@code Range: bytes=…}, honouring {@code If-Range}) 206 or 416.
  * Files up to {@value #IN_MEMORY_LIMIT} bytes are sent with a {@code Content-Length}; larger ones
- * are streamed in chunks from disk, so a large download costs no heap and a slow client stalls
- * only its own stream. {@code HEAD} gets the headers. Files are read on the handler executor,
+ * are streamed in chunks from disk, so a large download holds one chunk in the heap, not the
+ * file, and a slow client stalls only its own stream. {@code HEAD} gets the headers. Files are read on the handler executor,
  * never on an event loop.
  *
  * <p>Immutable; {@code withX}/{@link #mountedAt} return copies. Register it with
