@@ -35,9 +35,9 @@ import java.util.concurrent.TimeUnit;
  * {@link IllegalStateException} (in etcd both would be the same key; a second lock() could only
  * deadlock or lie). Other threads of this process that use the same object wait their turn before
  * joining the etcd queue, so the lock also excludes threads of one session; they wait for the
- * holder's {@link #unlock()}, also after the session was lost, so always unlock in
- * {@code finally}. The lock belongs to the session rather than to a thread: any thread may
- * {@link #unlock()} it.
+ * holder's {@link #unlock()}, or for the session to end (lost or closed), when they fail as a
+ * call on an ended session does. The lock belongs to the session rather than to a thread: any
+ * thread may {@link #unlock()} it.
  *
  * <p><b>Session loss</b>: once the session is lost (see {@link EtcdSession#lost()}) the key is
  * gone and another process may hold the lock; {@link #isHeld()} turns false and the session's
@@ -69,6 +69,17 @@ public final class EtcdLock {
     this.prefix = prefix;
     this.queue = queue;
     this.key = queue.keyOf(session.leaseId());
+    session.lease().whenLost(this::openLocalGate);
+  }
+
+  /**
+   * Once the session has ended, threads of this process waiting for the local permit must not
+   * wait for a holder that may never call {@link #unlock()}: the permits are made plentiful, so
+   * each waiter gets one and fails in {@code session.ensureUsable()} like any later call. No
+   * exclusion is lost, since nothing can be taken on an ended session.
+   */
+  private void openLocalGate() {
+    local.release(Integer.MAX_VALUE / 2);
   }
 
   /**

@@ -267,6 +267,44 @@ class EtcdLockTest extends ContenderTest {
   }
 
   @Test
+  void threadsWaitingBehindALocalHolderFailWhenTheSessionEndsWithoutAnUnlock() throws Exception {
+    EtcdSession s1 = session(etcd.endpoint(), Duration.ofSeconds(3));
+    EtcdLock lock = s1.lock(prefix);
+    lock.lock(); // held by this thread, which never unlocks during the test
+    Attempt untimed = attempt(() -> lock.lock());
+    Attempt timed = attempt(() -> lock.lock(Duration.ofMinutes(5)));
+    await(() -> parked(untimed) && parked(timed));
+    raw.revoke(s1.leaseId());
+    assertInstanceOf(EtcdException.class,
+        untimed.outcome().get(EVENTUALLY.toSeconds(), TimeUnit.SECONDS));
+    Throwable e = timed.outcome().get(EVENTUALLY.toSeconds(), TimeUnit.SECONDS);
+    assertInstanceOf(EtcdException.class, e);
+    assertTrue(e.getMessage().contains("lost"), e.getMessage());
+    assertFalse(lock.isHeld());
+    assertThrows(EtcdException.class, lock::tryLock, "an ended session takes nothing");
+    lock.unlock(); // the holder's late unlock only updates local state
+    assertTrue(keys().isEmpty());
+  }
+
+  @Test
+  void closingTheSessionWakesLocalWaitersWithTheClosedSessionsError() throws Exception {
+    EtcdSession s1 = session();
+    EtcdLock lock = s1.lock(prefix);
+    lock.lock();
+    Attempt waiting = attempt(() -> lock.lock());
+    await(() -> parked(waiting));
+    s1.close();
+    assertInstanceOf(IllegalStateException.class,
+        waiting.outcome().get(EVENTUALLY.toSeconds(), TimeUnit.SECONDS));
+  }
+
+  /** Whether the attempt's thread waits (for the local permit, in these tests). */
+  private static boolean parked(Attempt a) {
+    Thread.State st = a.thread().getState();
+    return st == Thread.State.WAITING || st == Thread.State.TIMED_WAITING;
+  }
+
+  @Test
   void keepsTheLeaseAlivePastItsTtlAndIsConfiguredFromConcurrencyEtcd() throws Exception {
     io.phalanx.core.config.AppConfig config = io.phalanx.core.config.AppConfig.of(
         com.typesafe.config.ConfigFactory.parseString("concurrency.etcd { endpoints = \""
