@@ -21,13 +21,14 @@ public final class HttpResponse {
   private final byte[] body;
   private final String contentType;
   private final StreamingBody stream;
+  private final long streamLength;
 
   private HttpResponse(int status, Metadata headers, byte[] body, String contentType) {
-    this(status, headers, body, contentType, null);
+    this(status, headers, body, contentType, null, -1);
   }
 
   private HttpResponse(int status, Metadata headers, byte[] body, String contentType,
-      StreamingBody stream) {
+      StreamingBody stream, long streamLength) {
     if (status < 100 || status > 599) {
       throw new IllegalArgumentException("HTTP status must be 100..599: " + status);
     }
@@ -36,6 +37,7 @@ public final class HttpResponse {
     this.body = Objects.requireNonNull(body, "body");
     this.contentType = contentType;
     this.stream = stream;
+    this.streamLength = streamLength;
   }
 
   /**
@@ -45,7 +47,27 @@ public final class HttpResponse {
    */
   public static HttpResponse streaming(int status, String contentType, StreamingBody body) {
     return new HttpResponse(status, Metadata.empty(), NO_BODY,
-        Objects.requireNonNull(contentType, "contentType"), Objects.requireNonNull(body, "body"));
+        Objects.requireNonNull(contentType, "contentType"), Objects.requireNonNull(body, "body"),
+        -1);
+  }
+
+  /**
+   * A streaming response whose body is known to be {@code contentLength} bytes (a file): sent
+   * with that {@code Content-Length} instead of chunked, so clients can show progress and a HEAD
+   * request learns the size. The server holds the producer to it: writing more fails the write,
+   * and a body that ends short or fails is cut by closing the connection (resetting the HTTP/2
+   * stream), so a client never takes a short body for a whole one.
+   *
+   * @throws IllegalArgumentException if {@code contentLength} is negative
+   */
+  public static HttpResponse streaming(int status, String contentType, long contentLength,
+      StreamingBody body) {
+    if (contentLength < 0) {
+      throw new IllegalArgumentException("contentLength must not be negative: " + contentLength);
+    }
+    return new HttpResponse(status, Metadata.empty(), NO_BODY,
+        Objects.requireNonNull(contentType, "contentType"), Objects.requireNonNull(body, "body"),
+        contentLength);
   }
 
   /** A response with {@code status} and no body. */
@@ -82,20 +104,29 @@ public final class HttpResponse {
     return stream;
   }
 
+  /**
+   * The length a {@link #streaming} body declared, or -1 when it is sent chunked (and for
+   * responses that are not streaming: their length is {@code body().length}).
+   */
+  public long streamLength() {
+    return streamLength;
+  }
+
   /** The body's media type, or null when there is no body. */
   public String contentType() {
     return contentType;
   }
 
   public HttpResponse withStatus(int status) {
-    return new HttpResponse(status, headers, body, contentType, stream);
+    return new HttpResponse(status, headers, body, contentType, stream, streamLength);
   }
 
   /** A copy with {@code name: value} added to the headers. */
   public HttpResponse withHeader(String name, String value) {
     MutableMetadata copy = MutableMetadata.copyOf(headers);
     copy.add(name, value);
-    return new HttpResponse(status, Metadata.copyOf(copy), body, contentType, stream);
+    return new HttpResponse(status, Metadata.copyOf(copy), body, contentType, stream,
+        streamLength);
   }
 
   public HttpResponse withBody(String contentType, byte[] body) {

@@ -40,10 +40,11 @@ import java.util.function.Consumer;
  * {@code Last-Modified}, a weak {@code ETag} (size and modification time) and
  * {@code Accept-Ranges}; conditional requests ({@code If-None-Match}, {@code If-Modified-Since})
  * get 304, a single byte range ({@code Range: bytes=…}, honouring {@code If-Range}) 206 or 416.
- * Files up to {@value #IN_MEMORY_LIMIT} bytes are sent with a {@code Content-Length}; larger ones
- * are streamed in chunks from disk, so a large download holds one chunk in the heap, not the
- * file, and a slow client stalls only its own stream. {@code HEAD} gets the headers. Files are read on the handler executor,
- * never on an event loop.
+ * Every reply carries the {@code Content-Length}. Files up to {@value #IN_MEMORY_LIMIT} bytes are
+ * read whole; larger ones are streamed in chunks from disk, so a large download holds one chunk in
+ * the heap, not the file, and a slow client stalls only its own stream (a file that shrinks while
+ * it is sent cuts the connection rather than end the body short). {@code HEAD} gets the headers.
+ * Files are read on the handler executor, never on an event loop.
  *
  * <p>Immutable; {@code withX}/{@link #mountedAt} return copies. Register it with
  * {@link HttpServer.Builder#routes}: it adds {@code GET mount/{path=**}}.
@@ -205,7 +206,8 @@ public final class StaticFiles implements Consumer<Routes> {
     } else {
       long start = from;
       long count = length;
-      response = HttpResponse.streaming(status, type, out -> file.copy(start, count, out));
+      response = HttpResponse.streaming(status, type, count,
+          out -> file.copy(start, count, out));
     }
     if (contentRange != null) {
       // Also what keeps reply compression off: a compressed part would not be that range.

@@ -188,6 +188,7 @@ class StaticFilesTest {
     HttpResponse<byte[]> large = get("/static/big.bin", "Range", "bytes=1-");
     assertEquals(206, large.statusCode());
     assertArrayEquals(Arrays.copyOfRange(big, 1, big.length), large.body());
+    assertEquals(String.valueOf(big.length - 1), header(large, "content-length"));
   }
 
   @Test
@@ -196,6 +197,10 @@ class StaticFilesTest {
     assertEquals(200, r.statusCode());
     assertArrayEquals(big, r.body());
     assertEquals("application/octet-stream", header(r, "content-type"));
+    assertEquals(String.valueOf(big.length), header(r, "content-length"), "streamed, yet sized");
+    HttpResponse<byte[]> head = send("HEAD", "/static/big.bin");
+    assertEquals(String.valueOf(big.length), header(head, "content-length"));
+    assertEquals(0, head.body().length);
 
     HttpResponse<byte[]> gz = get("/static/app.js", "Accept-Encoding", "gzip");
     assertEquals("gzip", header(gz, "content-encoding"));

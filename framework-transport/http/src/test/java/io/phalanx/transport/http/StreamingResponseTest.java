@@ -14,6 +14,7 @@ import java.net.http.HttpResponse.BodyHandlers;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -56,6 +57,22 @@ class StreamingResponseTest {
               producerGaveUp.countDown();
             }
           }));
+      r.get("/sized", (ctx, req) -> HttpResponse.streaming(200, "text/plain", 10, out -> {
+        out.write("01234".getBytes(StandardCharsets.UTF_8));
+        out.write("56789".getBytes(StandardCharsets.UTF_8));
+      }));
+      r.get("/too-long", (ctx, req) -> HttpResponse.streaming(200, "text/plain", 6, out -> {
+        out.write("0123".getBytes(StandardCharsets.UTF_8));
+        try {
+          out.write("4567".getBytes(StandardCharsets.UTF_8));
+        } catch (IOException e) {
+          producerError.set(e);
+          producerGaveUp.countDown();
+          throw e;
+        }
+      }));
+      r.get("/too-short", (ctx, req) -> HttpResponse.streaming(200, "text/plain", 10,
+          out -> out.write("0123".getBytes(StandardCharsets.UTF_8))));
       r.get("/plain", (ctx, req) -> "plain");
     }).build();
     server.start();
@@ -79,6 +96,64 @@ class StreamingResponseTest {
           .build(), BodyHandlers.ofString());
       assertEquals("plain", after.body());
     }
+  }
+
+  @Test
+  void aDeclaredLengthIsSentInsteadOfChunkingAndFramesTheBody() throws Exception {
+    URI base = start();
+    try (RawHttp c = new RawHttp(base)) {
+      String r = c.send("GET /sized HTTP/1.1\r\nHost: x\r\n\r\n").readResponse();
+      assertTrue(r.startsWith("HTTP/1.1 200"), r);
+      assertTrue(r.toLowerCase(Locale.ROOT).contains("content-length: 10\r\n"), r);
+      assertFalse(r.toLowerCase(Locale.ROOT).contains("transfer-encoding"), r);
+      assertTrue(r.endsWith("\r\n\r\n0123456789"), r);
+      // the next response on the connection starts right after the tenth byte
+      String next = c.send("GET /plain HTTP/1.1\r\nHost: x\r\n\r\n").readResponse();
+      assertTrue(next.startsWith("HTTP/1.1 200") && next.endsWith("plain"), next);
+    }
+    HttpClient h2 = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2).build();
+    var r = h2.send(java.net.http.HttpRequest.newBuilder(base.resolve("/sized")).build(),
+        BodyHandlers.ofString());
+    assertEquals("0123456789", r.body());
+    assertEquals("10", r.headers().firstValue("content-length").orElse(null));
+  }
+
+  @Test
+  void aBodyLongerOrShorterThanDeclaredIsCutNotPassedOffAsWhole() throws Exception {
+    URI base = start();
+    try (RawHttp c = new RawHttp(base)) {
+      String r = c.send("GET /too-long HTTP/1.1\r\nHost: x\r\n\r\n").readResponse();
+      assertTrue(r.endsWith("\r\n\r\n0123"), "only what fits was sent: " + r);
+      assertTrue(c.closedByServer(), "the connection must end: the body is incomplete");
+    }
+    assertTrue(producerGaveUp.await(10, TimeUnit.SECONDS));
+    assertTrue(producerError.get().getMessage().contains("longer than its declared"),
+        producerError.get().getMessage());
+    try (RawHttp c = new RawHttp(base)) {
+      String r = c.send("GET /too-short HTTP/1.1\r\nHost: x\r\n\r\n").readResponse();
+      assertTrue(r.toLowerCase(Locale.ROOT).contains("content-length: 10\r\n"), r);
+      assertTrue(r.endsWith("\r\n\r\n0123"), r);
+      assertTrue(c.closedByServer(), "a short body must end the connection");
+    }
+  }
+
+  @Test
+  void headOfAStreamedResponseTellsTheDeclaredLengthOrNone() throws Exception {
+    URI base = start();
+    HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    var sized = client.send(java.net.http.HttpRequest.newBuilder(base.resolve("/sized"))
+        .method("HEAD", java.net.http.HttpRequest.BodyPublishers.noBody()).build(),
+        BodyHandlers.ofString());
+    assertEquals(200, sized.statusCode());
+    assertEquals("10", sized.headers().firstValue("content-length").orElse(null));
+    assertEquals("", sized.body());
+    var events = client.send(java.net.http.HttpRequest.newBuilder(base.resolve("/events"))
+        .method("HEAD", java.net.http.HttpRequest.BodyPublishers.noBody()).build(),
+        BodyHandlers.ofString());
+    assertEquals(200, events.statusCode());
+    assertEquals("text/event-stream", events.headers().firstValue("content-type").orElse(null));
+    assertFalse(events.headers().firstValue("content-length").isPresent(),
+        "an unknown length is left out, not claimed to be 0");
   }
 
   @Test

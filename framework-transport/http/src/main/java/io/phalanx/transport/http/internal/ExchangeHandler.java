@@ -367,13 +367,13 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
   private void startStream(StreamedBody.Start start, boolean close) {
     DefaultHttpResponse head = new DefaultHttpResponse(start.protocolVersion(), start.status(),
         start.headers());
-    if (!h2) {
+    if (!h2 && start.length < 0) {
       HttpUtil.setTransferEncodingChunked(head, true);
     }
     start.release();
     needFlush = false;
     ctx.writeAndFlush(head);
-    StreamedBody body = new StreamedBody(this, ctx, start.body, close);
+    StreamedBody body = new StreamedBody(this, ctx, start.body, start.length, close);
     streaming = body;
     try {
       rt.executor().execute(body);

@@ -59,22 +59,41 @@ final class Responses {
   }
 
   /**
-   * The start of a streamed response: status and headers, no Content-Length; the connection
-   * writes the head and then runs {@code body} (see {@link StreamedBody}).
+   * The start of a streamed response: status and headers, with a Content-Length only when the
+   * body declared its length ({@code length} >= 0); the connection writes the head and then runs
+   * {@code body} (see {@link StreamedBody}).
    */
-  static FullHttpResponse streaming(int status, CharSequence contentType,
+  static FullHttpResponse streaming(int status, CharSequence contentType, long length,
       io.phalanx.transport.http.StreamingBody body, Metadata headers, Metadata reply) {
     StreamedBody.Start r = new StreamedBody.Start(HttpResponseStatus.valueOf(status),
-        HEADERS.newHeaders(), TRAILERS.newHeaders(), body);
+        HEADERS.newHeaders(), TRAILERS.newHeaders(), body, length);
     HttpHeaders h = r.headers();
     if (contentType != null) {
       h.set(HttpHeaderNames.CONTENT_TYPE, contentType);
+    }
+    if (length >= 0) {
+      h.set(HttpHeaderNames.CONTENT_LENGTH, length);
     }
     if (headers != null && !headers.isEmpty()) {
       copy(headers, h);
     }
     if (reply != null && !reply.isEmpty()) {
       copy(reply, h);
+    }
+    return r;
+  }
+
+  /**
+   * The headers of a streamed response for a HEAD request: its declared Content-Length, or none
+   * when the body's length is not known in advance (never 0, which would claim an empty body).
+   */
+  static FullHttpResponse streamingHead(int status, CharSequence contentType, long length,
+      Metadata headers, Metadata reply) {
+    FullHttpResponse r = of(status, contentType, NO_BODY, headers, reply, true);
+    if (length >= 0) {
+      r.headers().set(HttpHeaderNames.CONTENT_LENGTH, length);
+    } else {
+      r.headers().remove(HttpHeaderNames.CONTENT_LENGTH);
     }
     return r;
   }

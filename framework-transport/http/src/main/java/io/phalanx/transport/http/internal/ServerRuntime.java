@@ -265,9 +265,12 @@ public final class ServerRuntime {
   private FullHttpResponse encode(Object reply, NettyRequest req, ServerHttpTransport tr,
       boolean head) {
     if (reply instanceof HttpResponse r) {
-      if (r.streamingBody() != null && !head) {
-        return Responses.streaming(r.status(), r.contentType(), r.streamingBody(), r.headers(),
-            tr.replyIfAny());
+      if (r.streamingBody() != null) {
+        return head
+            ? Responses.streamingHead(r.status(), r.contentType(), r.streamLength(), r.headers(),
+                tr.replyIfAny())
+            : Responses.streaming(r.status(), r.contentType(), r.streamLength(), r.streamingBody(),
+                r.headers(), tr.replyIfAny());
       }
       byte[] body = compressed(r.contentType(), r.body(), r.headers(), req, tr);
       return Responses.of(r.status(), r.contentType(), body, r.headers(), tr.replyIfAny(), head);

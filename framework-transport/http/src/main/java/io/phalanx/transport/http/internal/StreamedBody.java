@@ -28,11 +28,14 @@ final class StreamedBody implements StreamingBody.Writer, Runnable {
   /** What {@link ServerRuntime} hands the connection instead of a full response. */
   static final class Start extends DefaultFullHttpResponse {
     final StreamingBody body;
+    /** The declared Content-Length, or -1: chunked. */
+    final long length;
 
     Start(HttpResponseStatus status, HttpHeaders headers, HttpHeaders trailers,
-        StreamingBody body) {
+        StreamingBody body, long length) {
       super(HttpVersion.HTTP_1_1, status, Unpooled.EMPTY_BUFFER, headers, trailers);
       this.body = body;
+      this.length = length;
     }
   }
 
@@ -40,21 +43,29 @@ final class StreamedBody implements StreamingBody.Writer, Runnable {
   private final ChannelHandlerContext ctx;
   private final Channel channel;
   private final StreamingBody body;
+  private final long declared;
+  private long written;
   final boolean closeAfter;
   private final Object lock = new Object();
   private volatile boolean open = true;
 
   StreamedBody(ExchangeHandler owner, ChannelHandlerContext ctx, StreamingBody body,
-      boolean closeAfter) {
+      long declared, boolean closeAfter) {
     this.owner = owner;
     this.ctx = ctx;
     this.channel = ctx.channel();
     this.body = body;
+    this.declared = declared;
     this.closeAfter = closeAfter;
   }
 
   @Override
   public void write(byte[] bytes) throws IOException {
+    // Bytes past the declared length would be read as the start of the next response.
+    if (declared >= 0 && bytes.length > declared - written) {
+      throw new IOException("streaming body is longer than its declared Content-Length "
+          + declared + " (" + written + " bytes written, " + bytes.length + " more offered)");
+    }
     synchronized (lock) {
       while (open && !channel.isWritable()) {
         try {
@@ -69,6 +80,7 @@ final class StreamedBody implements StreamingBody.Writer, Runnable {
       throw new IOException("client disconnected");
     }
     if (bytes.length > 0) {
+      written += bytes.length;
       ctx.writeAndFlush(new DefaultHttpContent(Unpooled.wrappedBuffer(bytes)));
     }
   }
@@ -96,6 +108,10 @@ final class StreamedBody implements StreamingBody.Writer, Runnable {
     Throwable failure = null;
     try {
       body.writeTo(this);
+      if (declared >= 0 && written != declared) {
+        throw new IOException("streaming body ended after " + written
+            + " bytes; its declared Content-Length is " + declared);
+      }
     } catch (Throwable t) {
       failure = t;
       if (open) {
