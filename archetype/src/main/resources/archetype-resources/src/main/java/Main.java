@@ -65,13 +65,15 @@ public final class Main {
         .build();
     String name = config.getString("app.name");
     String version = config.getString("app.version");
+    ErrorEncoder errors = errorEncoder(config);
     HttpServer.Builder httpBuilder = HttpServer.builder()
         .host(config.getString("server.http.host"))
         .port(config.getInt("server.http.port"))
-        // the proto's HTTP routes (same middleware) and their OpenAPI description
-        .routes(GrpcTranscoding.of(grpc).withOpenApi("/openapi.json", name, version));
+        .errorEncoder(errors)
+        // the proto's HTTP routes (same middleware) and their OpenAPI description, whose error
+        // responses are the bodies this encoder writes
+        .routes(GrpcTranscoding.of(grpc).withOpenApi("/openapi.json", name, version, errors));
     cors(config).ifPresent(httpBuilder::cors);
-    httpBuilder.errorEncoder(errorEncoder(config));
     if (config.getBoolean("server.http.compression")) {
       httpBuilder.compression(ResponseCompression.gzip());
     }

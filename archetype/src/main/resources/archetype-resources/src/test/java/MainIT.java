@@ -199,6 +199,10 @@ class MainIT {
           r.headers().firstValue("content-type").orElse(""));
       assertTrue(r.body().startsWith("{\"type\":\"about:blank\",\"title\":\"Not Found\""), r.body());
       assertTrue(r.body().contains("\"reason\":\"${ResourceName.toUpperCase()}_NOT_FOUND\""), r.body());
+      // and the OpenAPI document says so
+      String doc = get(other.info().endpoints().get(0).resolve("/openapi.json")).body();
+      assertTrue(doc.contains("\"application/problem+json\""), doc);
+      assertTrue(doc.contains("\"phalanx.ProblemDetails\""), doc);
     } finally {
       other.stop();
     }

@@ -98,18 +98,8 @@ public final class ServiceException extends RuntimeException {
     JsonStrings.quote(sb, reason);
     sb.append(",\"message\":");
     JsonStrings.quote(sb, getMessage());
-    sb.append(",\"metadata\":{");
-    boolean first = true;
-    for (Map.Entry<String, String> e : new java.util.TreeMap<>(metadata).entrySet()) {
-      if (!first) {
-        sb.append(',');
-      }
-      first = false;
-      JsonStrings.quote(sb, e.getKey());
-      sb.append(':');
-      JsonStrings.quote(sb, e.getValue());
-    }
-    return sb.append("}}").toString();
+    sb.append(",\"metadata\":");
+    return JsonStrings.object(sb, metadata).append('}').toString();
   }
 
   @Override

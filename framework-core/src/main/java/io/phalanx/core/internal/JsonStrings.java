@@ -1,5 +1,8 @@
 package io.phalanx.core.internal;
 
+import java.util.Map;
+import java.util.TreeMap;
+
 /**
  * JSON string literals (RFC 8259): the one escaping routine of the framework's hand-written
  * JSON (error bodies in core, the access log's JSON line and the admin documents in
@@ -11,6 +14,24 @@ public final class JsonStrings {
   private static final char[] HEX = "0123456789abcdef".toCharArray();
 
   private JsonStrings() {}
+
+  /**
+   * Appends {@code map} as a JSON object of strings, keys in sorted order so the same map always
+   * gives the same bytes (error metadata: tests and caches compare them).
+   */
+  public static StringBuilder object(StringBuilder sb, Map<String, String> map) {
+    sb.append('{');
+    boolean first = true;
+    for (Map.Entry<String, String> e : new TreeMap<>(map).entrySet()) {
+      if (!first) {
+        sb.append(',');
+      }
+      first = false;
+      quote(sb, e.getKey()).append(':');
+      quote(sb, e.getValue());
+    }
+    return sb.append('}');
+  }
 
   /**
    * Appends {@code s} as a quoted JSON string. Control characters and U+2028/U+2029 (which break

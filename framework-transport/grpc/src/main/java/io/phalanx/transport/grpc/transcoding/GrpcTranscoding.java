@@ -11,6 +11,7 @@ import io.phalanx.transport.grpc.transcoding.internal.LocalInvoker;
 import io.phalanx.transport.grpc.transcoding.internal.OpenApiDocument;
 import io.phalanx.transport.grpc.transcoding.internal.RequestBinder;
 import io.phalanx.transport.grpc.transcoding.internal.TranscodingHandler;
+import io.phalanx.transport.http.ErrorEncoder;
 import io.phalanx.transport.http.HttpResponse;
 import io.phalanx.transport.http.RouteOptions;
 import io.phalanx.transport.http.Routes;
@@ -61,8 +62,8 @@ public final class GrpcTranscoding implements Consumer<Routes> {
   private final Map<HttpBinding, Handler> handlers;
   private final OpenApiRoute openApi;
 
-  /** Where the OpenAPI document is served, and what its {@code info} says. */
-  private record OpenApiRoute(String path, String title, String version) {}
+  /** Where the OpenAPI document is served, what its {@code info} says, whose errors it shows. */
+  private record OpenApiRoute(String path, String title, String version, ErrorEncoder errors) {}
 
   private GrpcTranscoding(List<HttpBinding> bindings, Map<HttpBinding, Handler> handlers,
       OpenApiRoute openApi) {
@@ -116,17 +117,32 @@ public final class GrpcTranscoding implements Consumer<Routes> {
    * {@code GET path} (e.g. {@code /openapi.json}, for Swagger UI or a client generator). The
    * document is written on its first request, not at start-up, and cached; the route runs the
    * HTTP server's middleware like any other (put it behind the same authentication, or not).
+   * Errors are described as {@link ErrorEncoder#json()} writes them, the server's default.
    *
    * @throws IllegalArgumentException if {@code path} is not an absolute literal path
    */
   public GrpcTranscoding withOpenApi(String path, String title, String version) {
+    return withOpenApi(path, title, version, ErrorEncoder.json());
+  }
+
+  /**
+   * As {@link #withOpenApi(String, String, String)}, for a server whose
+   * {@link io.phalanx.transport.http.HttpServer.Builder#errorEncoder} is {@code errors}: the
+   * document describes the error body that server writes (see
+   * {@link #openApi(String, String, ErrorEncoder)}).
+   *
+   * @throws IllegalArgumentException if {@code path} is not an absolute literal path
+   */
+  public GrpcTranscoding withOpenApi(String path, String title, String version,
+      ErrorEncoder errors) {
     Objects.requireNonNull(path, "path");
     if (!path.startsWith("/") || path.indexOf('{') >= 0 || path.indexOf('*') >= 0) {
       throw new IllegalArgumentException("the OpenAPI path must be an absolute literal path: "
           + path);
     }
     return new GrpcTranscoding(bindings, handlers, new OpenApiRoute(path,
-        Objects.requireNonNull(title, "title"), Objects.requireNonNull(version, "version")));
+        Objects.requireNonNull(title, "title"), Objects.requireNonNull(version, "version"),
+        Objects.requireNonNull(errors, "errors")));
   }
 
   /**
@@ -137,11 +153,29 @@ public final class GrpcTranscoding implements Consumer<Routes> {
    * {@code response_body} field) and the error body. Schemas follow the proto3 JSON mapping the
    * routes speak (64-bit integers as strings, enums by name, well-known types in their JSON
    * forms). Server-streaming methods answer {@code text/event-stream}. Custom HTTP methods have
-   * no OpenAPI operation and are left out.
+   * no OpenAPI operation and are left out. Errors are described as {@link ErrorEncoder#json()}
+   * writes them.
    */
   public String openApi(String title, String version) {
+    return openApi(title, version, ErrorEncoder.json());
+  }
+
+  /**
+   * The document of {@link #openApi(String, String)} with the error responses of a server whose
+   * error encoder is {@code errors}: Kratos' body for {@link ErrorEncoder#json()}, an
+   * {@code application/problem+json} RFC 9457 body for {@link ErrorEncoder#problemDetails()}, and
+   * for any other encoder an error response without a schema (the document cannot know what an
+   * application's own encoder writes, and says nothing rather than something wrong).
+   */
+  public String openApi(String title, String version, ErrorEncoder errors) {
+    Objects.requireNonNull(errors, "errors");
+    OpenApiDocument.ErrorBody body = errors == ErrorEncoder.json()
+        ? OpenApiDocument.ErrorBody.KRATOS
+        : errors == ErrorEncoder.problemDetails()
+            ? OpenApiDocument.ErrorBody.PROBLEM_DETAILS
+            : OpenApiDocument.ErrorBody.UNDESCRIBED;
     return OpenApiDocument.of(bindings, Objects.requireNonNull(title, "title"),
-        Objects.requireNonNull(version, "version"));
+        Objects.requireNonNull(version, "version"), body);
   }
 
   /** What {@link #accept} registers, in registration order. */
@@ -170,7 +204,7 @@ public final class GrpcTranscoding implements Consumer<Routes> {
       routes.get(o.path(), (ctx, req) -> {
         byte[] body = document.get();
         if (body == null) {
-          body = openApi(o.title(), o.version()).getBytes(StandardCharsets.UTF_8);
+          body = openApi(o.title(), o.version(), o.errors()).getBytes(StandardCharsets.UTF_8);
           document.set(body);
         }
         return HttpResponse.of(200, "application/json", body);

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.phalanx.transport.grpc.GrpcServer;
+import io.phalanx.transport.http.ErrorEncoder;
 import io.phalanx.transport.http.HttpServer;
 import io.swagger.v3.parser.OpenAPIV3Parser;
 import io.swagger.v3.parser.core.models.ParseOptions;
@@ -191,6 +192,55 @@ class OpenApiTest {
     JsonNode error = doc.path("components").path("schemas").path("phalanx.Error")
         .path("properties");
     assertEquals(List.of("code", "reason", "message", "metadata"), names(error));
+  }
+
+  @Test
+  void errorResponsesAreTheOnesTheServersErrorEncoderWrites() throws Exception {
+    HttpServer server = HttpServer.builder().host("127.0.0.1").port(0)
+        .errorEncoder(ErrorEncoder.problemDetails())
+        .routes(GrpcTranscoding.of(grpc).withOpenApi("/openapi.json", "probe", "1.2.3",
+            ErrorEncoder.problemDetails()))
+        .build();
+    server.start();
+    try {
+      HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+      JsonNode problemDoc = json.readTree(http.send(HttpRequest.newBuilder(
+          server.endpoint().resolve("/openapi.json")).build(),
+          HttpResponse.BodyHandlers.ofString()).body());
+      JsonNode error = problemDoc.path("paths").path("/v1/things").path("post")
+          .path("responses").path("default").path("content");
+      assertEquals(List.of("application/problem+json"), names(error));
+      assertEquals(SCHEMAS + "phalanx.ProblemDetails",
+          error.path("application/problem+json").path("schema").path("$ref").asText());
+      assertTrue(problemDoc.path("components").path("schemas").path("phalanx.Error")
+          .isMissingNode(), "no schema for a body the server never writes");
+      ParseOptions options = new ParseOptions();
+      options.setResolve(true);
+      assertEquals(List.of(), new OpenAPIV3Parser().readContents(problemDoc.toString(), null,
+          options).getMessages());
+
+      // what the document promises is what a failing call gets
+      HttpResponse<String> bad = http.send(HttpRequest.newBuilder(
+          server.endpoint().resolve("/v1/things")).header("content-type", "application/json")
+          .POST(HttpRequest.BodyPublishers.ofString("{")).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertEquals(400, bad.statusCode());
+      assertEquals("application/problem+json", bad.headers().firstValue("content-type")
+          .orElse(""));
+      assertEquals(names(problemDoc.path("components").path("schemas")
+          .path("phalanx.ProblemDetails").path("properties")), names(json.readTree(bad.body())));
+    } finally {
+      server.stop(Duration.ZERO);
+    }
+
+    JsonNode own = json.readTree(GrpcTranscoding.of(grpc).openApi("probe", "1.2.3",
+        e -> io.phalanx.transport.http.HttpResponse.text(e.getMessage()).withStatus(e.code())));
+    JsonNode ownError = own.path("paths").path("/v1/things").path("post").path("responses")
+        .path("default");
+    assertFalse(ownError.path("description").asText().isEmpty());
+    assertTrue(ownError.path("content").isMissingNode(),
+        "an unknown encoder's body is not guessed");
+    assertTrue(own.path("components").path("schemas").path("phalanx.Error").isMissingNode());
   }
 
   private static List<String> names(JsonNode object) {

@@ -6,8 +6,6 @@ import io.phalanx.core.internal.JsonStrings;
 import io.phalanx.transport.http.ErrorEncoder;
 import io.phalanx.transport.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.util.Map;
-import java.util.TreeMap;
 
 /** The two error bodies {@link ErrorEncoder} offers. Stateless. */
 public final class ErrorBodies {
@@ -37,15 +35,8 @@ public final class ErrorBodies {
       JsonStrings.quote(sb, error.getMessage());
       sb.append(",\"reason\":");
       JsonStrings.quote(sb, error.reason());
-      sb.append(",\"metadata\":{");
-      boolean first = true;
-      for (Map.Entry<String, String> e : new TreeMap<>(error.metadata()).entrySet()) {
-        sb.append(first ? "" : ",");
-        first = false;
-        JsonStrings.quote(sb, e.getKey()).append(':');
-        JsonStrings.quote(sb, e.getValue());
-      }
-      sb.append("}}");
+      sb.append(",\"metadata\":");
+      JsonStrings.object(sb, error.metadata()).append('}');
       return HttpResponse.of(status, "application/problem+json",
           sb.toString().getBytes(StandardCharsets.UTF_8));
     }

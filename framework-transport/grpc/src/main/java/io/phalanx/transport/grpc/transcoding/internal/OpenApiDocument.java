@@ -35,6 +35,18 @@ import java.util.TreeMap;
  */
 public final class OpenApiDocument {
   static final String ERROR_SCHEMA = "phalanx.Error";
+  static final String PROBLEM_SCHEMA = "phalanx.ProblemDetails";
+
+  /** Which error body the server writes, so the document can describe it. */
+  public enum ErrorBody {
+    /** Kratos' {@code {code, reason, message, metadata}} as {@code application/json}. */
+    KRATOS,
+    /** RFC 9457 problem details with Kratos' reason and metadata (application/problem+json). */
+    PROBLEM_DETAILS,
+    /** An application's own encoder: an error response is listed, its body is not described. */
+    UNDESCRIBED
+  }
+
   private static final Set<String> METHODS = Set.of("get", "put", "post", "delete", "patch");
   private static final int MAX_QUERY_DEPTH = 8;
 
@@ -44,11 +56,16 @@ public final class OpenApiDocument {
   private final Set<String> seen = new HashSet<>();
   private final Map<String, Integer> operationIds = new HashMap<>();
 
-  private OpenApiDocument() {}
+  private final ErrorBody errorBody;
+
+  private OpenApiDocument(ErrorBody errorBody) {
+    this.errorBody = errorBody;
+  }
 
   /** The document for {@code bindings}, pretty-printed JSON. */
-  public static String of(List<HttpBinding> bindings, String title, String version) {
-    OpenApiDocument d = new OpenApiDocument();
+  public static String of(List<HttpBinding> bindings, String title, String version,
+      ErrorBody errorBody) {
+    OpenApiDocument d = new OpenApiDocument(errorBody);
     ObjectNode root = d.build(bindings, title, version);
     try {
       return TranscodingJson.TREES.writerWithDefaultPrettyPrinter().writeValueAsString(root);
@@ -180,9 +197,20 @@ public final class OpenApiDocument {
       ok.putObject("content").putObject("application/json").set("schema", replySchema);
     }
     ObjectNode error = responses.putObject("default");
-    error.put("description", "An error: HTTP status and Kratos-style error body");
-    error.putObject("content").putObject("application/json").putObject("schema")
-        .put("$ref", "#/components/schemas/" + ERROR_SCHEMA);
+    switch (errorBody) {
+      case KRATOS -> {
+        error.put("description", "An error: HTTP status and Kratos-style error body");
+        error.putObject("content").putObject("application/json").putObject("schema")
+            .put("$ref", "#/components/schemas/" + ERROR_SCHEMA);
+      }
+      case PROBLEM_DETAILS -> {
+        error.put("description", "An error: HTTP status and RFC 9457 problem details");
+        error.putObject("content").putObject("application/problem+json").putObject("schema")
+            .put("$ref", "#/components/schemas/" + PROBLEM_SCHEMA);
+      }
+      case UNDESCRIBED -> error.put("description", "An error, as the service's error encoder "
+          + "writes it");
+    }
     return op;
   }
 
@@ -338,6 +366,29 @@ public final class OpenApiDocument {
   }
 
   private void errorSchema() {
+    switch (errorBody) {
+      case KRATOS -> kratosErrorSchema();
+      case PROBLEM_DETAILS -> problemDetailsSchema();
+      case UNDESCRIBED -> { }
+    }
+  }
+
+  private void problemDetailsSchema() {
+    ObjectNode s = json.objectNode().put("type", "object");
+    s.put("description", "RFC 9457 problem details; reason and metadata are the Kratos error's, so "
+        + "Phalanx and Kratos clients read the same error back.");
+    ObjectNode p = s.putObject("properties");
+    p.putObject("type").put("type", "string").put("format", "uri-reference");
+    p.putObject("title").put("type", "string");
+    p.putObject("status").put("type", "integer").put("format", "int32");
+    p.putObject("detail").put("type", "string");
+    p.putObject("reason").put("type", "string");
+    p.putObject("metadata").put("type", "object").putObject("additionalProperties")
+        .put("type", "string");
+    schemas.put(PROBLEM_SCHEMA, s);
+  }
+
+  private void kratosErrorSchema() {
     ObjectNode s = json.objectNode().put("type", "object");
     s.put("description", "The error body of every Phalanx (and Kratos) service: the HTTP status "
         + "again as code, a machine-readable UPPER_SNAKE reason, a message for people, metadata.");
