@@ -85,6 +85,9 @@ public final class App {
   private List<Server> started = List.of();
   private List<Server> adminStarted = List.of();
   private Registration registration;
+  // the thread running start(), and whether a hook on it asked for a stop (done after the start)
+  private Thread startingThread;
+  private boolean stopAfterStart;
 
   private App(Builder b) {
     this.baseInfo = new AppInfo(b.id != null ? b.id : UUID.randomUUID().toString(), b.name,
@@ -158,6 +161,7 @@ public final class App {
             + "; an app starts once");
       }
       state = State.STARTING;
+      startingThread = Thread.currentThread();
     }
     long t0 = System.nanoTime();
     List<Server> up = new ArrayList<>();
@@ -209,6 +213,9 @@ public final class App {
       }
       runHooks("after-start", afterStart, true);
     } catch (Exception | Error e) {
+      synchronized (lock) {
+        startingThread = null;
+      }
       health.setServing(false);
       Registration r;
       synchronized (lock) {
@@ -229,8 +236,11 @@ public final class App {
       stopped.countDown();
       throw e;
     }
+    boolean stopNow;
     synchronized (lock) {
       state = State.RUNNING;
+      startingThread = null;
+      stopNow = stopAfterStart;
       lock.notifyAll();
     }
     List<URI> admin = new ArrayList<>();
@@ -242,17 +252,31 @@ public final class App {
     LOG.info("app started: name={} version={} id={} endpoints={} admin={} took_ms={}",
         info.name(), info.version(), info.id(), info.endpoints(), admin,
         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+    if (stopNow) {
+      LOG.info("a start hook asked for a stop; stopping now");
+      stop();
+    }
   }
 
   /**
    * Stops the app gracefully: not ready, before-stop hooks, deregistration (bounded by the
    * registrar timeout; a failure is logged and the stop goes on), the stop delay, servers
    * (concurrently, each with the grace period), after-stop hooks, the registrar closed.
-   * Idempotent; a second caller waits for the first stop to finish.
+   * Idempotent; a second caller waits for the first stop to finish. A stop requested while the
+   * app starts waits for the start to end; one requested by a start hook (on the starting
+   * thread, which cannot wait for itself) returns at once and is carried out as soon as
+   * {@link #start()} has finished.
+   *
+   * <p>A hook that fails is logged and the stop goes on; if a hook threw an {@link Error}, the
+   * first one is rethrown once everything is stopped.
    */
   public void stop() {
     boolean mine;
     synchronized (lock) {
+      if (state == State.STARTING && Thread.currentThread() == startingThread) {
+        stopAfterStart = true;
+        return;
+      }
       // A stop requested while starting (a SIGTERM during start-up) waits for the start to end,
       // then stops what it started.
       boolean interrupted = false;
@@ -278,8 +302,9 @@ public final class App {
     long t0 = System.nanoTime();
     // Not ready first, so that probes and health-checking clients move away before the drain.
     health.setServing(false);
+    Error hookError;
     try {
-      runHooksQuietly("before-stop", beforeStop);
+      hookError = runHooksQuietly("before-stop", beforeStop, null);
       List<Server> toStop;
       List<Server> adminToStop;
       Registration r;
@@ -297,7 +322,7 @@ public final class App {
       stopServers(toStop, stopGrace);
       // Admin servers last, so that probes keep reporting "not ready" during the drain.
       stopServers(adminToStop, Duration.ZERO);
-      runHooksQuietly("after-stop", afterStop);
+      hookError = runHooksQuietly("after-stop", afterStop, hookError);
       if (registrar != null) {
         closeRegistrar();
       }
@@ -310,6 +335,9 @@ public final class App {
       LOG.info("app stopped: name={} id={} took_ms={}", info.name(), info.id(),
           TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
     }
+    if (hookError != null) {
+      throw hookError;
+    }
   }
 
   /**
@@ -319,7 +347,7 @@ public final class App {
    */
   public void run() throws Exception {
     // Handlers go in before start so that a SIGTERM during start-up also stops gracefully.
-    try (SignalWaiter signals = SignalWaiter.install(this::onSignal)) {
+    try (SignalWaiter signals = SignalWaiter.install(this::onSignal, this::stop)) {
       start();
       if (Boolean.getBoolean(EXIT_AFTER_START)) {
         LOG.info("{}=true: stopping right after the start", EXIT_AFTER_START);
@@ -399,14 +427,24 @@ public final class App {
     }
   }
 
-  private void runHooksQuietly(String phase, List<Hook> hooks) {
+  /**
+   * Runs stop hooks, logging failures. An {@link Error} (an assertion in a hook, a linkage
+   * problem) must not leave servers running either: it is kept and returned (the first one
+   * wins) for {@link #stop()} to rethrow at the end.
+   */
+  private Error runHooksQuietly(String phase, List<Hook> hooks, Error first) {
+    Error out = first;
     for (Hook h : hooks) {
       try {
         h.run(info);
       } catch (Exception e) {
         LOG.warn("{} hook failed; stop continues", phase, e);
+      } catch (Error e) {
+        LOG.error("{} hook failed; stop continues, then rethrows", phase, e);
+        out = out == null ? e : out;
       }
     }
+    return out;
   }
 
   private static void stopServers(List<Server> servers, Duration grace) {

@@ -16,8 +16,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 class AppTest {
@@ -237,5 +239,47 @@ class AppTest {
     app.stop();
     assertEquals(3, log.size());
     assertEquals("stop admin", log.get(2), log.toString());
+  }
+  @Test
+  void aStopAskedForByAStartHookIsCarriedOutWhenTheStartEnds() throws Exception {
+    List<String> log = Collections.synchronizedList(new ArrayList<>());
+    SocketServer server = new SocketServer("a", log, false);
+    AtomicReference<App> ref = new AtomicReference<>();
+    App app = App.builder("svc").server(server)
+        .afterStart(info -> {
+          ref.get().stop(); // on the starting thread: it cannot wait for the start to end
+          log.add("hook returned");
+        })
+        .build();
+    ref.set(app);
+    CompletableFuture<Void> started = CompletableFuture.runAsync(() -> {
+      try {
+        app.start();
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    });
+    started.get(30, TimeUnit.SECONDS); // it hung here before: stop() waited on its own start
+    assertEquals(App.State.STOPPED, app.state());
+    assertTrue(server.socket.isClosed());
+    assertTrue(log.contains("hook returned"), log.toString());
+  }
+
+  @Test
+  void anErrorInAStopHookStillStopsEverythingAndIsRethrown() throws Exception {
+    List<String> log = Collections.synchronizedList(new ArrayList<>());
+    SocketServer s = new SocketServer("a", log, false);
+    App app = App.builder("svc").server(s)
+        .beforeStop(info -> {
+          throw new AssertionError("bug in hook");
+        })
+        .afterStop(info -> log.add("after-stop ran"))
+        .build();
+    app.start();
+    AssertionError e = assertThrows(AssertionError.class, app::stop);
+    assertEquals("bug in hook", e.getMessage());
+    assertEquals(App.State.STOPPED, app.state());
+    assertTrue(s.socket.isClosed(), "server 'a' still listens; log=" + log);
+    assertTrue(log.contains("after-stop ran"), log.toString());
   }
 }
