@@ -211,6 +211,54 @@ class AppRegistryTest {
   }
 
   @Test
+  void aRegisterCallThatLandsAfterTheStopIsWithdrawnAgain() throws Exception {
+    InMemoryRegistry registry = new InMemoryRegistry();
+    CountDownLatch inRegister = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    CountDownLatch withdrawn = new CountDownLatch(1);
+    Registrar deaf = new Registrar() { // a blocking client that ignores interrupts
+      @Override
+      public void register(ServiceInstance instance) {
+        inRegister.countDown();
+        boolean interrupted = false;
+        while (true) {
+          try {
+            release.await();
+            break;
+          } catch (InterruptedException e) {
+            interrupted = true;
+          }
+        }
+        registry.register(instance);
+        if (interrupted) {
+          Thread.currentThread().interrupt();
+        }
+      }
+
+      @Override
+      public void deregister(ServiceInstance instance) {
+        registry.deregister(instance);
+        if (release.getCount() == 0) {
+          withdrawn.countDown();
+        }
+      }
+
+      @Override
+      public void close() {}
+    };
+    App app = App.builder("ghost").server(new SocketServer("a", new ArrayList<>(), false))
+        .registrar(deaf).registerInBackground(true).stopDelay(Duration.ZERO)
+        .registrarTimeout(Duration.ofSeconds(30)).build();
+    app.start();
+    assertTrue(inRegister.await(10, TimeUnit.SECONDS));
+    app.stop(); // abandons the register call, which is still blocked
+    assertEquals(List.of(), registry.instances("ghost"));
+    release.countDown(); // the registry finally answers the abandoned call
+    assertTrue(withdrawn.await(10, TimeUnit.SECONDS), "the late registration was not withdrawn");
+    assertEquals(List.of(), registry.instances("ghost"), "a ghost instance after the stop");
+  }
+
+  @Test
   void stopsInOrderNotServingDeregisterDelayServersHooksRegistrar() throws Exception {
     List<String> events = Collections.synchronizedList(new ArrayList<>());
     RecordingRegistrar reg = new RecordingRegistrar(events);

@@ -55,10 +55,7 @@ public final class Registration {
       synchronized (lock) {
         attempted = true;
       }
-      call("register", () -> {
-        registrar.register(instance);
-        return null;
-      });
+      call("register", this::registerOnce);
       synchronized (lock) {
         registered = true;
       }
@@ -129,10 +126,7 @@ public final class Registration {
       }
       attempts++;
       try {
-        call("register", () -> {
-          registrar.register(instance);
-          return null;
-        });
+        call("register", this::registerOnce);
         synchronized (lock) {
           registered = true;
         }
@@ -160,6 +154,31 @@ public final class Registration {
       }
       backoff = Math.min(MAX_BACKOFF_MS, backoff * 2);
     }
+  }
+
+  /**
+   * One registrar call. A call that overran its timeout is abandoned, not stopped: the registrar
+   * may ignore the interrupt and reach the registry after {@link #deregister()} withdrew the
+   * instance, leaving a ghost that clients would call. Such a late call withdraws it again.
+   */
+  private Void registerOnce() throws Exception {
+    registrar.register(instance);
+    boolean late;
+    synchronized (lock) {
+      late = cancelled;
+    }
+    if (late) {
+      try {
+        registrar.deregister(instance);
+        LOG.info("a register call of {} id={} ended after the deregistration; withdrew it again",
+            instance.name(), instance.id());
+      } catch (Exception e) {
+        LOG.warn("a register call of {} id={} ended after the deregistration and withdrawing it "
+            + "failed; the registry may list it until its TTL ends", instance.name(),
+            instance.id(), e);
+      }
+    }
+    return null;
   }
 
   /**
