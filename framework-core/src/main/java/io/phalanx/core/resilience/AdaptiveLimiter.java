@@ -12,7 +12,8 @@ import java.util.function.DoubleSupplier;
 /**
  * Server-side adaptive concurrency limiting in the style of Kratos' BBR limiter: while CPU usage
  * is at or over {@code cpuThreshold} (per mille, default 800 = 80 %), and for {@code coolDown}
- * (1 s) after the last drop, a request is refused with 429 {@code RATE_LIMITED} when more than
+ * (1 s) after the first drop of an overload (as Kratos: counted from when dropping began, not
+ * extended while it goes on), a request is refused with 429 {@code RATE_LIMITED} when more than
  * {@code maxInFlight} requests are in flight, where
  *
  * <pre>maxInFlight = floor(maxPass · minRT · bucketsPerSecond / 1000 + 0.5)</pre>

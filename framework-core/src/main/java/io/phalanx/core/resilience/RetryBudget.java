@@ -18,8 +18,13 @@ public final class RetryBudget {
   private final RollingCounter counts; // a = requests, b = retries
   private final double ratio;
   private final double floor;
+  private final boolean unlimited;
 
   private RetryBudget(double ratio, int minPerSecond, Duration window) {
+    this(ratio, minPerSecond, window, false);
+  }
+
+  private RetryBudget(double ratio, int minPerSecond, Duration window, boolean unlimited) {
     if (ratio < 0 || minPerSecond < 0) {
       throw new IllegalArgumentException("ratio and minPerSecond must not be negative");
     }
@@ -30,6 +35,7 @@ public final class RetryBudget {
     this.counts = new RollingCounter(10, nanos / 10, System::nanoTime);
     this.ratio = ratio;
     this.floor = minPerSecond * (nanos / 1e9);
+    this.unlimited = unlimited;
   }
 
   /**
@@ -46,9 +52,13 @@ public final class RetryBudget {
     return of(0.1, 10, Duration.ofSeconds(10));
   }
 
-  /** No limit (for tests and for callers that budget elsewhere). */
+  /**
+   * No limit (for tests and for callers that budget elsewhere): every retry is allowed, however
+   * long the attempts take (a ratio alone would refuse a retry once its original request has left
+   * the window).
+   */
   public static RetryBudget unlimited() {
-    return of(Double.MAX_VALUE / 4, 0, Duration.ofSeconds(1));
+    return new RetryBudget(0, 0, Duration.ofSeconds(1), true);
   }
 
   /** Records an original (first-attempt) request. */
@@ -58,6 +68,9 @@ public final class RetryBudget {
 
   /** Takes one retry from the budget if there is one left. */
   public boolean tryRetry() {
+    if (unlimited) {
+      return true;
+    }
     long[] s = counts.sums();
     if (s[1] >= ratio * s[0] + floor) {
       return false;

@@ -68,6 +68,28 @@ class BbrLimiterTest {
   }
 
   @Test
+  void theCoolDownCountsFromTheFirstDropAsKratosDoes() {
+    BbrLimiter l = limiter();
+    complete(l, 30, 20); // maxInFlight 6
+    clock.addAndGet(100 * MS);
+    List<Long> held = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      held.add(l.tryAcquire());
+    }
+    cpu = 0.95;
+    for (int i = 0; i < 5; i++) { // 2.5 s of overload, dropping all along
+      clock.addAndGet(500 * MS);
+      assertTrue(BbrLimiter.dropped(l.tryAcquire()), "drop " + i);
+    }
+    cpu = 0.1;
+    clock.addAndGet(500 * MS); // the first drop was 2.5 s ago: no cool-down left
+    long t = l.tryAcquire();
+    assertFalse(BbrLimiter.dropped(t));
+    l.done(t);
+    held.forEach(l::done);
+  }
+
+  @Test
   void cpuIsAnExponentialMovingAverageSampledAtMostEveryInterval() {
     BbrLimiter l = new BbrLimiter(100, 100 * MS, 800, 1000 * MS, 500 * MS, 0.95, () -> cpu,
         clock::get);

@@ -154,4 +154,19 @@ class RetryTest {
         .handle(Fixtures.grpcClient("/a.B/C"), "r"));
     assertEquals(2, calls.get());
   }
+  @Test
+  void anUnlimitedBudgetAllowsARetryAfterASlowFirstAttempt() throws Exception {
+    AtomicInteger calls = new AtomicInteger();
+    Handler h = Retry.builder().backoff(Duration.ZERO, Duration.ZERO)
+        .budget(RetryBudget.unlimited()).build()
+        .wrap((ctx, req) -> {
+          if (calls.incrementAndGet() == 1) {
+            Thread.sleep(1_200); // longer than a budget window: the request has left it
+            throw Fixtures.unavailable();
+          }
+          return "ok";
+        });
+    assertEquals("ok", h.handle(Fixtures.client("GET /x"), "r"));
+    assertEquals(2, calls.get());
+  }
 }
