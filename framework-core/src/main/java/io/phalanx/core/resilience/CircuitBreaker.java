@@ -22,8 +22,8 @@ import java.util.function.Predicate;
  *
  * <p>Which outcomes count as failures is {@link Builder#failure}; the default is {@link
  * ResilienceErrors#isServerFailure} (5xx or a non-service exception, never 4xx). A call that
- * fails because it was interrupted or cancelled by the caller (499) is a success for the
- * breaker: it says nothing about the server.
+ * fails because it was interrupted or cancelled by the caller (499) is not counted either way
+ * ({@link Breaker#onIgnored}): it says nothing about the server.
  *
  * <p>Threading: thread-safe; the admitted path is a map lookup plus the algorithm's counters.
  */
@@ -81,7 +81,9 @@ public final class CircuitBreaker implements Middleware {
         reply = next.handle(ctx, request);
       } catch (Throwable t) {
         long elapsed = System.nanoTime() - start;
-        if (failure.test(t) && !isCallerCancel(t)) {
+        if (isCallerCancel(t)) {
+          breaker.onIgnored();
+        } else if (failure.test(t)) {
           breaker.onFailure(elapsed, t);
         } else {
           breaker.onSuccess(elapsed);

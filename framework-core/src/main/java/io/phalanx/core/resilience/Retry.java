@@ -124,10 +124,19 @@ public final class Retry implements Middleware {
     return ResilienceErrors.isNotProcessed(e) || idem && retryable.test(e);
   }
 
+  /**
+   * The most the backoff after {@code attempt} may be: {@code initial · 2^(attempt-1)}, at most
+   * {@code max}; computed without overflowing, which a long initial backoff would otherwise do
+   * (and turn into no backoff at all).
+   */
+  static long backoffCap(long initialNanos, long maxNanos, int attempt) {
+    int shift = Math.min(attempt - 1, 62);
+    return initialNanos > (maxNanos >> shift) ? maxNanos : initialNanos << shift;
+  }
+
   /** Sleeps the jittered backoff; false when that would pass the deadline or was interrupted. */
   private boolean sleepBeforeRetry(Context ctx, int attempt) {
-    long cap = Math.min(maxBackoff.toNanos(),
-        initialBackoff.toNanos() << Math.min(attempt - 1, 30));
+    long cap = backoffCap(initialBackoff.toNanos(), maxBackoff.toNanos(), attempt);
     long sleep = cap <= 0 ? 0 : ThreadLocalRandom.current().nextLong(cap + 1);
     Duration left = ctx.remaining().orElse(null);
     if (left != null && left.toNanos() <= sleep) {

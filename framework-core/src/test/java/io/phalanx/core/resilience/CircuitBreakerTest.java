@@ -94,6 +94,37 @@ class CircuitBreakerTest {
   }
 
   @Test
+  void aHalfOpenProbeTheCallerCancelledNeitherClosesTheBreakerNorUsesUpTheTrial()
+      throws Exception {
+    AtomicBoolean cancel = new AtomicBoolean(false);
+    CircuitBreaker cb = CircuitBreaker.builder().algorithm(BreakerAlgorithm.resilience4j(
+        CircuitBreakerConfig.custom().slidingWindowSize(4).minimumNumberOfCalls(4)
+            .failureRateThreshold(50).waitDurationInOpenState(Duration.ofMillis(100))
+            .permittedNumberOfCallsInHalfOpenState(1).build())).build();
+    AtomicBoolean failing = new AtomicBoolean(true);
+    Handler h = cb.wrap((ctx, req) -> {
+      if (cancel.get()) {
+        throw new ServiceException(499, "CLIENT_CLOSED", "the caller went away");
+      }
+      if (failing.get()) {
+        throw Fixtures.unavailable();
+      }
+      return "ok";
+    });
+    countRejections(h, "GET /x", 4);
+    assertEquals(Breaker.State.OPEN, cb.breaker("local:").state());
+    Thread.sleep(200); // past the open wait: the next call is the one half-open probe
+    cancel.set(true);
+    assertThrows(ServiceException.class, () -> h.handle(Fixtures.client("GET /x"), "x"));
+    assertEquals(Breaker.State.HALF_OPEN, cb.breaker("local:").state(),
+        "a cancelled probe says nothing about the server");
+    cancel.set(false);
+    failing.set(false);
+    assertEquals("ok", h.handle(Fixtures.client("GET /x"), "x"), "the trial was given back");
+    assertEquals(Breaker.State.CLOSED, cb.breaker("local:").state());
+  }
+
+  @Test
   void operationScopeKeepsOneBreakerPerOperationAndBoundsTheirNumber() {
     CircuitBreaker cb = CircuitBreaker.builder().scope(CircuitBreaker.Scope.OPERATION)
         .maxKeys(50).build();

@@ -169,4 +169,14 @@ class RetryTest {
     assertEquals("ok", h.handle(Fixtures.client("GET /x"), "r"));
     assertEquals(2, calls.get());
   }
+  @Test
+  void theBackoffDoublesUpToItsMaximumWithoutOverflowing() {
+    long second = 1_000_000_000L;
+    assertEquals(second, Retry.backoffCap(second, 60 * second, 1));
+    assertEquals(8 * second, Retry.backoffCap(second, 60 * second, 4));
+    assertEquals(60 * second, Retry.backoffCap(second, 60 * second, 7));
+    long hour = 3600 * second;
+    assertEquals(2 * hour, Retry.backoffCap(hour, 2 * hour, 40), "1 h << 39 would overflow");
+    assertEquals(Long.MAX_VALUE, Retry.backoffCap(Long.MAX_VALUE / 3, Long.MAX_VALUE, 5));
+  }
 }

@@ -71,16 +71,21 @@ public final class KeyedStates<V> {
     return out;
   }
 
+  private record Victim<V>(String key, Entry<V> entry, long lastUsed) {}
+
   private void evict() {
     synchronized (evictLock) {
       if (map.size() < maxKeys) {
         return;
       }
-      List<Map.Entry<String, Entry<V>>> all = new ArrayList<>(map.entrySet());
-      all.sort(Comparator.comparingLong(en -> en.getValue().lastUsed));
+      // Sort a snapshot of the times: requests keep updating lastUsed, and a comparator over
+      // values that change while sorting can make the sort throw.
+      List<Victim<V>> all = new ArrayList<>(map.size());
+      map.forEach((k, e) -> all.add(new Victim<>(k, e, e.lastUsed)));
+      all.sort(Comparator.comparingLong(Victim::lastUsed));
       int drop = Math.max(1, maxKeys / 10);
       for (int i = 0; i < drop && i < all.size(); i++) {
-        map.remove(all.get(i).getKey(), all.get(i).getValue());
+        map.remove(all.get(i).key(), all.get(i).entry());
       }
     }
   }

@@ -33,6 +33,11 @@ public final class Resilience4jBreaker implements Breaker {
   }
 
   @Override
+  public void onIgnored() {
+    delegate.releasePermission();
+  }
+
+  @Override
   public void onRejected() {
     // resilience4j counts refused calls itself (notPermittedCalls); nothing to record.
   }
