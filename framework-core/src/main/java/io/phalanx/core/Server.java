@@ -21,7 +21,8 @@ public interface Server {
    * own middleware.
    *
    * @throws Exception if the server cannot start; the message names what failed (a port in use
-   *     names the port)
+   *     names the port). A start that throws has released whatever it took (threads, sockets):
+   *     the app stops only the servers that started.
    */
   void start(StartContext context) throws Exception;
 
