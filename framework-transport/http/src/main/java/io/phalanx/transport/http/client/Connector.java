@@ -23,6 +23,7 @@ import io.netty.channel.pool.ChannelHealthChecker;
 import io.netty.channel.pool.ChannelPool;
 import io.netty.channel.pool.FixedChannelPool;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.codec.PrematureChannelClosureException;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.FullHttpRequest;
@@ -32,10 +33,13 @@ import io.netty.handler.codec.http.HttpContentDecompressor;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
@@ -136,7 +140,7 @@ final class Connector implements AutoCloseable {
         // Before the aggregator, so maxResponseSize applies to the inflated reply (a bomb fails
         // as RESPONSE_TOO_LARGE). One 8 KiB chunk inflates to at most ~8 MiB before that check.
         p.addLast("inflate", new HttpContentDecompressor(false, 0));
-        p.addLast("aggregate", new HttpObjectAggregator(settings.maxResponseSize()));
+        p.addLast("aggregate", new ReplyAggregator(settings.maxResponseSize()));
         p.addLast("idle", new IdleStateHandler(0, 0,
             Math.max(1, settings.idleTimeout().toMillis()), TimeUnit.MILLISECONDS));
         p.addLast("reply", new ReplyHandler(settings.codecs()));
@@ -228,6 +232,22 @@ final class Connector implements AutoCloseable {
     group.shutdownGracefully(0, 2, TimeUnit.SECONDS);
   }
 
+  /**
+   * Limits the reply by the bytes that arrive, not by the Content-Length it announces: a HEAD,
+   * 204 or 304 reply announces the size of a body it does not carry, and must not be refused
+   * for it. A real body over the limit still fails as soon as it crosses it.
+   */
+  private static final class ReplyAggregator extends HttpObjectAggregator {
+    ReplyAggregator(int maxContentLength) {
+      super(maxContentLength);
+    }
+
+    @Override
+    protected boolean isContentLengthInvalid(HttpMessage start, int maxContentLength) {
+      return false;
+    }
+  }
+
   /** Tells the channel's exchange that the response has begun, so it is never sent twice. */
   @ChannelHandler.Sharable
   private static final class FirstByte extends ChannelInboundHandlerAdapter {
@@ -255,6 +275,16 @@ final class Connector implements AutoCloseable {
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpResponse msg) {
+      if (msg.decoderResult().isFailure()) {
+        // Netty still hands on what it could not parse (flagged, with a placeholder status or a
+        // cut body): it is no reply, and the decoder now discards the rest of the connection.
+        Exchange ex = ctx.channel().attr(Exchange.KEY).get();
+        if (ex != null) {
+          ex.lost(ctx.channel(), failure(ctx.channel(), msg.decoderResult().cause()));
+        }
+        ctx.close();
+        return;
+      }
       int code = msg.status().code();
       if (code >= 100 && code < 200 && code != 101) {
         // Interim (100 Continue after a caller's Expect, 103 Early Hints): the final one follows.
@@ -270,7 +300,8 @@ final class Connector implements AutoCloseable {
       msg.headers().forEach(e -> headers.add(e.getKey(), e.getValue()));
       HttpClientResponse response = new HttpClientResponse(msg.status().code(), headers.build(),
           ByteBufUtil.getBytes(msg.content()), codecs);
-      ex.succeed(ctx.channel(), response, HttpUtil.isKeepAlive(msg));
+      // After 101 the connection speaks another protocol: it can never carry another call.
+      ex.succeed(ctx.channel(), response, code != 101 && HttpUtil.isKeepAlive(msg));
     }
 
     @Override
@@ -302,9 +333,19 @@ final class Connector implements AutoCloseable {
     }
 
     private static ServiceException failure(Channel ch, Throwable cause) {
+      if (cause instanceof TooLongHttpHeaderException
+          || cause instanceof TooLongHttpLineException) {
+        return new ServiceException(502, "RESPONSE_TOO_LARGE",
+            "the response's status line or headers are too large: " + cause.getMessage(), Map.of(),
+            cause);
+      }
       if (cause instanceof TooLongFrameException) {
         return new ServiceException(502, "RESPONSE_TOO_LARGE",
             "the response exceeds the client's maxResponseSize", Map.of(), cause);
+      }
+      if (cause instanceof PrematureChannelClosureException) {
+        // closed in the middle of the reply, as a close in the middle of the body is reported
+        return unavailable(String.valueOf(ch.remoteAddress()), cause);
       }
       if (cause instanceof IOException || cause.getCause() instanceof SSLException) {
         return unavailable(String.valueOf(ch.remoteAddress()), cause);

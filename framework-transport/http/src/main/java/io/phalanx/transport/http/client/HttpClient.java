@@ -34,6 +34,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import javax.net.ssl.SSLException;
 
@@ -254,8 +255,16 @@ public final class HttpClient implements AutoCloseable {
     // waiting for a pooled connection or connecting, so the server's deadline stays close to ours.
     // A copy: a retry may build the request on an event loop while middleware owns the original.
     MutableMetadata sent = MutableMetadata.copyOf(headers);
+    // The first attempt's request is built here, on the caller's thread: a header or path Netty
+    // refuses (CR/LF, illegal characters) fails this call at once instead of on an event loop,
+    // where it would hold a pooled connection until the deadline.
+    AtomicReference<FullHttpRequest> first = new AtomicReference<>(
+        nettyRequest(request, uri, authority, body, sent));
     Supplier<FullHttpRequest> nettyRequest = () -> {
-      FullHttpRequest r = Connector.toNetty(request.method(), uri, authority, body, sent);
+      FullHttpRequest r = first.getAndSet(null);
+      if (r == null) {
+        r = Connector.toNetty(request.method(), uri, authority, body, sent);
+      }
       r.headers().set("grpc-timeout", GrpcTimeout.format(
           Duration.ofNanos(Math.max(1, deadlineNanos - System.nanoTime()))));
       return r;
@@ -284,6 +293,22 @@ public final class HttpClient implements AutoCloseable {
       throw errorFrom(response);
     }
     return response;
+  }
+
+  /**
+   * The request as Netty will write it.
+   *
+   * @throws ServiceException 400 {@code INVALID_REQUEST} when Netty refuses a header or the
+   *     path: the caller's mistake, so neither retried nor counted against the server
+   */
+  private static FullHttpRequest nettyRequest(HttpClientRequest request, String uri,
+      String authority, byte[] body, MutableMetadata headers) {
+    try {
+      return Connector.toNetty(request.method(), uri, authority, body, headers);
+    } catch (IllegalArgumentException e) {
+      throw new ServiceException(400, "INVALID_REQUEST", "cannot send " + request.method() + " "
+          + uri + ": " + e.getMessage(), Map.of(), e);
+    }
   }
 
   private byte[] encodeBody(HttpClientRequest request, MutableMetadata headers) {

@@ -54,12 +54,12 @@ public final class HttpClientResponse {
    *     server, not this caller, sent something wrong
    */
   public <T> T as(Class<T> type) {
+    if (type == HttpClientResponse.class) {
+      return type.cast(this); // status and headers matter even without a body (201, 204, HEAD)
+    }
     if (type == Void.class || type == void.class || body.length == 0 && type != byte[].class
         && type != String.class) {
       return null;
-    }
-    if (type == HttpClientResponse.class) {
-      return type.cast(this);
     }
     try {
       String ct = contentType().orElse(null);
