@@ -190,10 +190,12 @@ final class Exchange {
     }
     cancelTimer();
     ch.attr(KEY).set(null);
-    if (!keepAlive) {
+    Attempt a = attempt;
+    // A reply that came before the whole request was written (a server refusing a large body
+    // early) leaves the rest of the request in flight: the server would read it as the next one.
+    if (!keepAlive || a == null || a.channel != ch || !a.written) {
       ch.close();
     }
-    Attempt a = attempt;
     if (a != null && a.channel == ch && a.released.compareAndSet(false, true)) {
       pool.release(ch).addListener(f -> result.complete(response));
     } else {

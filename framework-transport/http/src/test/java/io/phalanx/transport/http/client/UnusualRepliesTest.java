@@ -40,10 +40,17 @@ class UnusualRepliesTest {
   }
 
   private static ServerSocket peer(IntFunction<String> script) throws IOException {
+    return peer(script, new AtomicInteger());
+  }
+
+  /** As {@link #peer(IntFunction)}, counting the connections it accepts. */
+  private static ServerSocket peer(IntFunction<String> script, AtomicInteger connections)
+      throws IOException {
     ServerSocket ss = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
     Thread t = new Thread(() -> {
       while (true) {
         try (Socket s = ss.accept()) {
+          connections.incrementAndGet();
           for (int i = 0; readHead(s.getInputStream()); i++) {
             String r = script.apply(i);
             s.getOutputStream().write(r.replace(HANG_UP, "")
@@ -157,6 +164,23 @@ class UnusualRepliesTest {
       assertTrue(e.getMessage().contains("/x"), e.getMessage());
       assertEquals("ok", c.get("/fine", String.class));
       assertEquals(1, requests.get(), "the refused request never reached the peer");
+    }
+  }
+  @Test
+  void aReplyThatCameBeforeTheWholeRequestWasWrittenEndsTheConnection() throws IOException {
+    // The peer answers 413 after the head, never reading the 8 MiB body: the client is still
+    // writing it when the reply arrives, and those bytes must not precede the next request.
+    AtomicInteger connections = new AtomicInteger();
+    AtomicInteger n = new AtomicInteger();
+    try (ServerSocket ss = peer(i -> n.getAndIncrement() == 0
+        ? "HTTP/1.1 413 Payload Too Large\r\nContent-Length: 0\r\n\r\n" : OK, connections);
+        HttpClient c = client(ss)) {
+      ServiceException e = assertThrows(ServiceException.class, () -> c.execute(
+          HttpClientRequest.builder("POST", "/upload").body(new byte[8 << 20])
+              .contentType("application/octet-stream").build()));
+      assertEquals(413, e.code());
+      assertEquals("ok", c.get("/next", String.class));
+      assertEquals(2, connections.get(), "the half-written connection was reused");
     }
   }
 }
