@@ -20,15 +20,16 @@ import java.util.regex.Pattern;
  * Builds the environment and system-property layers: one value per variable or property, each
  * with its own origin ("environment variable PHALANX_SERVER_HTTP_PORT") so errors point at it.
  *
- * <p>Values are read as HOCON would read an unquoted value: {@code 8080} is a number,
- * {@code true} a boolean, {@code [a, b]} a list, {@code {a = 1}} an object; anything else, like
+ * <p>Values are read as HOCON would read an unquoted value: {@code 8080} and {@code 1.10} are
+ * numbers that keep their text ({@code getString} gives "1.10", not "1.1"), {@code true} is a
+ * boolean, {@code [a, b]} a list, {@code {a = 1}} an object; anything else, like
  * {@code 10s} or {@code http://x}, stays a string, which the typed getters convert (durations,
  * sizes) just as they do for file values. A value that looks like a list or object but does not
  * parse stays a string rather than failing, because it may legitimately be a password.
  */
 final class OverrideLayer {
-  private static final Pattern INTEGER = Pattern.compile("-?(0|[1-9][0-9]*)");
-  private static final Pattern DECIMAL =
+  /** No leading zeros: {@code 01234} (a postcode, a PIN) stays a string. */
+  private static final Pattern NUMBER =
       Pattern.compile("-?(0|[1-9][0-9]*)(\\.[0-9]+)?([eE][+-]?[0-9]+)?");
 
   private OverrideLayer() {}
@@ -86,34 +87,38 @@ final class OverrideLayer {
     if (t.equals("true") || t.equals("false")) {
       return ConfigValueFactory.fromAnyRef(Boolean.valueOf(t)).withOrigin(origin);
     }
-    if (INTEGER.matcher(t).matches()) {
-      try {
-        return ConfigValueFactory.fromAnyRef(Long.valueOf(t)).withOrigin(origin);
-      } catch (NumberFormatException tooBig) {
-        return ConfigValueFactory.fromAnyRef(raw).withOrigin(origin);
+    if (NUMBER.matcher(t).matches()) {
+      ConfigValue v = hocon(t, description);
+      if (v != null && v.valueType() == ConfigValueType.NUMBER
+          && Double.isFinite(((Number) v.unwrapped()).doubleValue())) {
+        return v.withOrigin(origin);
       }
-    }
-    if (DECIMAL.matcher(t).matches()) {
-      double d = Double.parseDouble(t);
-      if (Double.isFinite(d)) {
-        return ConfigValueFactory.fromAnyRef(d).withOrigin(origin);
-      }
+      // too big for a long (HOCON then reads a string) or for a double: kept as text
     }
     if (t.startsWith("[") || t.startsWith("{")) {
-      try {
-        ConfigValue v = ConfigFactory.parseString("v = " + t,
-                ConfigParseOptions.defaults().setSyntax(ConfigSyntax.CONF)
-                    .setOriginDescription(description))
-            .resolve()
-            .root().get("v");
-        if (v != null && (v.valueType() == ConfigValueType.LIST
-            || v.valueType() == ConfigValueType.OBJECT)) {
-          return v.withOrigin(origin);
-        }
-      } catch (com.typesafe.config.ConfigException notHocon) {
-        // fall through: keep the text as it is
+      ConfigValue v = hocon(t, description);
+      if (v != null && (v.valueType() == ConfigValueType.LIST
+          || v.valueType() == ConfigValueType.OBJECT)) {
+        return v.withOrigin(origin);
       }
     }
     return ConfigValueFactory.fromAnyRef(raw).withOrigin(origin);
+  }
+
+  /**
+   * {@code text} as HOCON reads the value of a key, or null when it does not parse. Numbers are
+   * read this way, not with {@code Double.valueOf}, because only the parser keeps their text:
+   * {@code 1.10} stays "1.10" for {@code getString}, as in a file.
+   */
+  private static ConfigValue hocon(String text, String description) {
+    try {
+      return ConfigFactory.parseString("v = " + text,
+              ConfigParseOptions.defaults().setSyntax(ConfigSyntax.CONF)
+                  .setOriginDescription(description))
+          .resolve()
+          .root().get("v");
+    } catch (com.typesafe.config.ConfigException notHocon) {
+      return null;
+    }
   }
 }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueType;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -136,6 +137,31 @@ class ConfigsTest {
     Map<?, ?> http = (Map<?, ?>) ((Map<?, ?>) c.toMap().get("server")).get("http");
     assertTrue(http.get("port") instanceof Number, String.valueOf(http.get("port")));
     assertEquals(8080, ((Number) http.get("port")).intValue());
+  }
+
+  /** A HOCON file keeps "1.10" as written; overrides are read like unquoted HOCON values. */
+  @Test
+  void overrideNumbersKeepTheirTextAndStayNumbers() {
+    AppConfig file = AppConfig.of(ConfigFactory.parseString("v = 1.10, e = 1e3"));
+    assertEquals("1.10", file.getString("v"));
+    assertEquals("1e3", file.getString("e"));
+    AppConfig env = TestResources.builder("layers")
+        .environment(Map.of("PHALANX_APP_VERSION", "1.10", "PHALANX_APP_RATIO", "-2.50")).load();
+    assertEquals("1.10", env.getString("app.version"));
+    assertEquals(1.1, env.getDouble("app.version"));
+    assertEquals(ConfigValueType.NUMBER, env.raw().getValue("app.version").valueType());
+    assertEquals("-2.50", env.getString("app.ratio"));
+    AppConfig sys = TestResources.builder("layers")
+        .systemProperties(props("app.version", "1e3", "app.big", "99999999999999999999",
+            "app.huge", "1e999"))
+        .load();
+    assertEquals("1e3", sys.getString("app.version"));
+    assertEquals(1000, sys.getInt("app.version"));
+    assertEquals(1000.0, sys.getDouble("app.version"));
+    assertEquals("99999999999999999999", sys.getString("app.big"));
+    assertEquals(ConfigValueType.STRING, sys.raw().getValue("app.big").valueType());
+    assertEquals("1e999", sys.getString("app.huge"));
+    assertEquals(ConfigValueType.STRING, sys.raw().getValue("app.huge").valueType());
   }
 
   @Test
