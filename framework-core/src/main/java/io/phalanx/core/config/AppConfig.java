@@ -202,7 +202,8 @@ public final class AppConfig {
    * or its kebab-case form ({@code readTimeout} reads {@code read-timeout}) when the exact name is
    * absent. Component types: {@code String}, primitives and their boxes, {@code Duration},
    * {@code ConfigMemorySize}, enums (case-insensitive, {@code -} matches {@code _}),
-   * {@code List<T>}, {@code Map<String, T>}, {@code Optional<T>}, nested records and
+   * {@code List<T>} (a list, or an object whose keys are all indices, as {@code -Dhosts.0=a}
+   * makes it, in numeric order), {@code Map<String, T>}, {@code Optional<T>}, nested records and
    * {@code AppConfig} (the raw subtree). {@code Optional} components may be missing or null;
    * every other component is required. Unknown keys are ignored.
    *

@@ -2,11 +2,11 @@ package io.phalanx.core.config;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigObject;
 import com.typesafe.config.ConfigOrigin;
 import com.typesafe.config.ConfigOriginFactory;
 import com.typesafe.config.ConfigParseOptions;
 import com.typesafe.config.ConfigSyntax;
-import com.typesafe.config.ConfigUtil;
 import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueFactory;
 import com.typesafe.config.ConfigValueType;
@@ -54,9 +54,8 @@ final class OverrideLayer {
             + "', which is not a valid config key (PHALANX_ is stripped, __ becomes -, _ becomes ."
             + " and no segment may be empty)", null);
       }
-      String desc = "environment variable " + var;
-      out = out.withValue(ConfigUtil.joinPath(Arrays.asList(key.split("\\.", -1))),
-          parse(e.getValue(), ConfigOriginFactory.newSimple(desc), desc));
+      out = tree(Arrays.asList(key.split("\\.", -1)), e.getValue(), "environment variable " + var)
+          .withFallback(out);
     }
     return out;
   }
@@ -73,12 +72,26 @@ final class OverrideLayer {
           || !EnvironmentKeys.isValidKey(name)) {
         continue;
       }
-      String desc = "system property " + name;
-      List<String> segments = Arrays.asList(name.split("\\.", -1));
-      out = out.withValue(ConfigUtil.joinPath(segments),
-          parse(e.getValue(), ConfigOriginFactory.newSimple(desc), desc));
+      out = tree(Arrays.asList(name.split("\\.", -1)), e.getValue(), "system property " + name)
+          .withFallback(out);
     }
     return out;
+  }
+
+  /**
+   * One override as a config: its value under {@code segments}, where the objects on the way
+   * carry the value's origin too. typesafe's {@code withValue} would name them
+   * "withValue(hosts.0)", yet they show in errors, e.g. when {@code PHALANX_CLUSTER_HOSTS_X}
+   * makes {@code cluster.hosts} an object where a list is needed. Objects that several overrides
+   * share get a merged origin naming each ("merge of environment variable …, …").
+   */
+  private static Config tree(List<String> segments, String raw, String description) {
+    ConfigOrigin origin = ConfigOriginFactory.newSimple(description);
+    ConfigValue v = parse(raw, origin, description);
+    for (int i = segments.size() - 1; i >= 0; i--) {
+      v = v.atKey(segments.get(i)).root().withOrigin(origin);
+    }
+    return ((ConfigObject) v).toConfig();
   }
 
   /** Parses one override value; see the class comment for the rules. */

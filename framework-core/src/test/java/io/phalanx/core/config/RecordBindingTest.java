@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Properties;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
@@ -68,6 +69,14 @@ class RecordBindingTest {
     }
   }
 
+  private static Properties props(String... kv) {
+    Properties p = new Properties();
+    for (int i = 0; i < kv.length; i += 2) {
+      p.setProperty(kv[i], kv[i + 1]);
+    }
+    return p;
+  }
+
   private static AppConfig bindConf() {
     return TestResources.builder("bind").load();
   }
@@ -100,6 +109,44 @@ class RecordBindingTest {
     assertEquals(List.of("1", "2", "3"), s.extra().getStringList("anything"));
     assertEquals("service.extra", s.extra().path());
     assertThrows(UnsupportedOperationException.class, () -> s.tags().add("x"));
+  }
+
+  /**
+   * {@code -Dservice.tags.0=…} or {@code PHALANX_SERVICE_TAGS_0=…} make an object of indices,
+   * which typesafe's getStringList reads as a list; binding does too, in numeric order, and its
+   * errors name the variable or property that set the value.
+   */
+  @Test
+  void indexedOverridesBindAsListsAndErrorsNameTheOverride() {
+    AppConfig env = TestResources.builder("bind")
+        .environment(Map.of("PHALANX_SERVICE_TAGS_0", "z")).load();
+    assertEquals(List.of("z"), env.getStringList("service.tags"));
+    assertEquals(List.of("z"), env.bind("service", Service.class).tags());
+
+    AppConfig sys = TestResources.builder("bind").systemProperties(props(
+        "service.tags.10", "c", "service.tags.2", "b", "service.tags.0", "a",
+        "service.backends.0.host", "h9", "service.backends.0.port", "9")).load();
+    Service s = sys.bind("service", Service.class);
+    assertEquals(List.of("a", "b", "c"), s.tags());
+    assertEquals(List.of(new Backend("h9", 9, Optional.empty())), s.backends());
+
+    AppConfig badPort = TestResources.builder("bind")
+        .systemProperties(props("service.backends.1.host", "h", "service.backends.1.port", "x"))
+        .load();
+    assertEquals("config key 'service.backends.1.port' must be a NUMBER (int) but is STRING \"x\""
+        + " (system property service.backends.1.port)",
+        fails(() -> badPort.bind("service", Service.class)));
+    AppConfig notIndexed = TestResources.builder("bind")
+        .environment(Map.of("PHALANX_SERVICE_TAGS_0", "a", "PHALANX_SERVICE_TAGS_X", "b")).load();
+    assertContains(fails(() -> notIndexed.bind("service", Service.class)),
+        "config key 'service.tags' must be a LIST but is OBJECT",
+        "environment variable PHALANX_SERVICE_TAGS_0",
+        "environment variable PHALANX_SERVICE_TAGS_X");
+    AppConfig oneVariable = TestResources.builder("bind")
+        .environment(Map.of("PHALANX_SERVICE_TAGS_X", "b")).load();
+    assertEquals("config key 'service.tags' must be a LIST but is OBJECT {\"x\":\"b\"}"
+        + " (environment variable PHALANX_SERVICE_TAGS_X)",
+        fails(() -> oneVariable.bind("service", Service.class)));
   }
 
   @Test
