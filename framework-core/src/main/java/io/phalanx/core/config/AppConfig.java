@@ -31,7 +31,8 @@ import java.util.function.BiFunction;
  *
  * <p>Conversions follow typesafe-config: strings convert to numbers and booleans, durations and
  * sizes are numbers or strings with units ({@code 10s}, {@code 512k}); a bare number is
- * milliseconds for a duration and bytes for a size.
+ * milliseconds for a duration and bytes for a size. Unlike typesafe-config, an int or long must be
+ * a whole number in its range: {@code 0.5} fails instead of becoming 0.
  *
  * <p>Immutable and thread-safe.
  */

@@ -43,11 +43,11 @@ final class Scalars {
   }
 
   static int intValue(ConfigValue v, String key) {
-    return read(v, key, INT, c -> c.getInt("v"));
+    return (int) whole(v, key, INT, Integer.MIN_VALUE, Integer.MAX_VALUE);
   }
 
   static long longValue(ConfigValue v, String key) {
-    return read(v, key, LONG, c -> c.getLong("v"));
+    return whole(v, key, LONG, Long.MIN_VALUE, Long.MAX_VALUE);
   }
 
   static double doubleValue(ConfigValue v, String key) {
@@ -76,12 +76,24 @@ final class Scalars {
 
   /** A narrow integer (short, byte) with its own range in the message. */
   static long ranged(ConfigValue v, String key, String type, long min, long max) {
-    String expected = "a NUMBER (" + type + ")";
-    long n = read(v, key, expected, c -> c.getLong("v"));
-    if (n < min || n > max) {
+    return whole(v, key, "a NUMBER (" + type + ")", min, max);
+  }
+
+  /**
+   * A whole number from {@code min} to {@code max}. typesafe's getInt and getLong truncate a
+   * fraction ({@code 0.5} is 0) and saturate an infinity; here a fraction, an infinity or NaN, or
+   * a value out of range is a wrong type naming the key, like any other.
+   */
+  private static long whole(ConfigValue v, String key, String expected, long min, long max) {
+    Number n = read(v, key, expected, c -> c.getNumber("v"));
+    // max + 1.0 is the first double past the range, for long too (its max rounds up to 2^63)
+    boolean fits = n instanceof Double d
+        ? d == Math.rint(d) && d >= min && d < max + 1.0
+        : n.longValue() >= min && n.longValue() <= max;
+    if (!fits) {
       throw ConfigException.wrongType(key, expected, v);
     }
-    return n;
+    return n.longValue();
   }
 
   static char character(ConfigValue v, String key) {

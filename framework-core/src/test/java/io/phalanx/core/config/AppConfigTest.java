@@ -111,6 +111,30 @@ class AppConfigTest {
     assertContains(fails(() -> c.getStringList("server")), "'server'", "LIST");
   }
 
+  /** A fraction where a whole number is needed fails; it used to be truncated (0.5 gave 0). */
+  @Test
+  void fractionOrOutOfRangeForAWholeNumberFailsNamingKeyTypeAndLine() throws IOException {
+    Path f = dir.resolve("pool.conf");
+    Files.writeString(f, "pool {\n  size = 0.5\n  whole = 2.0\n  huge = 1e30\n"
+        + "  text = \"1.5\"\n  long = 5000000000\n}\n");
+    AppConfig c = TestResources.builder("layers").file(f).load();
+    assertEquals("config key 'pool.size' must be a NUMBER (int) but is NUMBER 0.5, which is not"
+        + " a valid int (" + f + ":2)", fails(() -> c.getInt("pool.size")));
+    assertContains(fails(() -> c.findLong("pool.size")), "'pool.size'", "NUMBER (long)",
+        f + ":2");
+    assertContains(fails(() -> c.getLong("pool.huge")), "'pool.huge'", "NUMBER (long)",
+        "not a valid long", f + ":4");
+    assertContains(fails(() -> c.getInt("pool.text")), "'pool.text'", "NUMBER (int)",
+        "STRING \"1.5\"", f + ":5");
+    assertContains(fails(() -> c.getInt("pool.long")), "'pool.long'", "not a valid int");
+    assertEquals(2, c.getInt("pool.whole"));
+    assertEquals(5_000_000_000L, c.getLong("pool.long"));
+    assertEquals(Long.MAX_VALUE, of("n = 9223372036854775807").getLong("n"));
+    assertEquals(Long.MIN_VALUE, of("n = -9223372036854775808").getLong("n"));
+    assertContains(fails(() -> of("n = 9.3e18").getLong("n")), "'n'", "not a valid long");
+    assertContains(fails(() -> of("n = \"NaN\"").getInt("n")), "'n'", "NUMBER (int)");
+  }
+
   @Test
   void subtreeErrorsNameTheFullKey() {
     AppConfig server = errors().getConfig("server");

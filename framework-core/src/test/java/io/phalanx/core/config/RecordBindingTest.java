@@ -177,6 +177,24 @@ class RecordBindingTest {
         "NUMBER 700");
   }
 
+  /** A fraction for a whole-number component fails; it used to be truncated (0.5 bound as 0). */
+  @Test
+  void fractionForAWholeNumberComponentFails() {
+    AppConfig c = AppConfig.of(ConfigFactory.parseString("pool { port = 0.5 }"));
+    assertContains(fails(() -> c.bind("pool", Port.class)), "'pool.port'", "NUMBER (int)",
+        "NUMBER 0.5, which is not a valid int");
+    AppConfig fractions = AppConfig.of(ConfigFactory.parseString(
+        "b = 1.5, s = 2.5, c = x, f = 1.5, l = 3.5, flag = true"));
+    assertContains(fails(() -> fractions.bind(Primitives.class)), "'b'", "NUMBER (byte)",
+        "NUMBER 1.5");
+    AppConfig longFraction = AppConfig.of(ConfigFactory.parseString(
+        "b = 1, s = 2, c = x, f = 1.5, l = 3.5, flag = true"));
+    assertContains(fails(() -> longFraction.bind(Primitives.class)), "'l'", "NUMBER (long)",
+        "NUMBER 3.5");
+    assertEquals(new Port(80),
+        AppConfig.of(ConfigFactory.parseString("port = 80.0")).bind(Port.class));
+  }
+
   @Test
   void missingRequiredComponentNamesKeyTypeAndSources() {
     String m = fails(() -> bindConf().bind("service.tls", Backend.class));
