@@ -242,7 +242,8 @@ public final class Configs {
      * change that does not parse or resolve is logged and ignored, so the last good configuration
      * stays in force.
      *
-     * @throws ConfigException as {@link #load()}
+     * @throws ConfigException as {@link #load()}, or when a source cannot be watched; the watches
+     *     of the sources before it are closed then, so nothing keeps following
      */
     public LiveConfig watch() {
       Layers layers = layers();

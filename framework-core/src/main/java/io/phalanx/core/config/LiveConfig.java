@@ -58,19 +58,40 @@ public final class LiveConfig implements AutoCloseable {
     this.compose = compose;
   }
 
+  /**
+   * Watches every source, in order. When one cannot be watched its exception is thrown, after
+   * the watches already started are closed (their close failures suppressed into it).
+   */
   static LiveConfig start(List<ConfigSource> sources, List<List<ConfigDocument>> initial,
       AppConfig first, Function<List<List<ConfigDocument>>, AppConfig> compose) {
     LiveConfig live = new LiveConfig(sources, initial, first, compose);
     // watch() is called without the lock: a source may deliver its first list from its own
     // thread before watch() returns, and that delivery takes the lock.
     List<ConfigSource.Watch> started = new ArrayList<>();
-    for (int i = 0; i < sources.size(); i++) {
-      started.add(sources.get(i).watch(live.new SourceListener(i)));
+    try {
+      for (int i = 0; i < sources.size(); i++) {
+        started.add(sources.get(i).watch(live.new SourceListener(i)));
+      }
+    } catch (RuntimeException | Error e) {
+      // nobody gets this LiveConfig to close them, so the watches begun so far end here
+      closeAll(started, e);
+      throw e;
     }
     synchronized (live.lock) {
       live.watches.addAll(started);
     }
     return live;
+  }
+
+  /** Closes {@code watches}, latest first; a failure to close is added to {@code failure}. */
+  private static void closeAll(List<ConfigSource.Watch> watches, Throwable failure) {
+    for (int i = watches.size() - 1; i >= 0; i--) {
+      try {
+        watches.get(i).close();
+      } catch (RuntimeException e) {
+        failure.addSuppressed(e);
+      }
+    }
   }
 
   /** The latest valid configuration. */

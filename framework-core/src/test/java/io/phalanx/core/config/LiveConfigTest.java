@@ -242,6 +242,54 @@ class LiveConfigTest {
     assertEquals(1, live.current().getInt("x"));
   }
 
+  /** Nobody gets a LiveConfig to close when one source cannot be watched, so start closes. */
+  @Test
+  void aSourceThatCannotBeWatchedClosesTheWatchesAlreadyStarted() {
+    InMemoryConfigSource first = new InMemoryConfigSource("first").put("/a.conf", "k = 1");
+    InMemoryConfigSource second = new InMemoryConfigSource("second");
+    ConfigSource closeFails = new ConfigSource() {
+      @Override
+      public String description() {
+        return "close fails";
+      }
+
+      @Override
+      public List<ConfigDocument> load() {
+        return List.of();
+      }
+
+      @Override
+      public Watch watch(Listener listener) {
+        return () -> {
+          throw new IllegalStateException("close fails: connection reset");
+        };
+      }
+    };
+    ConfigSource broken = new ConfigSource() {
+      @Override
+      public String description() {
+        return "broken";
+      }
+
+      @Override
+      public List<ConfigDocument> load() {
+        return List.of();
+      }
+
+      @Override
+      public Watch watch(Listener listener) {
+        throw new ConfigException("broken cannot be watched: connection refused");
+      }
+    };
+    ConfigException e = assertThrows(ConfigException.class,
+        () -> builder(first, closeFails, second, broken).watch());
+    assertEquals("broken cannot be watched: connection refused", e.getMessage());
+    assertEquals(0, first.watchers(), "closing stopped at the watch whose close failed");
+    assertEquals(0, second.watchers(), "the last watch started is still running");
+    assertEquals(1, e.getSuppressed().length);
+    assertEquals("close fails: connection reset", e.getSuppressed()[0].getMessage());
+  }
+
   @Test
   void anInvalidObservedPathIsRejected() {
     try (LiveConfig live = builder().watch()) {
