@@ -7,8 +7,10 @@ import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -48,32 +50,20 @@ class SignalStopTest {
     }
   }
 
-  @Test
-  void withoutSignalHandlingAShutdownHookStopsGracefullyAndKeepsTheExitStatus() throws Exception {
-    String java = ProcessHandle.current().info().command().orElse("java");
-    Process p = new ProcessBuilder(List.of(java, "-Xrs", "-cp",
-        System.getProperty("java.class.path"), ExitAfterStart.class.getName()))
-        .redirectErrorStream(true).start();
-    try (BufferedReader out = new BufferedReader(
-        new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-      StringBuilder seen = new StringBuilder();
-      String line;
-      while ((line = out.readLine()) != null) {
-        seen.append(line).append('\n');
-      }
-      assertTrue(p.waitFor(30, TimeUnit.SECONDS), "child did not exit");
-      assertEquals(0, p.exitValue(), "the status System.exit asked for; output:\n" + seen);
-      assertTrue(seen.toString().contains("STOPPED-CLEANLY"), seen.toString());
-    } finally {
-      p.destroyForcibly();
-    }
-  }
+  /** What a child JVM printed and its exit status. */
+  private record Run(String output, int exitValue) {}
 
-  @Test
-  void sigtermStopsGracefullyAndExitsZero() throws Exception {
-    String java = ProcessHandle.current().info().command().orElse("java");
-    Process p = new ProcessBuilder(List.of(java, "-cp", System.getProperty("java.class.path"),
-        SignalStopTest.class.getName())).redirectErrorStream(true).start();
+  /**
+   * Runs {@code main} in a child JVM with {@code jvmFlags} until it exits; {@code onReady} gets
+   * the process once it has printed READY.
+   */
+  private static Run child(Class<?> main, List<String> jvmFlags, Consumer<Process> onReady)
+      throws Exception {
+    List<String> command = new ArrayList<>();
+    command.add(ProcessHandle.current().info().command().orElse("java"));
+    command.addAll(jvmFlags);
+    command.addAll(List.of("-cp", System.getProperty("java.class.path"), main.getName()));
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
     try (BufferedReader out = new BufferedReader(
         new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
       StringBuilder seen = new StringBuilder();
@@ -81,16 +71,29 @@ class SignalStopTest {
       while ((line = out.readLine()) != null) {
         seen.append(line).append('\n');
         if (line.contains("READY")) {
-          // ProcessHandle.destroy sends SIGTERM without closing our end of the pipes
-          p.toHandle().destroy();
+          onReady.accept(p);
         }
       }
-      assertTrue(p.waitFor(30, TimeUnit.SECONDS), "child did not exit");
-      assertEquals(0, p.exitValue(), seen.toString());
-      assertTrue(seen.toString().contains("STOPPED-CLEANLY"), seen.toString());
-      assertTrue(seen.toString().contains("RUN-RETURNED"), seen.toString());
+      assertTrue(p.waitFor(30, TimeUnit.SECONDS), "child did not exit:\n" + seen);
+      return new Run(seen.toString(), p.exitValue());
     } finally {
       p.destroyForcibly();
     }
+  }
+
+  @Test
+  void withoutSignalHandlingAShutdownHookStopsGracefullyAndKeepsTheExitStatus() throws Exception {
+    Run r = child(ExitAfterStart.class, List.of("-Xrs"), p -> { });
+    assertEquals(0, r.exitValue(), "the status System.exit asked for; output:\n" + r.output());
+    assertTrue(r.output().contains("STOPPED-CLEANLY"), r.output());
+  }
+
+  @Test
+  void sigtermStopsGracefullyAndExitsZero() throws Exception {
+    // ProcessHandle.destroy sends SIGTERM without closing our end of the pipes
+    Run r = child(SignalStopTest.class, List.of(), p -> p.toHandle().destroy());
+    assertEquals(0, r.exitValue(), r.output());
+    assertTrue(r.output().contains("STOPPED-CLEANLY"), r.output());
+    assertTrue(r.output().contains("RUN-RETURNED"), r.output());
   }
 }
