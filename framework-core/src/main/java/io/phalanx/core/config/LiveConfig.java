@@ -125,7 +125,8 @@ public final class LiveConfig implements AutoCloseable {
 
   /**
    * Stops following the sources and closes them (they were handed over to be followed);
-   * {@link #current()} keeps the last configuration. Idempotent.
+   * {@link #current()} keeps the last configuration. Idempotent. An observer may call it: no
+   * observer is called after that, and the watches are closed right after the observer returns.
    */
   @Override
   public void close() {
@@ -138,6 +139,19 @@ public final class LiveConfig implements AutoCloseable {
       toClose = List.copyOf(watches);
       watches.clear();
     }
+    if (Thread.holdsLock(lock)) {
+      // An observer is closing us from inside a delivery, which holds the lock. A watch's close
+      // waits for its own delivery in progress, and another source's may be waiting for this
+      // lock: closing here would deadlock, so the watches are closed once this delivery ends.
+      Thread t = new Thread(() -> closeWatchesAndSources(toClose), "phalanx-config-close");
+      t.setDaemon(true);
+      t.start();
+      return;
+    }
+    closeWatchesAndSources(toClose);
+  }
+
+  private void closeWatchesAndSources(List<ConfigSource.Watch> toClose) {
     for (ConfigSource.Watch w : toClose) {
       w.close();
     }
@@ -208,6 +222,9 @@ public final class LiveConfig implements AutoCloseable {
       current = updated;
       LOG.info("config changed by {}", sources.get(index).description());
       for (Observer o : observers) {
+        if (closed) {
+          break; // an observer closed this LiveConfig
+        }
         if (o.differs(previous.raw(), updated.raw())) {
           try {
             o.observer.accept(updated);

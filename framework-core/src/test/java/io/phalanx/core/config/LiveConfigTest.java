@@ -10,6 +10,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.ReentrantLock;
 import org.junit.jupiter.api.Test;
 
 class LiveConfigTest {
@@ -305,5 +309,85 @@ class LiveConfigTest {
     assertEquals("conf", ConfigDocument.of("/a/.hidden", "").format());
     assertEquals("yaml", ConfigDocument.of("cfg/app.yaml", "").format());
     assertEquals("yaml", ConfigDocument.of("cfg/app.yml", "").format());
+  }
+  /** A source whose watch's close waits for a delivery in progress, as the contract says. */
+  private static final class DeliveringSource implements ConfigSource {
+    private final String name;
+    private final ReentrantLock delivering = new ReentrantLock();
+    private volatile Listener listener;
+
+    DeliveringSource(String name) {
+      this.name = name;
+    }
+
+    /** Delivers one document from a thread of the source's own. */
+    Thread deliver(String key, String content) {
+      Thread t = new Thread(() -> {
+        delivering.lock();
+        try {
+          Listener l = listener;
+          if (l != null) {
+            l.documents(List.of(ConfigDocument.of(key, content)));
+          }
+        } finally {
+          delivering.unlock();
+        }
+      }, name + "-delivery");
+      t.setDaemon(true);
+      t.start();
+      return t;
+    }
+
+    @Override
+    public String description() {
+      return "delivering " + name;
+    }
+
+    @Override
+    public List<ConfigDocument> load() {
+      return List.of();
+    }
+
+    @Override
+    public Watch watch(Listener l) {
+      listener = l;
+      l.documents(List.of());
+      return () -> {
+        if (!delivering.isHeldByCurrentThread()) {
+          delivering.lock(); // waits for a delivery in progress
+          delivering.unlock();
+        }
+        listener = null;
+      };
+    }
+  }
+
+  @Test
+  void anObserverMayCloseWhileAnotherSourceIsDelivering() throws Exception {
+    DeliveringSource a = new DeliveringSource("a");
+    DeliveringSource b = new DeliveringSource("b");
+    LiveConfig live = builder(a, b).watch();
+    AtomicReference<Thread> fromB = new AtomicReference<>();
+    List<String> observed = new CopyOnWriteArrayList<>();
+    live.observe("from-a", c -> {
+      // b delivers now and waits for the lock this delivery holds; then we close
+      Thread t = b.deliver("/b.conf", "from-b = 1");
+      fromB.set(t);
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (t.getState() != Thread.State.BLOCKED && t.isAlive()
+          && System.nanoTime() < deadline) {
+        Thread.onSpinWait();
+      }
+      live.close();
+      observed.add("closed");
+    });
+    live.observe("from-a", c -> observed.add("a second observer after the close"));
+    Thread fromA = a.deliver("/a.conf", "from-a = 1");
+    fromA.join(TimeUnit.SECONDS.toMillis(20)); // liveness, not a latency bound
+    assertFalse(fromA.isAlive(), "closing from an observer deadlocked");
+    fromB.get().join(TimeUnit.SECONDS.toMillis(20));
+    assertFalse(fromB.get().isAlive());
+    assertEquals(List.of("closed"), observed, "no observer runs after close()");
+    assertFalse(live.current().has("from-b"), "nothing applied after close()");
   }
 }
