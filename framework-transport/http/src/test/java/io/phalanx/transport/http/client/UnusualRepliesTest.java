@@ -13,6 +13,7 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntFunction;
 import org.junit.jupiter.api.Test;
@@ -40,17 +41,10 @@ class UnusualRepliesTest {
   }
 
   private static ServerSocket peer(IntFunction<String> script) throws IOException {
-    return peer(script, new AtomicInteger());
-  }
-
-  /** As {@link #peer(IntFunction)}, counting the connections it accepts. */
-  private static ServerSocket peer(IntFunction<String> script, AtomicInteger connections)
-      throws IOException {
     ServerSocket ss = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
     Thread t = new Thread(() -> {
       while (true) {
         try (Socket s = ss.accept()) {
-          connections.incrementAndGet();
           for (int i = 0; readHead(s.getInputStream()); i++) {
             String r = script.apply(i);
             s.getOutputStream().write(r.replace(HANG_UP, "")
@@ -167,20 +161,49 @@ class UnusualRepliesTest {
     }
   }
   @Test
-  void aReplyThatCameBeforeTheWholeRequestWasWrittenEndsTheConnection() throws IOException {
-    // The peer answers 413 after the head, never reading the 8 MiB body: the client is still
-    // writing it when the reply arrives, and those bytes must not precede the next request.
+  void aReplyThatCameBeforeTheWholeRequestWasWrittenEndsTheConnection() throws Exception {
+    // The first connection answers 413 after the head and never reads the body, which is far
+    // larger than the sockets' buffers: the client is still writing it when the reply arrives,
+    // and the rest must not precede a next request. Each connection has its own thread.
     AtomicInteger connections = new AtomicInteger();
-    AtomicInteger n = new AtomicInteger();
-    try (ServerSocket ss = peer(i -> n.getAndIncrement() == 0
-        ? "HTTP/1.1 413 Payload Too Large\r\nContent-Length: 0\r\n\r\n" : OK, connections);
-        HttpClient c = client(ss)) {
-      ServiceException e = assertThrows(ServiceException.class, () -> c.execute(
-          HttpClientRequest.builder("POST", "/upload").body(new byte[8 << 20])
-              .contentType("application/octet-stream").build()));
-      assertEquals(413, e.code());
-      assertEquals("ok", c.get("/next", String.class));
-      assertEquals(2, connections.get(), "the half-written connection was reused");
+    CountDownLatch testOver = new CountDownLatch(1);
+    try (ServerSocket ss = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+      Thread acceptor = new Thread(() -> {
+        try {
+          while (true) {
+            Socket s = ss.accept();
+            int n = connections.incrementAndGet();
+            Thread conn = new Thread(() -> {
+              try (s) {
+                if (readHead(s.getInputStream())) {
+                  s.getOutputStream().write((n == 1
+                      ? "HTTP/1.1 413 Payload Too Large\r\nContent-Length: 0\r\n\r\n" : OK)
+                      .getBytes(StandardCharsets.ISO_8859_1));
+                  testOver.await(); // reads nothing more
+                }
+              } catch (IOException | InterruptedException e) {
+                // test over
+              }
+            });
+            conn.setDaemon(true);
+            conn.start();
+          }
+        } catch (IOException e) {
+          // the server socket was closed: test over
+        }
+      });
+      acceptor.setDaemon(true);
+      acceptor.start();
+      try (HttpClient c = client(ss)) {
+        ServiceException e = assertThrows(ServiceException.class, () -> c.execute(
+            HttpClientRequest.builder("POST", "/upload").body(new byte[64 << 20])
+                .contentType("application/octet-stream").build()));
+        assertEquals(413, e.code());
+        assertEquals("ok", c.get("/next", String.class));
+        assertEquals(2, connections.get(), "the half-written connection was reused");
+      } finally {
+        testOver.countDown();
+      }
     }
   }
 }
