@@ -111,6 +111,7 @@ class BlockingQueryRulesTest {
     consul.zeroIndexBug(true);
     Duration min = Duration.ofMillis(150);
     ConsulRegistry r = registry(Duration.ofSeconds(5), min);
+    long watchStarted = System.nanoTime();
     try (AutoCloseable w = r.watch("greeter", l -> { })) {
       // with index 0 every blocking query returns at once: only the rate limit stops a spin
       Await.until("several polls", () -> polls().size() >= 6);
@@ -118,10 +119,13 @@ class BlockingQueryRulesTest {
       for (FakeConsul.Request q : p.subList(1, p.size())) {
         assertEquals("1", q.query().get("index"), q.toString());
       }
-      for (int i = 1; i < p.size(); i++) {
-        long gapMs = (p.get(i).nanos() - p.get(i - 1).nanos()) / 1_000_000;
-        // the client spaces call starts; allow for transit jitter between the two requests
-        assertTrue(gapMs >= min.toMillis() * 3 / 4, "polls " + gapMs + " ms apart");
+      // Reads start at least min apart, so the k-th poll cannot arrive before k · min after the
+      // watch began; a loaded machine only delays them. (Gaps between arrivals would not do:
+      // one delayed request makes the next gap look short.)
+      for (int k = 1; k < p.size(); k++) {
+        long sinceStart = p.get(k).nanos() - watchStarted;
+        assertTrue(sinceStart >= k * min.toNanos(), "poll " + k + " arrived "
+            + sinceStart / 1_000_000 + " ms after the watch began");
       }
     }
   }
