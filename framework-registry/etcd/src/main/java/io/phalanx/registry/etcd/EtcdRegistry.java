@@ -141,7 +141,12 @@ public final class EtcdRegistry implements Registrar, Discovery {
     }
   }
 
-  /** Stops the keep-alive, deletes the key and revokes the lease; a no-op for unknown instances. */
+  /**
+   * Stops the keep-alive, deletes the key (if it is still under this registry's lease) and
+   * revokes the lease; a no-op for instances this registry did not register. A key another
+   * process wrote for the same instance id (a restart that registered before this one stopped)
+   * stays.
+   */
   @Override
   public void deregister(ServiceInstance instance) throws Exception {
     String key = keyOf(instance);
@@ -150,15 +155,13 @@ public final class EtcdRegistry implements Registrar, Discovery {
       ensureOpen();
       keeper = registrations.remove(key);
     }
+    if (keeper == null) {
+      // Not registered here: a key of that name is another process's, and a registration of
+      // ours that failed left at most a key under a lease that is no longer renewed.
+      return;
+    }
     try {
-      if (keeper != null) {
-        keeper.close(true);
-      } else {
-        // not ours (or already gone): still make sure the key is removed
-        conn.unary(KVGrpc.newBlockingStub(conn.channel()), s -> s.deleteRange(
-            io.phalanx.registry.etcd.api.DeleteRangeRequest.newBuilder().setKey(utf8(key))
-                .build()));
-      }
+      keeper.close(true);
     } catch (RuntimeException e) {
       throw new EtcdException("cannot deregister " + key + " from etcd " + conn.endpoints()
           + ": " + Reason.of(e), e);

@@ -12,6 +12,10 @@ import io.phalanx.core.registry.ServiceInstance;
 import io.phalanx.registry.etcd.api.KeyValue;
 import io.phalanx.test.RefusedPort;
 import io.phalanx.test.etcd.EtcdExtension;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -19,6 +23,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
@@ -275,6 +280,51 @@ class EtcdRegistryTest {
       r.register(instance("a", Map.of()));
       assertEquals(List.of("a"), ids(r.instances(svc)));
     }
+  }
+
+  @Test
+  void aMemberThatAcceptsButNeverAnswersIsPassedOver() throws Exception {
+    List<Socket> held = new CopyOnWriteArrayList<>();
+    try (ServerSocket hung = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+      Thread acceptor = new Thread(() -> {
+        while (!hung.isClosed()) {
+          try {
+            held.add(hung.accept()); // accepted, never read nor answered: a wedged member
+          } catch (IOException e) {
+            return;
+          }
+        }
+      });
+      acceptor.setDaemon(true);
+      acceptor.start();
+      URI wedged = URI.create("http://127.0.0.1:" + hung.getLocalPort());
+      EtcdRegistry r = EtcdRegistry.builder().endpoints(wedged, etcd.endpoint())
+          .requestTimeout(Duration.ofSeconds(5)).dialTimeout(Duration.ofSeconds(1)).build();
+      cleanup.add(r);
+      // pick_first stayed connecting to the first member: every call timed out
+      r.register(instance("a", Map.of()));
+      assertEquals(List.of("a"), ids(r.instances(svc)));
+    } finally {
+      for (Socket s : held) {
+        s.close();
+      }
+    }
+  }
+
+  @Test
+  void anOldProcessesDeregisterLeavesTheRegistrationOfItsSuccessor() throws Exception {
+    // a restart with a fixed instance id (a host or pod name) that registered before the old
+    // process finished stopping
+    ServiceInstance i = instance("host-1", Map.of());
+    EtcdRegistry oldProcess = registry(etcd.endpoint(), Duration.ofSeconds(2));
+    EtcdRegistry newProcess = registry(etcd.endpoint(), Duration.ofSeconds(2));
+    oldProcess.register(i);
+    newProcess.register(i); // takes the key over under its own lease
+    oldProcess.deregister(i);
+    assertTrue(raw.get(newProcess.keyOf(i)).isPresent(), "the successor's registration was "
+        + "deleted, and its keeper, whose lease lives on, would never put it back");
+    newProcess.deregister(i);
+    assertTrue(raw.get(newProcess.keyOf(i)).isEmpty(), "its own deregister still deletes it");
   }
 
   @Test

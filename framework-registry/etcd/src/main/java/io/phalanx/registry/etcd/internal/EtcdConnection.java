@@ -66,9 +66,19 @@ public final class EtcdConnection implements AutoCloseable {
     this.username = username;
     this.password = password;
     URI first = endpoints.get(0);
+    // Round robin over one subchannel per member, as etcd's Go client balances: calls go to
+    // members that are READY, so one that accepts connections but never answers (a stopped or
+    // wedged process) is passed over. pick_first would stay connecting to it, since it only
+    // moves on when a connection fails.
     NettyChannelBuilder b = NettyChannelBuilder.forTarget("etcd:///" + first.getAuthority())
         .nameResolverFactory(new StaticResolverFactory(this.endpoints, first.getAuthority()))
-        .defaultLoadBalancingPolicy("pick_first")
+        .defaultLoadBalancingPolicy("round_robin")
+        // a member that went silent (a partition that drops packets) is noticed within ~40 s
+        // instead of the OS's TCP timeout; etcd allows pings from 5 s on, with a stream open,
+        // and a registry or session always has its keep-alive stream open
+        .keepAliveTime(30, TimeUnit.SECONDS)
+        .keepAliveTimeout(10, TimeUnit.SECONDS)
+        .keepAliveWithoutCalls(false)
         .withOption(ChannelOption.CONNECT_TIMEOUT_MILLIS,
             (int) Math.min(Integer.MAX_VALUE, dialTimeout.toMillis()))
         // etcd answers large ranges; the default 4 MiB is too small for big registries
@@ -197,7 +207,7 @@ public final class EtcdConnection implements AutoCloseable {
     }
   }
 
-  /** Resolves the configured endpoints (DNS on every refresh) into one pick_first list. */
+  /** Resolves the configured endpoints (DNS on every refresh), one address group each. */
   private static final class StaticResolverFactory extends NameResolver.Factory {
     private final List<URI> endpoints;
     private final String authority;

@@ -2,6 +2,7 @@ package io.phalanx.registry.etcd.internal;
 
 import com.google.protobuf.ByteString;
 import io.grpc.Status;
+import io.phalanx.registry.etcd.api.Compare;
 import io.phalanx.registry.etcd.api.DeleteRangeRequest;
 import io.phalanx.registry.etcd.api.KVGrpc;
 import io.phalanx.registry.etcd.api.LeaseGrantRequest;
@@ -9,6 +10,8 @@ import io.phalanx.registry.etcd.api.LeaseGrpc;
 import io.phalanx.registry.etcd.api.LeaseKeepAliveResponse;
 import io.phalanx.registry.etcd.api.LeaseRevokeRequest;
 import io.phalanx.registry.etcd.api.PutRequest;
+import io.phalanx.registry.etcd.api.RequestOp;
+import io.phalanx.registry.etcd.api.TxnRequest;
 import java.time.Duration;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -72,9 +75,11 @@ public final class LeaseKeeper {
   }
 
   /**
-   * Stops keeping the lease alive. With {@code withdraw}, also deletes the key and revokes the
-   * lease (deregistration; throws if etcd refuses); without, the key lives until the lease TTL
-   * runs out (a closed client).
+   * Stops keeping the lease alive. With {@code withdraw}, also deletes the key if it is still
+   * under this keeper's lease, and revokes the lease (deregistration; throws if etcd refuses);
+   * without, the key lives until the lease TTL runs out (a closed client). A key under another
+   * lease belongs to a newer registration of the same instance id (a restarted process that
+   * registered before the old one finished stopping) and is left alone.
    */
   public void close(boolean withdraw) {
     long lease;
@@ -89,14 +94,22 @@ public final class LeaseKeeper {
       }
       lease = leaseId;
     }
-    if (withdraw) {
-      conn.unary(KVGrpc.newBlockingStub(conn.channel()),
-          s -> s.deleteRange(DeleteRangeRequest.newBuilder().setKey(key).build()));
+    if (withdraw && lease != 0) {
+      TxnRequest deleteIfOurs = TxnRequest.newBuilder()
+          .addCompare(Compare.newBuilder().setKey(key).setTarget(Compare.CompareTarget.LEASE)
+              .setResult(Compare.CompareResult.EQUAL).setLease(lease))
+          .addSuccess(RequestOp.newBuilder().setRequestDeleteRange(
+              DeleteRangeRequest.newBuilder().setKey(key)))
+          .build();
+      conn.unary(KVGrpc.newBlockingStub(conn.channel()), s -> s.txn(deleteIfOurs));
       revokeQuietly(lease);
     }
   }
 
-  /** Abandons the current lease without deleting the key: used when a newer registration took the key over. */
+  /**
+   * Abandons the current lease without deleting the key: used when a newer registration took
+   * the key over.
+   */
   public void abandon() {
     long lease;
     synchronized (this) {
