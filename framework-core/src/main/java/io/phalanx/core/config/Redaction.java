@@ -8,19 +8,31 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 /**
  * Which keys hold secrets, and a copy of a config tree with their values replaced.
  *
- * <p>A key is secret when any of its path segments contains {@code password}, {@code secret},
- * {@code token} or {@code key}, ignoring case. That deliberately over-redacts ({@code keystore},
+ * <p>A key is secret when any of its path segments contains {@code passw} (password, passwd),
+ * {@code pwd}, {@code passphrase}, {@code secret}, {@code token}, {@code key}, {@code credential}
+ * or {@code private}, ignoring case. That deliberately over-redacts ({@code keystore},
  * {@code keyspace}) rather than risk printing a credential; everything below a secret segment is
  * redacted too, so {@code secrets { db = "x" }} prints no value.
+ *
+ * <p>Credentials also hide inside ordinary values: in any other string, the password of a URL's
+ * {@code user:password@} and the values of {@code password=}, {@code token=} and similar query
+ * parameters are masked ({@code postgresql://app:******@db/orders}).
  */
 final class Redaction {
   /** What a redacted value is replaced with. */
   static final String MASK = "******";
-  private static final List<String> WORDS = List.of("password", "secret", "token", "key");
+  private static final List<String> WORDS = List.of("passw", "pwd", "passphrase", "secret",
+      "token", "key", "credential", "private");
+  private static final Pattern URL_PASSWORD =
+      Pattern.compile("(://[^/?#@\\s:]*:)[^/?#@\\s]+@");
+  private static final Pattern SECRET_PARAMETER = Pattern.compile(
+      "([?&;](?:[a-z_]*(?:passw|pwd|secret|token|key|credential)[a-z_]*)=)[^&;#\\s]*",
+      Pattern.CASE_INSENSITIVE);
 
   private Redaction() {}
 
@@ -68,10 +80,27 @@ final class Redaction {
           return changed ? ConfigValueFactory.fromIterable(items).withOrigin(value.origin()) : value;
         }
         return ConfigValueFactory.fromAnyRef(MASK).withOrigin(value.origin());
+      case STRING:
+        if (secret) {
+          return ConfigValueFactory.fromAnyRef(MASK).withOrigin(value.origin());
+        }
+        String text = (String) value.unwrapped();
+        String masked = maskEmbedded(text);
+        return masked.equals(text) ? value
+            : ConfigValueFactory.fromAnyRef(masked).withOrigin(value.origin());
       default:
         return secret
             ? ConfigValueFactory.fromAnyRef(MASK).withOrigin(value.origin())
             : value;
     }
+  }
+
+  /** {@code text} with a URL's password and secret-looking query parameters masked. */
+  static String maskEmbedded(String text) {
+    if (text.indexOf('@') < 0 && text.indexOf('=') < 0) {
+      return text;
+    }
+    String out = URL_PASSWORD.matcher(text).replaceAll("$1" + MASK + "@");
+    return SECRET_PARAMETER.matcher(out).replaceAll("$1" + MASK);
   }
 }

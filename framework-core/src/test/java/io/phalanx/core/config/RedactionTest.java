@@ -76,11 +76,24 @@ class RedactionTest {
   @Test
   void secretKeyDetection() {
     for (String k : List.of("password", "DB_PASSWORD", "apiKey", "client-secret", "authToken",
-        "tls.private-key")) {
+        "tls.private-key", "smtp.passwd", "tls.passphrase", "gcp.credentials", "db.pwd")) {
       assertTrue(Redaction.isSecretPath(k), k);
     }
     for (String k : List.of("url", "user", "port", "host", "timeout")) {
       assertFalse(Redaction.isSecretPath(k), k);
+    }
+  }
+  @Test
+  void credentialsInsideOrdinaryValuesAreMasked() {
+    assertEquals("postgresql://orders:******@db:5432/orders",
+        Redaction.maskEmbedded("postgresql://orders:s1@db:5432/orders"));
+    assertEquals("jdbc:mysql://db/o?user=app&password=******&ssl=true",
+        Redaction.maskEmbedded("jdbc:mysql://db/o?user=app&password=s2&ssl=true"));
+    assertEquals("https://api.example.com/v1?access_token=******",
+        Redaction.maskEmbedded("https://api.example.com/v1?access_token=abc"));
+    for (String plain : List.of("http://db:5432/orders", "user@example.com", "a=b",
+        "https://host/path?page=2")) {
+      assertEquals(plain, Redaction.maskEmbedded(plain));
     }
   }
 }

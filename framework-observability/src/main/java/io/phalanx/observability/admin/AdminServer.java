@@ -399,6 +399,11 @@ public final class AdminServer implements Server {
       throw Errors.unavailable("JFR_UNAVAILABLE", "Java Flight Recorder is not available in "
           + "this JVM");
     }
+    if (req.method().equals("HEAD")) {
+      // the headers of a recording, without making one (its body would never be sent, nor its
+      // temporary file deleted)
+      return HttpResponse.streaming(200, "application/octet-stream", out -> { });
+    }
     Path file;
     try {
       file = jfr.record(Duration.ofSeconds(seconds), settings);
@@ -408,8 +413,10 @@ public final class AdminServer implements Server {
     }
     String filename = app.name().replaceAll("[^A-Za-z0-9._-]", "_") + "-"
         + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")) + ".jfr";
+    // If the caller has gone by now the body below never runs: the file goes with the JVM then.
+    file.toFile().deleteOnExit();
     // Streamed from the temporary file so that a large recording is never held in memory.
-    return HttpResponse.streaming(200, "application/octet-stream", out -> {
+    return HttpResponse.streaming(200, "application/octet-stream", Files.size(file), out -> {
       try (InputStream in = Files.newInputStream(file)) {
         byte[] buf = new byte[64 * 1024];
         int n;

@@ -166,11 +166,27 @@ public final class AccessLog implements Middleware {
     // The finished text, not a "{}" pattern: String.format and SLF4J's MessageFormatter were a
     // large share of the per-request cost of this middleware, for a message of fixed shape.
     StringBuilder message = new StringBuilder(64 + t.operation().length())
-        .append(t.side().label()).append(' ').append(t.kind().label()).append(' ')
-        .append(t.operation()).append(' ').append(facts.code()).append(" in ");
+        .append(t.side().label()).append(' ').append(t.kind().label()).append(' ');
+    appendPrintable(message, t.operation()).append(' ').append(facts.code()).append(" in ");
     JsonLine.appendMillis(message, micros).append(" ms");
     e.setMessage(message.toString());
     e.log();
+  }
+
+  /**
+   * Appends {@code s} with control characters as {@code \\uXXXX}: an operation can be a raw
+   * client path, and a line break in it would forge log lines in a plain-text appender.
+   */
+  static StringBuilder appendPrintable(StringBuilder sb, String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c < 0x20 || c == 0x7f || c == '\u2028' || c == '\u2029') {
+        sb.append(String.format("\\u%04x", (int) c));
+      } else {
+        sb.append(c);
+      }
+    }
+    return sb;
   }
 
   private boolean sampled(SpanContext span) {

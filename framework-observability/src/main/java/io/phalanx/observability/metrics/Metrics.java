@@ -37,7 +37,10 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * </ul>
  *
  * plus the common tags of the builder (service, version, env…) on every meter. Operations beyond
- * {@link Builder#maxOperations} distinct values are tagged {@value #OTHER_OPERATION}.
+ * {@link Builder#maxOperations} distinct values are tagged {@value #OTHER_OPERATION}. Each
+ * operation keeps at most {@value #MAX_OUTCOMES} (code, reason) series; later reasons are tagged
+ * {@value #OTHER_REASON}, since a client's reasons come from the remote server, which may put
+ * ids in them.
  *
  * <p>Threading: safe for concurrent use. Meters are registered once per tag combination and held
  * per operation, so a call costs one map read by operation name and, on its usual outcome, no
@@ -47,6 +50,10 @@ public final class Metrics implements Middleware {
 
   /** The operation tag of calls beyond the cap. */
   public static final String OTHER_OPERATION = "OTHER";
+  /** The reason tag of outcomes beyond {@value #MAX_OUTCOMES} per operation. */
+  public static final String OTHER_REASON = "OTHER";
+  /** The most (code, reason) series one operation gets. */
+  public static final int MAX_OUTCOMES = 32;
 
   public static final String SERVER_REQUESTS = "phalanx.server.requests";
   public static final String CLIENT_REQUESTS = "phalanx.client.requests";
@@ -206,7 +213,13 @@ public final class Metrics implements Middleware {
       if (c != null && c.code() == code && c.reason().equals(reason)) {
         return c.timer();
       }
-      Timer timer = timers.computeIfAbsent(new Outcome(code, reason), this::register);
+      Outcome outcome = new Outcome(code, reason);
+      Timer timer = timers.get(outcome);
+      if (timer == null) {
+        // past the cap a new reason shares its code's OTHER series (codes themselves are few)
+        timer = timers.computeIfAbsent(timers.size() < MAX_OUTCOMES ? outcome
+            : new Outcome(code, OTHER_REASON), this::register);
+      }
       last = new CachedTimer(code, reason, timer);
       return timer;
     }

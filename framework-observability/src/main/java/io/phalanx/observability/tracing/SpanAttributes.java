@@ -86,7 +86,8 @@ final class SpanAttributes {
       URI base = serverAddress(sb, t.endpoint());
       if (base != null && base.getScheme() != null && base.getScheme().startsWith("http")) {
         // the path only: a query string may carry secrets
-        sb.setAttribute(URL_FULL, stripSlash(t.endpoint()) + http.request().pathWithoutQuery());
+        sb.setAttribute(URL_FULL, stripSlash(withoutCredentials(t.endpoint(), base))
+            + http.request().pathWithoutQuery());
       }
     }
   }
@@ -150,6 +151,16 @@ final class SpanAttributes {
       case "HTTP/2.0" -> "2.0";
       default -> protocol.startsWith("HTTP/") ? protocol.substring(5) : protocol;
     };
+  }
+
+  /**
+   * {@code endpoint} with any {@code user:password@} replaced by {@code REDACTED:REDACTED@}, as
+   * the OpenTelemetry conventions for {@code url.full} require: spans leave the process.
+   */
+  private static String withoutCredentials(String endpoint, URI base) {
+    String userInfo = base.getRawUserInfo();
+    return userInfo == null ? endpoint
+        : endpoint.replace("//" + userInfo + "@", "//REDACTED:REDACTED@");
   }
 
   private static String stripSlash(String s) {

@@ -53,8 +53,9 @@ public record CallFacts(int code, String reason, long requestBytes, long respons
 
   private static long requestBytes(Transport transport, Object request) {
     if (transport instanceof HttpTransport http) {
-      // the server has read the whole body before the chain runs
-      return http.request().body().length;
+      // the server has read the whole body before the chain runs; its size as received, since
+      // decoding a compressed body here could fail a call that never read it
+      return http.request().receivedBodySize();
     }
     if (request instanceof HttpClientRequest r) {
       return r.body() == null ? 0 : r.body() instanceof byte[] b ? b.length : -1;

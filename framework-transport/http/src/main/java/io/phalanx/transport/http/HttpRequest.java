@@ -60,6 +60,15 @@ public interface HttpRequest {
    */
   byte[] body();
 
+  /**
+   * The body's size as it arrived, before any {@code Content-Encoding} is undone: what went over
+   * the wire. Unlike {@link #body()} it never decodes, so it never fails; observability reads
+   * this rather than make a call that never read its body pay for (or fail on) decoding it.
+   */
+  default long receivedBodySize() {
+    return body().length;
+  }
+
   /** {@code HTTP/1.1}, {@code HTTP/1.0} or {@code HTTP/2}. */
   String protocol();
 

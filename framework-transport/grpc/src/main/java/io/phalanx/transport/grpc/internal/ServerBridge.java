@@ -334,8 +334,11 @@ public final class ServerBridge implements ServerInterceptor {
       finish(status, trailers, null);
     }
 
+    // The cancellation as the framework's error (499 CANCELLED, 504 DEADLINE_EXCEEDED), so that
+    // middleware records a caller that left, not a failure of ours (grpc's own exception reads
+    // as 500 INTERNAL to Errors.from).
     void cancelled() {
-      finish(null, null, Status.CANCELLED.withDescription("call cancelled").asRuntimeException());
+      finish(null, null, new ServiceException(499, "CANCELLED", "call cancelled"));
     }
 
     private void finish(Status s, io.grpc.Metadata t, RuntimeException c) {
@@ -401,6 +404,16 @@ public final class ServerBridge implements ServerInterceptor {
       throw GrpcErrors.fromStatus(s, t);
     }
 
+    /** Why the context ended: its deadline (grpc cancels with a TimeoutException) or a cancel. */
+    private static ServiceException cancellation(Throwable cause) {
+      if (cause instanceof java.util.concurrent.TimeoutException
+          || Status.fromThrowable(cause).getCode() == Status.Code.DEADLINE_EXCEEDED) {
+        return new ServiceException(504, "DEADLINE_EXCEEDED",
+            "the deadline passed before the service answered");
+      }
+      return new ServiceException(499, "CANCELLED", "call cancelled before the service answered");
+    }
+
     private void waitForAnswer(io.grpc.Context grpcCtx) throws InterruptedException {
       CompletableFuture<Void> w;
       synchronized (this) {
@@ -411,8 +424,7 @@ public final class ServerBridge implements ServerInterceptor {
         waiter = w;
       }
       io.grpc.Context.CancellationListener onCancel = c -> finish(null, null,
-          io.grpc.Status.fromThrowable(c.cancellationCause()).withDescription(
-              "call cancelled before the service answered").asRuntimeException());
+          cancellation(c.cancellationCause()));
       grpcCtx.addListener(onCancel, Runnable::run);
       try {
         w.get();

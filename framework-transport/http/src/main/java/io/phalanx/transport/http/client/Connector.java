@@ -204,8 +204,19 @@ final class Connector implements AutoCloseable {
     return new ServiceException(503, "UNAVAILABLE", why + detail, Map.of(), cause);
   }
 
+  /**
+   * @throws IllegalArgumentException for a header Netty refuses, or a request target with a
+   *     space or control character: written as is, a CR/LF there would split the request
+   */
   static FullHttpRequest toNetty(String method, String uri, String authority, byte[] body,
       Metadata headers) {
+    for (int i = 0; i < uri.length(); i++) {
+      char c = uri.charAt(i);
+      if (c <= ' ' || c == 0x7f) {
+        throw new IllegalArgumentException("the request target has a space or control character "
+            + "at index " + i + "; percent-encode it");
+      }
+    }
     FullHttpRequest req = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1,
         HttpMethod.valueOf(method), uri,
         body == null ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(body));

@@ -156,6 +156,11 @@ final class NettyRequest implements HttpRequest {
   }
 
   @Override
+  public long receivedBodySize() {
+    return body.length;
+  }
+
+  @Override
   public String protocol() {
     return protocol;
   }

@@ -156,8 +156,11 @@ class UnusualRepliesTest {
       assertEquals(400, e.code());
       assertEquals("INVALID_REQUEST", e.reason());
       assertTrue(e.getMessage().contains("/x"), e.getMessage());
+      ServiceException split = assertThrows(ServiceException.class, () -> c.execute(
+          HttpClientRequest.builder("GET", "/x\r\nX-Injected: 1").build()));
+      assertEquals("INVALID_REQUEST", split.reason(), "a CR/LF in the path splits the request");
       assertEquals("ok", c.get("/fine", String.class));
-      assertEquals(1, requests.get(), "the refused request never reached the peer");
+      assertEquals(1, requests.get(), "the refused requests never reached the peer");
     }
   }
   @Test
