@@ -210,6 +210,7 @@ public final class GrpcClient implements Closeable {
     private int maxInboundMessageSize = 4 * 1024 * 1024;
     private Duration keepAliveTime;
     private SslContext sslContext;
+    private boolean useTls;
     private Path trustedCa;
     private Path certChain;
     private Path privateKey;
@@ -332,11 +333,11 @@ public final class GrpcClient implements Closeable {
 
     /** TLS, trusting the CAs in {@code trustedCa} (PEM); null trusts the JDK's default CAs. */
     public Builder tls(Path trustedCa) {
+      this.useTls = true;
       this.trustedCa = trustedCa;
+      this.certChain = null;
+      this.privateKey = null;
       this.sslContext = null;
-      if (trustedCa == null) {
-        this.sslContext = build(null, null, null);
-      }
       return this;
     }
 
@@ -372,6 +373,7 @@ public final class GrpcClient implements Closeable {
     /** TLS from a ready context, built with {@link GrpcSslContexts#forClient}. */
     public Builder sslContext(SslContext sslContext) {
       this.sslContext = Objects.requireNonNull(sslContext, "sslContext");
+      this.useTls = true;
       return this;
     }
 
@@ -393,10 +395,8 @@ public final class GrpcClient implements Closeable {
       if (sslContext != null) {
         return sslContext;
       }
-      if (trustedCa == null) {
-        return null;
-      }
-      return build(trustedCa, certChain, privateKey);
+      // built here, not in tls(): mutualTls() adds the client's key after calling tls()
+      return useTls ? build(trustedCa, certChain, privateKey) : null;
     }
 
     private static SslContext build(Path ca, Path cert, Path key) {

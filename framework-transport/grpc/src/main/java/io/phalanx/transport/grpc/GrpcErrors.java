@@ -104,8 +104,7 @@ public final class GrpcErrors {
   public static ServiceException fromStatus(Status status, Metadata trailers) {
     String reason = "";
     Map<String, String> metadata = Map.of();
-    com.google.rpc.Status proto = trailers == null ? null
-        : StatusProto.fromStatusAndTrailers(status, trailers);
+    com.google.rpc.Status proto = details(status, trailers);
     if (proto != null) {
       for (Any detail : proto.getDetailsList()) {
         if (detail.is(ErrorInfo.class)) {
@@ -123,6 +122,22 @@ public final class GrpcErrors {
     String message = status.getDescription() == null ? "" : status.getDescription();
     return new ServiceException(toHttpCode(status.getCode()), reason, message, metadata,
         status.getCause());
+  }
+
+  /**
+   * The rich status in {@code trailers}, or null. A proxy or interceptor that changed the code
+   * but kept {@code grpc-status-details-bin} makes grpc's parser throw; the status alone then
+   * stands, rather than an exception escaping a call listener (which left the call unfinished).
+   */
+  private static com.google.rpc.Status details(Status status, Metadata trailers) {
+    if (trailers == null) {
+      return null;
+    }
+    try {
+      return StatusProto.fromStatusAndTrailers(status, trailers);
+    } catch (IllegalArgumentException mismatchedOrCorrupt) {
+      return null;
+    }
   }
 
   /**

@@ -344,6 +344,14 @@ public final class ClientBridge implements ClientInterceptor {
     private Listener<R> listener;
     private io.grpc.Metadata headers;
     private volatile ClientCall<Q, R> real;
+    /** Set when middleware failed after starting the call: the one ending the caller sees. */
+    private volatile StatusRuntimeException failedAfterStart;
+    /**
+     * The bridge cancelled the real call (a hook refused a message, middleware failed): the
+     * caller, who did not cancel, may still send or half-close, which must then do nothing
+     * rather than throw "call was cancelled".
+     */
+    private volatile boolean cancelledHere;
 
     StreamCall(MethodDescriptor<Q, R> method, CallOptions options, Channel next, Context ctx,
         io.grpc.Context callerGrpc) {
@@ -366,6 +374,14 @@ public final class ClientBridge implements ClientInterceptor {
         }
       } catch (Throwable t) {
         StatusRuntimeException sre = GrpcErrors.toStatusException(GrpcErrors.from(t));
+        ClientCall<Q, R> started = real;
+        if (started != null) {
+          // The call runs already: cancel it and let its close deliver this error, once;
+          // closing the listener here too would end the call twice, messages in between.
+          failedAfterStart = sre;
+          cancelHere(started, "client middleware failed after starting the stream", t);
+          return;
+        }
         Executor e = options.getExecutor() != null ? options.getExecutor() : executor;
         e.execute(() -> l.onClose(sre.getStatus(), sre.getTrailers()));
       }
@@ -390,16 +406,21 @@ public final class ClientBridge implements ClientInterceptor {
         @Override
         public void onHeaders(io.grpc.Metadata h) {
           GrpcHeaders.copyInto(h, reply);
-          listener.onHeaders(h);
+          if (failedAfterStart == null) {
+            listener.onHeaders(h);
+          }
         }
 
         @Override
         public void onMessage(R m) {
+          if (failedAfterStart != null) {
+            return;
+          }
           Object in;
           try {
             in = stream.received(callCtx, m);
           } catch (Exception e) {
-            call.cancel("stream hook rejected a received message", e);
+            cancelHere(call, "stream hook rejected a received message", e);
             return;
           }
           @SuppressWarnings("unchecked")
@@ -409,9 +430,13 @@ public final class ClientBridge implements ClientInterceptor {
 
         @Override
         public void onClose(Status status, io.grpc.Metadata trailers) {
+          StatusRuntimeException failed = failedAfterStart;
+          Status s = failed != null ? failed.getStatus() : status;
+          io.grpc.Metadata t = failed != null && failed.getTrailers() != null
+              ? failed.getTrailers() : trailers;
           GrpcHeaders.copyInto(trailers, reply);
-          stream.closed(callCtx, status.isOk() ? null : GrpcErrors.fromStatus(status, trailers));
-          listener.onClose(status, trailers);
+          stream.closed(callCtx, s.isOk() ? null : GrpcErrors.fromStatus(s, t));
+          listener.onClose(s, t);
         }
 
         @Override
@@ -422,10 +447,15 @@ public final class ClientBridge implements ClientInterceptor {
       return request;
     }
 
+    private void cancelHere(ClientCall<Q, R> c, String message, Throwable cause) {
+      cancelledHere = true;
+      c.cancel(message, cause);
+    }
+
     @Override
     public void request(int numMessages) {
       ClientCall<Q, R> c = real;
-      if (c != null) {
+      if (c != null && !cancelledHere) {
         c.request(numMessages);
       }
     }
@@ -441,7 +471,7 @@ public final class ClientBridge implements ClientInterceptor {
     @Override
     public void halfClose() {
       ClientCall<Q, R> c = real;
-      if (c != null) {
+      if (c != null && !cancelledHere) {
         c.halfClose();
       }
     }
@@ -449,14 +479,14 @@ public final class ClientBridge implements ClientInterceptor {
     @Override
     public void sendMessage(Q message) {
       ClientCall<Q, R> c = real;
-      if (c == null) {
+      if (c == null || cancelledHere) {
         return;
       }
       Object out;
       try {
         out = stream.sending(ctx, message);
       } catch (Exception e) {
-        c.cancel("stream hook rejected a sent message", e);
+        cancelHere(c, "stream hook rejected a sent message", e);
         return;
       }
       @SuppressWarnings("unchecked")

@@ -128,9 +128,40 @@ public final class ServerBridge implements ServerInterceptor {
 
   // ---------------------------------------------------------------- errors
 
+  /**
+   * A unary service's failure as it closed the call, kept as the cause of the error the chain
+   * sees. Not thrown; no stack trace.
+   */
+  static final class ServiceStatus extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    final transient Status status;
+    final transient io.grpc.Metadata trailers;
+
+    ServiceStatus(Status status, io.grpc.Metadata trailers) {
+      super(status.toString(), null, false, false);
+      this.status = status;
+      this.trailers = trailers;
+    }
+  }
+
   /** Closes {@code call} with the status {@code t} maps to, reply metadata in the trailers. */
   static void closeWithError(ServerCall<?, ?> call, Throwable t, MutableMetadata reply,
       String operation) {
+    if (t instanceof ServiceException se && se.getCause() instanceof ServiceStatus own
+        && se.code() == GrpcErrors.toHttpCode(own.status.getCode())) {
+      // the service's error came through the chain unchanged in kind: send it as it was sent
+      io.grpc.Metadata trailers = new io.grpc.Metadata();
+      if (own.trailers != null) {
+        trailers.merge(own.trailers);
+      }
+      try {
+        GrpcHeaders.copyInto(reply, trailers);
+      } catch (IllegalArgumentException badHeader) {
+        log.warn("gRPC {}: reply metadata dropped: {}", operation, badHeader.getMessage());
+      }
+      call.close(own.status, trailers);
+      return;
+    }
     ServiceException error = GrpcErrors.from(t);
     if (error != t && !(t instanceof StatusRuntimeException)) {
       log.warn("gRPC {} failed with an unexpected exception; answering {} {}", operation,
@@ -401,7 +432,11 @@ public final class ServerBridge implements ServerInterceptor {
         }
         throw (Error) cause;
       }
-      throw GrpcErrors.fromStatus(s, t);
+      ServiceException error = GrpcErrors.fromStatus(s, t);
+      // The service's own status and trailers ride along as the cause: if the chain lets this
+      // error through, the client gets them as sent (BadRequest, RetryInfo, custom trailers).
+      throw new ServiceException(error.code(), error.reason(), error.getMessage(),
+          error.metadata(), new ServiceStatus(s, t));
     }
 
     /** Why the context ended: its deadline (grpc cancels with a TimeoutException) or a cancel. */
@@ -487,6 +522,8 @@ public final class ServerBridge implements ServerInterceptor {
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile boolean headersSent;
     volatile Context ctx;
+    /** A hook or middleware, not the service, ended the call. */
+    volatile boolean endedByBridge;
 
     StreamCall(ServerCall<Q, R> raw, GrpcStream stream, GrpcTransport transport, Context ctx) {
       super(raw);
@@ -504,11 +541,15 @@ public final class ServerBridge implements ServerInterceptor {
 
     @Override
     public void sendMessage(R message) {
+      if (closed.get()) {
+        // a hook ended the call: the service learns it as a cancelled call, as from grpc
+        throw Status.CANCELLED.withDescription("call already closed").asRuntimeException();
+      }
       Object out;
       try {
         out = stream.sending(ctx, message);
       } catch (Exception e) {
-        closeWithError(e);
+        endByBridge(e);
         return;
       }
       @SuppressWarnings("unchecked")
@@ -542,6 +583,17 @@ public final class ServerBridge implements ServerInterceptor {
           headersSent ? new MutableMetadata() : transport.replyMetadata(), transport.operation());
     }
 
+    /**
+     * Ends the call because a hook refused a message: the client gets the error. The service did
+     * not end the call; its listener tells it, as a cancel, on the listener's own thread.
+     */
+    void endByBridge(Throwable t) {
+      if (!closed.get()) {
+        endedByBridge = true;
+        closeWithError(t);
+      }
+    }
+
     void cancelled() {
       if (closed.compareAndSet(false, true)) {
         stream.closed(ctx, new ServiceException(499, "CANCELLED", "call cancelled"));
@@ -554,19 +606,36 @@ public final class ServerBridge implements ServerInterceptor {
     private final ServerCall.Listener<Q> delegate;
     private final StreamCall<Q, ?> call;
 
+    private final AtomicBoolean serviceToldEnded = new AtomicBoolean();
+
     StreamListener(ServerCall.Listener<Q> delegate, StreamCall<Q, ?> call) {
       this.delegate = delegate;
       this.call = call;
     }
 
+    /** Once: the service's listener hears of the end as a cancel (it did not close the call). */
+    private void tellServiceEnded() {
+      if (serviceToldEnded.compareAndSet(false, true)) {
+        delegate.onCancel();
+      }
+    }
+
     @Override
     public void onMessage(Q message) {
+      Object in;
+      try {
+        in = call.stream.received(call.ctx, message);
+      } catch (Exception e) {
+        call.endByBridge(e); // a receive hook refused the message
+        tellServiceEnded();
+        return;
+      }
       try {
         @SuppressWarnings("unchecked")
-        Q in = (Q) call.stream.received(call.ctx, message);
-        delegate.onMessage(in);
-      } catch (Exception e) {
-        call.closeWithError(e);
+        Q q = (Q) in;
+        delegate.onMessage(q);
+      } catch (RuntimeException e) {
+        call.closeWithError(e); // the service threw: it ended its own call
       }
     }
 
@@ -582,12 +651,16 @@ public final class ServerBridge implements ServerInterceptor {
     @Override
     public void onCancel() {
       call.cancelled();
-      delegate.onCancel();
+      tellServiceEnded();
     }
 
     @Override
     public void onComplete() {
-      delegate.onComplete();
+      if (call.endedByBridge) {
+        tellServiceEnded(); // a send hook ended it: the service must not think it completed
+      } else if (!serviceToldEnded.get()) {
+        delegate.onComplete();
+      }
     }
 
     @Override
