@@ -141,7 +141,7 @@ class ServerCallEndingTest {
 
   /** Middleware sees a deadline that passes while an asynchronous service works as 504. */
   @Test
-  void middlewareSeesDeadlineExceededForAnAsyncServiceThatMissesTheDeadline() throws Exception {
+  void middlewareSeesTheDeadlineOrTheCancelNotAnInternalErrorWhenTheServiceMissesIt() throws Exception {
     EchoGrpc.EchoImplBase neverAnswers = new EchoGrpc.EchoImplBase() {
       @Override
       public void unary(EchoRequest req, StreamObserver<EchoReply> out) {
@@ -180,7 +180,12 @@ class ServerCallEndingTest {
               .withDeadlineAfter(300, TimeUnit.MILLISECONDS)
               .unary(EchoRequest.newBuilder().setText("x").build()));
       assertEquals(Status.Code.DEADLINE_EXCEEDED, e.getStatus().getCode());
-      assertEquals("504 DEADLINE_EXCEEDED", seen.get(10, TimeUnit.SECONDS));
+      // The server's deadline timer and the client's reset (sent when its own deadline fires)
+      // race, in every gRPC implementation: the server sees 504 or the caller's cancel, 499.
+      // Never what it used to see, UNKNOWN, which middleware recorded as 500 INTERNAL.
+      Object outcome = seen.get(10, TimeUnit.SECONDS);
+      assertTrue(outcome.equals("504 DEADLINE_EXCEEDED") || outcome.equals("499 CANCELLED"),
+          String.valueOf(outcome));
     } finally {
       server.stop(Duration.ZERO);
     }

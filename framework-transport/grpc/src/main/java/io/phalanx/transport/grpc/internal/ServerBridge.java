@@ -289,7 +289,7 @@ public final class ServerBridge implements ServerInterceptor {
 
     @Override
     public void onCancel() {
-      capture.cancelled();
+      capture.cancelled(grpcCtx.cancellationCause());
       io.grpc.Context previous = attached().attach();
       try {
         service.onCancel();
@@ -368,8 +368,9 @@ public final class ServerBridge implements ServerInterceptor {
     // The cancellation as the framework's error (499 CANCELLED, 504 DEADLINE_EXCEEDED), so that
     // middleware records a caller that left, not a failure of ours (grpc's own exception reads
     // as 500 INTERNAL to Errors.from).
-    void cancelled() {
-      finish(null, null, new ServiceException(499, "CANCELLED", "call cancelled"));
+    /** grpc cancelled the call; {@code cause} tells a missed deadline from a cancel. */
+    void cancelled(Throwable cause) {
+      finish(null, null, cancellation(cause));
     }
 
     private void finish(Status s, io.grpc.Metadata t, RuntimeException c) {
@@ -441,12 +442,13 @@ public final class ServerBridge implements ServerInterceptor {
 
     /** Why the context ended: its deadline (grpc cancels with a TimeoutException) or a cancel. */
     private static ServiceException cancellation(Throwable cause) {
-      if (cause instanceof java.util.concurrent.TimeoutException
-          || Status.fromThrowable(cause).getCode() == Status.Code.DEADLINE_EXCEEDED) {
+      if (cause instanceof java.util.concurrent.TimeoutException || cause != null
+          && Status.fromThrowable(cause).getCode() == Status.Code.DEADLINE_EXCEEDED) {
         return new ServiceException(504, "DEADLINE_EXCEEDED",
             "the deadline passed before the service answered");
       }
-      return new ServiceException(499, "CANCELLED", "call cancelled before the service answered");
+      return new ServiceException(499, "CANCELLED", "the call was cancelled before the service "
+          + "answered");
     }
 
     private void waitForAnswer(io.grpc.Context grpcCtx) throws InterruptedException {
