@@ -4,6 +4,7 @@ import io.opentelemetry.api.trace.SpanContext;
 import io.phalanx.core.Context;
 import io.phalanx.core.Handler;
 import io.phalanx.core.Middleware;
+import io.phalanx.core.StreamingCall;
 import io.phalanx.core.Transport;
 import io.phalanx.observability.internal.call.CallFacts;
 import io.phalanx.observability.tracing.Tracing;
@@ -101,14 +102,22 @@ public final class AccessLog implements Middleware {
       long start = System.nanoTime();
       Object reply = null;
       Throwable failure = null;
+      boolean streaming = false;
       try {
         reply = next.handle(ctx, request);
+        if (request instanceof StreamingCall call) {
+          // the chain returned as the stream started: one line when it ends, with its outcome
+          streaming = true;
+          call.onEnd((c, error) -> record(ctx, request, null, error, System.nanoTime() - start));
+        }
         return reply;
       } catch (Throwable t) {
         failure = t;
         throw t;
       } finally {
-        record(ctx, request, reply, failure, System.nanoTime() - start);
+        if (!streaming) {
+          record(ctx, request, reply, failure, System.nanoTime() - start);
+        }
       }
     };
   }

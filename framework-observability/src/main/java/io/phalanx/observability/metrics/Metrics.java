@@ -9,6 +9,7 @@ import io.micrometer.core.instrument.Timer;
 import io.phalanx.core.AppInfo;
 import io.phalanx.core.Handler;
 import io.phalanx.core.Middleware;
+import io.phalanx.core.StreamingCall;
 import io.phalanx.core.Transport;
 import io.phalanx.observability.internal.call.CallFacts;
 import java.time.Duration;
@@ -95,28 +96,41 @@ public final class Metrics implements Middleware {
       long start = System.nanoTime();
       Object reply = null;
       Throwable failure = null;
+      boolean streaming = false;
       try {
         reply = next.handle(ctx, request);
+        if (request instanceof StreamingCall call) {
+          // the chain returned as the stream started: the call is recorded when it ends
+          streaming = true;
+          call.onEnd((c, error) -> record(series, t, request, null, error, start));
+        }
         return reply;
       } catch (Throwable e) {
         failure = e;
         throw e;
       } finally {
-        long nanos = System.nanoTime() - start;
-        series.active.decrementAndGet();
-        CallFacts facts = CallFacts.of(t, request, reply, failure);
-        series.timer(facts.code(), facts.reason()).record(nanos, TimeUnit.NANOSECONDS);
-        if (facts.requestBytes() >= 0 || facts.responseBytes() >= 0) {
-          Sizes s = series.sizes();
-          if (facts.requestBytes() >= 0) {
-            s.request().record(facts.requestBytes());
-          }
-          if (facts.responseBytes() >= 0) {
-            s.response().record(facts.responseBytes());
-          }
+        if (!streaming) {
+          record(series, t, request, reply, failure, start);
         }
       }
     };
+  }
+
+  private static void record(Series series, Transport t, Object request, Object reply,
+      Throwable failure, long start) {
+    long nanos = System.nanoTime() - start;
+    series.active.decrementAndGet();
+    CallFacts facts = CallFacts.of(t, request, reply, failure);
+    series.timer(facts.code(), facts.reason()).record(nanos, TimeUnit.NANOSECONDS);
+    if (facts.requestBytes() >= 0 || facts.responseBytes() >= 0) {
+      Sizes s = series.sizes();
+      if (facts.requestBytes() >= 0) {
+        s.request().record(facts.requestBytes());
+      }
+      if (facts.responseBytes() >= 0) {
+        s.response().record(facts.responseBytes());
+      }
+    }
   }
 
   /**

@@ -16,6 +16,7 @@ import io.phalanx.core.Context;
 import io.phalanx.core.Handler;
 import io.phalanx.core.Middleware;
 import io.phalanx.core.MutableMetadata;
+import io.phalanx.core.StreamingCall;
 import io.phalanx.core.Transport;
 import io.phalanx.observability.internal.call.CallFacts;
 import java.util.Objects;
@@ -139,18 +140,31 @@ public final class Tracing implements Middleware {
     Transport t = ctx.transport();
     Object reply = null;
     Throwable failure = null;
+    boolean streaming = false;
     try (Scope ignored = otel.makeCurrent()) {
       reply = next.handle(ctx.with(OTEL_CONTEXT, otel), request);
+      if (request instanceof StreamingCall call) {
+        // the chain returned as the stream started: the span ends with the stream
+        streaming = true;
+        call.onEnd((c, error) -> end(span, t, request, null, error));
+      }
       return reply;
     } catch (Throwable e) {
       failure = e;
       throw e;
     } finally {
-      try {
-        finish(span, t, request, reply, failure);
-      } finally {
-        span.end();
+      if (!streaming) {
+        end(span, t, request, reply, failure);
       }
+    }
+  }
+
+  private static void end(Span span, Transport t, Object request, Object reply,
+      Throwable failure) {
+    try {
+      finish(span, t, request, reply, failure);
+    } finally {
+      span.end();
     }
   }
 

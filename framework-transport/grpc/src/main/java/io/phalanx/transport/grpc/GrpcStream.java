@@ -2,10 +2,12 @@ package io.phalanx.transport.grpc;
 
 import io.grpc.MethodDescriptor;
 import io.phalanx.core.Context;
+import io.phalanx.core.StreamingCall;
 import io.phalanx.core.error.ServiceException;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.BiConsumer;
 
 /**
  * The request object middleware sees for a streaming gRPC call (client, server or bidi
@@ -16,10 +18,14 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * <p>Thread-safe: hooks may be added from any thread, and are called as described on
  * {@link StreamMessageHook}.
  */
-public final class GrpcStream {
+public final class GrpcStream implements StreamingCall {
   private final String operation;
   private final MethodDescriptor.MethodType type;
   private final List<StreamMessageHook> hooks = new CopyOnWriteArrayList<>();
+  // how the call ended, for listeners that come later; guarded by this
+  private boolean ended;
+  private Context endContext;
+  private ServiceException endError;
 
   /** For the transport's bridges; applications receive instances, they do not make them. */
   public GrpcStream(String operation, MethodDescriptor.MethodType type) {
@@ -60,8 +66,41 @@ public final class GrpcStream {
     return m;
   }
 
+  /**
+   * Runs {@code listener} when the call ends, as a close hook; at once if it has ended already
+   * (a stream can end before the middleware that started it has returned).
+   */
+  @Override
+  public void onEnd(BiConsumer<Context, ServiceException> listener) {
+    Objects.requireNonNull(listener, "listener");
+    synchronized (this) {
+      if (!ended) {
+        addHook(new StreamMessageHook() {
+          @Override
+          public void onClose(Context ctx, ServiceException error) {
+            listener.accept(ctx, error);
+          }
+        });
+        return;
+      }
+    }
+    try {
+      listener.accept(endContext, endError);
+    } catch (RuntimeException ignored) {
+      // as for close hooks: an observer must not change how the call ends
+    }
+  }
+
   /** Runs the close hooks, ignoring their failures; for the bridges. */
   public void closed(Context ctx, ServiceException error) {
+    synchronized (this) {
+      if (ended) {
+        return; // one end per call, whichever bridge path reports it first
+      }
+      ended = true;
+      endContext = ctx;
+      endError = error;
+    }
     for (StreamMessageHook h : hooks) {
       try {
         h.onClose(ctx, error);
