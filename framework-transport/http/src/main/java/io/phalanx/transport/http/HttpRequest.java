@@ -11,7 +11,10 @@ import java.util.Optional;
  * {@code maxContentLength}). Untyped handlers get it as their request object.
  *
  * <p>Immutable from the handler's point of view and safe to read from any thread. Query and path
- * parameters are parsed on first use.
+ * parameters are parsed on first use. A query string with a malformed percent escape
+ * ({@code %zz}, a trailing {@code %}) makes the query methods throw a 400 BAD_REQUEST
+ * {@link io.phalanx.core.error.ServiceException}: let it propagate, it is the answer. A malformed
+ * escape in a path variable is kept as sent.
  */
 public interface HttpRequest {
 

@@ -27,6 +27,8 @@ class LimitsTest {
             Thread.sleep((5 - n) * 40L); // later requests finish first
             return "r" + n;
           });
+          r.get("/echo/{v}", (ctx, req) -> ((HttpRequest) req).pathParam("v") + " "
+              + ((HttpRequest) req).queryParam("q").orElse("-"));
         })
         .build();
     server.start();
@@ -108,6 +110,26 @@ class LimitsTest {
     try (RawHttp c = new RawHttp(base)) {
       c.send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: nope\r\n\r\n");
       assertTrue(c.readResponse().startsWith("HTTP/1.1 400"));
+    }
+  }
+
+  @Test
+  void malformedPercentEscapeInTheQueryIs400OnAPlainRoute() throws Exception {
+    // java.net.URI refuses to build these targets; Netty's decoder throws on them
+    for (String query : new String[] {"q=%zz", "q=abc%", "q=%4", "%g1=x"}) {
+      try (RawHttp c = new RawHttp(base)) {
+        c.send("GET /echo/a?" + query + " HTTP/1.1\r\nHost: x\r\n\r\n");
+        String resp = c.readResponse();
+        assertTrue(resp.startsWith("HTTP/1.1 400"), query + ": " + resp);
+        assertTrue(resp.contains("\"reason\":\"BAD_REQUEST\""), resp);
+        assertTrue(resp.contains("malformed percent escape at index"), resp);
+      }
+    }
+    try (RawHttp c = new RawHttp(base)) {
+      // a malformed escape in a path variable is kept as sent, not a failure
+      c.send("GET /echo/a%zz%?q=%41 HTTP/1.1\r\nHost: x\r\nAccept: text/plain\r\n\r\n");
+      String resp = c.readResponse();
+      assertTrue(resp.startsWith("HTTP/1.1 200") && resp.endsWith("a%zz% A"), resp);
     }
   }
 

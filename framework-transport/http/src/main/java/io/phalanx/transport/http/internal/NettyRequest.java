@@ -3,6 +3,7 @@ package io.phalanx.transport.http.internal;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.phalanx.core.Metadata;
+import io.phalanx.core.error.Errors;
 import io.phalanx.transport.http.HttpRequest;
 import io.phalanx.transport.http.route.RouteMatch;
 import java.net.SocketAddress;
@@ -103,15 +104,46 @@ final class NettyRequest implements HttpRequest {
     return v == null ? List.of() : v;
   }
 
+  /**
+   * @throws io.phalanx.core.error.ServiceException 400 BAD_REQUEST when the query string has a
+   *     malformed percent escape ({@code %zz}, a trailing {@code %}): the client's mistake, on
+   *     every route that reads the query
+   */
   @Override
   public Map<String, List<String>> queryParams() {
     Map<String, List<String>> q = query;
     if (q == null) {
-      q = rawQuery.isEmpty() ? Map.of()
-          : new QueryStringDecoder(rawQuery, StandardCharsets.UTF_8, false).parameters();
+      q = rawQuery.isEmpty() ? Map.of() : decodeQuery(rawQuery);
       query = q;
     }
     return q;
+  }
+
+  private static Map<String, List<String>> decodeQuery(String rawQuery) {
+    try {
+      return new QueryStringDecoder(rawQuery, StandardCharsets.UTF_8, false).parameters();
+    } catch (IllegalArgumentException e) {
+      // Netty's "invalid hex byte" / "unterminated escape sequence": left alone it is a 500.
+      // Its message quotes the whole query string, so say where instead of repeating it.
+      int at = badEscape(rawQuery);
+      throw Errors.badRequest("BAD_REQUEST", "the query string has a malformed percent escape"
+          + (at < 0 ? "" : " at index " + at) + ": '%' must be followed by two hex digits");
+    }
+  }
+
+  /** The index of the first '%' in {@code s} not followed by two hex digits, or -1. */
+  private static int badEscape(String s) {
+    for (int i = s.indexOf('%'); i >= 0; i = s.indexOf('%', i + 1)) {
+      if (i + 2 >= s.length() || !isHex(s.charAt(i + 1)) || !isHex(s.charAt(i + 2))) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  /** ASCII hex digits only, as Netty's decoder wants (Character.digit takes other scripts'). */
+  private static boolean isHex(char c) {
+    return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F';
   }
 
   @Override

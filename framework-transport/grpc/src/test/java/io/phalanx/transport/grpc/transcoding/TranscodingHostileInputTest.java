@@ -1,0 +1,97 @@
+package io.phalanx.transport.grpc.transcoding;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.phalanx.core.StartContext;
+import io.phalanx.transport.grpc.GrpcServer;
+import io.phalanx.transport.http.HttpServer;
+import java.io.InputStream;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest.BodyPublishers;
+import java.net.http.HttpResponse;
+import java.net.http.HttpResponse.BodyHandlers;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Hostile HTTP input to transcoded routes must be answered 400 with the framework's JSON error
+ * body, never 500, and must not bind fields the request did not name.
+ */
+class TranscodingHostileInputTest {
+  private final ObjectMapper json = new ObjectMapper();
+  private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+      .connectTimeout(Duration.ofSeconds(5)).build();
+  private GrpcServer grpc;
+  private HttpServer server;
+  private URI base;
+
+  @BeforeEach
+  void start() throws Exception {
+    grpc = GrpcServer.builder().host("127.0.0.1").port(0).service(new ProbeService()).build();
+    server = HttpServer.builder().host("127.0.0.1").port(0)
+        .routes(GrpcTranscoding.of(grpc)).build();
+    grpc.start(StartContext.standalone());
+    server.start(StartContext.standalone());
+    base = server.endpoint();
+  }
+
+  @AfterEach
+  void stop() {
+    server.stop(Duration.ZERO);
+    grpc.stop(Duration.ZERO);
+  }
+
+  private HttpResponse<String> send(String method, String path, String body, String... headers)
+      throws Exception {
+    var req = java.net.http.HttpRequest.newBuilder(base.resolve(path))
+        .timeout(Duration.ofSeconds(30))
+        .method(method, body == null ? BodyPublishers.noBody() : BodyPublishers.ofString(body));
+    if (headers.length > 0) {
+      req.headers(headers);
+    }
+    return http.send(req.build(), BodyHandlers.ofString());
+  }
+
+  /** The error body of a 400 BAD_REQUEST answer. */
+  private JsonNode badRequest(HttpResponse<String> r) throws Exception {
+    return badRequest(r.statusCode(), r.body());
+  }
+
+  private JsonNode badRequest(int status, String body) throws Exception {
+    assertEquals(400, status, body);
+    JsonNode e = json.readTree(body);
+    assertEquals(400, e.get("code").asInt(), body);
+    assertEquals("BAD_REQUEST", e.get("reason").asText(), body);
+    return e;
+  }
+
+  /** GET {@code target} over a raw socket: java.net.URI refuses malformed percent escapes. */
+  private JsonNode rawGetBadRequest(String target) throws Exception {
+    try (Socket s = new Socket(base.getHost(), base.getPort())) {
+      s.setSoTimeout(30_000);
+      s.getOutputStream().write(("GET " + target + " HTTP/1.1\r\nHost: x\r\n"
+          + "Connection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      InputStream in = s.getInputStream();
+      String reply = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+      int status = Integer.parseInt(reply.substring(0, reply.indexOf("\r\n")).split(" ")[1]);
+      return badRequest(status, reply.substring(reply.indexOf("\r\n\r\n") + 4));
+    }
+  }
+
+  @Test
+  void malformedPercentEscapeInTheQueryIs400() throws Exception {
+    for (String target : new String[] {"/v1/things/n1?display_name=%zz",
+        "/v1/things/n1?display_name=abc%", "/v1/things/n1?i32=1&%zz=2"}) {
+      JsonNode e = rawGetBadRequest(target);
+      assertTrue(e.get("message").asText().contains("malformed percent escape"), e.toString());
+    }
+  }
+}
