@@ -94,4 +94,23 @@ class TranscodingHostileInputTest {
       assertTrue(e.get("message").asText().contains("malformed percent escape"), e.toString());
     }
   }
+
+  @Test
+  void deeplyNestedFormFieldOrQueryParameterIs400NamingTheField() throws Exception {
+    // 40,000 levels of Nested.child: ~240 KB, well under the 4 MiB body limit
+    String deep = "nested." + "child.".repeat(40_000) + "id";
+    JsonNode e = badRequest(send("POST", "/v1/things", deep + "=x",
+        "Content-Type", "application/x-www-form-urlencoded"));
+    assertTrue(e.get("message").asText().startsWith("form field 'nested.child.child."),
+        e.toString());
+    assertTrue(e.get("metadata").get("field").asText().length() < 300, "cut short");
+
+    // 101 segments, one more than protobuf's recursion limit; in a query string
+    e = badRequest(send("GET", "/v1/things/n1?nested." + "child.".repeat(99) + "id=x", null));
+    assertTrue(e.get("message").asText().contains("at most 100"), e.toString());
+    // 100 segments bind
+    HttpResponse<String> ok = send("GET", "/v1/things/n1?nested." + "child.".repeat(98) + "id=x",
+        null);
+    assertEquals(200, ok.statusCode(), ok.body());
+  }
 }

@@ -22,7 +22,7 @@ import java.util.Set;
  * <p>Segments match the field's proto name or its lowerCamel JSON name. Every segment but the
  * last is a singular message field; the last is a scalar, an enum, a repeated scalar, a wrapper
  * ({@code google.protobuf.Int32Value}…) or a {@code Timestamp}/{@code Duration}/{@code FieldMask}
- * (their JSON string forms).
+ * (their JSON string forms). A path has at most {@value #MAX_DEPTH} segments.
  *
  * <p>Immutable and thread-safe.
  */
@@ -33,6 +33,14 @@ public final class FieldPath {
       "google.protobuf.StringValue", "google.protobuf.BytesValue");
   private static final Set<String> STRING_FORMS = Set.of("google.protobuf.Timestamp",
       "google.protobuf.Duration", "google.protobuf.FieldMask");
+  /**
+   * The most segments a path may have: protobuf parses messages nested at most 100 deep (its
+   * default recursion limit, binary and JSON), and building a message tens of thousands of levels
+   * deep overflows the stack. A recursive message type ({@code Nested child}) allows any depth.
+   */
+  static final int MAX_DEPTH = 100;
+  /** The most characters of a path an error message repeats. */
+  private static final int MAX_ECHO = 200;
 
   private final String text;
   private final List<FieldDescriptor> fields;
@@ -121,6 +129,9 @@ public final class FieldPath {
    */
   public String unsuitableForPathVariable() {
     FieldDescriptor leaf = leaf();
+    if (fields.size() > MAX_DEPTH) {
+      return "field " + tooDeep();
+    }
     if (leaf.isRepeated()) {
       return "field '" + text + "' is repeated";
     }
@@ -137,9 +148,15 @@ public final class FieldPath {
    * @param source how the values arrived, for errors: {@code query parameter} or
    *     {@code path variable}
    * @throws ServiceException 400 BAD_REQUEST naming the field when a value does not convert, a
-   *     singular field gets several values, or the field cannot be set from text
+   *     singular field gets several values, the field cannot be set from text, or the path has
+   *     more than {@value #MAX_DEPTH} segments (then nothing is set)
    */
   public void set(Message.Builder root, List<String> values, String source) {
+    if (fields.size() > MAX_DEPTH) {
+      // before any nested builder is made: building the request recurses once per level
+      throw new ServiceException(400, "BAD_REQUEST", source + " " + tooDeep(),
+          Map.of("field", clip(text)), null);
+    }
     Message.Builder b = root;
     for (int i = 0; i < fields.size() - 1; i++) {
       b = b.getFieldBuilder(fields.get(i));
@@ -194,6 +211,16 @@ public final class FieldPath {
     }
     throw bad(source + " '" + text + "' names a message field (" + type
         + "); set its fields instead, e.g. '" + text + "." + firstFieldName(fd) + "'");
+  }
+
+  private String tooDeep() {
+    return "'" + clip(text) + "' has " + fields.size() + " segments; at most " + MAX_DEPTH
+        + " are allowed";
+  }
+
+  /** {@code s}, cut after {@value #MAX_ECHO} characters: a path can be megabytes long. */
+  private static String clip(String s) {
+    return s.length() <= MAX_ECHO ? s : s.substring(0, MAX_ECHO) + "…";
   }
 
   private static String firstFieldName(FieldDescriptor fd) {

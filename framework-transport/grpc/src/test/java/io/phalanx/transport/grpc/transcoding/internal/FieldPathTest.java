@@ -60,6 +60,40 @@ class FieldPathTest {
   }
 
   @Test
+  void pathsDeeperThanProtobufsRecursionLimitAreRefusedBeforeBuilding() {
+    // 100 segments: 99 nested messages, the most protobuf itself parses, and the leaf
+    String deepest = "nested." + "child.".repeat(98) + "id";
+    Thing t = set(deepest, "x");
+    assertEquals(98, depth(t.getNested()), "nested and 98 children below it");
+
+    for (int children : new int[] {99, 40_000}) {
+      String path = "nested." + "child.".repeat(children) + "id";
+      Thing.Builder b = Thing.newBuilder();
+      FieldPath p = FieldPath.resolve(thing, path);
+      ServiceException e = assertThrows(ServiceException.class,
+          () -> p.set(b, List.of("x"), "form field"));
+      assertEquals(400, e.code());
+      assertEquals("BAD_REQUEST", e.reason());
+      assertTrue(e.getMessage().startsWith("form field 'nested.child.child."), e.getMessage());
+      assertTrue(e.getMessage().endsWith("has " + (children + 2) + " segments; at most 100 are "
+          + "allowed"), e.getMessage());
+      assertTrue(e.getMessage().length() < 300, "the path is cut short in the message");
+      assertTrue(e.metadata().get("field").length() < 300, "and in the metadata");
+      assertEquals(Thing.getDefaultInstance(), b.build(), "nothing is set");
+      assertTrue(p.unsuitableForPathVariable().contains("at most 100"));
+    }
+  }
+
+  private static int depth(io.phalanx.transport.grpc.transcoding.testproto.Nested n) {
+    int d = 0;
+    while (n.hasChild()) {
+      n = n.getChild();
+      d++;
+    }
+    return d;
+  }
+
+  @Test
   void pathVariablesMustBeSingularScalars() {
     assertNull(FieldPath.resolve(thing, "name").unsuitableForPathVariable());
     assertNull(FieldPath.resolve(thing, "optCount").unsuitableForPathVariable());
