@@ -113,4 +113,31 @@ class TranscodingHostileInputTest {
         null);
     assertEquals(200, ok.statusCode(), ok.body());
   }
+
+  @Test
+  void bodyFieldJsonCannotSpillIntoOtherFields() throws Exception {
+    // not one JSON value: what follows the first must not bind top-level fields
+    JsonNode e = badRequest(send("PATCH", "/v1/things/n1/nested", "{\"id\":\"a\"},\"i32\":7",
+        "Content-Type", "application/json"));
+    assertTrue(e.get("message").asText().startsWith("malformed JSON at line 1, column 11"),
+        e.toString());
+    assertEquals("11", e.get("metadata").get("column").asText());
+
+    // a second value after the first, for a body field and for the whole body
+    e = badRequest(send("PATCH", "/v1/things/n1/nested", "{\"id\":\"a\"}\n{\"id\":\"b\"}",
+        "Content-Type", "application/json"));
+    assertTrue(e.get("message").asText().startsWith("malformed JSON at line 2, column 1"),
+        e.toString());
+    e = badRequest(send("POST", "/v1/things", "{\"name\":\"x\"} 7", "Content-Type",
+        "application/json"));
+    assertTrue(e.get("message").asText().contains("one JSON value"), e.toString());
+
+    // one value with whitespace around it still binds
+    HttpResponse<String> ok = send("PATCH", "/v1/things/n1/nested?i32=3", " {\"id\":\"a\"}\n",
+        "Content-Type", "application/json");
+    assertEquals(200, ok.statusCode(), ok.body());
+    JsonNode t = json.readTree(ok.body());
+    assertEquals("a", t.get("nested").get("id").asText());
+    assertEquals(3, t.get("i32").asInt());
+  }
 }

@@ -1,6 +1,7 @@
 package io.phalanx.transport.grpc.transcoding.internal;
 
 import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.google.protobuf.Descriptors.Descriptor;
@@ -12,6 +13,8 @@ import io.netty.handler.codec.http.QueryStringDecoder;
 import io.phalanx.core.error.ServiceException;
 import io.phalanx.transport.http.HttpRequest;
 import io.phalanx.transport.http.codec.MediaTypes;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Iterator;
 import java.util.List;
@@ -23,8 +26,8 @@ import java.util.Map;
  * every field neither the body nor a path variable covers (not read at all with
  * {@code body: "*"}), then the path variables, which therefore win.
  *
- * <p>The body is proto3 JSON ({@code application/json}, {@code +json} or no Content-Type): field
- * names in lowerCamel or as in the proto, unknown fields ignored. A form body
+ * <p>The body is proto3 JSON ({@code application/json}, {@code +json} or no Content-Type): exactly
+ * one JSON value, field names in lowerCamel or as in the proto, unknown fields ignored. A form body
  * ({@code application/x-www-form-urlencoded}) binds field by field as query parameters do. Any
  * other type is 415, not read as JSON: browsers send {@code text/plain} and forms cross-site
  * without a preflight. Unknown query parameters and form fields are ignored too. Bad input is a
@@ -129,29 +132,58 @@ public final class RequestBinder {
           + "' is not supported here; supported: application/json, "
           + "application/x-www-form-urlencoded");
     }
+    requireOneValue(text);
     // A body bound to one field is parsed as {"field": body}: one code path for message,
     // scalar and repeated fields, and errors name the field as the request message has it.
+    // Spliced as text, not as a re-serialized tree, so numbers reach protobuf as sent; safe
+    // because the body was just checked to be one whole value (`{"id":"a"},"i32":7` would
+    // otherwise close the object early and set the top-level i32).
     String doc = field == null ? text : "{\"" + field.getName() + "\":" + text + "}";
     try {
       TranscodingJson.PARSER.merge(doc, builder);
     } catch (InvalidProtocolBufferException | RuntimeException e) {
-      throw describe(text, doc, builder.getDescriptorForType(), e);
+      throw describe(doc, builder.getDescriptorForType(), e);
     }
   }
 
-  private ServiceException describe(String text, String doc, Descriptor type, Exception cause) {
+  /**
+   * Checks that {@code text} is exactly one JSON value with nothing but whitespace after it:
+   * protobuf's parser reads the first value and ignores whatever follows.
+   *
+   * @throws ServiceException 400 BAD_REQUEST {@code malformed JSON at line L, column C} (also
+   *     as {@code line}/{@code column} metadata) where the text stops being one value
+   */
+  private static void requireOneValue(String text) {
+    try (JsonParser p = TranscodingJson.TREES.createParser(text)) {
+      p.nextToken();
+      p.skipChildren();
+      if (p.nextToken() != null) {
+        throw malformed(p.currentTokenLocation(), "another value follows the first; the body "
+            + "must be one JSON value");
+      }
+    } catch (JsonProcessingException e) {
+      throw malformed(e.getLocation(), e.getOriginalMessage());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e); // a String source does not do I/O
+    }
+  }
+
+  private static ServiceException malformed(JsonLocation at, String why) {
+    String where = at == null ? "" : " at line " + at.getLineNr() + ", column "
+        + at.getColumnNr();
+    return new ServiceException(400, "BAD_REQUEST", "malformed JSON" + where + ": " + why,
+        at == null ? Map.of() : Map.of("line", String.valueOf(at.getLineNr()),
+            "column", String.valueOf(at.getColumnNr())), null);
+  }
+
+  private ServiceException describe(String doc, Descriptor type, Exception cause) {
     JsonNode tree;
     try {
-      TranscodingJson.TREES.readTree(text);
       tree = TranscodingJson.TREES.readTree(doc);
-    } catch (JsonProcessingException malformed) {
-      JsonLocation at = malformed.getLocation();
-      String where = at == null ? "" : " at line " + at.getLineNr() + ", column "
-          + at.getColumnNr();
-      return new ServiceException(400, "BAD_REQUEST", "malformed JSON" + where + ": "
-          + malformed.getOriginalMessage(), at == null ? Map.of()
-          : Map.of("line", String.valueOf(at.getLineNr()),
-              "column", String.valueOf(at.getColumnNr())), null);
+    } catch (JsonProcessingException e) {
+      // the body parsed on its own: only its field's object, one level more, can be too deep
+      return new ServiceException(400, "BAD_REQUEST", "invalid JSON body: "
+          + cause.getMessage());
     }
     String field = locate(tree, type, "");
     if (field == null) {
