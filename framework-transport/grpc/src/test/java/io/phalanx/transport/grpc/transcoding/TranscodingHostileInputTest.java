@@ -140,4 +140,23 @@ class TranscodingHostileInputTest {
     assertEquals("a", t.get("nested").get("id").asText());
     assertEquals(3, t.get("i32").asInt());
   }
+
+  @Test
+  void outOfRangeFloatInTheQueryIs400AsInAJsonBody() throws Exception {
+    // the same value in a JSON body is refused ("Out of range float value"); grpc-gateway's
+    // strconv.ParseFloat(v, 32) refuses it in the query too
+    badRequest(send("POST", "/v1/things", "{\"flt\":1e39}", "Content-Type", "application/json"));
+    JsonNode e = badRequest(send("GET", "/v1/things/n1?flt=1e39", null));
+    assertEquals("flt", e.get("metadata").get("field").asText());
+    assertTrue(e.get("message").asText().contains("out of range for a float"), e.toString());
+    e = badRequest(send("GET", "/v1/things/n1?dbl=-1e309", null));
+    assertEquals("dbl", e.get("metadata").get("field").asText());
+
+    // infinity written as such is proto3 JSON's and stays allowed
+    HttpResponse<String> ok = send("GET", "/v1/things/n1?flt=-Infinity&dbl=Infinity", null);
+    assertEquals(200, ok.statusCode(), ok.body());
+    JsonNode t = json.readTree(ok.body());
+    assertEquals("-Infinity", t.get("flt").asText());
+    assertEquals("Infinity", t.get("dbl").asText());
+  }
 }

@@ -247,9 +247,9 @@ public final class FieldPath {
         case FIXED64:
           return Long.parseUnsignedLong(v);
         case FLOAT:
-          return (float) floating(v);
+          return toFloat(v);
         case DOUBLE:
-          return floating(v);
+          return toDouble(v);
         case BOOL:
           return bool(v);
         case STRING:
@@ -272,6 +272,29 @@ public final class FieldPath {
     return fd.getType() == FieldDescriptor.Type.INT32 || fd.getType() == FieldDescriptor.Type.INT64
         || fd.getType() == FieldDescriptor.Type.UINT32 || fd.getType() == FieldDescriptor.Type.UINT64
         ? "an" : "a";
+  }
+
+  /** A float from text: infinite only if the text says Infinity or -Infinity. */
+  private static float toFloat(String v) {
+    float f = (float) floating(v);
+    // after narrowing: 1e39 is a finite double but no float (protobuf's JSON parser and
+    // grpc-gateway refuse it too; Java would make it Infinity)
+    requireInRange(Float.isInfinite(f), v, "float");
+    return f;
+  }
+
+  /** A double from text: infinite only if the text says Infinity or -Infinity. */
+  private static double toDouble(String v) {
+    double d = floating(v);
+    requireInRange(Double.isInfinite(d), v, "double");
+    return d;
+  }
+
+  private static void requireInRange(boolean infinite, String v, String type) {
+    if (infinite && !v.equals("Infinity") && !v.equals("-Infinity")) {
+      throw new IllegalArgumentException("out of range for a " + type
+          + " (Infinity and -Infinity are written as such)");
+    }
   }
 
   private static double floating(String v) {

@@ -41,6 +41,10 @@ class FieldPathTest {
     assertEquals(-1L, set("u64", "18446744073709551615").getU64()); // unsigned bits
     assertTrue(Double.isNaN(set("dbl", "NaN").getDbl()));
     assertEquals(Float.NEGATIVE_INFINITY, set("flt", "-Infinity").getFlt());
+    assertEquals(Double.POSITIVE_INFINITY, set("dbl", "Infinity").getDbl());
+    assertEquals(Float.MAX_VALUE, set("flt", "3.4028235e38").getFlt());
+    assertEquals(Double.MAX_VALUE, set("dbl", "1.7976931348623157e308").getDbl());
+    assertEquals(0f, set("flt", "1e-50").getFlt(), "underflow is zero, as in protobuf's parser");
     assertEquals(Color.RED, set("color", "1").getColor());
     assertEquals("?>>", set("data", "Pz4-").getData().toStringUtf8()); // URL-safe base64
     assertEquals(List.of(Color.GREEN, Color.RED), set("colors", "GREEN", "RED").getColorsList());
@@ -51,7 +55,8 @@ class FieldPathTest {
   @Test
   void rejectsWhatDoesNotFitNamingTheField() {
     for (String[] bad : new String[][] {{"dbl", "1f"}, {"dbl", "0x10"}, {"i32", "2147483648"},
-        {"flag", "yes"}, {"data", "%%%"}, {"at", "yesterday"}, {"labels", "x"}}) {
+        {"flag", "yes"}, {"data", "%%%"}, {"at", "yesterday"}, {"labels", "x"},
+        {"flt", "1e39"}, {"flt", "-3.5e38"}, {"dbl", "1e309"}, {"dbl", "-1e400"}}) {
       ServiceException e = assertThrows(ServiceException.class, () -> set(bad[0], bad[1]),
           bad[0] + "=" + bad[1]);
       assertEquals(400, e.code());
