@@ -42,6 +42,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -116,6 +117,7 @@ public final class AdminServer implements Server {
   private final PrometheusMeterRegistry prometheus;
   private final Supplier<AppConfig> config;
   private final boolean tokenRequired;
+  private final AtomicBoolean heapInProgress = new AtomicBoolean();
   private final boolean debug;
   private final LogLevels logLevels;
   private final HttpServer http;
@@ -368,13 +370,20 @@ public final class AdminServer implements Server {
     }
   }
 
-  private static HttpResponse heap(HttpRequest req) throws Exception {
+  private HttpResponse heap(HttpRequest req) throws Exception {
     boolean all = bool(req, "all");
+    // each histogram is a full stop-the-world GC: one at a time, as JFR recordings
+    if (!heapInProgress.compareAndSet(false, true)) {
+      throw Errors.conflict("HEAP_HISTOGRAM_IN_PROGRESS", "a heap histogram is being taken; try "
+          + "again when it has finished");
+    }
     try {
       return HttpResponse.of(200, TEXT,
           HeapHistogram.capture(all).getBytes(StandardCharsets.UTF_8));
     } catch (UnsupportedOperationException e) {
       throw Errors.unavailable("HEAP_HISTOGRAM_UNAVAILABLE", "%s", e.getMessage());
+    } finally {
+      heapInProgress.set(false);
     }
   }
 
@@ -520,12 +529,16 @@ public final class AdminServer implements Server {
       return this;
     }
 
-    /** Requires {@code Authorization: Bearer <token>} on every admin request. */
+    /**
+     * Requires {@code Authorization: Bearer <token>} on every admin request. Surrounding
+     * whitespace is dropped (a token read from a file often ends with a newline, which no
+     * header could match).
+     */
     public Builder token(String token) {
       if (token == null || token.isBlank()) {
         throw new IllegalArgumentException("admin token must not be blank");
       }
-      this.token = token;
+      this.token = token.strip();
       return this;
     }
 

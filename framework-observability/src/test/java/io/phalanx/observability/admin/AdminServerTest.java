@@ -319,6 +319,13 @@ class AdminServerTest {
   }
 
   @Test
+  void aTokenReadWithItsNewlineStillMatches() throws Exception {
+    AdminClient c = start(AdminServer.builder().token("t0k3n-from-a-file\n"));
+    assertEquals(200, c.get("/healthz", "Authorization", "Bearer t0k3n-from-a-file")
+        .statusCode());
+  }
+
+  @Test
   void jfrRefusesASecondConcurrentRecording() throws Exception {
     AdminClient c = start(AdminServer.builder());
     CompletableFuture<HttpResponse<byte[]>> first = c.getBytesAsync("/debug/jfr?seconds=3");

@@ -152,6 +152,7 @@ public final class ConsulRegistry implements Registrar, Discovery {
     Objects.requireNonNull(serviceName, "serviceName");
     Objects.requireNonNull(onChange, "onChange");
     ServiceWatch w;
+    ServiceWatch.Listener l;
     synchronized (lock) {
       if (closed) {
         throw new IllegalStateException("registry closed");
@@ -163,8 +164,11 @@ public final class ConsulRegistry implements Registrar, Discovery {
         watches.put(serviceName, w);
         w.start();
       }
+      // joined under the lock: the last other listener leaving now would otherwise close the
+      // shared watch between the lookup and the join, and this one would never hear again
+      l = w.attach(onChange);
     }
-    ServiceWatch.Listener l = w.add(onChange);
+    w.catchUp(l); // outside the lock: it calls the application's listener
     ServiceWatch watch = w;
     return () -> {
       synchronized (lock) {

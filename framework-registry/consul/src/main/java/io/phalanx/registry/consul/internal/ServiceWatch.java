@@ -98,14 +98,22 @@ public final class ServiceWatch {
     loop.start();
   }
 
-  public Listener add(Consumer<List<ServiceInstance>> onChange) {
+  /**
+   * Adds a listener without calling it, so the owner can do this under its own lock (a watch
+   * whose last listener leaves is closed under that lock) and {@link #catchUp} outside it.
+   */
+  public Listener attach(Consumer<List<ServiceInstance>> onChange) {
     Listener l = new Listener(onChange);
     listeners.add(l);
+    return l;
+  }
+
+  /** Gives {@code l} the current list, if there is one yet. */
+  public void catchUp(Listener l) {
     Snapshot s = current;
     if (s != null) {
       l.deliver(s, name);
     }
-    return l;
   }
 
   /** Removes {@code l}; returns true when no listener is left. */
