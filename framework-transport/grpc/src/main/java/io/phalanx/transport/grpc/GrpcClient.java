@@ -50,7 +50,8 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Calls made on a thread that is serving a Phalanx gRPC call pick that call's context up by
  * themselves ({@link GrpcContext}); {@link #withContext} is for other threads and for contexts
- * changed by middleware. A call with no deadline from anywhere gets {@link Builder#timeout}.
+ * changed by middleware. A unary call with no deadline from anywhere gets
+ * {@link Builder#timeout}.
  *
  * <p>{@code discovery:///greeter} targets ({@link Builder#discovery}) resolve through a Phalanx
  * {@code Discovery} and balance per call with a Phalanx {@link Selector} (P2C by default, outlier
@@ -234,8 +235,9 @@ public final class GrpcClient implements Closeable {
     }
 
     /**
-     * The timeout of calls that have no deadline from their context, stub or caller; default
-     * none. Unlike Kratos this does not shorten deadlines that exist.
+     * The timeout of unary calls that have no deadline from their context, stub or caller;
+     * default none. Streaming calls are not bounded by it (as in Kratos): a watch may stay open
+     * for hours. Unlike Kratos this does not shorten deadlines that exist.
      */
     public Builder timeout(Duration timeout) {
       if (timeout.isNegative() || timeout.isZero()) {

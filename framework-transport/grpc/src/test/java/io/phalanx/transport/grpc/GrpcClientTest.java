@@ -8,13 +8,16 @@ import io.grpc.NameResolver;
 import io.grpc.NameResolverProvider;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.grpc.stub.StreamObserver;
 import io.netty.pkitesting.CertificateBuilder;
 import io.netty.pkitesting.X509Bundle;
 import io.phalanx.transport.grpc.testproto.EchoGrpc;
+import io.phalanx.transport.grpc.testproto.EchoReply;
 import io.phalanx.transport.grpc.testproto.EchoRequest;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -127,6 +130,47 @@ class GrpcClientTest {
         @Override
         public void shutdown() {}
       };
+    }
+  }
+  @Test
+  void theClientTimeoutBoundsUnaryCallsButNotStreams() throws Exception {
+    EchoGrpc.EchoImplBase slow = new EchoGrpc.EchoImplBase() {
+      @Override
+      public void unary(EchoRequest req, StreamObserver<EchoReply> out) {
+        pause(); // answers after the timeout: never heard
+        out.onNext(EchoReply.getDefaultInstance());
+        out.onCompleted();
+      }
+
+      @Override
+      public void serverStream(EchoRequest req, StreamObserver<EchoReply> out) {
+        out.onNext(EchoReply.newBuilder().setText("first").build());
+        pause(); // a watch that stays open past the client's timeout
+        out.onNext(EchoReply.newBuilder().setText("second").build());
+        out.onCompleted();
+      }
+
+      private void pause() {
+        try {
+          Thread.sleep(1_000);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    };
+    GrpcServer server = GrpcServer.builder().host("127.0.0.1").port(0).service(slow).build();
+    server.start();
+    try (GrpcClient client = GrpcClient.builder("127.0.0.1:" + server.port())
+        .timeout(Duration.ofMillis(300)).build()) {
+      StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
+          () -> EchoGrpc.newBlockingStub(client.channel()).unary(EchoRequest.getDefaultInstance()));
+      assertEquals(Status.Code.DEADLINE_EXCEEDED, e.getStatus().getCode());
+      List<String> texts = new ArrayList<>();
+      EchoGrpc.newBlockingStub(client.channel()).serverStream(EchoRequest.getDefaultInstance())
+          .forEachRemaining(r -> texts.add(r.getText()));
+      assertEquals(List.of("first", "second"), texts);
+    } finally {
+      server.stop(Duration.ZERO);
     }
   }
 }

@@ -89,7 +89,10 @@ public final class ClientBridge implements ClientInterceptor {
     Instant deadline = earliest(parent.flatMap(Context::deadline).orElse(null),
         earliest(CallContexts.toInstant(callOptions.getDeadline()),
             CallContexts.toInstant(callerGrpc.getDeadline())));
-    if (deadline == null && defaultTimeout != null) {
+    // As Kratos: the client's timeout bounds unary calls only; a stream (a watch) may rightly
+    // stay open far longer, and gets a deadline only when its caller sets one.
+    if (deadline == null && defaultTimeout != null
+        && method.getType() == MethodDescriptor.MethodType.UNARY) {
       deadline = Instant.now().plus(defaultTimeout);
     }
     Context ctx = parent.map(p -> p.withTransport(transport)).orElseGet(() -> Context.of(transport));
