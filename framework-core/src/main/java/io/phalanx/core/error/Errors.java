@@ -66,7 +66,9 @@ public final class Errors {
   /**
    * Turns anything into a {@link ServiceException}. A service exception (possibly wrapped in an
    * {@link ExecutionException} or {@link CompletionException}) is returned as is; a timeout
-   * becomes 504, a rejected execution 503; everything else becomes a 500 {@code INTERNAL} error
+   * becomes 504, a rejected execution 503, a cancellation or an interrupt (the server
+   * interrupts a handler past its deadline or when it stops) 499 {@code CANCELLED}: work that
+   * was called off, not a fault; everything else becomes a 500 {@code INTERNAL} error
    * whose message does not reveal the original one (it stays available as the cause, for logs).
    */
   public static ServiceException from(Throwable t) {
@@ -82,7 +84,9 @@ public final class Errors {
       return new ServiceException(503, "OVERLOADED", "server is overloaded", java.util.Map.of(),
           cur);
     }
-    if (cur instanceof CancellationException) {
+    if (cur instanceof CancellationException || cur instanceof InterruptedException
+        || cur instanceof java.io.InterruptedIOException
+        && !(cur instanceof java.net.SocketTimeoutException)) {
       return new ServiceException(499, "CANCELLED", "request cancelled", java.util.Map.of(), cur);
     }
     return new ServiceException(500, INTERNAL_REASON, "internal error", java.util.Map.of(), cur);

@@ -72,6 +72,10 @@ class ErrorsTest {
 
     assertEquals(504, Errors.code(new TimeoutException()));
     assertEquals(503, Errors.code(new RejectedExecutionException()));
+    // called off, not a fault: an interrupted handler (deadline, stop) is no 500
+    assertEquals(499, Errors.code(new InterruptedException()));
+    assertEquals(499, Errors.code(new java.io.InterruptedIOException()));
+    assertEquals(500, Errors.code(new java.net.SocketTimeoutException()));
     assertTrue(Errors.is(new CompletionException(nf), 404, "NF"));
     assertFalse(Errors.is(secret, 404, "NF"));
     assertEquals("INTERNAL", Errors.reason(secret));
