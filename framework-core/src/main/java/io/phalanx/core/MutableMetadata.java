@@ -137,6 +137,18 @@ public final class MutableMetadata implements Metadata {
       delegate.forEach(action);
     }
 
+    // equal to any metadata with the same entries, as MutableMetadata is: a record's own
+    // equality would make frozen.equals(mutable) false while mutable.equals(frozen) is true
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof Metadata m && delegate.toMap().equals(m.toMap());
+    }
+
+    @Override
+    public int hashCode() {
+      return delegate.toMap().hashCode();
+    }
+
     @Override
     public String toString() {
       return delegate.toString();

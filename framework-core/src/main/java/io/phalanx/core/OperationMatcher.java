@@ -1,5 +1,6 @@
 package io.phalanx.core;
 
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
@@ -17,9 +18,9 @@ public interface OperationMatcher {
 
   boolean matches(String operation);
 
-  /** Matches operations equal to one of {@code operations}. */
+  /** Matches operations equal to one of {@code operations} (duplicates are fine). */
   static OperationMatcher exact(String... operations) {
-    Set<String> set = Set.of(operations);
+    Set<String> set = Set.copyOf(Arrays.asList(operations));
     return set::contains;
   }
 

@@ -40,7 +40,9 @@ public final class Recovery implements Middleware {
           throw vme;
         }
         ServiceException converted = Errors.from(t);
-        if (converted.getCause() == t || converted.getCause() == null) {
+        // logged unless a service exception was already inside (wrapped by a future): that one
+        // was meant for the caller; anything else, however wrapped, is a crash to see
+        if (Errors.find(t).isEmpty()) {
           LOG.error("handler failed: kind={} operation={}", ctx.transport().kind().label(),
               ctx.transport().operation(), t);
         }

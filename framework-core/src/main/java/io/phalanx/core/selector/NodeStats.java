@@ -177,10 +177,11 @@ public final class NodeStats {
     inflight--;
     long td = Math.max(0, now - stamp);
     stamp = now;
-    double w = Math.exp(-td / TAU_NANOS);
     double rtt = Math.max(0, now - start);
-    double old = lag;
-    lag = old == 0 ? rtt : old * w + rtt * (1 - w);
+    // as Kratos: the first completed call replaces both averages (its latency and its success),
+    // so a new node whose first call fails fast is not preferred for that low latency
+    double w = lag == 0 ? 0 : Math.exp(-td / TAU_NANOS);
+    lag = lag * w + rtt * (1 - w);
     double sample = failed ? 0 : SUCCESS_MAX;
     success = success * w + sample * (1 - w);
     calls++;

@@ -136,13 +136,21 @@ public final class Selector implements AutoCloseable {
 
   /**
    * Replaces the instance list: each instance contributes its first endpoint with one of the
-   * configured schemes (instances without one are skipped). See {@link #update}.
+   * configured schemes (instances without one are skipped, and so are endpoints that name no
+   * host Java can parse, such as {@code http://user_service:8000}, with a warning: one bad
+   * instance must not hold back every update of the service). See {@link #update}.
    */
   public void updateInstances(List<ServiceInstance> instances) {
     List<Node> nodes = new ArrayList<>(instances.size());
     String[] wanted = schemes.toArray(String[]::new);
     for (ServiceInstance i : instances) {
-      i.endpoint(wanted).ifPresent(u -> nodes.add(Node.of(u, i)));
+      i.endpoint(wanted).ifPresent(u -> {
+        try {
+          nodes.add(Node.of(u, i));
+        } catch (IllegalArgumentException unusable) {
+          log.warn("{}: instance {} skipped: {}", serviceName, i.id(), unusable.getMessage());
+        }
+      });
     }
     if (nodes.isEmpty() && !instances.isEmpty()) {
       log.warn("{}: none of {} instances has a {} endpoint", serviceName, instances.size(),
@@ -319,6 +327,9 @@ public final class Selector implements AutoCloseable {
 
   private void ejectUnlessLast(NodeStats st, long now) {
     synchronized (updateLock) {
+      if (st.ejected(now)) {
+        return; // calls that failed together (the node went down) eject it once, not each
+      }
       Snapshot s = snapshot;
       int others = 0;
       if (s != null) {

@@ -26,9 +26,11 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -170,8 +172,11 @@ public final class HttpClient implements AutoCloseable {
     HttpClientTransport transport = new HttpClientTransport(request, endpoint);
     // Kratos rules: x-md-global-* of the server request this call is made from, plus what the
     // caller asked to send; headers set on the request itself win.
+    // (names set on the request are taken before the loop: every value of a propagated
+    // multi-valued header must go, not only its first)
+    Set<String> own = Set.copyOf(transport.requestMetadata().names());
     MetadataPropagation.clientMetadata(Optional.ofNullable(ctx)).forEach((name, value) -> {
-      if (!transport.requestMetadata().contains(name)) {
+      if (!own.contains(name.toLowerCase(Locale.ROOT))) {
         transport.requestMetadata().add(name, value);
       }
     });

@@ -28,7 +28,7 @@ class MetadataPropagationTest {
     back = HttpServer.builder().host("127.0.0.1").port(0).routes(r -> r.get("/seen",
         (ctx, req) -> {
           HttpRequest http = (HttpRequest) req;
-          return "tenant=" + http.headers().get("x-md-global-tenant").orElse("-")
+          return "tenant=" + String.join(",", http.headers().getAll("x-md-global-tenant"))
               + " edge=" + http.headers().get("x-md-local-edge").orElse("-")
               + " front=" + http.headers().get("x-md-local-front").orElse("-");
         })).build();
@@ -56,5 +56,12 @@ class MetadataPropagationTest {
         .header("x-md-global-tenant", "acme").header("x-md-local-edge", "e").build())
         .bodyAsString();
     assertEquals("tenant=acme edge=- front=f", seen);
+  }
+  @Test
+  void everyValueOfAMultiValuedGlobalKeyCrosses() {
+    String seen = toFront.execute(HttpClientRequest.builder("GET", "/relay")
+        .header("x-md-global-tenant", "acme").header("x-md-global-tenant", "beta").build())
+        .bodyAsString();
+    assertEquals("tenant=acme,beta edge=- front=f", seen);
   }
 }
