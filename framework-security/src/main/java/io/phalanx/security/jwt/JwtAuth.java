@@ -1,12 +1,14 @@
 package io.phalanx.security.jwt;
 
 import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JOSEObjectType;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.KeySourceException;
 import com.nimbusds.jose.jwk.source.JWKSource;
 import com.nimbusds.jose.jwk.source.JWKSourceBuilder;
 import com.nimbusds.jose.jwk.source.RateLimitReachedException;
 import com.nimbusds.jose.proc.BadJOSEException;
+import com.nimbusds.jose.proc.DefaultJOSEObjectTypeVerifier;
 import com.nimbusds.jose.proc.JWSKeySelector;
 import com.nimbusds.jose.proc.JWSVerificationKeySelector;
 import com.nimbusds.jose.proc.SecurityContext;
@@ -93,6 +95,8 @@ public final class JwtAuth implements Middleware {
   private final OperationMatcher skip;
   private final String realm;
   private final Clock clock;
+  /** The last attempt to read the key set failed (and none has succeeded since). */
+  private volatile boolean jwksFailing;
 
   private JwtAuth(Builder b, Set<JWSAlgorithm> algorithms, JWSKeySelector<SecurityContext> keys) {
     this.algorithms = Set.copyOf(algorithms);
@@ -105,6 +109,9 @@ public final class JwtAuth implements Middleware {
     this.clock = b.clock;
     this.processor = new DefaultJWTProcessor<>();
     processor.setJWSKeySelector(keys);
+    // "JWT", none, and RFC 9068 access tokens ("at+jwt", what many identity providers issue)
+    processor.setJWSTypeVerifier(new DefaultJOSEObjectTypeVerifier<>(JOSEObjectType.JWT,
+        new JOSEObjectType("at+jwt"), null));
     // Claims are checked below against our clock, with reasons the caller can act on.
     processor.setJWTClaimsSetVerifier((claims, ctx) -> { });
   }
@@ -154,14 +161,20 @@ public final class JwtAuth implements Middleware {
     JWTClaimsSet claims;
     try {
       claims = processor.process(signed, null);
+      jwksFailing = false;
     } catch (BadJOSEException e) {
       throw invalid("signature or key not accepted");
     } catch (RateLimitReachedException e) {
+      // no new fetch allowed yet: while the key set cannot be read, that is still the outage
+      // (the caller's token is not at fault); with a good key set, the token's key is unknown
+      if (jwksFailing) {
+        throw jwksUnavailable(e);
+      }
       throw invalid("signature or key not accepted");
     } catch (KeySourceException e) {
       LOG.warn("JWKS could not be read: {}", e.toString());
-      throw new ServiceException(503, JWKS_UNAVAILABLE, "keys to verify the token are unavailable",
-          Map.of(), e);
+      jwksFailing = true;
+      throw jwksUnavailable(e);
     } catch (JOSEException e) {
       throw invalid("signature or key not accepted");
     }
@@ -196,6 +209,11 @@ public final class JwtAuth implements Middleware {
         alg.getName(), claims.toJSONObject());
   }
 
+  private static ServiceException jwksUnavailable(Exception cause) {
+    return new ServiceException(503, JWKS_UNAVAILABLE, "keys to verify the token are unavailable",
+        Map.of(), cause);
+  }
+
   private static ServiceException invalid(String message) {
     return new ServiceException(401, TOKEN_INVALID, "invalid token: " + message);
   }
@@ -213,9 +231,23 @@ public final class JwtAuth implements Middleware {
     }
     if (!TOKEN_MISSING.equals(e.reason())) {
       v.append(sep).append("error=\"invalid_token\", error_description=\"")
-          .append(e.message().replace('"', '\'')).append('"');
+          .append(quotable(e.message())).append('"');
     }
     ctx.transport().replyMetadata().set(WWW_AUTHENTICATE, v.toString());
+  }
+
+  /**
+   * {@code s} fit for a quoted header parameter: printable ASCII only (a message may carry the
+   * token's own header values; a control character would get the whole challenge dropped),
+   * no quote or backslash.
+   */
+  private static String quotable(String s) {
+    StringBuilder out = new StringBuilder(s.length());
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      out.append(c == '"' ? '\'' : c == '\\' || c < 0x20 || c > 0x7e ? '?' : c);
+    }
+    return out.toString();
   }
 
   private static Optional<String> bearerToken(Context ctx) {

@@ -1,0 +1,94 @@
+package io.phalanx.security.jwt;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.nimbusds.jose.JOSEObjectType;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.crypto.MACSigner;
+import com.nimbusds.jose.util.Base64URL;
+import com.nimbusds.jwt.SignedJWT;
+import com.sun.net.httpserver.HttpServer;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class JwtAuthEdgeCasesTest {
+  private final HttpClient http = HttpClient.newBuilder()
+      .version(HttpClient.Version.HTTP_1_1).build();
+  private HttpServer idp;
+  private io.phalanx.transport.http.HttpServer server;
+
+  @AfterEach
+  void stop() {
+    if (server != null) {
+      server.stop(Duration.ZERO);
+    }
+    if (idp != null) {
+      idp.stop(0);
+    }
+  }
+
+  private HttpResponse<String> call(String token) throws Exception {
+    return http.send(HttpRequest.newBuilder(URI.create(server.endpoint() + "/me"))
+        .header("Authorization", "Bearer " + token).timeout(Duration.ofSeconds(10)).build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** An identity provider whose JWKS endpoint is failing must give 503 on every request. */
+  @Test
+  void jwksOutageIsAlways503NeverTokenInvalid() throws Exception {
+    idp = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    idp.createContext("/jwks.json", ex -> {
+      ex.sendResponseHeaders(500, -1);
+      ex.close();
+    });
+    idp.start();
+    server = JwtAuthHttpTest.start(JwtAuth.builder()
+        .jwks(URI.create("http://127.0.0.1:" + idp.getAddress().getPort() + "/jwks.json"))
+        .build());
+    String token = new TestTokens().rs256("k1", TestTokens.claims("alice").build());
+    List<String> seen = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      HttpResponse<String> r = call(token);
+      seen.add(r.statusCode() + " " + r.body());
+    }
+    for (String s : seen) {
+      assertTrue(s.startsWith("503") && s.contains("JWKS_UNAVAILABLE"), seen.toString());
+    }
+  }
+
+  /** RFC 9068 access tokens carry typ "at+jwt"; a valid one is refused as badly signed. */
+  @Test
+  void rfc9068AccessTokenWithTypAtJwtIsAccepted() throws Exception {
+    server = JwtAuthHttpTest.start(JwtAuth.builder().secret(TestTokens.SECRET).build());
+    SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.HS256)
+        .type(new JOSEObjectType("at+jwt")).build(), TestTokens.claims("alice").build());
+    jwt.sign(new MACSigner(TestTokens.SECRET));
+    HttpResponse<String> r = call(jwt.serialize());
+    assertEquals(200, r.statusCode(), r.body());
+  }
+
+  /** A token whose alg carries CR/LF: the 401 must still carry its WWW-Authenticate challenge. */
+  @Test
+  void challengeIsSentEvenWhenTheAlgorithmNameHasControlCharacters() throws Exception {
+    server = JwtAuthHttpTest.start(JwtAuth.builder().secret(TestTokens.SECRET).build());
+    String header = "{\"alg\":\"HS256\\r\\nX-Injected: 1\",\"typ\":\"JWT\"}";
+    String token = Base64URL.encode(header.getBytes(StandardCharsets.UTF_8)) + "."
+        + Base64URL.encode(TestTokens.claims("alice").build().toString()) + ".c2ln";
+    HttpResponse<String> r = call(token);
+    assertEquals(401, r.statusCode(), r.body());
+    assertTrue(r.headers().firstValue("x-injected").isEmpty());
+    assertTrue(r.headers().firstValue("www-authenticate").isPresent(),
+        "401 without WWW-Authenticate: " + r.headers().map() + " " + r.body());
+  }
+}
