@@ -49,7 +49,22 @@ final class NettyRequest implements HttpRequest {
     int q = uri.indexOf('?');
     int hash = uri.indexOf('#');
     int pathEnd = q >= 0 ? q : hash >= 0 ? hash : uri.length();
-    return pathEnd == uri.length() ? uri : uri.substring(0, pathEnd);
+    String path = pathEnd == uri.length() ? uri : uri.substring(0, pathEnd);
+    return path.isEmpty() || path.charAt(0) == '/' ? path : withoutSchemeAndAuthority(path);
+  }
+
+  /**
+   * The path of an absolute-form target ({@code http://host:8080/users/7}), which RFC 9112
+   * (3.2.2) says a server must accept, as proxies and some clients send it; {@code /} for none.
+   * Anything else that does not start with a slash is returned as is (and matches no route).
+   */
+  private static String withoutSchemeAndAuthority(String path) {
+    int scheme = path.indexOf("://");
+    if (scheme <= 0) {
+      return path;
+    }
+    int slash = path.indexOf('/', scheme + 3);
+    return slash < 0 ? "/" : path.substring(slash);
   }
 
   NettyRequest(String method, String uri, HttpHeaders headers, byte[] body, String protocol,

@@ -8,8 +8,10 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpServerUpgradeHandler;
+import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http2.CleartextHttp2ServerUpgradeHandler;
 import io.netty.handler.codec.http2.Http2CodecUtil;
 import io.netty.handler.codec.http2.Http2FrameCodec;
@@ -88,7 +90,19 @@ public final class ServerInitializer extends ChannelInitializer<Channel> {
         AsciiString.contentEquals(Http2CodecUtil.HTTP_UPGRADE_PROTOCOL_NAME, protocol)
             ? new Http2ServerUpgradeCodec(newFrameCodec(), newMultiplexer())
             : null, rt.config().maxContentLength(), DefaultHttpHeadersFactory.headersFactory(),
-        DefaultHttpHeadersFactory.trailersFactory(), true);
+        DefaultHttpHeadersFactory.trailersFactory(), true) {
+      /**
+       * Only a request without a body is upgraded: for one with a body Netty would collect it
+       * itself, under the server-wide limit (not the route's), with its own plain 413 and no
+       * body-read timeout. Such a request is served over HTTP/1.1, which RFC 9110 (7.8)
+       * allows; the client may offer h2c again later, and uses prior knowledge anyway.
+       */
+      @Override
+      protected boolean shouldHandleUpgradeRequest(HttpRequest req) {
+        return super.shouldHandleUpgradeRequest(req) && !HttpUtil.isTransferEncodingChunked(req)
+            && HttpUtil.getContentLength(req, 0L) == 0L;
+      }
+    };
     ChannelInitializer<Channel> priorKnowledge = new ChannelInitializer<>() {
       @Override
       protected void initChannel(Channel c) {
