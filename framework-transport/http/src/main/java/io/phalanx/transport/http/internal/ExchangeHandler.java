@@ -69,6 +69,11 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
   private long bodySize;
   private final ArrayDeque<Slot> pending = new ArrayDeque<>(4);
   private boolean ignoreInput;
+  /**
+   * The request being read expects 100 (Continue) and responses to earlier pipelined requests
+   * were still pending: it is sent, and the body clock started, once they are written.
+   */
+  private boolean owe100;
   private boolean reading;
   private boolean needFlush;
   private boolean paused;
@@ -155,24 +160,36 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
       reject(req, 417, "EXPECTATION_FAILED", "unsupported Expect header");
       return false;
     }
-    if (HttpUtil.is100ContinueExpected(req) && pending.isEmpty()) {
-      ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
-          HttpResponseStatus.CONTINUE, Unpooled.EMPTY_BUFFER));
+    boolean expects100 = HttpUtil.is100ContinueExpected(req);
+    if (expects100 && pending.isEmpty()) {
+      ctx.writeAndFlush(continue100());
     }
     head = req;
     headNanos = System.nanoTime();
     bodySize = 0;
     boolean bodyFollows = !(req instanceof LastHttpContent)
         && (h2 || length > 0 || HttpUtil.isTransferEncodingChunked(req));
-    if (bodyFollows) {
-      if (timer != null) {
-        timer.bodyExpected();
-      } else {
-        bodyTimer = ctx.executor().schedule(this::bodyTimedOut,
-            rt.config().bodyReadTimeout().toNanos(), TimeUnit.NANOSECONDS);
-      }
+    // RFC 9110 (10.1.1): behind pipelined responses the 100 waits for them, and so does the
+    // body clock: the client sends nothing until it has the 100
+    owe100 = expects100 && !pending.isEmpty() && bodyFollows;
+    if (bodyFollows && !owe100) {
+      startBodyClock();
     }
     return true;
+  }
+
+  private static FullHttpResponse continue100() {
+    return new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE,
+        Unpooled.EMPTY_BUFFER);
+  }
+
+  private void startBodyClock() {
+    if (timer != null) {
+      timer.bodyExpected();
+    } else {
+      bodyTimer = ctx.executor().schedule(this::bodyTimedOut,
+          rt.config().bodyReadTimeout().toNanos(), TimeUnit.NANOSECONDS);
+    }
   }
 
   private void onContent(HttpContent c) {
@@ -321,7 +338,10 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
     while ((s = pending.peek()) != null && s.response != null) {
       pending.poll();
       FullHttpResponse r = s.response;
-      boolean close = s.close || (!h2 && (!s.keepAlive || rt.draining()));
+      // Draining, the connection closes after the last request it has already taken in: those
+      // handlers ran (their side effects happened), so their responses must go out too.
+      boolean close = s.close || (!h2 && (!s.keepAlive
+          || rt.draining() && pending.isEmpty() && head == null));
       if (!h2) {
         if (close) {
           r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
@@ -342,6 +362,12 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
       }
       ctx.write(r);
       wrote = true;
+    }
+    if (owe100 && pending.isEmpty() && head != null) {
+      owe100 = false;
+      ctx.write(continue100());
+      wrote = true;
+      startBodyClock();
     }
     if (wrote) {
       if (reading) {
