@@ -18,6 +18,7 @@ import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
+import io.netty.handler.codec.http2.DefaultHttp2PingFrame;
 import io.netty.handler.codec.http2.Http2DataFrame;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2GoAwayFrame;
@@ -240,6 +241,33 @@ class Http2Test {
       ch.close().sync();
     } finally {
       small.stop(Duration.ZERO);
+      group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+    }
+  }
+
+  /**
+   * Idle means without streams: a client that only sends PINGs must not hold a connection open
+   * past the idle timeout.
+   */
+  @Test
+  void aConnectionWithoutStreamsClosesAfterTheIdleTimeoutDespitePings() throws Exception {
+    HttpServer shortIdle = HttpServer.builder().host("127.0.0.1").port(0)
+        .idleTimeout(Duration.ofMillis(300)).routes(r -> r.get("/hello", (ctx, req) -> "hi"))
+        .build();
+    shortIdle.start();
+    EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    try {
+      int port = shortIdle.endpoint().getPort();
+      Channel ch = connect(group, port, new CompletableFuture<>());
+      assertEquals("200 hi", request(ch, headers("GET", "/hello", port), null)
+          .get(10, TimeUnit.SECONDS));
+      for (int i = 0; i < 200 && ch.isActive(); i++) { // pings for up to 20 s
+        ch.writeAndFlush(new DefaultHttp2PingFrame(i));
+        Thread.sleep(100);
+      }
+      assertFalse(ch.isActive(), "still open after 20 s of pings; the idle timeout is 300 ms");
+    } finally {
+      shortIdle.stop(Duration.ZERO);
       group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
     }
   }
