@@ -172,14 +172,17 @@ public final class HttpClient implements AutoCloseable {
     HttpClientTransport transport = new HttpClientTransport(request, endpoint);
     // Kratos rules: x-md-global-* of the server request this call is made from, plus what the
     // caller asked to send; headers set on the request itself win.
-    // (names set on the request are taken before the loop: every value of a propagated
-    // multi-valued header must go, not only its first)
-    Set<String> own = Set.copyOf(transport.requestMetadata().names());
-    MetadataPropagation.clientMetadata(Optional.ofNullable(ctx)).forEach((name, value) -> {
-      if (!own.contains(name.toLowerCase(Locale.ROOT))) {
-        transport.requestMetadata().add(name, value);
-      }
-    });
+    MutableMetadata propagated = MetadataPropagation.clientMetadata(Optional.ofNullable(ctx));
+    if (!propagated.isEmpty()) {
+      // names set on the request are taken before the loop: every value of a propagated
+      // multi-valued header must go, not only its first
+      Set<String> own = Set.copyOf(transport.requestMetadata().names());
+      propagated.forEach((name, value) -> {
+        if (!own.contains(name.toLowerCase(Locale.ROOT))) {
+          transport.requestMetadata().add(name, value);
+        }
+      });
+    }
     Duration t = request.timeout().orElse(timeout);
     Instant deadline = Instant.now().plus(t);
     Context callCtx;
