@@ -246,6 +246,34 @@ class Http2Test {
   }
 
   /**
+   * Headers over the limit are a JSON 431 on that stream, as over HTTP/1.1, and the connection
+   * serves on: not Netty's bare 431, nor, a little further over, a GOAWAY ending every stream.
+   */
+  @Test
+  void headersOverTheLimitAreTheJson431OnThatStreamOnly() throws Exception {
+    HttpServer small = HttpServer.builder().host("127.0.0.1").port(0).maxHeaderSize(1024)
+        .routes(r -> r.get("/hello", (ctx, req) -> "hi")).build();
+    small.start();
+    EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    try {
+      int port = small.endpoint().getPort();
+      Channel ch = connect(group, port, new CompletableFuture<>());
+      for (int size : new int[] {1_100, 4_000}) {
+        String r = request(ch, headers("GET", "/hello", port).add("x-big", "a".repeat(size)),
+            null).get(10, TimeUnit.SECONDS);
+        assertTrue(r.startsWith("431 ") && r.contains("REQUEST_HEADER_FIELDS_TOO_LARGE"),
+            size + "-byte header: " + r);
+      }
+      assertEquals("200 hi", request(ch, headers("GET", "/hello", port), null)
+          .get(10, TimeUnit.SECONDS), "the connection serves on");
+      ch.close().sync();
+    } finally {
+      small.stop(Duration.ZERO);
+      group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+    }
+  }
+
+  /**
    * Idle means without streams: a client that only sends PINGs must not hold a connection open
    * past the idle timeout.
    */

@@ -136,6 +136,13 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
       }
       return false;
     }
+    if (h2 && headerListSize(req) > rt.config().maxHeaderSize()) {
+      // HTTP/1.1's decoder enforces the limit itself; for HTTP/2 Netty only holds a higher cap
+      // (see ServerInitializer.h2HeaderListCap), so the limit is this stream's alone to enforce
+      reject(req, 431, "REQUEST_HEADER_FIELDS_TOO_LARGE", "request headers larger than "
+          + rt.config().maxHeaderSize() + " bytes");
+      return false;
+    }
     if (timer != null) {
       timer.headersReceived();
     }
@@ -176,6 +183,15 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
       startBodyClock();
     }
     return true;
+  }
+
+  /** Header list size as HTTP/2 counts it (RFC 9113 6.5.2): name + value + 32 per field. */
+  private static long headerListSize(HttpRequest req) {
+    long size = req.method().name().length() + req.uri().length() + 64; // pseudo-headers
+    for (java.util.Map.Entry<String, String> h : req.headers()) {
+      size += h.getKey().length() + h.getValue().length() + 32;
+    }
+    return size;
   }
 
   private static FullHttpResponse continue100() {

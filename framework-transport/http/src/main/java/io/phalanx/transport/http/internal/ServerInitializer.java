@@ -127,10 +127,20 @@ public final class ServerInitializer extends ChannelInitializer<Channel> {
         .setMaxChunkSize(64 * 1024));
   }
 
+  /**
+   * The header list size announced to HTTP/2 clients is a hard cap well above
+   * {@code maxHeaderSize}, which {@link ExchangeHandler} enforces per stream with the JSON 431
+   * HTTP/1.1 gets: at the limit itself, Netty would answer its own bare 431, and a little above
+   * it close the whole connection (GOAWAY), failing the client's other streams with it.
+   */
+  static long h2HeaderListCap(int maxHeaderSize) {
+    return Math.min(Integer.MAX_VALUE, Math.max(4L * maxHeaderSize, maxHeaderSize + 16_384L));
+  }
+
   private Http2FrameCodec newFrameCodec() {
     return Http2FrameCodecBuilder.forServer()
         .initialSettings(Http2Settings.defaultSettings()
-            .maxHeaderListSize(rt.config().maxHeaderSize())
+            .maxHeaderListSize(h2HeaderListCap(rt.config().maxHeaderSize()))
             .maxConcurrentStreams(rt.config().maxConcurrentStreams()))
         .build();
   }
