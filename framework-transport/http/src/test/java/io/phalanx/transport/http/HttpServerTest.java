@@ -304,4 +304,18 @@ class HttpServerTest {
         }).build());
     assertTrue(e.getMessage().contains("/a/{x}") && e.getMessage().contains("/a/{y}"));
   }
+
+  /** RFC 9112 3.2.2: a server MUST accept the absolute-form of request-target. */
+  @Test
+  void absoluteFormTargetIsRouted() throws Exception {
+    URI base = start(HttpServer.builder()
+        .routes(r -> r.get("/users/{id}", (ctx, req) -> "user " + ((HttpRequest) req)
+            .pathParam("id"))));
+    try (RawHttp c = new RawHttp(base)) {
+      c.send("GET http://127.0.0.1:" + base.getPort() + "/users/7 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+          + "Accept: text/plain\r\n\r\n");
+      String resp = c.readResponse();
+      assertTrue(resp.startsWith("HTTP/1.1 200") && resp.endsWith("user 7"), resp);
+    }
+  }
 }

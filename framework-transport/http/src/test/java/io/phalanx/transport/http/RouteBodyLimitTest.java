@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.phalanx.core.Handler;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest.BodyPublishers;
+import java.net.http.HttpResponse.BodyHandlers;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -100,5 +103,75 @@ class RouteBodyLimitTest {
     assertEquals(0, RouteOptions.defaults().maxContentLength(), "0: the server's");
     assertEquals(5, RouteOptions.inline().withMaxContentLength(5).withTimeout(Duration.ofSeconds(1))
         .maxContentLength(), "kept by the other withX copies");
+  }
+
+  /** The headers of an h2c upgrade offer, each line ended. */
+  private static final String OFFER = "Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n"
+      + "HTTP2-Settings: AAMAAABkAAQAAP__\r\n";
+
+  // A first request with a body that offers h2c is served over HTTP/1.1 by the framework, not
+  // collected by Netty's upgrade handler (server-wide limit, its own 413, no body timeout).
+
+  /** Over the server limit on a first request offering h2c: the framework's JSON 413. */
+  @Test
+  void oversizedFirstRequestOfferingH2cGetsTheJson413() throws Exception {
+    try (RawHttp c = new RawHttp(server.endpoint())) {
+      c.send("POST /normal HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n"
+          + OFFER + "\r\n");
+      String resp = c.readResponse();
+      assertTrue(resp.startsWith("HTTP/1.1 413"), resp);
+      assertTrue(resp.contains("\"reason\":\"PAYLOAD_TOO_LARGE\""), resp);
+    }
+  }
+
+  /** A route whose own limit allows 10 KB must take it even on a first request offering h2c. */
+  @Test
+  void routeLimitHoldsOnAFirstRequestOfferingH2c() throws Exception {
+    try (RawHttp c = new RawHttp(server.endpoint())) {
+      c.send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\nAccept: text/plain\r\n"
+          + OFFER + "\r\n"
+          + "x".repeat(5000));
+      String resp = c.readResponse();
+      assertTrue(resp.contains("got 5000"), resp);
+    }
+  }
+
+  /** The same with the JDK client (by default HTTP/2: it offers h2c on its first request). */
+  @Test
+  void jdkClientUploadToARouteWithItsOwnLimit() throws Exception {
+    HttpClient jdk = HttpClient.newHttpClient();
+    var r = jdk.send(java.net.http.HttpRequest.newBuilder(server.endpoint().resolve("/upload"))
+        .header("Accept", "text/plain")
+        .POST(BodyPublishers.ofByteArray(new byte[5000])).build(), BodyHandlers.ofString());
+    assertEquals(200, r.statusCode(), r.body());
+  }
+
+  /**
+   * A first request offering h2c is aggregated before the exchange handler sees its head, so the
+   * read-header timeout (not the body-read timeout) covers its whole body: a body that takes
+   * longer than readHeaderTimeout but well under bodyReadTimeout gets no answer at all.
+   */
+  @Test
+  void bodyOfAFirstRequestOfferingH2cIsGivenTheBodyReadTimeout() throws Exception {
+    HttpServer s = HttpServer.builder().host("127.0.0.1").port(0)
+        .readHeaderTimeout(Duration.ofMillis(300)).bodyReadTimeout(Duration.ofSeconds(10))
+        .routes(r -> r.post("/normal", (ctx, req) -> "got " + ((HttpRequest) req).body().length))
+        .build();
+    s.start();
+    try (RawHttp c = new RawHttp(s.endpoint())) {
+      c.send("POST /normal HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nAccept: text/plain\r\n"
+          + OFFER + "\r\nab");
+      Thread.sleep(1000);
+      String resp;
+      try {
+        c.send("cd");
+        resp = c.readResponse();
+      } catch (java.io.IOException e) {
+        resp = e.toString();
+      }
+      assertTrue(resp.contains("got 4"), resp);
+    } finally {
+      s.stop(Duration.ZERO);
+    }
   }
 }
