@@ -10,6 +10,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
+import io.netty.channel.ChannelPromise;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -180,7 +181,9 @@ final class Connector implements AutoCloseable {
         return;
       }
       transport.remoteAddress(ch.remoteAddress());
-      ch.writeAndFlush(exchange.newRequest()).addListener(w -> exchange.writeDone(ch,
+      ChannelPromise write = ch.newPromise();
+      exchange.writing(ch, write);
+      ch.writeAndFlush(exchange.newRequest(), write).addListener(w -> exchange.writeDone(ch,
           w.isSuccess() ? null : unavailable(authority, w.cause())));
     });
   }

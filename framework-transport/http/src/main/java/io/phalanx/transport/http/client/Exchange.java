@@ -75,6 +75,12 @@ final class Exchange {
     /** The write's listener ran; until then a loss of a non-idempotent call waits for it. */
     volatile boolean writeSettled;
     volatile boolean written;
+    /**
+     * The request's write, set before it starts: its state is exact on the event loop, while
+     * writeDone may run as a later task (when the write began on another thread) — after the
+     * reply was read.
+     */
+    volatile io.netty.util.concurrent.Future<Void> write;
     volatile boolean responseStarted;
     /** The connection's loss, seen while the write was unsettled. */
     Throwable lostWhileWriting;
@@ -144,6 +150,19 @@ final class Exchange {
     }
   }
 
+  /** The write of the request on {@code ch} is {@code write}; called before it starts. */
+  void writing(Channel ch, io.netty.util.concurrent.Future<Void> write) {
+    Attempt a = attempt;
+    if (a != null && a.channel == ch) {
+      a.write = write;
+    }
+  }
+
+  private static boolean wholeRequestWritten(Attempt a) {
+    io.netty.util.concurrent.Future<Void> w = a.write;
+    return a.written || w != null && w.isSuccess();
+  }
+
   /** A byte of the response arrived: from now on the attempt is never repeated. */
   void responseStarted(Channel ch) {
     Attempt a = attempt;
@@ -193,7 +212,7 @@ final class Exchange {
     Attempt a = attempt;
     // A reply that came before the whole request was written (a server refusing a large body
     // early) leaves the rest of the request in flight: the server would read it as the next one.
-    if (!keepAlive || a == null || a.channel != ch || !a.written) {
+    if (!keepAlive || a == null || a.channel != ch || !wholeRequestWritten(a)) {
       ch.close();
     }
     if (a != null && a.channel == ch && a.released.compareAndSet(false, true)) {
