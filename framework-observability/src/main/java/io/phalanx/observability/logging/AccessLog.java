@@ -27,7 +27,8 @@ import org.slf4j.spi.LoggingEventBuilder;
  *   <caption>keys</caption>
  *   <tr><td>{@code kind}</td><td>{@code http} or {@code grpc}</td></tr>
  *   <tr><td>{@code side}</td><td>{@code server} or {@code client}</td></tr>
- *   <tr><td>{@code operation}</td><td>{@code GET /hello/{name}}, {@code /pkg.Svc/Method}</td></tr>
+ *   <tr><td>{@code operation}</td><td>{@code GET /hello/{name}}, {@code /pkg.Svc/Method}; a HEAD
+ *       answered by a GET route is {@code HEAD /hello/{name}}</td></tr>
  *   <tr><td>{@code code}</td><td>HTTP-style: 200 (or the reply's status), the
  *       {@code ServiceException} code, 500 for any other exception</td></tr>
  *   <tr><td>{@code reason}</td><td>the error reason, empty on success</td></tr>
@@ -139,9 +140,10 @@ public final class AccessLog implements Middleware {
     long micros = (nanos + 500) / 1000;
     String peer = t.remoteAddress().map(AccessLog::address).orElse(null);
     String error = failure != null && facts.code() >= 500 ? failure.toString() : null;
+    String operation = CallFacts.operation(t);
     if (format == Format.JSON) {
-      String line = JsonLine.of(System.currentTimeMillis(), level, logger.getName(), t, facts,
-          micros, peer, span, error);
+      String line = JsonLine.of(System.currentTimeMillis(), level, logger.getName(), t,
+          operation, facts, micros, peer, span, error);
       switch (level) {
         case ERROR -> logger.error(line);
         case WARN -> logger.warn(line);
@@ -152,7 +154,7 @@ public final class AccessLog implements Middleware {
     LoggingEventBuilder e = logger.atLevel(level)
         .addKeyValue("kind", t.kind().label())
         .addKeyValue("side", t.side().label())
-        .addKeyValue("operation", t.operation())
+        .addKeyValue("operation", operation)
         .addKeyValue("code", facts.code())
         .addKeyValue("reason", facts.reason())
         .addKeyValue("duration_ms", micros / 1000.0);
@@ -174,9 +176,9 @@ public final class AccessLog implements Middleware {
     }
     // The finished text, not a "{}" pattern: String.format and SLF4J's MessageFormatter were a
     // large share of the per-request cost of this middleware, for a message of fixed shape.
-    StringBuilder message = new StringBuilder(64 + t.operation().length())
+    StringBuilder message = new StringBuilder(64 + operation.length())
         .append(t.side().label()).append(' ').append(t.kind().label()).append(' ');
-    appendPrintable(message, t.operation()).append(' ').append(facts.code()).append(" in ");
+    appendPrintable(message, operation).append(' ').append(facts.code()).append(" in ");
     JsonLine.appendMillis(message, micros).append(" ms");
     e.setMessage(message.toString());
     e.log();

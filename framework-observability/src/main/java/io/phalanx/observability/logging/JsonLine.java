@@ -18,10 +18,11 @@ final class JsonLine {
 
   /** The record of {@link AccessLog.Format#JSON}; {@code peer}, {@code error} may be null. */
   static String of(long epochMillis, Level level, String loggerName, Transport t,
-      CallFacts facts, long micros, String peer, SpanContext span, String error) {
+      String operation, CallFacts facts, long micros, String peer, SpanContext span,
+      String error) {
     // sized for the whole line (about 250 fixed characters with trace ids, plus the variable
     // text), so the builder never grows: one buffer plus the final string per record
-    StringBuilder sb = new StringBuilder(280 + loggerName.length() + t.operation().length()
+    StringBuilder sb = new StringBuilder(280 + loggerName.length() + operation.length()
         + facts.reason().length() + (peer == null ? 0 : peer.length())
         + (error == null ? 0 : 16 + error.length()));
     sb.append("{\"timestamp\":").append(epochMillis)
@@ -31,7 +32,7 @@ final class JsonLine {
     sb.append(",\"kind\":\"").append(t.kind().label())
         .append("\",\"side\":\"").append(t.side().label())
         .append("\",\"operation\":");
-    quote(sb, t.operation());
+    quote(sb, operation);
     sb.append(",\"code\":").append(facts.code()).append(",\"reason\":");
     quote(sb, facts.reason());
     sb.append(",\"duration_ms\":");

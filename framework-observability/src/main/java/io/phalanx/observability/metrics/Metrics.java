@@ -91,7 +91,7 @@ public final class Metrics implements Middleware {
     Objects.requireNonNull(next, "next");
     return (ctx, request) -> {
       Transport t = ctx.transport();
-      Series series = operation(t.operation()).series(t.side(), t.kind());
+      Series series = operation(CallFacts.operation(t)).series(t.side(), t.kind());
       series.active.incrementAndGet();
       long start = System.nanoTime();
       Object reply = null;

@@ -114,7 +114,7 @@ public final class Tracing implements Middleware {
     // become the parent of an unrelated request.
     io.opentelemetry.context.Context parent = propagator.extract(
         io.opentelemetry.context.Context.root(), t.requestMetadata(), MetadataCarrier.GETTER);
-    SpanBuilder sb = tracer.spanBuilder(t.operation()).setParent(parent)
+    SpanBuilder sb = tracer.spanBuilder(CallFacts.operation(t)).setParent(parent)
         .setSpanKind(SpanKind.SERVER);
     SpanAttributes.onStart(sb, t);
     return run(next, ctx, request, parent.with(sb.startSpan()));

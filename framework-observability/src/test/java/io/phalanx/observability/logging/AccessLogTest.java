@@ -190,6 +190,24 @@ class AccessLogTest {
   }
 
   @Test
+  void aHeadServedByTheGetRouteIsLoggedAsHead() throws Exception {
+    RecordingLogger kv = new RecordingLogger();
+    RecordingLogger json = new RecordingLogger();
+    start(Middleware.chain(AccessLog.builder().logger(kv).build(),
+        AccessLog.builder().logger(json).format(AccessLog.Format.JSON).build()),
+        Middleware.identity());
+
+    assertEquals(200, client.execute(HttpClientRequest.builder("HEAD", "/hello/x").build())
+        .status());
+
+    RecordingLogger.Entry e = single(kv.entries());
+    assertEquals("HEAD /hello/{name}", e.get("operation"));
+    assertTrue(e.message().startsWith("server http HEAD /hello/{name} 200 in "), e.message());
+    assertEquals("HEAD /hello/{name}",
+        JSON.readTree(single(json.entries()).message()).get("operation").asText());
+  }
+
+  @Test
   void jsonFormatWritesTheWholeRecordAsOneJsonMessage() throws Exception {
     RecordingLogger serverLog = new RecordingLogger();
     start(AccessLog.builder().logger(serverLog).format(AccessLog.Format.JSON).build(),

@@ -150,6 +150,26 @@ class MetricsTest {
   }
 
   @Test
+  void aHeadServedByTheGetRouteIsTaggedHead() throws Exception {
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    start(Metrics.create(registry), Middleware.identity());
+
+    HttpClientResponse head = client.execute(HttpClientRequest.builder("HEAD", "/hello/x")
+        .build());
+    assertEquals(200, head.status());
+    get("/hello/{name}", "/hello/y");
+
+    // the route's template, the request's method: as Micrometer's HTTP server conventions tag
+    // method and uri
+    assertEquals(1, registry.get(Metrics.SERVER_REQUESTS)
+        .tags("operation", "HEAD /hello/{name}", "code", "200").timer().count());
+    assertEquals(1, registry.get(Metrics.SERVER_REQUESTS)
+        .tags("operation", "GET /hello/{name}", "code", "200").timer().count());
+    assertEquals(0.0, registry.get("phalanx.server.requests.active")
+        .tags("operation", "HEAD /hello/{name}").gauge().value());
+  }
+
+  @Test
   void alternatingOutcomesOfOneOperationEachCountOnTheirOwnTimer() throws Exception {
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     start(Metrics.create(registry), Middleware.identity());

@@ -238,6 +238,19 @@ class TracingTest {
     }
   }
 
+  @Test
+  void aHeadServedByTheGetRouteIsNamedAndAttributedHead() throws Exception {
+    try (HttpClient toC = HttpClient.builder().target(cEndpoint).build()) {
+      assertEquals(200, toC.execute(HttpClientRequest.builder("HEAD", "/c/x").build()).status());
+    }
+    // OpenTelemetry's HTTP server spans: name "{method} {http.route}", the method as sent
+    SpanData head = find(exporter.getFinishedSpanItems(), "HEAD /c/{name}", SpanKind.SERVER);
+    assertEquals("HEAD", head.getAttributes().get(AttributeKey.stringKey("http.request.method")));
+    assertEquals("/c/{name}", head.getAttributes().get(AttributeKey.stringKey("http.route")));
+    assertEquals(200L, head.getAttributes().get(AttributeKey.longKey(
+        "http.response.status_code")));
+  }
+
   private static SpanData find(List<SpanData> spans, String name, SpanKind kind) {
     return spans.stream().filter(s -> s.getName().equals(name) && s.getKind() == kind)
         .findFirst().orElseThrow(() -> new AssertionError("no " + kind + " span " + name

@@ -46,6 +46,23 @@ public record CallFacts(int code, String reason, long requestBytes, long respons
     return new CallFacts(code, "", in, replyBytes(reply));
   }
 
+  /**
+   * The operation to report for a call: the transport's, except that a HEAD the HTTP server
+   * answered with a GET route is {@code HEAD /template} rather than the route's
+   * {@code GET /template}. The transport keeps the route's operation (middleware selected for
+   * the GET route applies to its HEAD too); what is reported names the method that was sent, as
+   * OpenTelemetry's HTTP span names ({@code {method} {http.route}}) and Micrometer's HTTP server
+   * conventions (tag {@code method}) do, so HEAD probes are not counted as GETs.
+   */
+  public static String operation(Transport transport) {
+    String op = transport.operation();
+    if (op.startsWith("GET ") && transport instanceof HttpTransport http
+        && "HEAD".equals(http.request().method())) {
+      return "HEAD" + op.substring(3);
+    }
+    return op;
+  }
+
   /** Whether the call failed: an exception, or an HTTP reply of 400 and above. */
   public boolean isError() {
     return code >= 400;
