@@ -2,6 +2,7 @@ package io.phalanx.observability.metrics;
 
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tag;
 import io.micrometer.core.instrument.Tags;
@@ -42,6 +43,12 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * operation keeps at most {@value #MAX_OUTCOMES} (code, reason) series; later reasons are tagged
  * {@value #OTHER_REASON}, since a client's reasons come from the remote server, which may put
  * ids in them.
+ *
+ * <p>Several instances on one registry with the same tags (two servers of an app, an app
+ * restarted in the same JVM) share their timers and summaries, as Micrometer registers a meter
+ * once per id; the in-flight gauge reports the calls of all of them (each instance that gauges an
+ * id already gauged keeps the earlier gauge reachable from the registry: a few objects per
+ * instance and series).
  *
  * <p>Threading: safe for concurrent use. Meters are registered once per tag combination and held
  * per operation, so a call costs one map read by operation name and, on its usual outcome, no
@@ -180,8 +187,8 @@ public final class Metrics implements Middleware {
       return s != null ? s : create(i, side, kind);
     }
 
-    // under a lock: a series registers a gauge bound to its own counter, so two racing
-    // creations would leave one counter unobserved
+    // under a lock: one series per slot, since each registers a gauge link (see InFlight) and
+    // a racing loser's would stay in the chain for good
     private synchronized Series create(int i, Transport.Side side, Transport.Kind kind) {
       Series s = slots.get(i);
       if (s == null) {
@@ -198,13 +205,37 @@ public final class Metrics implements Middleware {
 
   private record Sizes(DistributionSummary request, DistributionSummary response) {}
 
+  /**
+   * The calls in flight of one series, plus those the gauge it replaced reported. Why a chain:
+   * Micrometer registers one gauge per id and hands every later registration that first gauge,
+   * which reads only the state it was registered with; a second {@code Metrics} on the same
+   * registry with the same tags (two servers of an app, an app restarted in the same JVM) would
+   * count into a counter nobody reads. So each new series takes the registered gauge out and
+   * registers its own, which adds the replaced gauge's value to its own count.
+   */
+  private static final class InFlight {
+    final AtomicInteger count = new AtomicInteger();
+    /** The gauge this one replaced (it still reads its own series), or null. */
+    private final Gauge replaced;
+
+    InFlight(Gauge replaced) {
+      this.replaced = replaced;
+    }
+
+    double total() {
+      double earlier = replaced == null ? 0 : replaced.value();
+      // NaN: a gauge of someone else's whose state was collected
+      return count.get() + (Double.isNaN(earlier) ? 0 : earlier);
+    }
+  }
+
   /** The meters of one (side, kind, operation). Safe for concurrent use. */
   private final class Series {
     private final Transport.Side side;
     private final Transport.Kind kind;
     private final String operation;
-    /** Calls in flight; the gauge reads it (Micrometer keeps only a weak reference). */
-    final AtomicInteger active = new AtomicInteger();
+    /** Calls in flight, read by the registry's gauge (see {@link InFlight}). */
+    final AtomicInteger active;
     private final ConcurrentMap<Outcome, Timer> timers = new ConcurrentHashMap<>();
     /**
      * The timer of the last outcome recorded: an operation nearly always ends the same way
@@ -217,9 +248,26 @@ public final class Metrics implements Middleware {
       this.side = side;
       this.kind = kind;
       this.operation = operation;
-      Gauge.builder(prefix(side) + ".requests.active", active, AtomicInteger::get)
-          .description("Phalanx " + side.label() + " calls in flight")
-          .tags(seriesTags()).register(registry);
+      this.active = gaugeInFlight();
+    }
+
+    private AtomicInteger gaugeInFlight() {
+      String name = prefix(side) + ".requests.active";
+      Tags tags = seriesTags();
+      // Under the registry's monitor: another instance taking the same gauge out between our
+      // removal and our registration would otherwise have its gauge replaced by ours, or ours
+      // dropped, and with it the calls of one of the two.
+      synchronized (registry) {
+        Meter before = registry.removeByPreFilterId(
+            new Meter.Id(name, tags, null, null, Meter.Type.GAUGE));
+        InFlight inFlight = new InFlight(before instanceof Gauge g ? g : null);
+        // strongly held: the series keeps only the counter, and a later instance's gauge reads
+        // this one through the chain
+        Gauge.builder(name, inFlight, InFlight::total)
+            .description("Phalanx " + side.label() + " calls in flight")
+            .tags(tags).strongReference(true).register(registry);
+        return inFlight.count;
+      }
     }
 
     Timer timer(int code, String reason) {

@@ -24,10 +24,12 @@ import io.phalanx.transport.http.client.HttpClient;
 import io.phalanx.transport.http.client.HttpClientRequest;
 import io.phalanx.transport.http.client.HttpClientResponse;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntSupplier;
 import org.junit.jupiter.api.AfterEach;
@@ -35,12 +37,18 @@ import org.junit.jupiter.api.Test;
 
 class MetricsTest {
   private final CountDownLatch release = new CountDownLatch(1);
+  /** One permit per call that has reached the /block handler. */
+  private final Semaphore entered = new Semaphore(0);
+  private final List<AutoCloseable> closeables = new ArrayList<>();
   private HttpServer server;
   private HttpClient client;
 
   @AfterEach
-  void stop() {
+  void stop() throws Exception {
     release.countDown();
+    for (AutoCloseable c : closeables) {
+      c.close();
+    }
     if (client != null) {
       client.close();
     }
@@ -50,7 +58,14 @@ class MetricsTest {
   }
 
   private void start(Middleware serverSide, Middleware clientSide) throws Exception {
-    server = HttpServer.builder().host("127.0.0.1").port(0).middleware(serverSide)
+    server = serve(serverSide);
+    client = HttpClient.builder().target(server.endpoint().toString()).middleware(clientSide)
+        .timeout(Duration.ofSeconds(30)).build();
+  }
+
+  /** A started server with the test routes and {@code serverSide}; the caller stops it. */
+  private HttpServer serve(Middleware serverSide) throws Exception {
+    HttpServer s = HttpServer.builder().host("127.0.0.1").port(0).middleware(serverSide)
         .routes(r -> {
           r.get("/hello/{name}", (ctx, req) ->
               HttpResponse.text("hello " + ((HttpRequest) req).pathParam("name")));
@@ -71,14 +86,14 @@ class MetricsTest {
           r.get("/b", (ctx, req) -> HttpResponse.text("b"));
           r.get("/c", (ctx, req) -> HttpResponse.text("c"));
           r.get("/block", (ctx, req) -> {
+            entered.release();
             assertTrue(release.await(30, TimeUnit.SECONDS));
             return HttpResponse.text("released");
           });
         })
         .build();
-    server.start();
-    client = HttpClient.builder().target(server.endpoint().toString()).middleware(clientSide)
-        .timeout(Duration.ofSeconds(30)).build();
+    s.start();
+    return s;
   }
 
   private HttpClientResponse get(String template, String path) {
@@ -167,6 +182,43 @@ class MetricsTest {
         .tags("operation", "GET /hello/{name}", "code", "200").timer().count());
     assertEquals(0.0, registry.get("phalanx.server.requests.active")
         .tags("operation", "HEAD /hello/{name}").gauge().value());
+  }
+
+  @Test
+  void instancesSharingARegistryAndTagsGaugeTheirCallsInFlightTogether() throws Exception {
+    // e.g. two servers of one app, or an app restarted in the same JVM, each with its own Metrics
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    start(Metrics.create(registry), Middleware.identity());
+    List<HttpClient> clients = new ArrayList<>(List.of(client, client));
+    for (int i = 0; i < 2; i++) {
+      HttpServer other = serve(Metrics.create(registry));
+      closeables.add(() -> other.stop(Duration.ZERO));
+      HttpClient toOther = HttpClient.builder().target(other.endpoint().toString())
+          .timeout(Duration.ofSeconds(30)).build();
+      closeables.add(toOther);
+      clients.add(toOther);
+    }
+
+    List<CompletableFuture<HttpClientResponse>> calls = new ArrayList<>();
+    for (HttpClient c : clients) {
+      calls.add(c.executeAsync(null, HttpClientRequest.builder("GET", "/block").build()));
+    }
+    assertTrue(entered.tryAcquire(clients.size(), 30, TimeUnit.SECONDS));
+    var active = registry.find("phalanx.server.requests.active")
+        .tags("operation", "GET /block").gauges();
+    assertEquals(1, active.size(), active.toString());
+    assertEquals(4.0, active.iterator().next().value(), "2 calls on the first server, 1 on each "
+        + "of the others");
+    assertTrue(registry.scrape().contains(
+        "phalanx_server_requests_active{kind=\"http\",operation=\"GET /block\"} 4"),
+        registry.scrape());
+
+    release.countDown();
+    for (CompletableFuture<HttpClientResponse> call : calls) {
+      assertEquals("released", call.get(30, TimeUnit.SECONDS).bodyAsString());
+    }
+    assertEquals(0.0, registry.get("phalanx.server.requests.active")
+        .tags("operation", "GET /block").gauge().value());
   }
 
   @Test
