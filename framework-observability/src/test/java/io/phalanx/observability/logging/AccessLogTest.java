@@ -158,6 +158,31 @@ class AccessLogTest {
   }
 
   @Test
+  void samplingByTraceIdKeepsTheLowestIdsAndNotTheOneWhoseLowBitsAreLongMinValue()
+      throws Exception {
+    InMemorySpanExporter spans = InMemorySpanExporter.create();
+    SdkTracerProvider provider = SdkTracerProvider.builder()
+        .addSpanProcessor(SimpleSpanProcessor.create(spans)).build();
+    RecordingLogger log = new RecordingLogger();
+    try (OpenTelemetrySdk otel = OpenTelemetrySdk.builder().setTracerProvider(provider).build()) {
+      start(Middleware.chain(Tracing.create(otel),
+          AccessLog.builder().logger(log).sampleRatio(0.5).build()), Middleware.identity());
+      // the decision reads the trace id's low 64 bits as a signed long, |bits| against
+      // ratio * Long.MAX_VALUE; Long.MIN_VALUE has no positive counterpart (Math.abs keeps it
+      // negative), and is as far from zero as an id gets: never below a ratio under 1
+      for (String low : List.of("0000000000000001", "8000000000000000", "7fffffffffffffff",
+          "fffffffffffffffe")) {
+        client.execute(HttpClientRequest.builder("GET", "/hello/" + low)
+            .header("traceparent", "00-4bf92f3577b34da6" + low + "-00f067aa0ba902b7-01")
+            .build());
+      }
+    }
+    // 1 and -2 are near zero: kept; MAX_VALUE and MIN_VALUE are at the far ends: dropped
+    assertEquals(List.of("4bf92f3577b34da60000000000000001", "4bf92f3577b34da6fffffffffffffffe"),
+        log.entries().stream().map(e -> e.get("trace_id")).toList());
+  }
+
+  @Test
   void slowOnlyLogsCallsAboveTheThresholdAndErrors() throws Exception {
     RecordingLogger log = new RecordingLogger();
     start(AccessLog.builder().logger(log).slowThreshold(Duration.ofMillis(100)).build(),
