@@ -118,6 +118,7 @@ public final class AdminServer implements Server {
   private final Supplier<AppConfig> config;
   private final boolean tokenRequired;
   private final AtomicBoolean heapInProgress = new AtomicBoolean();
+  private final HeapHistogramSource heapHistogram;
   private final boolean debug;
   private final LogLevels logLevels;
   private final HttpServer http;
@@ -135,6 +136,7 @@ public final class AdminServer implements Server {
     this.config = b.config;
     this.tokenRequired = b.token != null;
     this.debug = b.debug;
+    this.heapHistogram = b.heapHistogram;
     this.logLevels = b.logLevels != null ? b.logLevels : LogLevels.ofBackend().orElse(null);
     HttpServer.Builder hb = HttpServer.builder().host(b.host).port(b.port).ioThreads(1)
         .routes(this::routes);
@@ -379,7 +381,7 @@ public final class AdminServer implements Server {
     }
     try {
       return HttpResponse.of(200, TEXT,
-          HeapHistogram.capture(all).getBytes(StandardCharsets.UTF_8));
+          heapHistogram.capture(all).getBytes(StandardCharsets.UTF_8));
     } catch (UnsupportedOperationException e) {
       throw Errors.unavailable("HEAP_HISTOGRAM_UNAVAILABLE", "%s", e.getMessage());
     } finally {
@@ -482,6 +484,7 @@ public final class AdminServer implements Server {
     private boolean debug = true;
     private LogLevels logLevels;
     private ExecutorService executor;
+    private HeapHistogramSource heapHistogram = HeapHistogram::capture;
 
     private Builder() {}
 
@@ -560,6 +563,15 @@ public final class AdminServer implements Server {
     /** Where admin handlers run; the caller keeps ownership. Default: the HTTP server's. */
     public Builder executor(ExecutorService executor) {
       this.executor = Objects.requireNonNull(executor, "executor");
+      return this;
+    }
+
+    /**
+     * Where {@code /debug/heap} gets its histogram; default {@link HeapHistogram#capture}. For
+     * tests: a real histogram is over too fast to hold one open while a second request comes.
+     */
+    Builder heapHistogram(HeapHistogramSource source) {
+      this.heapHistogram = Objects.requireNonNull(source, "source");
       return this;
     }
 

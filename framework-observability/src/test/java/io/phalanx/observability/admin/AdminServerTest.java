@@ -17,6 +17,7 @@ import io.phalanx.core.health.CheckResult;
 import io.phalanx.core.health.Health;
 import io.phalanx.observability.logging.LogLevels;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -25,6 +26,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -303,6 +305,54 @@ class AdminServerTest {
     assertEquals(200, c.get("/debug/heap?all=true").statusCode());
     assertEquals(400, c.get("/debug/heap?all=maybe").statusCode());
     assertEquals(5000, keep.size()); // keeps the markers reachable until here
+  }
+
+  @Test
+  void heapHistogramRefusesASecondWhileOneIsTakenAndServesTheNextAfterIt() throws Exception {
+    CountDownLatch taking = new CountDownLatch(1);
+    CountDownLatch finish = new CountDownLatch(1);
+    List<Boolean> asked = new CopyOnWriteArrayList<>();
+    AdminClient c = start(AdminServer.builder().heapHistogram(all -> {
+      asked.add(all);
+      if (asked.size() == 1) {
+        taking.countDown();
+        if (!finish.await(30, TimeUnit.SECONDS)) {
+          throw new IllegalStateException("the test never let the first histogram end");
+        }
+      }
+      return "histogram " + asked.size();
+    }));
+
+    CompletableFuture<HttpResponse<byte[]>> first = c.getBytesAsync("/debug/heap");
+    assertTrue(taking.await(30, TimeUnit.SECONDS));
+    HttpResponse<String> second = c.get("/debug/heap");
+    assertEquals(409, second.statusCode());
+    assertEquals("application/json", second.headers().firstValue("content-type").orElseThrow());
+    JsonNode err = AdminClient.json(second);
+    assertEquals(409, err.get("code").asInt());
+    assertEquals("HEAP_HISTOGRAM_IN_PROGRESS", err.get("reason").asText());
+
+    finish.countDown();
+    HttpResponse<byte[]> done = first.get(30, TimeUnit.SECONDS);
+    assertEquals(200, done.statusCode());
+    assertEquals("histogram 1", new String(done.body(), StandardCharsets.UTF_8));
+    HttpResponse<String> third = c.get("/debug/heap?all=true");
+    assertEquals(200, third.statusCode());
+    assertEquals("histogram 2", third.body());
+    // the refused request never reached the source
+    assertEquals(List.of(false, true), asked);
+  }
+
+  @Test
+  void heapHistogramOnAJvmWithoutTheDiagnosticBeanIs503AndFreesTheGuard() throws Exception {
+    AdminClient c = start(AdminServer.builder().heapHistogram(all -> {
+      throw new UnsupportedOperationException("this JVM has no DiagnosticCommand MBean");
+    }));
+    for (int i = 0; i < 2; i++) {
+      HttpResponse<String> r = c.get("/debug/heap");
+      assertEquals(503, r.statusCode());
+      assertEquals("HEAP_HISTOGRAM_UNAVAILABLE", AdminClient.json(r).get("reason").asText());
+    }
   }
 
   @Test
