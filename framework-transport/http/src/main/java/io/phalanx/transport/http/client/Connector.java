@@ -57,8 +57,11 @@ import java.net.URI;
 import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import javax.net.ssl.SSLException;
 
 /**
@@ -75,6 +78,9 @@ final class Connector implements AutoCloseable {
   private final Settings settings;
   private final SslContext ssl;
   private final Map<String, ChannelPool> pools = new ConcurrentHashMap<>();
+  /** Calls not yet settled, for close() to fail. */
+  private final Set<Exchange> exchanges = ConcurrentHashMap.newKeySet();
+  private volatile boolean closed;
 
   /** The connection-level options of a client. */
   record Settings(Duration connectTimeout, int maxConnectionsPerHost, Duration idleTimeout,
@@ -104,10 +110,6 @@ final class Connector implements AutoCloseable {
       b.keyManager(tls.keys());
     }
     return b.build();
-  }
-
-  EventLoopGroup group() {
-    return group;
   }
 
   /** The pool for {@code base}'s host, created on first use. */
@@ -152,12 +154,40 @@ final class Connector implements AutoCloseable {
   }
 
   /**
-   * Sends {@code exchange}'s request on a channel of {@code pool}, settling the exchange. A stale
-   * pooled connection gets one retry on a fresh connection (rules in {@link Exchange}).
+   * Sends {@code exchange}'s request on a channel of {@code pool}, settling the exchange within
+   * {@code timeout} ({@code timedOut} is its failure then). A stale pooled connection gets one
+   * retry on a fresh connection (rules in {@link Exchange}). Once the connector is closed the
+   * exchange fails at once with {@link #clientClosed()}.
    */
-  void send(ChannelPool pool, Exchange exchange, HttpClientTransport transport, String authority) {
-    exchange.onRetry(() -> acquire(pool, exchange, transport, authority, true, 0));
-    acquire(pool, exchange, transport, authority, false, 0);
+  void send(ChannelPool pool, Exchange exchange, HttpClientTransport transport, String authority,
+      Duration timeout, Supplier<? extends Throwable> timedOut) {
+    exchanges.add(exchange);
+    exchange.result.whenComplete((r, e) -> exchanges.remove(exchange));
+    // close() sets the flag, then fails what it finds in exchanges: one of the two sees this call
+    if (closed) {
+      exchange.fail(clientClosed());
+      return;
+    }
+    try {
+      exchange.timer(group.schedule(() -> exchange.fail(timedOut.get()), timeout.toNanos(),
+          TimeUnit.NANOSECONDS));
+      exchange.onRetry(() -> acquire(pool, exchange, transport, authority, true, 0));
+      acquire(pool, exchange, transport, authority, false, 0);
+    } catch (RejectedExecutionException e) {
+      // the event loops stopped between the check and here: close() has run
+      exchange.fail(clientClosed());
+    }
+  }
+
+  /** How many calls are under way (sent, or waiting for a connection). */
+  int callsUnderWay() {
+    return exchanges.size();
+  }
+
+  /** How calls end that the client's {@link #close()} cut short (or that came after it). */
+  static ServiceException clientClosed() {
+    return new ServiceException(499, "CANCELLED",
+        "call cancelled: the HTTP client closed before it completed");
   }
 
   private void acquire(ChannelPool pool, Exchange exchange, HttpClientTransport transport,
@@ -239,8 +269,16 @@ final class Connector implements AutoCloseable {
     return req;
   }
 
+  /**
+   * Fails every call under way with {@link #clientClosed()} before the pools and event loops go:
+   * a call must not be left to its deadline (whose timer dies with the event loops) or to a pool
+   * that no longer answers.
+   */
   @Override
   public void close() {
+    closed = true;
+    ServiceException error = clientClosed();
+    exchanges.forEach(ex -> ex.fail(error));
     pools.values().forEach(ChannelPool::close);
     pools.clear();
     group.shutdownGracefully(0, 2, TimeUnit.SECONDS);

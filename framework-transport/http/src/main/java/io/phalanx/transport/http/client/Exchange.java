@@ -35,7 +35,8 @@ import java.util.function.Supplier;
  * A call retries at most once, within its original deadline; a failure on a fresh connection is
  * never retried.
  *
- * <p>Threading: settled from event loops and, on interrupt, from the calling thread; the atomic
+ * <p>Threading: settled from event loops and, on interrupt or the client's close, from that
+ * thread; the atomic
  * flags make settling, retrying and releasing happen once. Attempt state (the write's outcome,
  * {@code responseStarted}, a loss waiting for the write) is written and read on the attempt
  * channel's event loop.
@@ -202,7 +203,10 @@ final class Exchange {
     fail(error);
   }
 
-  /** The reply arrived; the channel goes back to the pool first, so the next call can reuse it. */
+  /**
+   * The reply arrived: the channel goes back to the pool, then the caller has the reply, without
+   * waiting for the pool to confirm the release.
+   */
   void succeed(Channel ch, HttpClientResponse response, boolean keepAlive) {
     if (!settled.compareAndSet(false, true)) {
       return;
@@ -215,9 +219,15 @@ final class Exchange {
     if (!keepAlive || a == null || a.channel != ch || !wholeRequestWritten(a)) {
       ch.close();
     }
-    if (a != null && a.channel == ch && a.released.compareAndSet(false, true)) {
-      pool.release(ch).addListener(f -> result.complete(response));
-    } else {
+    // The caller is not made to wait for the pool's confirmation of the release: that runs on the
+    // pool's event loop, which a closing client may have stopped, and the call would never end.
+    // Released before completing all the same: on this event loop the channel is back among the
+    // idle ones when release returns, so the caller's next call finds it.
+    try {
+      if (a != null && a.channel == ch && a.released.compareAndSet(false, true)) {
+        pool.release(ch);
+      }
+    } finally {
       result.complete(response);
     }
   }
@@ -229,11 +239,14 @@ final class Exchange {
     }
     cancelTimer();
     Attempt a = attempt;
-    if (a != null) {
-      a.channel.attr(KEY).set(null);
-      release(a, true);
+    try {
+      if (a != null) {
+        a.channel.attr(KEY).set(null);
+        release(a, true);
+      }
+    } finally {
+      result.completeExceptionally(error);
     }
-    result.completeExceptionally(error);
   }
 
   private void release(Attempt a, boolean close) {

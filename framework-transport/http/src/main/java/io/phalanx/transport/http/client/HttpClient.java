@@ -2,7 +2,6 @@ package io.phalanx.transport.http.client;
 
 import io.netty.channel.pool.ChannelPool;
 import io.netty.handler.codec.http.FullHttpRequest;
-import io.netty.util.concurrent.ScheduledFuture;
 import io.phalanx.core.Context;
 import io.phalanx.core.Handler;
 import io.phalanx.core.Middleware;
@@ -34,7 +33,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
@@ -209,16 +208,36 @@ public final class HttpClient implements AutoCloseable {
 
   // ---- async variants ---------------------------------------------------------------------
 
-  /** {@link #execute(Context, HttpClientRequest)} on the client's executor. */
+  /**
+   * {@link #execute(Context, HttpClientRequest)} on the client's executor; after {@link #close()}
+   * the future fails with an {@link IllegalStateException}.
+   */
   public CompletableFuture<HttpClientResponse> executeAsync(Context ctx,
       HttpClientRequest request) {
-    return CompletableFuture.supplyAsync(() -> execute(ctx, request), executor);
+    return async(() -> execute(ctx, request));
   }
 
-  /** {@link #call(Context, HttpClientRequest, Class)} on the client's executor. */
+  /**
+   * {@link #call(Context, HttpClientRequest, Class)} on the client's executor; after
+   * {@link #close()} the future fails with an {@link IllegalStateException}.
+   */
   public <T> CompletableFuture<T> callAsync(Context ctx, HttpClientRequest request,
       Class<T> replyType) {
-    return CompletableFuture.supplyAsync(() -> call(ctx, request, replyType), executor);
+    return async(() -> call(ctx, request, replyType));
+  }
+
+  private <T> CompletableFuture<T> async(Supplier<T> call) {
+    if (closed.get()) {
+      return CompletableFuture.failedFuture(new IllegalStateException("client is closed"));
+    }
+    try {
+      return CompletableFuture.supplyAsync(call, executor);
+    } catch (RejectedExecutionException e) {
+      if (closed.get()) { // our own executor, shut down by close() since the check above
+        return CompletableFuture.failedFuture(new IllegalStateException("client is closed", e));
+      }
+      throw e;
+    }
   }
 
   // ---- the end of the middleware chain ----------------------------------------------------
@@ -279,11 +298,8 @@ public final class HttpClient implements AutoCloseable {
     };
 
     Exchange exchange = new Exchange(pool, request.method(), nettyRequest);
-    ScheduledFuture<?> timer = connector.group().schedule(
-        () -> exchange.fail(deadlineExceeded(request, "after " + remaining.toMillis() + " ms")),
-        remaining.toNanos(), TimeUnit.NANOSECONDS);
-    exchange.timer(timer);
-    connector.send(pool, exchange, transport, authority);
+    connector.send(pool, exchange, transport, authority, remaining,
+        () -> deadlineExceeded(request, "after " + remaining.toMillis() + " ms"));
 
     HttpClientResponse response;
     try {
@@ -402,7 +418,16 @@ public final class HttpClient implements AutoCloseable {
     return basePath.endsWith("/") ? basePath + path.substring(1) : basePath + path;
   }
 
-  /** Closes pooled connections, the event loops and the target resolver. Idempotent. */
+  /** How many calls are under way (sent, or waiting for a connection), for tests. */
+  int callsUnderWay() {
+    return connector.callsUnderWay();
+  }
+
+  /**
+   * Closes pooled connections, the event loops and the target resolver. Idempotent. Calls under
+   * way fail at once with 499 {@code CANCELLED}; later calls throw {@link IllegalStateException}
+   * (their async forms return a future failed with it).
+   */
   @Override
   public void close() {
     if (!closed.compareAndSet(false, true)) {

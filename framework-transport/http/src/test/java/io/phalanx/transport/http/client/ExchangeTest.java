@@ -14,6 +14,8 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
+import io.phalanx.core.Metadata;
+import io.phalanx.transport.http.codec.Codecs;
 import java.io.IOException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -137,6 +139,47 @@ class ExchangeTest {
     ex.writeDone(channel, closed);
     assertEquals(0, retries.get());
     assertSame(closed, failure(ex));
+  }
+
+  @Test
+  void aReplyCompletesTheCallEvenIfThePoolNeverConfirmsTheRelease() {
+    // a pool whose executor is gone (the client closing) never completes a release
+    ChannelPool stuck = new ChannelPool() {
+      @Override
+      public Future<Channel> acquire() {
+        throw new UnsupportedOperationException();
+      }
+
+      @Override
+      public Future<Channel> acquire(Promise<Channel> promise) {
+        throw new UnsupportedOperationException();
+      }
+
+      @Override
+      public Future<Void> release(Channel ch) {
+        return release(ch, ch.eventLoop().newPromise());
+      }
+
+      @Override
+      public Future<Void> release(Channel ch, Promise<Void> promise) {
+        released.incrementAndGet();
+        return promise;
+      }
+
+      @Override
+      public void close() {}
+    };
+    Exchange ex = new Exchange(stuck, "GET",
+        () -> new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/"));
+    assertTrue(ex.attach(channel, false));
+    ex.writeDone(channel, null);
+    HttpClientResponse reply = new HttpClientResponse(200, Metadata.empty(), new byte[0],
+        Codecs.defaults());
+
+    ex.succeed(channel, reply, true);
+
+    assertSame(reply, ex.result.getNow(null));
+    assertEquals(1, released.get(), "the connection still goes back to the pool");
   }
 
   @Test

@@ -5,6 +5,7 @@ import static io.phalanx.core.Transport.Side.SERVER;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -23,8 +24,12 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
@@ -70,7 +75,8 @@ class HttpClientTest {
           Thread.sleep(150);
           TestServer.reply(ex, 200, "application/json", "{\"message\":\"done\"}");
         })
-        .route("/empty", (ex, body) -> TestServer.reply(ex, 204, null, ""));
+        .route("/empty", (ex, body) -> TestServer.reply(ex, 204, null, ""))
+        .route("/never", (ex, body) -> new CountDownLatch(1).await()); // until the server stops
     client = HttpClient.builder().target(server.base()).timeout(Duration.ofSeconds(5)).build();
   }
 
@@ -293,6 +299,52 @@ class HttpClientTest {
   void aClosedClientRefusesCalls() {
     client.close();
     assertThrows(IllegalStateException.class, () -> client.get("/hello/x", Reply.class));
+  }
+
+  @Test
+  void closeFailsTheCallsInFlightAndWaitingAtOnce() throws Exception {
+    try (HttpClient c = HttpClient.builder().target(server.base()).maxConnectionsPerHost(2)
+        .timeout(Duration.ofMinutes(5)).build()) {
+      // one pooled connection, so that a call on it is one the client could retry
+      assertEquals(new Reply("Hello pooled"), c.get("/hello/pooled", Reply.class));
+      List<CompletableFuture<HttpClientResponse>> calls = new ArrayList<>();
+      for (int i = 0; i < 4; i++) {
+        calls.add(c.executeAsync(null, HttpClientRequest.builder(i % 2 == 0 ? "GET" : "POST",
+            "/never").build()));
+      }
+      // two reach the server, which never answers; two wait for one of its two connections
+      awaitTrue(() -> server.inFlight.get() == 2 && c.callsUnderWay() == 4,
+          () -> server.inFlight + " at the server, " + c.callsUnderWay() + " under way");
+
+      c.close();
+
+      for (CompletableFuture<HttpClientResponse> f : calls) {
+        // far shorter than the call's timeout: a call left to its deadline fails the test here
+        ExecutionException e = assertThrows(ExecutionException.class,
+            () -> f.get(30, TimeUnit.SECONDS));
+        ServiceException cause = assertInstanceOf(ServiceException.class, e.getCause());
+        assertEquals(499, cause.code(), cause.toString());
+        assertEquals("CANCELLED", cause.reason(), cause.toString());
+        assertTrue(cause.getMessage().contains("client closed"), cause.toString());
+      }
+      assertThrows(IllegalStateException.class, () -> c.get("/hello/late", Reply.class));
+      ExecutionException late = assertThrows(ExecutionException.class,
+          () -> c.callAsync(null, HttpClientRequest.builder("GET", "/hello/late").build(),
+              Reply.class).get(30, TimeUnit.SECONDS));
+      assertInstanceOf(IllegalStateException.class, late.getCause());
+    }
+  }
+
+  /** Polls {@code condition} for up to ten seconds. */
+  private static void awaitTrue(BooleanSupplier condition, Supplier<String> state)
+      throws InterruptedException {
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > end) {
+        throw new AssertionError("not reached within 10 s: " + state.get());
+      }
+      Thread.sleep(10);
+    }
   }
 
   private static long nanos(String grpcTimeout) {
