@@ -19,10 +19,6 @@ import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.pool.AbstractChannelPoolHandler;
-import io.netty.channel.pool.ChannelHealthChecker;
-import io.netty.channel.pool.ChannelPool;
-import io.netty.channel.pool.FixedChannelPool;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.PrematureChannelClosureException;
 import io.netty.handler.codec.TooLongFrameException;
@@ -66,18 +62,19 @@ import javax.net.ssl.SSLException;
 
 /**
  * The Netty side of {@link HttpClient}: one daemon event-loop group, one bounded connection pool
- * per {@code scheme://host:port}, and the pipeline that turns a reply into an
+ * per {@code scheme://host:port} ({@link HostPool}), and the pipeline that turns a reply into an
  * {@link HttpClientResponse}.
  *
- * <p>Threading: thread-safe. Pools are created on first use of a host; channel callbacks run on
- * the event loops and never run application code (the caller waits on a future).
+ * <p>Threading: thread-safe. A host's pool is made on first use and dropped once it has no
+ * connection and no acquire under way (made again when the host is called again); channel
+ * callbacks run on the event loops and never run application code (the caller waits on a future).
  */
 final class Connector implements AutoCloseable {
   private final EventLoopGroup group;
   private final Bootstrap bootstrap;
   private final Settings settings;
   private final SslContext ssl;
-  private final Map<String, ChannelPool> pools = new ConcurrentHashMap<>();
+  private final Map<String, HostPool> pools = new ConcurrentHashMap<>();
   /** Calls not yet settled, for close() to fail. */
   private final Set<Exchange> exchanges = ConcurrentHashMap.newKeySet();
   private volatile boolean closed;
@@ -112,55 +109,71 @@ final class Connector implements AutoCloseable {
     return b.build();
   }
 
-  /** The pool for {@code base}'s host, created on first use. */
-  ChannelPool pool(URI base) {
-    boolean https = "https".equalsIgnoreCase(base.getScheme());
-    int port = base.getPort() > 0 ? base.getPort() : https ? 443 : 80;
-    String host = base.getHost();
-    String key = (https ? "https://" : "http://") + host + ":" + port;
-    ChannelPool existing = pools.get(key);
-    if (existing != null) {
-      return existing;
+  /** Where a call goes: the pool key {@code scheme://host:port} and its parts. */
+  private record Host(String key, String name, int port, boolean https) {
+    static Host of(URI base) {
+      boolean https = "https".equalsIgnoreCase(base.getScheme());
+      int port = base.getPort() > 0 ? base.getPort() : https ? 443 : 80;
+      return new Host((https ? "https://" : "http://") + base.getHost() + ":" + port,
+          base.getHost(), port, https);
     }
-    if (https && ssl == null) {
-      throw new IllegalStateException("https target " + base + " but the client has no tls()");
-    }
-    return pools.computeIfAbsent(key, k -> newPool(host, port, https));
   }
 
-  private ChannelPool newPool(String host, int port, boolean https) {
-    // Unresolved: the bootstrap resolves on every connect, so DNS changes are seen.
-    Bootstrap b = bootstrap.clone().remoteAddress(InetSocketAddress.createUnresolved(host, port));
-    AbstractChannelPoolHandler handler = new AbstractChannelPoolHandler() {
-      @Override
-      public void channelCreated(Channel ch) {
-        ChannelPipeline p = ch.pipeline();
-        if (https) {
-          p.addLast("tls", ssl.newHandler(ch.alloc(), host, port));
-        }
-        p.addLast("first-byte", FirstByte.INSTANCE);
-        p.addLast("codec", new HttpClientCodec());
-        // Before the aggregator, so maxResponseSize applies to the inflated reply (a bomb fails
-        // as RESPONSE_TOO_LARGE). One 8 KiB chunk inflates to at most ~8 MiB before that check.
-        p.addLast("inflate", new HttpContentDecompressor(false, 0));
-        p.addLast("aggregate", new ReplyAggregator(settings.maxResponseSize()));
-        p.addLast("idle", new IdleStateHandler(0, 0,
-            Math.max(1, settings.idleTimeout().toMillis()), TimeUnit.MILLISECONDS));
-        p.addLast("reply", new ReplyHandler(settings.codecs()));
-      }
-    };
-    return new FixedChannelPool(b, handler, ChannelHealthChecker.ACTIVE, null, -1,
-        settings.maxConnectionsPerHost(), Integer.MAX_VALUE, true, true);
+  /** How many host pools the client holds now. */
+  int poolCount() {
+    return pools.size();
   }
 
   /**
-   * Sends {@code exchange}'s request on a channel of {@code pool}, settling the exchange within
-   * {@code timeout} ({@code timedOut} is its failure then). A stale pooled connection gets one
-   * retry on a fresh connection (rules in {@link Exchange}). Once the connector is closed the
-   * exchange fails at once with {@link #clientClosed()}.
+   * The host's pool, held for one acquire ({@link HostPool#retain()}); made on first use, and
+   * again after the last one retired.
    */
-  void send(ChannelPool pool, Exchange exchange, HttpClientTransport transport, String authority,
+  private HostPool lease(Host host) {
+    for (;;) {
+      HostPool pool = pools.computeIfAbsent(host.key(), k -> newPool(host));
+      if (pool.retain()) {
+        return pool;
+      }
+      // retired a moment ago, and maybe not yet out of the map: its successor comes next turn
+      pools.remove(host.key(), pool);
+    }
+  }
+
+  private HostPool newPool(Host host) {
+    // Unresolved: the bootstrap resolves on every connect, so DNS changes are seen.
+    Bootstrap b = bootstrap.clone()
+        .remoteAddress(InetSocketAddress.createUnresolved(host.name(), host.port()));
+    return new HostPool(b, ch -> {
+      ChannelPipeline p = ch.pipeline();
+      if (host.https()) {
+        p.addLast("tls", ssl.newHandler(ch.alloc(), host.name(), host.port()));
+      }
+      p.addLast("first-byte", FirstByte.INSTANCE);
+      p.addLast("codec", new HttpClientCodec());
+      // Before the aggregator, so maxResponseSize applies to the inflated reply (a bomb fails
+      // as RESPONSE_TOO_LARGE). One 8 KiB chunk inflates to at most ~8 MiB before that check.
+      p.addLast("inflate", new HttpContentDecompressor(false, 0));
+      p.addLast("aggregate", new ReplyAggregator(settings.maxResponseSize()));
+      p.addLast("idle", new IdleStateHandler(0, 0,
+          Math.max(1, settings.idleTimeout().toMillis()), TimeUnit.MILLISECONDS));
+      p.addLast("reply", new ReplyHandler(settings.codecs()));
+    }, settings.maxConnectionsPerHost(), retired -> pools.remove(host.key(), retired));
+  }
+
+  /**
+   * Sends {@code exchange}'s request to {@code base}'s host on a pooled connection, settling the
+   * exchange within {@code timeout} ({@code timedOut} is its failure then). A stale pooled
+   * connection gets one retry on a fresh connection (rules in {@link Exchange}). Once the
+   * connector is closed the exchange fails at once with {@link #clientClosed()}.
+   *
+   * @throws IllegalStateException for an https target when the client has no TLS
+   */
+  void send(URI base, Exchange exchange, HttpClientTransport transport, String authority,
       Duration timeout, Supplier<? extends Throwable> timedOut) {
+    Host host = Host.of(base);
+    if (host.https() && ssl == null) {
+      throw new IllegalStateException("https target " + base + " but the client has no tls()");
+    }
     exchanges.add(exchange);
     exchange.result.whenComplete((r, e) -> exchanges.remove(exchange));
     // close() sets the flag, then fails what it finds in exchanges: one of the two sees this call
@@ -171,8 +184,8 @@ final class Connector implements AutoCloseable {
     try {
       exchange.timer(group.schedule(() -> exchange.fail(timedOut.get()), timeout.toNanos(),
           TimeUnit.NANOSECONDS));
-      exchange.onRetry(() -> acquire(pool, exchange, transport, authority, true, 0));
-      acquire(pool, exchange, transport, authority, false, 0);
+      exchange.onRetry(() -> acquire(host, exchange, transport, authority, true, 0));
+      acquire(host, exchange, transport, authority, false, 0);
     } catch (RejectedExecutionException e) {
       // the event loops stopped between the check and here: close() has run
       exchange.fail(clientClosed());
@@ -190,8 +203,14 @@ final class Connector implements AutoCloseable {
         "call cancelled: the HTTP client closed before it completed");
   }
 
-  private void acquire(ChannelPool pool, Exchange exchange, HttpClientTransport transport,
+  private void acquire(Host host, Exchange exchange, HttpClientTransport transport,
       String authority, boolean freshOnly, int discarded) {
+    if (closed) { // a retry after close(): no new pool for it
+      exchange.fail(clientClosed());
+      return;
+    }
+    // a new lease per acquire: a retry may come after the pool of the first attempt retired
+    HostPool pool = lease(host);
     pool.acquire().addListener((io.netty.util.concurrent.Future<Channel> f) -> {
       if (!f.isSuccess()) {
         exchange.fail(unavailable(authority, f.cause()));
@@ -204,10 +223,10 @@ final class Connector implements AutoCloseable {
         // The retry wants a new connection: an idle sibling of the stale one was likely closed by
         // the same server at the same moment. Closing before releasing frees the pool slot.
         ch.close().addListener(c -> pool.release(ch).addListener(r ->
-            acquire(pool, exchange, transport, authority, true, discarded + 1)));
+            acquire(host, exchange, transport, authority, true, discarded + 1)));
         return;
       }
-      if (!exchange.attach(ch, reused)) {
+      if (!exchange.attach(pool, ch, reused)) {
         return;
       }
       transport.remoteAddress(ch.remoteAddress());
@@ -279,7 +298,7 @@ final class Connector implements AutoCloseable {
     closed = true;
     ServiceException error = clientClosed();
     exchanges.forEach(ex -> ex.fail(error));
-    pools.values().forEach(ChannelPool::close);
+    pools.values().forEach(HostPool::close);
     pools.clear();
     group.shutdownGracefully(0, 2, TimeUnit.SECONDS);
   }

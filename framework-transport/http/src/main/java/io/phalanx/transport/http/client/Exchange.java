@@ -49,7 +49,6 @@ final class Exchange {
       Set.of("GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE");
 
   final CompletableFuture<HttpClientResponse> result = new CompletableFuture<>();
-  private final ChannelPool pool;
   private final boolean idempotent;
   private final Supplier<FullHttpRequest> request;
   private final AtomicBoolean settled = new AtomicBoolean();
@@ -62,14 +61,15 @@ final class Exchange {
    * @param request builds the Netty request for one attempt (each write consumes one, and the
    *     deadline header is computed at that moment)
    */
-  Exchange(ChannelPool pool, String method, Supplier<FullHttpRequest> request) {
-    this.pool = pool;
+  Exchange(String method, Supplier<FullHttpRequest> request) {
     this.idempotent = IDEMPOTENT.contains(method);
     this.request = request;
   }
 
   /** One channel's try at the call. */
   private static final class Attempt {
+    /** Where the channel came from, and goes back to. */
+    final ChannelPool pool;
     final Channel channel;
     final boolean reused;
     final AtomicBoolean released = new AtomicBoolean();
@@ -86,7 +86,8 @@ final class Exchange {
     /** The connection's loss, seen while the write was unsettled. */
     Throwable lostWhileWriting;
 
-    Attempt(Channel channel, boolean reused) {
+    Attempt(ChannelPool pool, Channel channel, boolean reused) {
+      this.pool = pool;
       this.channel = channel;
       this.reused = reused;
     }
@@ -116,10 +117,12 @@ final class Exchange {
    * Binds the acquired channel; returns false (and gives the channel back) when the call was
    * already settled, e.g. the deadline passed while waiting for a free connection.
    *
+   * @param pool where {@code ch} came from, and goes back to (a retry may use another pool of
+   *     the same host)
    * @param reused whether the channel came out of the pool's idle set (and may be stale)
    */
-  boolean attach(Channel ch, boolean reused) {
-    Attempt a = new Attempt(ch, reused);
+  boolean attach(ChannelPool pool, Channel ch, boolean reused) {
+    Attempt a = new Attempt(pool, ch, reused);
     attempt = a;
     ch.attr(KEY).set(this);
     if (settled.get()) {
@@ -225,7 +228,7 @@ final class Exchange {
     // idle ones when release returns, so the caller's next call finds it.
     try {
       if (a != null && a.channel == ch && a.released.compareAndSet(false, true)) {
-        pool.release(ch);
+        a.pool.release(ch);
       }
     } finally {
       result.complete(response);
@@ -254,7 +257,7 @@ final class Exchange {
       if (close) {
         a.channel.close();
       }
-      pool.release(a.channel);
+      a.pool.release(a.channel);
     }
   }
 

@@ -1,6 +1,5 @@
 package io.phalanx.transport.http.client;
 
-import io.netty.channel.pool.ChannelPool;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.phalanx.core.Context;
 import io.phalanx.core.Handler;
@@ -267,7 +266,6 @@ public final class HttpClient implements AutoCloseable {
   /** One exchange with the node at {@code base}. */
   private HttpClientResponse exchange(Context ctx, HttpClientTransport transport,
       HttpClientRequest request, Duration remaining, URI base) throws Exception {
-    ChannelPool pool = connector.pool(base);
     String authority = authority(base);
 
     MutableMetadata headers = transport.requestMetadata();
@@ -297,8 +295,8 @@ public final class HttpClient implements AutoCloseable {
       return r;
     };
 
-    Exchange exchange = new Exchange(pool, request.method(), nettyRequest);
-    connector.send(pool, exchange, transport, authority, remaining,
+    Exchange exchange = new Exchange(request.method(), nettyRequest);
+    connector.send(base, exchange, transport, authority, remaining,
         () -> deadlineExceeded(request, "after " + remaining.toMillis() + " ms"));
 
     HttpClientResponse response;
@@ -421,6 +419,11 @@ public final class HttpClient implements AutoCloseable {
   /** How many calls are under way (sent, or waiting for a connection), for tests. */
   int callsUnderWay() {
     return connector.callsUnderWay();
+  }
+
+  /** How many per-host connection pools the client holds now (tests watch them go). */
+  int poolCount() {
+    return connector.poolCount();
   }
 
   /**

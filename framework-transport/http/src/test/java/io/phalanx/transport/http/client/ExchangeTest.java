@@ -59,10 +59,10 @@ class ExchangeTest {
   };
 
   private Exchange exchange(String method, boolean reused) {
-    Exchange ex = new Exchange(pool, method,
+    Exchange ex = new Exchange(method,
         () -> new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.valueOf(method), "/"));
     ex.onRetry(retries::incrementAndGet);
-    assertTrue(ex.attach(channel, reused));
+    assertTrue(ex.attach(pool, channel, reused));
     return ex;
   }
 
@@ -169,9 +169,9 @@ class ExchangeTest {
       @Override
       public void close() {}
     };
-    Exchange ex = new Exchange(stuck, "GET",
+    Exchange ex = new Exchange("GET",
         () -> new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/"));
-    assertTrue(ex.attach(channel, false));
+    assertTrue(ex.attach(stuck, channel, false));
     ex.writeDone(channel, null);
     HttpClientResponse reply = new HttpClientResponse(200, Metadata.empty(), new byte[0],
         Codecs.defaults());
@@ -187,7 +187,7 @@ class ExchangeTest {
     Exchange ex = exchange("POST", true);
     ex.writeDone(channel, closed);
     EmbeddedChannel fresh = new EmbeddedChannel();
-    assertTrue(ex.attach(fresh, true));
+    assertTrue(ex.attach(pool, fresh, true));
     ex.writeDone(fresh, closed);
     assertEquals(1, retries.get());
     assertSame(closed, failure(ex));

@@ -18,6 +18,7 @@ import io.phalanx.core.MutableMetadata;
 import io.phalanx.core.Transport;
 import io.phalanx.core.error.ServiceException;
 import io.phalanx.test.RefusedPort;
+import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -299,6 +300,40 @@ class HttpClientTest {
   void aClosedClientRefusesCalls() {
     client.close();
     assertThrows(IllegalStateException.class, () -> client.get("/hello/x", Reply.class));
+  }
+
+  @Test
+  void aHostsPoolGoesWithItsLastConnection() throws Exception {
+    // discovery churn: every instance is new, on a port of its own, called once and then gone
+    AtomicReference<URI> instance = new AtomicReference<>();
+    try (HttpClient c = HttpClient.builder().target("churn", ctx -> instance.get())
+        .timeout(Duration.ofSeconds(5)).build()) {
+      for (int i = 0; i < 20; i++) {
+        try (TestServer s = new TestServer().route("/hello/", (ex, body) ->
+            TestServer.reply(ex, 200, "application/json", "{\"message\":\"hi\"}"))) {
+          instance.set(URI.create(s.base()));
+          assertEquals(new Reply("hi"), c.get("/hello/x", Reply.class));
+          assertEquals(new Reply("hi"), c.get("/hello/x", Reply.class));
+          assertEquals(1, s.connections.size(), "the idle connection stays pooled for reuse");
+        }
+      }
+      awaitTrue(() -> c.poolCount() == 0, () -> c.poolCount() + " pools left");
+    }
+  }
+
+  @Test
+  void callsRaceThePoolsOfConnectionsThatCloseAfterEachReply() throws Exception {
+    // Connection: close retires the host's pool after nearly every call, while other calls are
+    // taking a connection from it: none of them may land on a retired pool.
+    List<CompletableFuture<Reply>> calls = new ArrayList<>();
+    for (int i = 0; i < 200; i++) {
+      calls.add(client.callAsync(null, HttpClientRequest.builder("GET", "/close").build(),
+          Reply.class));
+    }
+    for (CompletableFuture<Reply> f : calls) {
+      assertEquals(new Reply("bye"), f.get(30, TimeUnit.SECONDS));
+    }
+    awaitTrue(() -> client.poolCount() == 0, () -> client.poolCount() + " pools left");
   }
 
   @Test
