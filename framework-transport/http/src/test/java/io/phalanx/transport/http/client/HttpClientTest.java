@@ -401,17 +401,4 @@ class HttpClientTest {
         return TimeUnit.HOURS.toNanos(v);
     }
   }
-  @Test
-  void anIpv6LiteralTargetIsReached() throws Exception {
-    io.phalanx.transport.http.HttpServer v6 = io.phalanx.transport.http.HttpServer.builder()
-        .host("::1").port(0).routes(r -> r.get("/where", (ctx, req) -> "v6")).build();
-    v6.start();
-    try (HttpClient c = HttpClient.builder()
-        .target("http://[::1]:" + v6.endpoint().getPort()).timeout(Duration.ofSeconds(5))
-        .build()) {
-      assertEquals("v6", c.get("/where", String.class));
-    } finally {
-      v6.stop(Duration.ZERO);
-    }
-  }
 }

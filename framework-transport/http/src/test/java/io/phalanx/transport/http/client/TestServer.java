@@ -2,6 +2,8 @@ package io.phalanx.transport.http.client;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
@@ -15,10 +17,12 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
+import javax.net.ssl.SSLContext;
 
 /**
- * The JDK's built-in HTTP server on an ephemeral loopback port, recording what it received, so
- * client tests run over real sockets without depending on the Phalanx server.
+ * The JDK's built-in HTTP(S) server on an ephemeral port (IPv4 loopback unless told otherwise),
+ * recording what it received, so client tests run over real sockets without depending on the
+ * Phalanx server.
  */
 final class TestServer implements AutoCloseable {
   /** What the server saw of one request. */
@@ -47,7 +51,19 @@ final class TestServer implements AutoCloseable {
   final AtomicInteger maxInFlight = new AtomicInteger();
 
   TestServer() throws IOException {
-    server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    this(InetAddress.getLoopbackAddress(), null);
+  }
+
+  /** Bound to {@code address}; HTTPS with {@code tls} unless it is null. */
+  TestServer(InetAddress address, SSLContext tls) throws IOException {
+    InetSocketAddress bind = new InetSocketAddress(address, 0);
+    if (tls == null) {
+      server = HttpServer.create(bind, 0);
+    } else {
+      HttpsServer https = HttpsServer.create(bind, 0);
+      https.setHttpsConfigurator(new HttpsConfigurator(tls));
+      server = https;
+    }
     server.setExecutor(executor);
     server.start();
   }
@@ -74,7 +90,11 @@ final class TestServer implements AutoCloseable {
   }
 
   String base() {
-    return "http://127.0.0.1:" + server.getAddress().getPort();
+    return "http://127.0.0.1:" + port();
+  }
+
+  int port() {
+    return server.getAddress().getPort();
   }
 
   static void reply(HttpExchange ex, int status, String contentType, String body)
