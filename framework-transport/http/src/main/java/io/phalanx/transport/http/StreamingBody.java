@@ -6,10 +6,12 @@ import java.io.IOException;
  * A response body produced over time (Server-Sent Events, a chunked download), returned in an
  * {@link HttpResponse#streaming} response.
  *
- * <p>Threading: {@link #writeTo} is called once, on the server's handler executor (never the
- * event loop), after the status line and headers went out; the body ends when it returns. The
- * request timeout does not cut a streaming body: the producer decides when to stop (a deadline it
- * enforces itself, the end of its data, or the client going away).
+ * <p>Threading: {@link #writeTo} is called at most once, on the server's handler executor (never
+ * the event loop); what it writes follows the status line and headers, and the body ends when it
+ * returns. When the executor refuses it (a full pool) it is never called, and the client gets the
+ * server's 503 {@code OVERLOADED} error instead of the streamed response. The request timeout
+ * does not cut a streaming body: the producer decides when to stop (a deadline it enforces
+ * itself, the end of its data, or the client going away).
  */
 @FunctionalInterface
 public interface StreamingBody {

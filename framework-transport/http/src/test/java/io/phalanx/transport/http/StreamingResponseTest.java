@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.phalanx.core.execution.HandlerExecutors;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.Socket;
@@ -16,6 +17,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -154,6 +156,56 @@ class StreamingResponseTest {
     assertEquals("text/event-stream", events.headers().firstValue("content-type").orElse(null));
     assertFalse(events.headers().firstValue("content-length").isPresent(),
         "an unknown length is left out, not claimed to be 0");
+  }
+
+  /**
+   * The producer needs an executor thread after the handler returned; when the pool is full by
+   * then, the client gets the 503 any refused request gets, not a 200 cut short.
+   */
+  @Test
+  void aProducerThePoolRefusesIsAnsweredWithThe503OfARefusedRequest() throws Exception {
+    ExecutorService tiny = HandlerExecutors.bounded(1, 0);
+    CountDownLatch entered = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    AtomicLong produced = new AtomicLong();
+    try {
+      server = HttpServer.builder().host("127.0.0.1").port(0).executor(tiny).routes(r -> {
+        r.get("/block", (ctx, req) -> {
+          entered.countDown();
+          release.await(10, TimeUnit.SECONDS);
+          return "done";
+        });
+        // inline: the handler takes no pool thread, so the one thing the full pool refuses is
+        // the producer
+        r.get("/events", (ctx, req) -> HttpResponse.streaming(200, "text/event-stream", out -> {
+          produced.incrementAndGet();
+          out.write("data: 0\n\n".getBytes(StandardCharsets.UTF_8));
+        }), RouteOptions.inline());
+      }).build();
+      server.start();
+      URI base = server.endpoint();
+      HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+      var blocked = client.sendAsync(java.net.http.HttpRequest.newBuilder(base.resolve("/block"))
+          .build(), BodyHandlers.ofString());
+      assertTrue(entered.await(10, TimeUnit.SECONDS));
+      var ordinary = client.send(java.net.http.HttpRequest.newBuilder(base.resolve("/block"))
+          .build(), BodyHandlers.ofString());
+      assertEquals(503, ordinary.statusCode(), ordinary.body());
+      for (HttpClient.Version v : List.of(HttpClient.Version.HTTP_1_1,
+          HttpClient.Version.HTTP_2)) {
+        var r = HttpClient.newBuilder().version(v).build().send(java.net.http.HttpRequest
+            .newBuilder(base.resolve("/events")).build(), BodyHandlers.ofString());
+        assertEquals(503, r.statusCode(), v + ": " + r.body());
+        assertEquals("application/json", r.headers().firstValue("content-type").orElse(null));
+        assertEquals(ordinary.body(), r.body(), "version " + v);
+      }
+      assertEquals(0, produced.get(), "the producer of a refused stream must not run");
+      release.countDown();
+      assertEquals(200, blocked.get(10, TimeUnit.SECONDS).statusCode());
+    } finally {
+      release.countDown();
+      tiny.shutdownNow();
+    }
   }
 
   @Test

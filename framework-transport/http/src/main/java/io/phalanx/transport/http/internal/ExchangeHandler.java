@@ -30,11 +30,13 @@ import io.netty.handler.codec.http2.HttpConversionUtil;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.phalanx.core.Metadata;
+import io.phalanx.core.error.Errors;
 import io.phalanx.core.error.ServiceException;
 import io.phalanx.transport.http.route.RouteMatch;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.ArrayDeque;
 import java.util.Map;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLSession;
 import org.slf4j.Logger;
@@ -358,17 +360,13 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
       // handlers ran (their side effects happened), so their responses must go out too.
       boolean close = s.close || (!h2 && (!s.keepAlive
           || rt.draining() && pending.isEmpty() && head == null));
-      if (!h2) {
-        if (close) {
-          r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-        } else if (s.version == HttpVersion.HTTP_1_0) {
-          r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+      if (r instanceof StreamedBody.Start start) {
+        r = startStream(start, s, close);
+        if (r == null) {
+          return;
         }
       }
-      if (r instanceof StreamedBody.Start start) {
-        startStream(start, close);
-        return;
-      }
+      connectionHeader(r.headers(), s, close);
       if (close) {
         ignoreInput = true;
         ctx.writeAndFlush(r).addListener(ChannelFutureListener.CLOSE);
@@ -405,23 +403,44 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
     }
   }
 
-  /** Writes the head of a streamed response and starts its producer on the executor. */
-  private void startStream(StreamedBody.Start start, boolean close) {
+  private void connectionHeader(HttpHeaders headers, Slot s, boolean close) {
+    if (!h2) {
+      if (close) {
+        headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+      } else if (s.version == HttpVersion.HTTP_1_0) {
+        headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+      }
+    }
+  }
+
+  /**
+   * Starts the producer of a streamed response on the executor and writes its head; returns null
+   * then. The producer is submitted first because the executor may refuse it (a full pool): then
+   * nothing of the stream has been sent and the refusal is answered as for any refused request,
+   * with the response returned here. A producer that starts at once cannot overtake the head: its
+   * writes reach this event loop as tasks, which run after this one.
+   */
+  private FullHttpResponse startStream(StreamedBody.Start start, Slot s, boolean close) {
+    StreamedBody body = new StreamedBody(this, ctx, start.body, start.length, close);
+    try {
+      rt.executor().execute(body);
+    } catch (RejectedExecutionException e) {
+      FullHttpResponse refused = Responses.error(rt.config().errorEncoder(), Errors.from(e),
+          start.refusalHeaders, false);
+      start.release();
+      return refused;
+    }
+    streaming = body;
     DefaultHttpResponse head = new DefaultHttpResponse(start.protocolVersion(), start.status(),
         start.headers());
+    connectionHeader(head.headers(), s, close);
     if (!h2 && start.length < 0) {
       HttpUtil.setTransferEncodingChunked(head, true);
     }
     start.release();
     needFlush = false;
     ctx.writeAndFlush(head);
-    StreamedBody body = new StreamedBody(this, ctx, start.body, start.length, close);
-    streaming = body;
-    try {
-      rt.executor().execute(body);
-    } catch (java.util.concurrent.RejectedExecutionException e) {
-      streamEnded(body, e);
-    }
+    return null;
   }
 
   /** Event loop: the producer of {@code body} returned ({@code failure} null) or failed. */

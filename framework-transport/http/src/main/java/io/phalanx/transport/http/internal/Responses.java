@@ -61,12 +61,14 @@ final class Responses {
   /**
    * The start of a streamed response: status and headers, with a Content-Length only when the
    * body declared its length ({@code length} >= 0); the connection writes the head and then runs
-   * {@code body} (see {@link StreamedBody}).
+   * {@code body} (see {@link StreamedBody}), or, if the executor refuses {@code body}, sends the
+   * 503 with {@code refusalHeaders} instead.
    */
   static FullHttpResponse streaming(int status, CharSequence contentType, long length,
-      io.phalanx.transport.http.StreamingBody body, Metadata headers, Metadata reply) {
+      io.phalanx.transport.http.StreamingBody body, Metadata headers, Metadata reply,
+      Metadata refusalHeaders) {
     StreamedBody.Start r = new StreamedBody.Start(HttpResponseStatus.valueOf(status),
-        HEADERS.newHeaders(), TRAILERS.newHeaders(), body, length);
+        HEADERS.newHeaders(), TRAILERS.newHeaders(), body, length, refusalHeaders);
     HttpHeaders h = r.headers();
     if (contentType != null) {
       h.set(HttpHeaderNames.CONTENT_TYPE, contentType);

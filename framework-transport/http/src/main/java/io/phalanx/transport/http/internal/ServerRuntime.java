@@ -270,7 +270,8 @@ public final class ServerRuntime {
             ? Responses.streamingHead(r.status(), r.contentType(), r.streamLength(), r.headers(),
                 tr.replyIfAny())
             : Responses.streaming(r.status(), r.contentType(), r.streamLength(), r.streamingBody(),
-                r.headers(), tr.replyIfAny());
+                r.headers(), tr.replyIfAny(),
+                corsHeaders(req.nettyHeaders().get(HttpHeaderNames.ORIGIN)));
       }
       byte[] body = compressed(r.contentType(), r.body(), r.headers(), req, tr);
       return Responses.of(r.status(), r.contentType(), body, r.headers(), tr.replyIfAny(), head);

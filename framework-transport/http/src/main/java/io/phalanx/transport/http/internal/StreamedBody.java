@@ -8,6 +8,7 @@ import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
+import io.phalanx.core.Metadata;
 import io.phalanx.transport.http.StreamingBody;
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -30,12 +31,18 @@ final class StreamedBody implements StreamingBody.Writer, Runnable {
     final StreamingBody body;
     /** The declared Content-Length, or -1: chunked. */
     final long length;
+    /**
+     * The headers of the error sent instead when the executor refuses the producer (CORS, as on
+     * any refused request); null for none.
+     */
+    final Metadata refusalHeaders;
 
     Start(HttpResponseStatus status, HttpHeaders headers, HttpHeaders trailers,
-        StreamingBody body, long length) {
+        StreamingBody body, long length, Metadata refusalHeaders) {
       super(HttpVersion.HTTP_1_1, status, Unpooled.EMPTY_BUFFER, headers, trailers);
       this.body = body;
       this.length = length;
+      this.refusalHeaders = refusalHeaders;
     }
   }
 
