@@ -300,7 +300,12 @@ public final class HttpServer implements Server {
       return this;
     }
 
-    /** How long a client may take to send complete request headers (slowloris defence). */
+    /**
+     * How long a client may take to send complete request headers (slowloris defence): an
+     * HTTP/1.1 connection is closed; on HTTP/2, a header block (HEADERS and its CONTINUATION
+     * frames) still incomplete after this long ends the connection with GOAWAY
+     * {@code ENHANCE_YOUR_CALM}. Also the TLS handshake timeout.
+     */
     public Builder readHeaderTimeout(Duration timeout) {
       this.readHeaderTimeout = positive(timeout, "readHeaderTimeout");
       return this;

@@ -2,6 +2,9 @@ package io.phalanx.transport.http;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.bootstrap.Bootstrap;
@@ -34,6 +37,7 @@ import java.net.http.HttpRequest.BodyPublishers;
 import java.net.http.HttpResponse.BodyHandlers;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Arrays;
 import io.netty.util.ReferenceCountUtil;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -332,6 +336,96 @@ class Http2Test {
       release.countDown();
       slow.stop(Duration.ZERO);
       group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+    }
+  }
+
+  /**
+   * A header block left open (HEADERS without END_HEADERS, then no CONTINUATION or a trickle of
+   * them) holds the whole connection, as nothing else may come in between: once the read-header
+   * timeout passes it ends with GOAWAY and is closed, as HTTP/1.1 closes a connection whose
+   * request head is incomplete. Prior knowledge and h2c upgrade alike.
+   */
+  @Test
+  void anIncompleteHeaderBlockEndsTheConnectionAfterTheReadHeaderTimeout() throws Exception {
+    HttpServer strict = HttpServer.builder().host("127.0.0.1").port(0)
+        .readHeaderTimeout(Duration.ofMillis(300))
+        .routes(r -> r.get("/hello", (ctx, req) -> "hi")).build();
+    strict.start();
+    int port = strict.endpoint().getPort();
+    try {
+      for (boolean upgrade : new boolean[] {false, true}) {
+        for (boolean trickle : new boolean[] {false, true}) {
+          String what = (upgrade ? "h2c upgrade" : "prior knowledge")
+              + (trickle ? ", CONTINUATION trickled" : ", no CONTINUATION");
+          try (RawH2 c = upgrade ? RawH2.upgraded(port, "/hello") : RawH2.priorKnowledge(port)) {
+            int stream = upgrade ? 3 : 1; // an upgrade's request is stream 1
+            // ~150 bytes: trickled a byte every 100 ms, the block would take 15 s to complete
+            byte[] block = c.headerBlock(headers("GET", "/hello", port)
+                .add("x-pad", "a".repeat(200)));
+            c.frame(RawH2.HEADERS, RawH2.END_STREAM, stream, Arrays.copyOf(block, 1));
+            Thread trickler = new Thread(() -> {
+              try {
+                for (int i = 1; i < block.length; i++) {
+                  Thread.sleep(100);
+                  c.frame(RawH2.CONTINUATION, 0, stream, new byte[] {block[i]});
+                }
+              } catch (InterruptedException | java.io.IOException e) {
+                // the server closed the connection, or the test is over
+              }
+            });
+            if (trickle) {
+              trickler.start();
+            }
+            try {
+              RawH2.Frame goAway = c.next(RawH2.GOAWAY);
+              assertNotNull(goAway, what + ": closed without GOAWAY");
+              assertEquals(RawH2.ENHANCE_YOUR_CALM, goAway.errorCode(), what);
+              assertTrue(goAway.debugData().contains("300 ms"), goAway.debugData());
+              assertNull(c.read(), what + ": a frame after the GOAWAY instead of the close");
+            } finally {
+              trickler.interrupt();
+              trickler.join();
+            }
+          }
+        }
+      }
+    } finally {
+      strict.stop(Duration.ZERO);
+    }
+  }
+
+  /** The read-header timeout is for the header block only: a body may take longer. */
+  @Test
+  void aSlowBodyIsNotCutByTheReadHeaderTimeout() throws Exception {
+    HttpServer strict = HttpServer.builder().host("127.0.0.1").port(0)
+        .readHeaderTimeout(Duration.ofMillis(300)).bodyReadTimeout(Duration.ofSeconds(10))
+        .routes(r -> r.post("/len", (ctx, req) -> "len " + ((HttpRequest) req).body().length))
+        .build();
+    strict.start();
+    int port = strict.endpoint().getPort();
+    try (RawH2 c = RawH2.priorKnowledge(port)) {
+      byte[] block = c.headerBlock(headers("POST", "/len", port));
+      // a block in two frames, sent at once: complete, so the header clock stops at its end
+      c.frame(RawH2.HEADERS, 0, 1, Arrays.copyOf(block, block.length / 2));
+      c.frame(RawH2.CONTINUATION, RawH2.END_HEADERS, 1,
+          Arrays.copyOfRange(block, block.length / 2, block.length));
+      for (int i = 0; i < 5; i++) {
+        Thread.sleep(200); // the body takes over three times the read-header timeout
+        c.frame(RawH2.DATA, i == 4 ? RawH2.END_STREAM : 0, 1, new byte[2]);
+      }
+      StringBuilder body = new StringBuilder();
+      RawH2.Frame f;
+      do {
+        f = c.read();
+        assertNotNull(f, "connection closed; body so far: " + body);
+        assertNotEquals(RawH2.GOAWAY, f.type(), "GOAWAY during a slow body");
+        if (f.type() == RawH2.DATA && f.stream() == 1) {
+          body.append(new String(f.payload(), StandardCharsets.UTF_8));
+        }
+      } while (!(f.stream() == 1 && (f.flags() & RawH2.END_STREAM) != 0));
+      assertEquals("len 10", body.toString());
+    } finally {
+      strict.stop(Duration.ZERO);
     }
   }
 }

@@ -1,14 +1,18 @@
 package io.phalanx.transport.http;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpResponse.BodyHandlers;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
@@ -81,5 +85,24 @@ class TlsTest {
         .sslContext(clientContext(null)).build();
     assertThrows(IOException.class, () -> noCert.send(java.net.http.HttpRequest.newBuilder(
         base.resolve("/proto")).build(), BodyHandlers.ofString()));
+  }
+
+  /** The read-header timeout holds for HTTP/2 over TLS too (see Http2Test for cleartext). */
+  @Test
+  void anIncompleteHeaderBlockOverTlsEndsTheConnectionAfterTheReadHeaderTimeout()
+      throws Exception {
+    server = HttpServer.builder().host("127.0.0.1").port(0)
+        .tls(ServerTls.fromKeyStore(serverKeys, PASS)).readHeaderTimeout(Duration.ofMillis(300))
+        .routes(r -> r.get("/proto", (ctx, req) -> ((HttpRequest) req).protocol())).build();
+    server.start();
+    try (RawH2 c = RawH2.tls(server.endpoint().getPort(), clientContext(null))) {
+      byte[] block = c.headerBlock(new DefaultHttp2Headers().method("GET").path("/proto")
+          .scheme("https").authority("localhost"));
+      c.frame(RawH2.HEADERS, RawH2.END_STREAM, 1, Arrays.copyOf(block, 1));
+      RawH2.Frame goAway = c.next(RawH2.GOAWAY);
+      assertNotNull(goAway, "closed without GOAWAY");
+      assertEquals(RawH2.ENHANCE_YOUR_CALM, goAway.errorCode());
+      assertNull(c.read(), "a frame after the GOAWAY instead of the close");
+    }
   }
 }

@@ -504,7 +504,7 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
       }
       String codec = ctx.pipeline().context(Http2FrameCodec.class).name();
       ctx.pipeline().addBefore(codec, "h2-connection",
-          new H2ConnectionHandler(rt.config().idleTimeout().toNanos()));
+          H2ConnectionHandler.of(rt.config()));
       ctx.pipeline().remove(this);
     }
     ctx.fireUserEventTriggered(evt);

@@ -160,7 +160,7 @@ public final class ServerInitializer extends ChannelInitializer<Channel> {
     protected void configurePipeline(ChannelHandlerContext ctx, String protocol) {
       ChannelPipeline p = ctx.pipeline();
       if (ApplicationProtocolNames.HTTP_2.equals(protocol)) {
-        p.addLast("h2-connection", new H2ConnectionHandler(rt.config().idleTimeout().toNanos()));
+        p.addLast("h2-connection", H2ConnectionHandler.of(rt.config()));
         p.addLast(newFrameCodec(), newMultiplexer());
       } else if (ApplicationProtocolNames.HTTP_1_1.equals(protocol)) {
         ConnectionTimer timer = newTimer();
