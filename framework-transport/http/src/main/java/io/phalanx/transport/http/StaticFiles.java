@@ -3,6 +3,7 @@ package io.phalanx.transport.http;
 import io.phalanx.core.Context;
 import io.phalanx.core.Handler;
 import io.phalanx.core.error.ServiceException;
+import io.phalanx.transport.http.internal.ContentCoding;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.JarURLConnection;
@@ -44,7 +45,9 @@ import java.util.function.Consumer;
  * read whole; larger ones are streamed in chunks from disk, so a large download holds one chunk in
  * the heap, not the file, and a slow client stalls only its own stream (a file that shrinks while
  * it is sent cuts the connection rather than end the body short). {@code HEAD} gets the headers.
- * Files are read on the handler executor, never on an event loop.
+ * Files are read on the handler executor, never on an event loop. Precompressed siblings
+ * ({@code app.js.br}, {@code app.js.gz}) are served when switched on, see
+ * {@link #withPrecompressed}.
  *
  * <p>Immutable; {@code withX}/{@link #mountedAt} return copies. Register it with
  * {@link HttpServer.Builder#routes}: it adds {@code GET mount/{path=**}}.
@@ -78,12 +81,15 @@ public final class StaticFiles implements Consumer<Routes> {
   private final String mount;
   private final String indexFile;
   private final String cacheControl;
+  private final boolean precompressed;
 
-  private StaticFiles(Source source, String mount, String indexFile, String cacheControl) {
+  private StaticFiles(Source source, String mount, String indexFile, String cacheControl,
+      boolean precompressed) {
     this.source = source;
     this.mount = mount;
     this.indexFile = indexFile;
     this.cacheControl = cacheControl;
+    this.precompressed = precompressed;
   }
 
   /**
@@ -102,7 +108,7 @@ public final class StaticFiles implements Consumer<Routes> {
       throw new IllegalArgumentException("static file root " + root
           + " is not a readable directory");
     }
-    return new StaticFiles(new DirectorySource(real), "/", "index.html", null);
+    return new StaticFiles(new DirectorySource(real), "/", "index.html", null, false);
   }
 
   /**
@@ -123,7 +129,7 @@ public final class StaticFiles implements Consumer<Routes> {
       b = b.substring(0, b.length() - 1);
     }
     return new StaticFiles(new ClasspathSource(b, Objects.requireNonNull(loader, "loader")), "/",
-        "index.html", null);
+        "index.html", null, false);
   }
 
   /**
@@ -140,7 +146,7 @@ public final class StaticFiles implements Consumer<Routes> {
     }
     String p = prefix.length() > 1 && prefix.endsWith("/")
         ? prefix.substring(0, prefix.length() - 1) : prefix;
-    return new StaticFiles(source, p, indexFile, cacheControl);
+    return new StaticFiles(source, p, indexFile, cacheControl, precompressed);
   }
 
   /** A copy whose directories answer with {@code name}, or with 404 when {@code name} is null. */
@@ -148,7 +154,7 @@ public final class StaticFiles implements Consumer<Routes> {
     if (name != null && (name.isEmpty() || name.contains("/"))) {
       throw new IllegalArgumentException("index file must be a plain file name: " + name);
     }
-    return new StaticFiles(source, mount, name, cacheControl);
+    return new StaticFiles(source, mount, name, cacheControl, precompressed);
   }
 
   /** A copy that sends {@code Cache-Control: value} with every file (none by default). */
@@ -156,7 +162,26 @@ public final class StaticFiles implements Consumer<Routes> {
     if (value != null && (value.indexOf('\r') >= 0 || value.indexOf('\n') >= 0)) {
       throw new IllegalArgumentException("Cache-Control must be one line: " + value);
     }
-    return new StaticFiles(source, mount, indexFile, value);
+    return new StaticFiles(source, mount, indexFile, value, precompressed);
+  }
+
+  /**
+   * A copy that serves precompressed siblings ({@code true}) or not (the default): for
+   * {@code app.js}, a caller whose {@code Accept-Encoding} allows {@code br} or {@code gzip}
+   * (q-values honoured, {@code q=0} refuses) gets {@code app.js.br} or {@code app.js.gz} when it
+   * exists next to it, with {@code Content-Encoding}, the {@code Content-Type} of {@code app.js},
+   * and the sibling's own length, {@code Last-Modified} and {@code ETag}; brotli is preferred at
+   * equal weight. Every reply for a file that has a sibling carries
+   * {@code Vary: Accept-Encoding}. A {@code Range} request gets the plain file (a byte range of
+   * it, as without siblings). Such replies are never compressed again by
+   * {@link HttpServer.Builder#compression}.
+   *
+   * <p>Off by default, as in Armeria's {@code FileService} and nginx's {@code gzip_static}: with
+   * it on, a {@code data.csv.gz} that sits beside {@code data.csv} as a separate download would be
+   * sent in place of {@code data.csv}, and every request looks for two more files.
+   */
+  public StaticFiles withPrecompressed(boolean serve) {
+    return new StaticFiles(source, mount, indexFile, cacheControl, serve);
   }
 
   @Override
@@ -172,25 +197,47 @@ public final class StaticFiles implements Consumer<Routes> {
     if (file == null) {
       throw new ServiceException(404, "NOT_FOUND", "no file at " + req.path());
     }
+    String type = contentType(file.name());
+    String range = req.headers().get("range").orElse(null);
+    boolean varies = false;
+    String coding = null;
+    if (precompressed && !file.relative().isEmpty()) {
+      File br = source.find(file.relative() + ".br", null);
+      File gz = source.find(file.relative() + ".gz", null);
+      varies = br != null || gz != null;
+      // A range is of the plain file: ranges of an encoding would be wrong for a client that
+      // resumes a download begun without one (or with another)
+      if (varies && range == null) {
+        String accept = req.headers().get("accept-encoding").orElse(null);
+        double qBr = br == null ? 0 : ContentCoding.quality(accept, "br");
+        double qGz = gz == null ? 0 : ContentCoding.quality(accept, "gzip");
+        if (qBr > 0 && qBr >= qGz) {
+          file = br;
+          coding = "br";
+        } else if (qGz > 0) {
+          file = gz;
+          coding = "gzip";
+        }
+      }
+    }
     String etag = "W/\"" + Long.toHexString(file.size()) + "-"
-        + Long.toHexString(file.lastModified()) + "\"";
+        + Long.toHexString(file.lastModified()) + (coding == null ? "" : "-" + coding) + "\"";
     long seconds = file.lastModified() / 1000;
     // Some class-path entries have no time; a 1970 Last-Modified would only mislead caches.
     String lastModified = file.lastModified() <= 0 ? null
         : HTTP_DATE.format(Instant.ofEpochSecond(seconds));
     if (notModified(req, etag, seconds)) {
-      return headers(HttpResponse.of(304), etag, lastModified);
+      return varied(headers(HttpResponse.of(304), etag, lastModified), varies);
     }
-    String type = contentType(file.name());
     long from = 0;
     long length = file.size();
     int status = 200;
     String contentRange = null;
-    String range = req.headers().get("range").orElse(null);
     if (range != null && rangeApplies(req, etag, seconds)) {
       long[] r = parseRange(range, file.size());
       if (r == UNSATISFIABLE) {
-        return HttpResponse.of(416).withHeader("content-range", "bytes */" + file.size());
+        return varied(HttpResponse.of(416).withHeader("content-range", "bytes */" + file.size()),
+            varies);
       }
       if (r != null) {
         from = r[0];
@@ -206,14 +253,24 @@ public final class StaticFiles implements Consumer<Routes> {
     } else {
       long start = from;
       long count = length;
-      response = HttpResponse.streaming(status, type, count,
-          out -> file.copy(start, count, out));
+      File f = file;
+      response = HttpResponse.streaming(status, type, count, out -> f.copy(start, count, out));
     }
     if (contentRange != null) {
       // Also what keeps reply compression off: a compressed part would not be that range.
       response = response.withHeader("content-range", contentRange);
     }
-    return headers(response, etag, lastModified).withHeader("accept-ranges", "bytes");
+    if (coding != null) {
+      // Also what keeps reply compression off: the body is encoded already.
+      response = response.withHeader("content-encoding", coding);
+    }
+    return varied(headers(response, etag, lastModified), varies)
+        .withHeader("accept-ranges", "bytes");
+  }
+
+  /** {@code r} with {@code Vary: Accept-Encoding} when the file has precompressed siblings. */
+  private static HttpResponse varied(HttpResponse r, boolean varies) {
+    return varies ? r.withHeader("vary", "Accept-Encoding") : r;
   }
 
   private HttpResponse headers(HttpResponse r, String etag, String lastModified) {
@@ -359,6 +416,9 @@ public final class StaticFiles implements Consumer<Routes> {
   private interface File {
     String name();
 
+    /** Its path below the root, as {@link Source#find} takes it (an index file's, for a directory). */
+    String relative();
+
     long size();
 
     long lastModified();
@@ -401,7 +461,7 @@ public final class StaticFiles implements Consumer<Routes> {
         return null;
       }
       BasicFileAttributes a = Files.readAttributes(real, BasicFileAttributes.class);
-      return new DiskFile(real, a.size(), a.lastModifiedTime().toMillis());
+      return new DiskFile(real, relative, a.size(), a.lastModifiedTime().toMillis());
     }
 
     @Override
@@ -410,7 +470,8 @@ public final class StaticFiles implements Consumer<Routes> {
     }
   }
 
-  private record DiskFile(Path path, long size, long lastModified) implements File {
+  private record DiskFile(Path path, String relative, long size, long lastModified)
+      implements File {
     @Override
     public String name() {
       return path.getFileName().toString();
@@ -467,7 +528,7 @@ public final class StaticFiles implements Consumer<Routes> {
       if (size < 0) {
         return null;
       }
-      return new ResourceFile(url, name.substring(name.lastIndexOf('/') + 1), size,
+      return new ResourceFile(url, name.substring(name.lastIndexOf('/') + 1), relative, size,
           c.getLastModified());
     }
 
@@ -494,8 +555,8 @@ public final class StaticFiles implements Consumer<Routes> {
     }
   }
 
-  private record ResourceFile(URL url, String name, long size, long lastModified)
-      implements File {
+  private record ResourceFile(URL url, String name, String relative, long size,
+      long lastModified) implements File {
     @Override
     public byte[] read(long from, int length) throws IOException {
       try (InputStream in = open()) {

@@ -3,12 +3,16 @@ package io.phalanx.transport.http;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.net.URI;
+import java.net.URL;
+import java.net.URLClassLoader;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -22,7 +26,9 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.Arrays;
 import java.util.Random;
+import java.util.List;
 import java.util.zip.GZIPInputStream;
+import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -40,6 +46,11 @@ class StaticFilesTest {
       .build();
   private byte[] big;
   private String js;
+  /** Precompressed siblings of app.js and index.html, as a build would leave them. */
+  private byte[] jsGz;
+  private byte[] jsBr;
+  private byte[] indexGz;
+  private URLClassLoader rootLoader;
   private HttpServer server;
 
   @BeforeEach
@@ -55,22 +66,45 @@ class StaticFilesTest {
     Files.write(root.resolve("big.bin"), big);
     Files.writeString(outside.resolve("secret.txt"), "not for you");
     Files.createSymbolicLink(root.resolve("escape.txt"), outside.resolve("secret.txt"));
+    // level 1, so that the sibling differs from what the server's own gzip (level 6) would send
+    jsGz = gzip(js.getBytes(StandardCharsets.UTF_8), 1);
+    Files.write(root.resolve("app.js.gz"), jsGz);
+    jsBr = "not really brotli: the server sends it as it is".getBytes(StandardCharsets.UTF_8);
+    Files.write(root.resolve("app.js.br"), jsBr);
+    indexGz = gzip(Files.readAllBytes(root.resolve("index.html")), 1);
+    Files.write(root.resolve("index.html.gz"), indexGz);
     for (String f : new String[] {"index.html", "app.js", "big.bin", "sub/data.json"}) {
       Files.setLastModifiedTime(root.resolve(f), FileTime.from(MODIFIED));
     }
+    rootLoader = new URLClassLoader(new URL[] {root.toUri().toURL()}, null);
     server = HttpServer.builder().host("127.0.0.1").port(0)
         .compression(ResponseCompression.gzip())
         .routes(StaticFiles.directory(root).mountedAt("/static/")
             .withCacheControl("public, max-age=60"))
         .routes(StaticFiles.classpath("static-test").mountedAt("/cp").withIndexFile(null))
         .routes(StaticFiles.classpath("/static-test/").mountedAt("/site"))
+        .routes(StaticFiles.directory(root).mountedAt("/pre").withPrecompressed(true))
+        .routes(StaticFiles.classpath("", rootLoader).mountedAt("/cp-pre").withPrecompressed(true))
         .build();
     server.start();
   }
 
   @AfterEach
-  void stop() {
+  void stop() throws Exception {
     server.stop(Duration.ZERO);
+    rootLoader.close();
+  }
+
+  private static byte[] gzip(byte[] data, int level) throws Exception {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try (GZIPOutputStream gz = new GZIPOutputStream(out) {
+      {
+        def.setLevel(level);
+      }
+    }) {
+      gz.write(data);
+    }
+    return out.toByteArray();
   }
 
   private HttpResponse<byte[]> get(String path, String... headers) throws Exception {
@@ -206,6 +240,94 @@ class StaticFilesTest {
     assertEquals("gzip", header(gz, "content-encoding"));
     assertEquals(js, new String(new GZIPInputStream(new ByteArrayInputStream(gz.body()))
         .readAllBytes(), StandardCharsets.UTF_8));
+  }
+
+  /**
+   * With siblings on, a caller that accepts br or gzip gets app.js.br / app.js.gz as they are on
+   * disk: encoded, typed as app.js, with their own length and validators, and not compressed a
+   * second time by the server's own (on) compression.
+   */
+  @Test
+  void precompressedSiblingsAreSentToCallersThatAcceptThem() throws Exception {
+    for (String mount : new String[] {"/pre", "/cp-pre"}) {
+      String identityEtag = header(get(mount + "/app.js"), "etag");
+      HttpResponse<byte[]> gz = get(mount + "/app.js", "Accept-Encoding", "gzip");
+      assertEquals(200, gz.statusCode());
+      assertEquals("gzip", header(gz, "content-encoding"), mount);
+      assertEquals("text/javascript; charset=utf-8", header(gz, "content-type"));
+      assertEquals(String.valueOf(jsGz.length), header(gz, "content-length"));
+      assertArrayEquals(jsGz, gz.body(), mount + ": the sibling itself, encoded once");
+      assertEquals(List.of("Accept-Encoding"), gz.headers().allValues("vary"));
+      assertNotEquals(identityEtag, header(gz, "etag"));
+      assertTrue(header(gz, "etag").startsWith("W/\""), header(gz, "etag"));
+
+      HttpResponse<byte[]> br = get(mount + "/app.js", "Accept-Encoding", "gzip, deflate, br");
+      assertEquals("br", header(br, "content-encoding"), "brotli first at equal weight");
+      assertArrayEquals(jsBr, br.body());
+      assertEquals(String.valueOf(jsBr.length), header(br, "content-length"));
+      assertNotEquals(header(gz, "etag"), header(br, "etag"));
+      assertNotEquals(identityEtag, header(br, "etag"));
+    }
+    assertEquals("gzip", header(get("/pre/app.js", "Accept-Encoding", "br;q=0.5, gzip"),
+        "content-encoding"), "the higher weight wins");
+    assertEquals("gzip", header(get("/pre/app.js", "Accept-Encoding", "br;q=0, *"),
+        "content-encoding"), "q=0 refuses");
+    assertEquals("br", header(get("/pre/app.js", "Accept-Encoding", "*"), "content-encoding"));
+
+    // the index file of a directory has siblings too
+    HttpResponse<byte[]> index = get("/pre/", "Accept-Encoding", "gzip");
+    assertEquals("gzip", header(index, "content-encoding"));
+    assertEquals("text/html; charset=utf-8", header(index, "content-type"));
+    assertArrayEquals(indexGz, index.body());
+
+    // HEAD tells what GET would send
+    HttpResponse<byte[]> head = send("HEAD", "/pre/app.js", "Accept-Encoding", "gzip");
+    assertEquals("gzip", header(head, "content-encoding"));
+    assertEquals(String.valueOf(jsGz.length), header(head, "content-length"));
+    assertEquals(header(get("/pre/app.js", "Accept-Encoding", "gzip"), "etag"),
+        header(head, "etag"));
+    assertEquals(0, head.body().length);
+  }
+
+  /**
+   * Callers that accept neither coding get the plain file, and every reply for a file with
+   * siblings varies by Accept-Encoding: plain ones, 304s, ranges (always of the plain file).
+   */
+  @Test
+  void everyReplyForAFileWithSiblingsVariesByAcceptEncoding() throws Exception {
+    HttpResponse<byte[]> plain = get("/pre/app.js");
+    assertNull(header(plain, "content-encoding"));
+    assertEquals(js, text(plain));
+    assertEquals(List.of("Accept-Encoding"), plain.headers().allValues("vary"));
+    HttpResponse<byte[]> refused = get("/pre/app.js", "Accept-Encoding", "br;q=0, gzip;q=0");
+    assertNull(header(refused, "content-encoding"));
+    assertEquals(js, text(refused));
+    assertEquals(List.of("Accept-Encoding"), refused.headers().allValues("vary"));
+
+    String gzEtag = header(get("/pre/app.js", "Accept-Encoding", "gzip"), "etag");
+    HttpResponse<byte[]> notModified = get("/pre/app.js", "Accept-Encoding", "gzip",
+        "If-None-Match", gzEtag);
+    assertEquals(304, notModified.statusCode());
+    assertEquals(gzEtag, header(notModified, "etag"));
+    assertEquals(List.of("Accept-Encoding"), notModified.headers().allValues("vary"));
+    assertEquals(200, get("/pre/app.js", "If-None-Match", gzEtag).statusCode(),
+        "the gzip validator does not match the plain file");
+
+    HttpResponse<byte[]> range = get("/pre/app.js", "Range", "bytes=0-9",
+        "Accept-Encoding", "gzip, br");
+    assertEquals(206, range.statusCode());
+    assertNull(header(range, "content-encoding"));
+    assertEquals(js.substring(0, 10), text(range));
+    assertEquals("bytes 0-9/" + js.length(), header(range, "content-range"));
+    assertEquals(List.of("Accept-Encoding"), range.headers().allValues("vary"));
+
+    // without siblings (or with the option off) nothing changes
+    HttpResponse<byte[]> json = get("/pre/sub/data.json", "Accept-Encoding", "gzip");
+    assertNull(header(json, "content-encoding"));
+    assertTrue(json.headers().allValues("vary").isEmpty(), json.headers().toString());
+    HttpResponse<byte[]> off = get("/static/app.js", "Accept-Encoding", "br");
+    assertNull(header(off, "content-encoding"), "siblings are off by default");
+    assertEquals(js, text(off));
   }
 
   @Test

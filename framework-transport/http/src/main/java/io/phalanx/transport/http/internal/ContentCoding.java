@@ -11,8 +11,11 @@ import java.util.zip.GZIPInputStream;
 import java.util.zip.GZIPOutputStream;
 import java.util.zip.InflaterInputStream;
 
-/** HTTP content codings (RFC 9110 §8.4.1): gzip and deflate, in both directions. Stateless. */
-final class ContentCoding {
+/**
+ * HTTP content codings (RFC 9110 §8.4.1): gzip and deflate, in both directions, and what a
+ * caller's {@code Accept-Encoding} allows (also read by {@code StaticFiles}). Stateless.
+ */
+public final class ContentCoding {
   /** What the server accepts on requests, for {@code Accept-Encoding} on a 415. */
   static final String ACCEPTED = "gzip, deflate";
 
@@ -72,29 +75,39 @@ final class ContentCoding {
    * listed with a non-zero quality. An explicit {@code gzip;q=0} wins over {@code *}.
    */
   static boolean acceptsGzip(String acceptEncoding) {
+    return quality(acceptEncoding, "gzip") > 0;
+  }
+
+  /**
+   * The weight an {@code Accept-Encoding} header gives {@code coding} (lower case; {@code gzip}
+   * also answers to {@code x-gzip}): the q of the coding's first entry, else that of {@code *},
+   * else 0, as RFC 9110 (12.5.3) reads it; no weight means 1, a malformed one 0 (no consent).
+   * Null or empty header: 0. Stateless; any thread.
+   */
+  public static double quality(String acceptEncoding, String coding) {
     if (acceptEncoding == null) {
-      return false;
+      return 0;
     }
-    boolean star = false;
+    double star = 0;
     for (String part : acceptEncoding.split(",")) {
       String[] p = part.split(";");
-      String coding = p[0].trim().toLowerCase(Locale.ROOT);
-      boolean zero = false;
+      String c = p[0].trim().toLowerCase(Locale.ROOT);
+      double q = 1;
       for (int i = 1; i < p.length; i++) {
         String param = p[i].trim().toLowerCase(Locale.ROOT);
         if (param.startsWith("q=")) {
           try {
-            zero = Double.parseDouble(param.substring(2).trim()) <= 0;
+            q = Math.max(0, Math.min(1, Double.parseDouble(param.substring(2).trim())));
           } catch (NumberFormatException e) {
-            zero = true; // a malformed weight is no consent
+            q = 0;
           }
         }
       }
-      if (coding.equals("gzip") || coding.equals("x-gzip")) {
-        return !zero;
+      if (c.equals(coding) || coding.equals("gzip") && c.equals("x-gzip")) {
+        return q;
       }
-      if (coding.equals("*")) {
-        star = !zero;
+      if (c.equals("*")) {
+        star = q;
       }
     }
     return star;

@@ -305,12 +305,25 @@ public final class ServerRuntime {
     if (reply.contains("content-encoding")) {
       return body; // the handler encoded it itself
     }
-    reply.add("vary", "Accept-Encoding");
+    if (own == null || !variesByEncoding(own)) { // StaticFiles with precompressed siblings did
+      reply.add("vary", "Accept-Encoding");
+    }
     if (!ContentCoding.acceptsGzip(req.nettyHeaders().get(HttpHeaderNames.ACCEPT_ENCODING))) {
       return body;
     }
     reply.set("content-encoding", "gzip");
     return ContentCoding.gzip(body, c.level());
+  }
+
+  private static boolean variesByEncoding(Metadata headers) {
+    for (String v : headers.getAll("vary")) {
+      for (String field : v.split(",")) {
+        if (field.trim().equalsIgnoreCase("accept-encoding")) {
+          return true;
+        }
+      }
+    }
+    return false;
   }
 
   private FullHttpResponse failure(Throwable t, ServerHttpTransport tr, boolean head) {
