@@ -44,7 +44,7 @@ final class Responses {
         HEADERS, TRAILERS);
     HttpHeaders h = r.headers();
     if (contentType != null && status != 204 && status != 304) {
-      h.set(HttpHeaderNames.CONTENT_TYPE, contentType);
+      setContentType(h, contentType);
     }
     if (status >= 200 && status != 204 && status != 304) {
       h.setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
@@ -71,7 +71,7 @@ final class Responses {
         HEADERS.newHeaders(), TRAILERS.newHeaders(), body, length, refusalHeaders);
     HttpHeaders h = r.headers();
     if (contentType != null) {
-      h.set(HttpHeaderNames.CONTENT_TYPE, contentType);
+      setContentType(h, contentType);
     }
     if (length >= 0) {
       h.set(HttpHeaderNames.CONTENT_LENGTH, length);
@@ -128,10 +128,14 @@ final class Responses {
   }
 
   /**
-   * Copies application headers. The factories skip Netty's validation, so this is where a value
-   * carrying CR/LF (response splitting, e.g. user input echoed into a header) is stopped: such a
-   * header is dropped and logged rather than thrown, because a throw here would leave the request
-   * unanswered (this also builds the error responses).
+   * Copies application headers. The factories skip Netty's validation, so this is where a header
+   * no HTTP version can carry is stopped: a value with CR/LF (response splitting, e.g. user input
+   * echoed into a header) or another control character, a name that is not an RFC 9110 token.
+   * Such a header is dropped and logged rather than thrown, because a throw here would leave the
+   * request unanswered (this also builds the error responses); on HTTP/1.1 clients refuse the
+   * whole reply over it, and on HTTP/2 Netty's conversion would fail after the response was
+   * decided, leaving the stream without any answer. Blanks around a value are not part of it
+   * (RFC 9110 5.5) and HTTP/2 forbids them, so they are trimmed.
    */
   private static void copy(Metadata from, HttpHeaders to) {
     from.forEach((name, value) -> {
@@ -139,34 +143,82 @@ final class Responses {
           || name.equals("connection")) {
         return;
       }
-      if (!validName(name) || !validValue(value)) {
-        LOG.warn("dropping reply header with illegal characters: {}", name);
+      String v = fieldValue(value);
+      if (!validName(name) || v == null) {
+        LOG.warn("dropping reply header with illegal characters: {}", printable(name));
         return;
       }
-      to.add(name, value);
+      to.add(name, v);
     });
   }
 
+  /** Sets Content-Type unless the handler's value cannot be sent (dropped, as in {@link #copy}). */
+  private static void setContentType(HttpHeaders h, CharSequence contentType) {
+    if (contentType instanceof AsciiString) {
+      h.set(HttpHeaderNames.CONTENT_TYPE, contentType); // our own constants
+      return;
+    }
+    String v = fieldValue(contentType.toString());
+    if (v == null || v.isEmpty()) {
+      LOG.warn("dropping reply Content-Type with illegal characters: {}",
+          printable(contentType.toString()));
+      return;
+    }
+    h.set(HttpHeaderNames.CONTENT_TYPE, v);
+  }
+
+  /** RFC 9110 5.6.2: a field name is a token. */
   private static boolean validName(String name) {
     if (name.isEmpty()) {
       return false;
     }
     for (int i = 0; i < name.length(); i++) {
       char c = name.charAt(i);
-      if (c <= ' ' || c >= 0x7f || c == ':') {
+      if (!(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+          || "!#$%&'*+-.^_`|~".indexOf(c) >= 0)) {
         return false;
       }
     }
     return true;
   }
 
-  private static boolean validValue(String value) {
-    for (int i = 0; i < value.length(); i++) {
+  /**
+   * {@code value} without surrounding blanks, or null when it holds a control character other
+   * than a tab (CR, LF and NUL among them).
+   */
+  private static String fieldValue(String value) {
+    int start = 0;
+    int end = value.length();
+    for (int i = 0; i < end; i++) {
       char c = value.charAt(i);
-      if (c == '\r' || c == '\n' || c == 0) {
-        return false;
+      if (c < ' ' && c != '\t' || c == 0x7f) {
+        return null;
       }
     }
-    return true;
+    while (start < end && isBlank(value.charAt(start))) {
+      start++;
+    }
+    while (end > start && isBlank(value.charAt(end - 1))) {
+      end--;
+    }
+    return start == 0 && end == value.length() ? value : value.substring(start, end);
+  }
+
+  private static boolean isBlank(char c) {
+    return c == ' ' || c == '\t';
+  }
+
+  /** {@code s} safe for a log line: control characters escaped. */
+  private static String printable(String s) {
+    StringBuilder b = new StringBuilder(s.length());
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c < ' ' || c == 0x7f) {
+        b.append(String.format("\\x%02x", (int) c));
+      } else {
+        b.append(c);
+      }
+    }
+    return b.toString();
   }
 }
