@@ -253,8 +253,7 @@ public final class StaticFiles implements Consumer<Routes> {
     } else {
       long start = from;
       long count = length;
-      File f = file;
-      response = HttpResponse.streaming(status, type, count, out -> f.copy(start, count, out));
+      response = HttpResponse.streaming(status, type, count, file.open(start, count));
     }
     if (contentRange != null) {
       // Also what keeps reply compression off: a compressed part would not be that range.
@@ -416,7 +415,7 @@ public final class StaticFiles implements Consumer<Routes> {
   private interface File {
     String name();
 
-    /** Its path below the root, as {@link Source#find} takes it (an index file's, for a directory). */
+    /** Its path below the root as {@link Source#find} takes it (for a directory, its index's). */
     String relative();
 
     long size();
@@ -425,8 +424,22 @@ public final class StaticFiles implements Consumer<Routes> {
 
     byte[] read(long from, int length) throws IOException;
 
-    /** Writes {@code count} bytes from {@code from} to {@code out}, in chunks. */
-    void copy(long from, long count, StreamingBody.Writer out) throws IOException;
+    /**
+     * The {@code count} bytes from {@code from} as a body written in chunks, the file opened now:
+     * in the handler, before any header goes out, so that a file replaced or deleted before the
+     * producer runs still gives the version whose size and time the headers carry, and a file
+     * that cannot be opened is an error reply rather than a 200 cut short.
+     */
+    Opened open(long from, long count) throws IOException;
+  }
+
+  /**
+   * An opened file as a streaming body: it closes the file when it ends, and the server closes it
+   * if it never runs (a HEAD request, a refused or dropped response).
+   */
+  private interface Opened extends StreamingBody, AutoCloseable {
+    @Override
+    void close() throws IOException;
   }
 
   /** Where files come from. */
@@ -485,8 +498,16 @@ public final class StaticFiles implements Consumer<Routes> {
     }
 
     @Override
-    public void copy(long from, long count, StreamingBody.Writer out) throws IOException {
-      try (var ch = java.nio.channels.FileChannel.open(path)) {
+    public Opened open(long from, long count) throws IOException {
+      return new ChannelBody(java.nio.channels.FileChannel.open(path), from, count);
+    }
+  }
+
+  private record ChannelBody(java.nio.channels.FileChannel ch, long from, long count)
+      implements Opened {
+    @Override
+    public void writeTo(Writer out) throws IOException {
+      try (ch) {
         long pos = from;
         long left = count;
         while (left > 0 && out.isOpen()) {
@@ -496,6 +517,11 @@ public final class StaticFiles implements Consumer<Routes> {
           left -= chunk.length;
         }
       }
+    }
+
+    @Override
+    public void close() throws IOException {
+      ch.close();
     }
   }
 
@@ -566,9 +592,28 @@ public final class StaticFiles implements Consumer<Routes> {
     }
 
     @Override
-    public void copy(long from, long count, StreamingBody.Writer out) throws IOException {
-      try (InputStream in = open()) {
+    public Opened open(long from, long count) throws IOException {
+      InputStream in = open();
+      try {
         in.skipNBytes(from);
+      } catch (IOException e) {
+        in.close();
+        throw e;
+      }
+      return new StreamBody(in, url, count);
+    }
+
+    private InputStream open() throws IOException {
+      URLConnection c = url.openConnection();
+      c.setUseCaches(false);
+      return c.getInputStream();
+    }
+  }
+
+  private record StreamBody(InputStream in, URL url, long count) implements Opened {
+    @Override
+    public void writeTo(Writer out) throws IOException {
+      try (in) {
         long left = count;
         while (left > 0 && out.isOpen()) {
           byte[] chunk = in.readNBytes((int) Math.min(CHUNK, left));
@@ -581,10 +626,9 @@ public final class StaticFiles implements Consumer<Routes> {
       }
     }
 
-    private InputStream open() throws IOException {
-      URLConnection c = url.openConnection();
-      c.setUseCaches(false);
-      return c.getInputStream();
+    @Override
+    public void close() throws IOException {
+      in.close();
     }
   }
 }

@@ -12,6 +12,13 @@ import java.io.IOException;
  * server's 503 {@code OVERLOADED} error instead of the streamed response. The request timeout
  * does not cut a streaming body: the producer decides when to stop (a deadline it enforces
  * itself, the end of its data, or the client going away).
+ *
+ * <p>A body that holds a resource from the moment it is made (a file opened by the handler, so
+ * that what the headers describe cannot change or vanish before the body is read) may also
+ * implement {@link AutoCloseable}: the server calls {@code close()}, on any thread, instead of
+ * {@link #writeTo} when {@code writeTo} will never be called — a HEAD request, a producer the
+ * executor refuses, a response dropped because its deadline answered first or the client left.
+ * Once {@code writeTo} is called, releasing the resource is the body's own business.
  */
 @FunctionalInterface
 public interface StreamingBody {

@@ -330,6 +330,52 @@ class StaticFilesTest {
     assertEquals(js, text(off));
   }
 
+  /**
+   * A large file is opened before its 200, Content-Length and ETag go out: replaced or deleted
+   * after the handler looked at it, the client still gets, whole, the version those headers
+   * describe (the file was opened by the producer, after them: a new version of the same size
+   * went out under the old ETag, a deleted file as a 200 cut short).
+   */
+  @Test
+  void aLargeFileChangedAfterItsHeadersWereMadeIsSentAsTheyDescribeIt() throws Exception {
+    Path file = root.resolve("big.bin");
+    byte[] next = new byte[big.length];
+    new Random(8).nextBytes(next);
+    // runs after the handler made the reply, before the connection writes it
+    io.phalanx.core.Middleware change = nextHandler -> (ctx, req) -> {
+      Object reply = nextHandler.handle(ctx, req);
+      String then = ((io.phalanx.transport.http.HttpRequest) req).headers().get("x-then")
+          .orElse("");
+      if (then.equals("replace")) {
+        Path staged = root.resolve("staged.tmp");
+        Files.write(staged, next);
+        Files.move(staged, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+            java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      } else if (then.equals("delete")) {
+        Files.delete(file);
+      }
+      return reply;
+    };
+    HttpServer changing = HttpServer.builder().host("127.0.0.1").port(0).middleware(change)
+        .routes(StaticFiles.directory(root)).build();
+    changing.start();
+    try {
+      URI base = changing.endpoint();
+      HttpResponse<byte[]> replaced = http.send(HttpRequest.newBuilder(base.resolve("/big.bin"))
+          .header("x-then", "replace").build(), HttpResponse.BodyHandlers.ofByteArray());
+      assertEquals(200, replaced.statusCode());
+      assertArrayEquals(big, replaced.body(), "the version the ETag names");
+      HttpResponse<byte[]> deleted = http.send(HttpRequest.newBuilder(base.resolve("/big.bin"))
+          .header("x-then", "delete").build(), HttpResponse.BodyHandlers.ofByteArray());
+      assertEquals(200, deleted.statusCode());
+      assertArrayEquals(next, deleted.body());
+      assertEquals(404, http.send(HttpRequest.newBuilder(base.resolve("/big.bin")).build(),
+          HttpResponse.BodyHandlers.ofByteArray()).statusCode());
+    } finally {
+      changing.stop(Duration.ZERO);
+    }
+  }
+
   @Test
   void classPathResourcesToo() throws Exception {
     HttpResponse<byte[]> r = get("/cp/hello.txt");

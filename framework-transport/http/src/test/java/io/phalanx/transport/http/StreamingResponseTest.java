@@ -208,6 +208,79 @@ class StreamingResponseTest {
     }
   }
 
+  /** A body that holds something from the start: closed by the server if it is never run. */
+  private static final class HeldBody implements StreamingBody, AutoCloseable {
+    final CountDownLatch closed = new CountDownLatch(1);
+    final AtomicLong ran = new AtomicLong();
+
+    @Override
+    public void writeTo(Writer out) throws IOException {
+      ran.incrementAndGet();
+      out.write("ran".getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Override
+    public void close() {
+      closed.countDown();
+    }
+  }
+
+  /**
+   * A body that is also AutoCloseable is closed when it will never run: a HEAD request, a
+   * producer the full pool refuses; one that runs is left to close itself.
+   */
+  @Test
+  void aCloseableBodyThatNeverRunsIsClosed() throws Exception {
+    ExecutorService tiny = HandlerExecutors.bounded(1, 0);
+    CountDownLatch entered = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    AtomicReference<HeldBody> last = new AtomicReference<>();
+    try {
+      server = HttpServer.builder().host("127.0.0.1").port(0).executor(tiny).routes(r -> {
+        r.get("/block", (ctx, req) -> {
+          entered.countDown();
+          release.await(10, TimeUnit.SECONDS);
+          return "done";
+        });
+        r.get("/held", (ctx, req) -> {
+          HeldBody body = new HeldBody();
+          last.set(body);
+          return HttpResponse.streaming(200, "text/plain", 3, body);
+        }, RouteOptions.inline());
+      }).build();
+      server.start();
+      URI base = server.endpoint();
+      HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+      var run = client.send(java.net.http.HttpRequest.newBuilder(base.resolve("/held")).build(),
+          BodyHandlers.ofString());
+      assertEquals("ran", run.body());
+      assertEquals(1, last.get().ran.get());
+      assertEquals(1, last.get().closed.getCount(), "a body that ran closes itself");
+
+      var head = client.send(java.net.http.HttpRequest.newBuilder(base.resolve("/held"))
+          .method("HEAD", java.net.http.HttpRequest.BodyPublishers.noBody()).build(),
+          BodyHandlers.ofString());
+      assertEquals("3", head.headers().firstValue("content-length").orElse(null));
+      assertTrue(last.get().closed.await(10, TimeUnit.SECONDS), "HEAD: never run, not closed");
+      assertEquals(0, last.get().ran.get());
+
+      var blocked = client.sendAsync(java.net.http.HttpRequest.newBuilder(base.resolve("/block"))
+          .build(), BodyHandlers.ofString());
+      assertTrue(entered.await(10, TimeUnit.SECONDS));
+      var refused = client.send(java.net.http.HttpRequest.newBuilder(base.resolve("/held"))
+          .build(), BodyHandlers.ofString());
+      assertEquals(503, refused.statusCode());
+      assertTrue(last.get().closed.await(10, TimeUnit.SECONDS), "refused: never run, not closed");
+      assertEquals(0, last.get().ran.get());
+      release.countDown();
+      assertEquals(200, blocked.get(10, TimeUnit.SECONDS).statusCode());
+    } finally {
+      release.countDown();
+      tiny.shutdownNow();
+    }
+  }
+
   @Test
   void slowClientBlocksTheProducerAndDisconnectStopsIt() throws Exception {
     URI base = start();

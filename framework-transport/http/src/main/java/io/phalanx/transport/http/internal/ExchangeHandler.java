@@ -437,7 +437,7 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
     if (!h2 && start.length < 0) {
       HttpUtil.setTransferEncodingChunked(head, true);
     }
-    start.release();
+    // not released: that would tell the producer it never runs (its content is the empty buffer)
     needFlush = false;
     ctx.writeAndFlush(head);
     return null;

@@ -266,10 +266,12 @@ public final class ServerRuntime {
       boolean head) {
     if (reply instanceof HttpResponse r) {
       if (r.streamingBody() != null) {
-        return head
-            ? Responses.streamingHead(r.status(), r.contentType(), r.streamLength(), r.headers(),
-                tr.replyIfAny())
-            : Responses.streaming(r.status(), r.contentType(), r.streamLength(), r.streamingBody(),
+        if (head) {
+          StreamedBody.closeUnrun(r.streamingBody());
+          return Responses.streamingHead(r.status(), r.contentType(), r.streamLength(),
+              r.headers(), tr.replyIfAny());
+        }
+        return Responses.streaming(r.status(), r.contentType(), r.streamLength(), r.streamingBody(),
                 r.headers(), tr.replyIfAny(),
                 corsHeaders(req.nettyHeaders().get(HttpHeaderNames.ORIGIN)));
       }

@@ -36,6 +36,7 @@ final class StreamedBody implements StreamingBody.Writer, Runnable {
      * any refused request); null for none.
      */
     final Metadata refusalHeaders;
+    private boolean abandoned;
 
     Start(HttpResponseStatus status, HttpHeaders headers, HttpHeaders trailers,
         StreamingBody body, long length, Metadata refusalHeaders) {
@@ -43,6 +44,44 @@ final class StreamedBody implements StreamingBody.Writer, Runnable {
       this.body = body;
       this.length = length;
       this.refusalHeaders = refusalHeaders;
+    }
+
+    /**
+     * Releasing a start is dropping it unwritten (refused, answered by the deadline first, the
+     * connection gone): every such path already releases the response, so this is where the
+     * producer learns it will never run. A started stream is not released.
+     */
+    @Override
+    public boolean release() {
+      abandon();
+      return super.release();
+    }
+
+    @Override
+    public boolean release(int decrement) {
+      abandon();
+      return super.release(decrement);
+    }
+
+    private synchronized void abandon() {
+      if (!abandoned) {
+        abandoned = true;
+        closeUnrun(body);
+      }
+    }
+  }
+
+  /**
+   * Closes {@code body} if it is {@link AutoCloseable}: its {@code writeTo} will never be called
+   * (see {@link StreamingBody}). Any thread; a failing close is logged.
+   */
+  static void closeUnrun(StreamingBody body) {
+    if (body instanceof AutoCloseable c) {
+      try {
+        c.close();
+      } catch (Exception e) {
+        LOG.warn("closing a streaming body that never ran failed", e);
+      }
     }
   }
 
