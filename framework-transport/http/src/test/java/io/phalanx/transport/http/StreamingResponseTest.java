@@ -139,6 +139,29 @@ class StreamingResponseTest {
     }
   }
 
+  /**
+   * HTTP/1.0 has no chunked coding (RFC 9112 6.1: not for a request that does not say HTTP/1.1):
+   * a stream of unknown length goes to such a client as is and ends with the connection, even
+   * one that asked to keep it alive.
+   */
+  @Test
+  void anHttp10ClientGetsAStreamOfUnknownLengthEndedByTheClose() throws Exception {
+    URI base = start();
+    for (String connection : List.of("", "Connection: keep-alive\r\n")) {
+      try (RawHttp c = new RawHttp(base)) {
+        c.send("GET /events HTTP/1.0\r\n" + connection + "\r\n");
+        String r = new String(c.socket.getInputStream().readAllBytes(),
+            StandardCharsets.ISO_8859_1);
+        String head = r.substring(0, r.indexOf("\r\n\r\n") + 2).toLowerCase(Locale.ROOT);
+        assertTrue(head.startsWith("http/1.1 200"), r);
+        assertFalse(head.contains("transfer-encoding"), r);
+        assertTrue(head.contains("connection: close\r\n"), r);
+        assertEquals("data: 0\n\ndata: 1\n\ndata: 2\n\n",
+            r.substring(r.indexOf("\r\n\r\n") + 4), connection);
+      }
+    }
+  }
+
   @Test
   void headOfAStreamedResponseTellsTheDeclaredLengthOrNone() throws Exception {
     URI base = start();

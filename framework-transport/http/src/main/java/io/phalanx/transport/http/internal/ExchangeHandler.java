@@ -421,6 +421,10 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
    * writes reach this event loop as tasks, which run after this one.
    */
   private FullHttpResponse startStream(StreamedBody.Start start, Slot s, boolean close) {
+    // HTTP/1.0 has no chunked coding (RFC 9112 6.1): a body of unknown length is delimited by
+    // the end of the connection instead
+    boolean chunked = !h2 && start.length < 0 && s.version != HttpVersion.HTTP_1_0;
+    close |= !h2 && start.length < 0 && !chunked;
     StreamedBody body = new StreamedBody(this, ctx, start.body, start.length, close);
     try {
       rt.executor().execute(body);
@@ -434,7 +438,7 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
     DefaultHttpResponse head = new DefaultHttpResponse(start.protocolVersion(), start.status(),
         start.headers());
     connectionHeader(head.headers(), s, close);
-    if (!h2 && start.length < 0) {
+    if (chunked) {
       HttpUtil.setTransferEncodingChunked(head, true);
     }
     // not released: that would tell the producer it never runs (its content is the empty buffer)
