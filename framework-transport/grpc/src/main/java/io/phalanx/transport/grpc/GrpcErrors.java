@@ -25,6 +25,15 @@ import java.util.Map;
  * UNKNOWN 500 and FAILED_PRECONDITION 400 (Kratos v2.9.2; v3 says 412). The table is lossy on
  * purpose, to stay wire-compatible with Kratos: a 412 comes back as 400, a 418 as 500.
  *
+ * <p>An error is never sent as OK: a {@link ServiceException} whose code maps to OK (200) goes
+ * out as UNKNOWN, with its message, reason and metadata, and comes back as a 500. A client
+ * cannot tell an OK status from success (a unary call would end without a reply, a stream as if
+ * complete). Kratos ends up with UNKNOWN too, by accident: grpc-go refuses details on an OK
+ * status, so the error has no status and grpc-go sends it as UNKNOWN with the error's text as
+ * message and no {@code ErrorInfo}. grpc-java fails a unary call closed with OK and no reply
+ * (INTERNAL, and the client sees the stream reset) and lets a stream closed with OK pass as a
+ * success.
+ *
  * <p>Stateless and thread-safe.
  */
 public final class GrpcErrors {
@@ -76,7 +85,8 @@ public final class GrpcErrors {
 
   /**
    * The status exception for {@code error}: its status carries code and message, its trailers
-   * the {@code ErrorInfo} detail.
+   * the {@code ErrorInfo} detail. The code is never OK (see the class comment): 200 becomes
+   * UNKNOWN.
    */
   public static StatusRuntimeException toStatusException(ServiceException error) {
     return toStatusException(error, new Metadata());
@@ -88,8 +98,9 @@ public final class GrpcErrors {
         .setReason(error.reason())
         .putAllMetadata(error.metadata())
         .build();
+    Status.Code code = toGrpcCode(error.code());
     com.google.rpc.Status proto = com.google.rpc.Status.newBuilder()
-        .setCode(toGrpcCode(error.code()).value())
+        .setCode((code == Status.Code.OK ? Status.Code.UNKNOWN : code).value())
         .setMessage(error.message())
         .addDetails(Any.pack(info))
         .build();

@@ -5,6 +5,7 @@ import io.netty.util.concurrent.FastThreadLocalThread;
 import io.phalanx.core.MetadataPropagation;
 import io.phalanx.core.Context;
 import io.phalanx.core.error.Errors;
+import io.phalanx.core.error.ServiceException;
 import io.phalanx.transport.grpc.testproto.EchoGrpc;
 import io.phalanx.transport.grpc.testproto.EchoReply;
 import io.phalanx.transport.grpc.testproto.EchoRequest;
@@ -49,6 +50,8 @@ public final class EchoService extends EchoGrpc.EchoImplBase {
       case "unknown-error":
         out.onError(new IllegalStateException("secret detail"));
         return;
+      case "ok-error":
+        throw okError();
       case "slow":
         entered.countDown();
         try {
@@ -81,6 +84,12 @@ public final class EchoService extends EchoGrpc.EchoImplBase {
     out.onCompleted();
   }
 
+  /** An error whose code says success: a client must still see it fail. */
+  static ServiceException okError() {
+    return new ServiceException(200, "ODD_SUCCESS", "an error with code 200",
+        Map.of("why", "test"), null);
+  }
+
   private EchoReply describe(Context ctx, String text) {
     EchoReply.Builder b = EchoReply.newBuilder().setText(name + ":" + text)
         .setThread(Thread.currentThread().getName())
@@ -103,6 +112,9 @@ public final class EchoService extends EchoGrpc.EchoImplBase {
       if (request.getMode().equals("service-error")) {
         out.onError(Errors.forbidden("NO_MORE", "stop after %d", i + 1));
         return;
+      }
+      if (request.getMode().equals("ok-error")) {
+        throw okError();
       }
     }
     out.onCompleted();

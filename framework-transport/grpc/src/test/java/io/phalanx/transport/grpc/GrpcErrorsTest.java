@@ -50,6 +50,24 @@ class GrpcErrorsTest {
     assertEquals(e.toJson(), GrpcErrors.from(sre).toJson());
   }
 
+  /**
+   * 200 is OK in the table, but an error sent as OK would read as success (other 2xx codes are
+   * UNKNOWN by the table already).
+   */
+  @Test
+  void anErrorIsNeverSentAsOk() {
+    for (int code : new int[] {200, 201, 204, 299}) {
+      ServiceException e = new ServiceException(code, "ODD", "odd", Map.of("k", "v"), null);
+      StatusRuntimeException sre = GrpcErrors.toStatusException(e);
+      assertEquals(Status.Code.UNKNOWN, sre.getStatus().getCode(), "code " + code);
+      assertEquals("odd", sre.getStatus().getDescription());
+      ServiceException back = GrpcErrors.from(sre);
+      assertEquals(500, back.code());
+      assertEquals("ODD", back.reason());
+      assertEquals(Map.of("k", "v"), back.metadata());
+    }
+  }
+
   @Test
   void plainStatusHasEmptyReason() {
     ServiceException e = GrpcErrors.fromStatus(Status.UNAVAILABLE.withDescription("down"),

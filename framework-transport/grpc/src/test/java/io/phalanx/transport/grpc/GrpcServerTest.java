@@ -268,6 +268,35 @@ class GrpcServerTest {
     assertEquals("stop after 1", GrpcErrors.from(e3).message());
   }
 
+  /**
+   * An error whose code is 200 maps to the gRPC code OK; sent as such, a unary client got OK
+   * without a reply and a streaming client a clean end. It is UNKNOWN instead, with its message,
+   * reason and metadata.
+   */
+  @Test
+  void anErrorWithASuccessCodeFailsTheCall() throws Exception {
+    GrpcServer s = start(GrpcServer.builder().service(service("a")));
+    GrpcClient c = client(s);
+    StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () ->
+        EchoGrpc.newBlockingStub(c.channel()).withDeadlineAfter(10, TimeUnit.SECONDS).unary(
+            EchoRequest.newBuilder().setMode("ok-error").build()));
+    assertEquals(Status.Code.UNKNOWN, e.getStatus().getCode(), e.toString());
+    assertEquals("an error with code 200", e.getStatus().getDescription());
+    ServiceException se = GrpcErrors.from(e);
+    assertEquals(500, se.code());
+    assertEquals("ODD_SUCCESS", se.reason());
+    assertEquals(java.util.Map.of("why", "test"), se.metadata());
+
+    java.util.Iterator<EchoReply> it = EchoGrpc.newBlockingStub(c.channel())
+        .withDeadlineAfter(10, TimeUnit.SECONDS).serverStream(
+            EchoRequest.newBuilder().setText("s").setCount(3).setMode("ok-error").build());
+    assertEquals("a:s#0", it.next().getText());
+    StatusRuntimeException e2 = assertThrows(StatusRuntimeException.class, it::next);
+    assertEquals(Status.Code.UNKNOWN, e2.getStatus().getCode(), e2.toString());
+    assertEquals("an error with code 200", e2.getStatus().getDescription());
+    assertEquals("ODD_SUCCESS", GrpcErrors.from(e2).reason());
+  }
+
   @Test
   void anInvalidMessageIsRefusedAsInvalidArgumentBeforeTheService() throws Exception {
     // What a protovalidate adapter does for generated messages, which cannot be Validatable.

@@ -169,6 +169,24 @@ class GrpcWebTest {
   }
 
   @Test
+  void anErrorWithASuccessCodeIsNotAnOkTrailer() throws Exception {
+    Reply unary = parse(post("/phalanx.test.Echo/Unary", "application/grpc-web",
+        request("x", "ok-error", 0)), false);
+    assertTrue(unary.messages().isEmpty());
+    assertEquals("2", unary.trailers().get("grpc-status"), "UNKNOWN: " + unary);
+    com.google.rpc.Status details = com.google.rpc.Status.parseFrom(
+        Base64.getDecoder().decode(unary.trailers().get("grpc-status-details-bin")));
+    assertEquals(2, details.getCode(), "the details agree with the status");
+    assertEquals("ODD_SUCCESS", details.getDetails(0).unpack(ErrorInfo.class).getReason());
+
+    Reply stream = parse(post("/phalanx.test.Echo/ServerStream", "application/grpc-web+proto",
+        request("s", "ok-error", 3)), false);
+    assertEquals(List.of("web:s#0"), stream.messages().stream().map(EchoReply::getText)
+        .toList());
+    assertEquals("2", stream.trailers().get("grpc-status"), "UNKNOWN: " + stream);
+  }
+
+  @Test
   void serverStreamingSendsEachMessageThenTheTrailers() throws Exception {
     Reply r = parse(post("/phalanx.test.Echo/ServerStream", "application/grpc-web+proto",
         request("s", "", 3)), false);

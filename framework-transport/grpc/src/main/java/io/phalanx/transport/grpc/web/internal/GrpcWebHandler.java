@@ -199,9 +199,10 @@ public final class GrpcWebHandler implements Handler {
     if (error == null) {
       sb.append("grpc-status:0\r\n");
     } else {
-      com.google.rpc.Status status = StatusProto.fromThrowable(
-          GrpcErrors.toStatusException(error));
-      sb.append("grpc-status:").append(GrpcErrors.toGrpcCode(error.code()).value())
+      StatusRuntimeException sre = GrpcErrors.toStatusException(error);
+      com.google.rpc.Status status = StatusProto.fromThrowable(sre);
+      // the code of the status the error maps to, which is never OK (GrpcErrors)
+      sb.append("grpc-status:").append(sre.getStatus().getCode().value())
           .append("\r\ngrpc-message:").append(percentEncoded(error.message()))
           .append("\r\n");
       if (status != null) {
