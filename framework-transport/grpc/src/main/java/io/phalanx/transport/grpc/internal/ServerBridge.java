@@ -336,13 +336,21 @@ public final class ServerBridge implements ServerInterceptor {
    * ending win); the caller reads it after seeing {@code finished}. A synchronous service has
    * finished by the time the caller looks, so no future is made; only a caller that has to wait
    * makes one ({@link #waiter}).
+   *
+   * <p>A second reply fails the call, as in grpc-java's own calls: that {@code sendMessage}
+   * throws INTERNAL to the service and the call ends with INTERNAL whatever the service does
+   * next (its {@code onCompleted} no longer counts). Nothing has gone out by then: replies are
+   * sent only once the chain has returned.
    */
   private static final class Capture<Q, R> extends ForwardingServerCall.SimpleForwardingServerCall<Q, R> {
+    private static final String TOO_MANY = "too many responses: the service answered a unary "
+        + "call twice";
     private io.grpc.Metadata headers;
     private Object reply;
     private Status status;
     private io.grpc.Metadata trailers;
-    private RuntimeException cancellation;
+    /** Thrown to the chain instead of an answer: a cancellation or a second reply. */
+    private RuntimeException failure;
     private volatile boolean finished;
     private CompletableFuture<Void> waiter;
 
@@ -357,7 +365,14 @@ public final class ServerBridge implements ServerInterceptor {
 
     @Override
     public void sendMessage(R message) {
-      reply = message;
+      if (reply == null) {
+        reply = message;
+        return;
+      }
+      log.warn("gRPC /{}: the service sent a second reply to a unary call; the call fails with "
+          + "INTERNAL", getMethodDescriptor().getFullMethodName());
+      finish(null, null, Status.INTERNAL.withDescription(TOO_MANY).asRuntimeException());
+      throw Status.INTERNAL.withDescription(TOO_MANY).asRuntimeException();
     }
 
     @Override
@@ -373,7 +388,7 @@ public final class ServerBridge implements ServerInterceptor {
       finish(null, null, cancellation(cause));
     }
 
-    private void finish(Status s, io.grpc.Metadata t, RuntimeException c) {
+    private void finish(Status s, io.grpc.Metadata t, RuntimeException f) {
       CompletableFuture<Void> w;
       synchronized (this) {
         if (finished) {
@@ -381,7 +396,7 @@ public final class ServerBridge implements ServerInterceptor {
         }
         status = s;
         trailers = t;
-        cancellation = c;
+        failure = f;
         finished = true;
         w = waiter;
       }
@@ -412,8 +427,8 @@ public final class ServerBridge implements ServerInterceptor {
       io.grpc.Metadata t;
       Object r;
       synchronized (this) {
-        if (cancellation != null) {
-          throw cancellation;
+        if (failure != null) {
+          throw failure;
         }
         s = status;
         t = trailers;

@@ -1,6 +1,7 @@
 package io.phalanx.transport.grpc.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -55,7 +56,11 @@ class ServerBridgeTest {
     later.shutdownNow();
   }
 
-  /** "async": answers 50 ms later on another thread; "never": never answers; "fail": NOT_FOUND. */
+  /**
+   * "async": answers 50 ms later on another thread; "never": never answers; "fail": NOT_FOUND;
+   * "twice", "twice-async": two replies (what the second onNext throws goes to
+   * {@link #secondReply}), then completes.
+   */
   private final class Service extends EchoGrpc.EchoImplBase {
     @Override
     public void unary(EchoRequest request, StreamObserver<EchoReply> out) {
@@ -63,6 +68,8 @@ class ServerBridgeTest {
           () -> completed.add(GrpcContext.find()));
       EchoReply reply = EchoReply.newBuilder().setText("re:" + request.getText()).build();
       switch (request.getMode()) {
+        case "twice" -> answerTwice(out, reply);
+        case "twice-async" -> later.execute(() -> answerTwice(out, reply));
         case "async" -> later.schedule(() -> {
           out.onNext(reply);
           out.onCompleted();
@@ -81,14 +88,33 @@ class ServerBridgeTest {
     }
   }
 
+  /** What the service's second onNext did: threw (the exception) or returned ("returned"). */
+  private final CompletableFuture<Object> secondReply = new CompletableFuture<>();
+
+  private void answerTwice(StreamObserver<EchoReply> out, EchoReply reply) {
+    out.onNext(reply);
+    try {
+      out.onNext(reply.toBuilder().setText("second").build());
+      secondReply.complete("returned");
+    } catch (RuntimeException e) {
+      secondReply.complete(e);
+    }
+    out.onCompleted();
+  }
+
   private EchoGrpc.EchoBlockingStub stub(GrpcServer.Builder b, Middleware... middleware)
+      throws Exception {
+    return EchoGrpc.newBlockingStub(channel(b, middleware));
+  }
+
+  private io.grpc.Channel channel(GrpcServer.Builder b, Middleware... middleware)
       throws Exception {
     GrpcServer s = b.host("127.0.0.1").service(new Service()).middleware(middleware).build();
     servers.add(s);
     s.start(StartContext.standalone());
     GrpcClient c = GrpcClient.builder("127.0.0.1:" + s.port()).build();
     clients.add(c);
-    return EchoGrpc.newBlockingStub(c.channel());
+    return c.channel();
   }
 
   private static EchoRequest request(String text, String mode) {
@@ -164,6 +190,55 @@ class ServerBridgeTest {
     assertTrue(ctx.isPresent(), "no Phalanx context in onComplete");
     assertEquals(Optional.of("mw"), ctx.get().get(tag));
     assertEquals("/phalanx.test.Echo/Unary", ctx.get().transport().operation());
+  }
+
+  /**
+   * A unary service answering twice fails its call, as grpc-java's own calls do: the client gets
+   * INTERNAL and no reply (it used to get the second one with OK), the service's second onNext
+   * throws, and middleware sees the failure instead of a reply.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"twice", "twice-async"})
+  void aSecondReplyFailsTheCallAndNothingIsSent(String mode) throws Exception {
+    CompletableFuture<Object> seen = new CompletableFuture<>();
+    io.grpc.Channel channel = channel(GrpcServer.builder(), next -> (ctx, req) -> {
+      try {
+        Object r = next.handle(ctx, req);
+        seen.complete(r);
+        return r;
+      } catch (Exception e) {
+        seen.complete(e);
+        throw e;
+      }
+    });
+    BlockingQueue<EchoReply> replies = new LinkedBlockingQueue<>();
+    CompletableFuture<Status> end = new CompletableFuture<>();
+    EchoGrpc.newStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS).unary(request("x", mode),
+        new StreamObserver<>() {
+          @Override
+          public void onNext(EchoReply value) {
+            replies.add(value);
+          }
+
+          @Override
+          public void onError(Throwable t) {
+            end.complete(Status.fromThrowable(t));
+          }
+
+          @Override
+          public void onCompleted() {
+            end.complete(Status.OK);
+          }
+        });
+    Status status = end.get(10, TimeUnit.SECONDS);
+    assertEquals(Status.Code.INTERNAL, status.getCode(), status.toString());
+    assertTrue(replies.isEmpty(), "no reply reaches the client: " + replies);
+    Object thrown = secondReply.get(10, TimeUnit.SECONDS);
+    StatusRuntimeException e = assertInstanceOf(StatusRuntimeException.class, thrown,
+        "the second onNext throws");
+    assertEquals(Status.Code.INTERNAL, e.getStatus().getCode());
+    assertInstanceOf(Exception.class, seen.get(10, TimeUnit.SECONDS),
+        "middleware sees a failure, not a reply");
   }
 
   @Test

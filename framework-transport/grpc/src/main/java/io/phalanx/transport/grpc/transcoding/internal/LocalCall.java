@@ -72,8 +72,12 @@ final class LocalCall<Q, R> extends ServerCall<Q, R> {
       return;
     }
     if (reply != null) {
-      throw Status.INTERNAL.withDescription("more than one reply to a unary call")
-          .asRuntimeException();
+      // as grpc-java's own call: the call has failed, whatever the service does next (a
+      // service catching this and completing must not have its first reply sent as a success)
+      Status tooMany = Status.INTERNAL.withDescription("too many responses: the service "
+          + "answered a unary call twice");
+      closed.complete(tooMany);
+      throw tooMany.asRuntimeException();
     }
     reply = message;
   }

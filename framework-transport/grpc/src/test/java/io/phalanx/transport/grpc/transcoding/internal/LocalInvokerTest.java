@@ -2,6 +2,7 @@ package io.phalanx.transport.grpc.transcoding.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.grpc.Grpc;
 import io.grpc.ServerCall;
@@ -15,6 +16,7 @@ import io.grpc.stub.StreamObserver;
 import io.phalanx.core.Context;
 import io.phalanx.core.Metadata;
 import io.phalanx.core.MutableMetadata;
+import io.phalanx.transport.grpc.GrpcErrors;
 import io.phalanx.transport.grpc.transcoding.testproto.ProbeGrpc;
 import io.phalanx.transport.grpc.transcoding.testproto.Thing;
 import io.phalanx.transport.http.HttpRequest;
@@ -42,13 +44,23 @@ class LocalInvokerTest {
     timer.shutdownNow();
   }
 
-  /** Echoes the request; answers twice when the name says so. */
+  /**
+   * Echoes the request; answers twice when the name says so ("twice-caught": and goes on to
+   * complete when the second answer throws).
+   */
   private static final class Probe extends ProbeGrpc.ProbeImplBase {
     @Override
     public void get(Thing request, StreamObserver<Thing> out) {
       out.onNext(request);
       if (request.getName().equals("twice")) {
         out.onNext(request);
+      }
+      if (request.getName().equals("twice-caught")) {
+        try {
+          out.onNext(request.toBuilder().setName("second").build());
+        } catch (StatusRuntimeException expected) {
+          // completes anyway, below
+        }
       }
       out.onCompleted();
     }
@@ -103,6 +115,13 @@ class LocalInvokerTest {
         () -> new LocalInvoker(timer).unary(b.method(), b.operation(), context(PEER),
             Thing.newBuilder().setName("twice").build()));
     assertEquals(Status.Code.INTERNAL, e.getStatus().getCode());
+
+    // a service that catches that and completes has still failed its call: neither reply counts
+    Exception caught = assertThrows(Exception.class,
+        () -> new LocalInvoker(timer).unary(b.method(), b.operation(), context(PEER),
+            Thing.newBuilder().setName("twice-caught").build()));
+    assertEquals(500, GrpcErrors.from(caught).code(), caught.toString());
+    assertTrue(caught.getMessage().contains("too many responses"), caught.toString());
   }
 
   private record Request(Metadata headers, SocketAddress remoteAddress) implements HttpRequest {
