@@ -114,6 +114,25 @@ class TranscodingHostileInputTest {
     assertEquals(200, ok.statusCode(), ok.body());
   }
 
+  /** A bad value of a megabyte is quoted by its start and length, not echoed whole. */
+  @Test
+  void aHugeBadValueIsNotEchoedWhole() throws Exception {
+    String huge = "!".repeat(1 << 20);
+    JsonNode e = badRequest(send("POST", "/v1/things", "i32=" + huge,
+        "Content-Type", "application/x-www-form-urlencoded"));
+    String message = e.get("message").asText();
+    assertTrue(message.startsWith("invalid value '!!!"), message);
+    assertTrue(message.contains("(1048576 characters) for form field 'i32'"), message);
+    assertTrue(message.length() < 400, message.length() + " characters");
+
+    // the same value in a JSON body: protobuf's parser quotes it in its own message
+    e = badRequest(send("POST", "/v1/things", "{\"i32\":\"" + huge + "\"}",
+        "Content-Type", "application/json"));
+    message = e.get("message").asText();
+    assertTrue(message.startsWith("invalid JSON value for 'i32': "), message);
+    assertTrue(message.length() < 400, message.length() + " characters");
+  }
+
   @Test
   void bodyFieldJsonCannotSpillIntoOtherFields() throws Exception {
     // not one JSON value: what follows the first must not bind top-level fields

@@ -39,8 +39,10 @@ public final class FieldPath {
    * deep overflows the stack. A recursive message type ({@code Nested child}) allows any depth.
    */
   static final int MAX_DEPTH = 100;
-  /** The most characters of a path an error message repeats. */
+  /** The most characters of a path, or of another library's message, an error repeats. */
   private static final int MAX_ECHO = 200;
+  /** The most characters of a bad value an error message quotes. */
+  static final int MAX_QUOTED = 64;
 
   private final String text;
   private final List<FieldDescriptor> fields;
@@ -186,7 +188,7 @@ public final class FieldPath {
       }
       return scalar(fd, value);
     } catch (IllegalArgumentException e) {
-      throw bad("invalid value '" + value + "' for " + source + " '" + text + "': "
+      throw bad("invalid value " + quoted(value) + " for " + source + " '" + text + "': "
           + e.getMessage());
     }
   }
@@ -204,8 +206,9 @@ public final class FieldPath {
       try {
         JsonFormat.parser().merge(quote(value), sub);
       } catch (InvalidProtocolBufferException | RuntimeException e) {
+        // protobuf's message repeats the value
         throw new IllegalArgumentException("expected a " + type.substring(16) + " in its JSON "
-            + "form (" + e.getMessage() + ")");
+            + "form (" + clip(String.valueOf(e.getMessage())) + ")");
       }
       return sub.build();
     }
@@ -218,9 +221,30 @@ public final class FieldPath {
         + " are allowed";
   }
 
-  /** {@code s}, cut after {@value #MAX_ECHO} characters: a path can be megabytes long. */
-  private static String clip(String s) {
-    return s.length() <= MAX_ECHO ? s : s.substring(0, MAX_ECHO) + "…";
+  /**
+   * {@code s}, cut after {@value #MAX_ECHO} characters: a path can be megabytes long, and so can
+   * another library's message that repeats a value.
+   */
+  static String clip(String s) {
+    return s.length() <= MAX_ECHO ? s : s.substring(0, cut(s, MAX_ECHO)) + "…";
+  }
+
+  /**
+   * A value as an error message quotes it: {@code 'value'} when short, else its first
+   * {@value #MAX_QUOTED} characters and its length, {@code 'abc…' (1048576 characters)}. The
+   * message goes to the client and into logs, and a bad value can be as large as the body limit.
+   */
+  static String quoted(String value) {
+    if (value.length() <= MAX_QUOTED) {
+      return "'" + value + "'";
+    }
+    return "'" + value.substring(0, cut(value, MAX_QUOTED)) + "…' (" + value.length()
+        + " characters)";
+  }
+
+  /** {@code max}, or one less where that would split a surrogate pair. */
+  private static int cut(String s, int max) {
+    return Character.isHighSurrogate(s.charAt(max - 1)) ? max - 1 : max;
   }
 
   private static String firstFieldName(FieldDescriptor fd) {

@@ -177,21 +177,21 @@ public final class RequestBinder {
   }
 
   private ServiceException describe(String doc, Descriptor type, Exception cause) {
+    // protobuf's message repeats the offending value, which can be as large as the body
+    String why = FieldPath.clip(String.valueOf(cause.getMessage()));
     JsonNode tree;
     try {
       tree = TranscodingJson.TREES.readTree(doc);
     } catch (JsonProcessingException e) {
       // the body parsed on its own: only its field's object, one level more, can be too deep
-      return new ServiceException(400, "BAD_REQUEST", "invalid JSON body: "
-          + cause.getMessage());
+      return new ServiceException(400, "BAD_REQUEST", "invalid JSON body: " + why);
     }
     String field = locate(tree, type, "");
     if (field == null) {
-      return new ServiceException(400, "BAD_REQUEST", "invalid JSON body: "
-          + cause.getMessage());
+      return new ServiceException(400, "BAD_REQUEST", "invalid JSON body: " + why);
     }
     return new ServiceException(400, "BAD_REQUEST", "invalid JSON value for '" + field + "': "
-        + cause.getMessage(), Map.of("field", field), null);
+        + why, Map.of("field", field), null);
   }
 
   /** The dotted path of the first member protobuf's parser rejects, or null. */

@@ -64,6 +64,30 @@ class FieldPathTest {
     }
   }
 
+  /**
+   * A bad value is quoted in the error (sent to the client, logged) by its start and its length:
+   * a megabyte of it used to become a megabyte of message.
+   */
+  @Test
+  void aLongBadValueIsQuotedByItsStartAndLength() {
+    String huge = "!".repeat(1 << 20);
+    for (String field : new String[] {"i32", "flt", "flag", "data", "color", "at", "optCount"}) {
+      ServiceException e = assertThrows(ServiceException.class, () -> set(field, huge), field);
+      assertTrue(e.getMessage().startsWith("invalid value '" + "!".repeat(64) + "…' (1048576 "
+          + "characters) for query parameter '" + field + "': "), e.getMessage());
+      assertTrue(e.getMessage().length() < 400, field + ": " + e.getMessage().length()
+          + " characters");
+      assertEquals(field, e.metadata().get("field"));
+    }
+    assertEquals("invalid value 'abc' for query parameter 'i32': expected an int32",
+        assertThrows(ServiceException.class, () -> set("i32", "abc")).getMessage(),
+        "a short value is quoted whole");
+    String emoji = "a" + "\uD83D\uDE00".repeat(100); // the cut falls inside a surrogate pair
+    String m = assertThrows(ServiceException.class, () -> set("i32", emoji)).getMessage();
+    assertTrue(m.startsWith("invalid value 'a" + "\uD83D\uDE00".repeat(31)
+        + "…' (201 characters)"), m);
+  }
+
   @Test
   void pathsDeeperThanProtobufsRecursionLimitAreRefusedBeforeBuilding() {
     // 100 segments: 99 nested messages, the most protobuf itself parses, and the leaf
