@@ -1,6 +1,8 @@
 package io.phalanx.transport.grpc;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -18,7 +20,14 @@ import io.phalanx.transport.grpc.testproto.EchoGrpc;
 import io.phalanx.transport.grpc.testproto.EchoReply;
 import io.phalanx.transport.grpc.testproto.EchoRequest;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
@@ -136,6 +145,245 @@ class ServerCallEndingTest {
           "the service's request observer was never told that the call ended");
     } finally {
       server.stop(Duration.ZERO);
+    }
+  }
+
+  /**
+   * grpc-java's ServerCall takes one thread at a time; the bridge serializes every use of it. A
+   * service sending from many threads at once while the bridge ends the call, from the listener
+   * thread (a receive hook refusing the client's "stop") or from one of those threads (a send
+   * hook refusing "poison"), never corrupts the stream nor throws anything but CANCELLED at the
+   * service: the client gets every message and OK, or an in-order prefix of each thread's
+   * messages and the hook's error. The senders do not synchronize, so their sends meet in the
+   * call as often as possible.
+   */
+  @Test
+  void concurrentSendsAndAnEndByTheBridgeNeverCorruptTheStream() throws Exception {
+    int threads = 8;
+    int perThread = 50;
+    int total = 1 + threads * perThread;
+    Queue<Throwable> unexpected = new ConcurrentLinkedQueue<>();
+    ExecutorService senders = Executors.newFixedThreadPool(threads);
+    EchoGrpc.EchoImplBase impl = new EchoGrpc.EchoImplBase() {
+      @Override
+      public StreamObserver<EchoRequest> bidi(StreamObserver<EchoReply> out) {
+        return new StreamObserver<>() {
+          @Override
+          public void onNext(EchoRequest v) {
+            if (!v.getText().startsWith("go")) {
+              return;
+            }
+            boolean poison = v.getText().equals("go-poison");
+            // the headers go out with this first message, before the senders start
+            out.onNext(EchoReply.newBuilder().setText("first").build());
+            CompletableFuture<?>[] sent = new CompletableFuture<?>[threads];
+            for (int t = 0; t < threads; t++) {
+              int thread = t;
+              sent[t] = CompletableFuture.runAsync(() -> {
+                for (int i = 0; i < perThread; i++) {
+                  String text = poison && thread == 0 && i == perThread / 2 ? "poison"
+                      : thread + "-" + i;
+                  try {
+                    out.onNext(EchoReply.newBuilder().setText(text).build());
+                  } catch (StatusRuntimeException e) {
+                    if (e.getStatus().getCode() != Status.Code.CANCELLED) {
+                      unexpected.add(e);
+                    }
+                    return;
+                  } catch (RuntimeException e) {
+                    unexpected.add(e);
+                    return;
+                  }
+                }
+              }, senders);
+            }
+            // completes on a sender thread: the listener thread stays free to deliver "stop"
+            CompletableFuture.allOf(sent).whenComplete((r, e) -> {
+              try {
+                out.onCompleted();
+              } catch (RuntimeException failed) {
+                unexpected.add(failed);
+              }
+            });
+          }
+
+          @Override
+          public void onError(Throwable t) {}
+
+          @Override
+          public void onCompleted() {}
+        };
+      }
+    };
+    StreamMessageHook hooks = new StreamMessageHook() {
+      @Override
+      public Object onReceive(io.phalanx.core.Context ctx, Object message) {
+        if (((EchoRequest) message).getText().equals("stop")) {
+          throw Errors.badRequest("STOP", "stopped by a receive hook");
+        }
+        return message;
+      }
+
+      @Override
+      public Object onSend(io.phalanx.core.Context ctx, Object message) {
+        if (((EchoReply) message).getText().equals("poison")) {
+          throw Errors.badRequest("POISON", "refused by a send hook");
+        }
+        return message;
+      }
+    };
+    GrpcServer server = GrpcServer.builder().host("127.0.0.1").service(impl)
+        .middleware(hooks.asMiddleware()).build();
+    server.start(StartContext.standalone());
+    try (GrpcClient client = GrpcClient.builder("127.0.0.1:" + server.port()).build()) {
+      for (int round = 0; round < 40; round++) {
+        boolean poison = round % 4 == 3;
+        // when the client says "stop": after some of the messages, or never
+        int stopAfter = poison ? Integer.MAX_VALUE : 1 + (round * 53) % (total + total / 4);
+        List<String> got = java.util.Collections.synchronizedList(new ArrayList<>());
+        CountDownLatch reached = new CountDownLatch(1);
+        CompletableFuture<Status> end = new CompletableFuture<>();
+        StreamObserver<EchoRequest> requests = EchoGrpc.newStub(client.channel())
+            .withDeadlineAfter(30, TimeUnit.SECONDS).bidi(new StreamObserver<>() {
+              @Override
+              public void onNext(EchoReply v) {
+                got.add(v.getText());
+                if (got.size() >= stopAfter) {
+                  reached.countDown();
+                }
+              }
+
+              @Override
+              public void onError(Throwable t) {
+                end.complete(Status.fromThrowable(t));
+                reached.countDown();
+              }
+
+              @Override
+              public void onCompleted() {
+                end.complete(Status.OK);
+                reached.countDown();
+              }
+            });
+        requests.onNext(EchoRequest.newBuilder().setText(poison ? "go-poison" : "go").build());
+        assertTrue(reached.await(30, TimeUnit.SECONDS), "round " + round + ": stalled");
+        if (!end.isDone()) {
+          requests.onNext(EchoRequest.newBuilder().setText("stop").build());
+        }
+        Status status = end.get(30, TimeUnit.SECONDS);
+        requests.onCompleted();
+        String what = "round " + round + ": " + status + " after " + got.size() + " messages";
+        if (status.isOk()) {
+          assertEquals(total, got.size(), what);
+        } else {
+          assertEquals(Status.Code.INVALID_ARGUMENT, status.getCode(), what);
+          assertEquals(poison ? "refused by a send hook" : "stopped by a receive hook",
+              status.getDescription(), what);
+        }
+        assertFalse(poison && status.isOk(), what);
+        assertEquals("first", got.get(0), what);
+        int[] next = new int[threads];
+        for (String text : got.subList(1, got.size())) {
+          String[] parts = text.split("-");
+          int thread = Integer.parseInt(parts[0]);
+          assertEquals(next[thread]++, Integer.parseInt(parts[1]), what + ": " + got);
+        }
+      }
+    } finally {
+      server.stop(Duration.ZERO);
+      senders.shutdownNow();
+    }
+    assertTrue(unexpected.isEmpty(), "the service saw more than CANCELLED: " + unexpected);
+  }
+
+  /**
+   * A send that has begun (its hooks are running) when a receive hook ends the call on the
+   * listener thread, and reaches the call after that, fails at the service with CANCELLED. It
+   * used to reach the closed grpc-java call, which threw IllegalStateException.
+   */
+  @Test
+  void aSendOverlappingAnEndOnTheListenerThreadFailsWithCancelled() throws Exception {
+    CountDownLatch inSendHook = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    CompletableFuture<Throwable> sendOutcome = new CompletableFuture<>();
+    ExecutorService sender = Executors.newSingleThreadExecutor();
+    EchoGrpc.EchoImplBase impl = new EchoGrpc.EchoImplBase() {
+      @Override
+      public StreamObserver<EchoRequest> bidi(StreamObserver<EchoReply> out) {
+        return new StreamObserver<>() {
+          @Override
+          public void onNext(EchoRequest v) {
+            out.onNext(EchoReply.newBuilder().setText("first").build());
+            sender.execute(() -> {
+              try {
+                out.onNext(EchoReply.newBuilder().setText("held").build());
+                sendOutcome.complete(null);
+              } catch (Throwable t) {
+                sendOutcome.complete(t);
+              }
+            });
+          }
+
+          @Override
+          public void onError(Throwable t) {}
+
+          @Override
+          public void onCompleted() {}
+        };
+      }
+    };
+    StreamMessageHook hooks = new StreamMessageHook() {
+      @Override
+      public Object onReceive(io.phalanx.core.Context ctx, Object message) {
+        if (((EchoRequest) message).getText().equals("stop")) {
+          throw Errors.badRequest("STOP", "stopped by a receive hook");
+        }
+        return message;
+      }
+
+      @Override
+      public Object onSend(io.phalanx.core.Context ctx, Object message) throws Exception {
+        if (((EchoReply) message).getText().equals("held")) {
+          inSendHook.countDown();
+          release.await(10, TimeUnit.SECONDS);
+        }
+        return message;
+      }
+    };
+    GrpcServer server = GrpcServer.builder().host("127.0.0.1").service(impl)
+        .middleware(hooks.asMiddleware()).build();
+    server.start(StartContext.standalone());
+    try (GrpcClient client = GrpcClient.builder("127.0.0.1:" + server.port()).build()) {
+      CompletableFuture<Status> end = new CompletableFuture<>();
+      StreamObserver<EchoRequest> requests = EchoGrpc.newStub(client.channel())
+          .withDeadlineAfter(30, TimeUnit.SECONDS).bidi(new StreamObserver<>() {
+            @Override
+            public void onNext(EchoReply v) {}
+
+            @Override
+            public void onError(Throwable t) {
+              end.complete(Status.fromThrowable(t));
+            }
+
+            @Override
+            public void onCompleted() {
+              end.complete(Status.OK);
+            }
+          });
+      requests.onNext(EchoRequest.newBuilder().setText("go").build());
+      assertTrue(inSendHook.await(10, TimeUnit.SECONDS), "the send never reached its hook");
+      requests.onNext(EchoRequest.newBuilder().setText("stop").build());
+      // the client has the hook's error: the call is closed while the send is still in its hook
+      assertEquals(Status.Code.INVALID_ARGUMENT, end.get(10, TimeUnit.SECONDS).getCode());
+      release.countDown();
+      Throwable thrown = sendOutcome.get(10, TimeUnit.SECONDS);
+      StatusRuntimeException e = assertInstanceOf(StatusRuntimeException.class, thrown,
+          String.valueOf(thrown));
+      assertEquals(Status.Code.CANCELLED, e.getStatus().getCode());
+    } finally {
+      release.countDown();
+      server.stop(Duration.ZERO);
+      sender.shutdownNow();
     }
   }
 

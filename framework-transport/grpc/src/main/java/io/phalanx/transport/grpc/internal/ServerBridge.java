@@ -41,6 +41,19 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Every way a call can fail ends in {@link ServerBridge#closeWithError}: service exceptions
  * become their status + {@code ErrorInfo}, anything unknown becomes INTERNAL without its message.
+ *
+ * <p>Threading: grpc-java's {@link ServerCall} takes one thread at a time, but a call here has
+ * several users: the service (on any of its threads), and the bridge ending the call on the
+ * listener thread (a hook refusing a received message, a service throwing from a callback) or
+ * on a sending thread (a hook refusing a message). Every use of the grpc-java call that is not
+ * thread-safe by its contract (all but {@code request}, {@code isCancelled} and the getters)
+ * happens under one lock per call. A lock rather than a serializing executor: uncontended it is
+ * a few nanoseconds and allocates nothing, and a unary call takes it once, on the listener
+ * thread, to send its reply (headers, message and close together); an executor would allocate
+ * a task per use and could move the write to another thread. What runs under the lock never
+ * blocks (the grpc-java call does not) and never runs application code: hooks run before it is
+ * taken. The first ending wins: a later close is ignored, and a send after the end throws
+ * CANCELLED to the service, as grpc-java does for a cancelled call.
  */
 public final class ServerBridge implements ServerInterceptor {
   private static final Logger log = LoggerFactory.getLogger(ServerBridge.class);
@@ -221,7 +234,9 @@ public final class ServerBridge implements ServerInterceptor {
       }
       if (request != null) {
         done = true;
-        raw.close(Status.INTERNAL.withDescription("Too many requests"), new io.grpc.Metadata());
+        synchronized (capture) {
+          raw.close(Status.INTERNAL.withDescription("Too many requests"), new io.grpc.Metadata());
+        }
         return;
       }
       request = message;
@@ -234,8 +249,10 @@ public final class ServerBridge implements ServerInterceptor {
       }
       done = true;
       if (request == null) {
-        raw.close(Status.INTERNAL.withDescription("Half-closed without a request"),
-            new io.grpc.Metadata());
+        synchronized (capture) {
+          raw.close(Status.INTERNAL.withDescription("Half-closed without a request"),
+              new io.grpc.Metadata());
+        }
         return;
       }
       Object reply;
@@ -245,24 +262,31 @@ public final class ServerBridge implements ServerInterceptor {
           throw new IllegalStateException("the handler chain returned no reply");
         }
       } catch (Throwable t) {
-        closeWithError(raw, t, transport.replyMetadata(), transport.operation());
+        synchronized (capture) {
+          closeWithError(raw, t, transport.replyMetadata(), transport.operation());
+        }
         return;
       }
-      io.grpc.Metadata headers = capture.headers != null ? capture.headers : new io.grpc.Metadata();
-      try {
-        GrpcHeaders.copyInto(transport.replyMetadata(), headers);
-        raw.sendHeaders(headers);
-        @SuppressWarnings("unchecked")
-        R r = (R) reply;
-        raw.sendMessage(r);
-      } catch (RuntimeException e) {
-        closeWithError(raw, e, new MutableMetadata(), transport.operation());
-        return;
+      // one lock for the whole reply: a service still holding the call on another thread (it
+      // may touch compression or readiness after answering or being cancelled) waits
+      synchronized (capture) {
+        io.grpc.Metadata headers = capture.headers != null ? capture.headers
+            : new io.grpc.Metadata();
+        try {
+          GrpcHeaders.copyInto(transport.replyMetadata(), headers);
+          raw.sendHeaders(headers);
+          @SuppressWarnings("unchecked")
+          R r = (R) reply;
+          raw.sendMessage(r);
+        } catch (RuntimeException e) {
+          closeWithError(raw, e, new MutableMetadata(), transport.operation());
+          return;
+        }
+        // the service's trailers when it closed the call (middleware may have turned a failure
+        // into a reply: its trailers still go out), else none
+        io.grpc.Metadata trailers = capture.closedTrailers();
+        raw.close(Status.OK, trailers != null ? trailers : new io.grpc.Metadata());
       }
-      // the service's trailers when it closed the call (middleware may have turned a failure
-      // into a reply: its trailers still go out), else none
-      io.grpc.Metadata trailers = capture.closedTrailers();
-      raw.close(Status.OK, trailers != null ? trailers : new io.grpc.Metadata());
     }
 
     @Override
@@ -341,6 +365,9 @@ public final class ServerBridge implements ServerInterceptor {
    * throws INTERNAL to the service and the call ends with INTERNAL whatever the service does
    * next (its {@code onCompleted} no longer counts). Nothing has gone out by then: replies are
    * sent only once the chain has returned.
+   *
+   * <p>Its monitor is also the call's lock (see the class comment): what the service still
+   * passes on to the grpc-java call takes it, as does the listener thread sending the reply.
    */
   private static final class Capture<Q, R> extends ForwardingServerCall.SimpleForwardingServerCall<Q, R> {
     private static final String TOO_MANY = "too many responses: the service answered a unary "
@@ -378,6 +405,26 @@ public final class ServerBridge implements ServerInterceptor {
     @Override
     public void close(Status status, io.grpc.Metadata trailers) {
       finish(status, trailers, null);
+    }
+
+    @Override
+    public synchronized boolean isReady() {
+      return super.isReady();
+    }
+
+    @Override
+    public synchronized void setMessageCompression(boolean enabled) {
+      super.setMessageCompression(enabled);
+    }
+
+    @Override
+    public synchronized void setCompression(String compressor) {
+      super.setCompression(compressor);
+    }
+
+    @Override
+    public synchronized void setOnReadyThreshold(int numBytes) {
+      super.setOnReadyThreshold(numBytes);
     }
 
     // The cancellation as the framework's error (499 CANCELLED, 504 DEADLINE_EXCEEDED), so that
@@ -532,12 +579,19 @@ public final class ServerBridge implements ServerInterceptor {
     }
   }
 
-  /** The call as a streaming service sees it: hooks on send, error mapping on close. */
+  /**
+   * The call as a streaming service sees it: hooks on send, error mapping on close, and every use
+   * of the grpc-java call under {@link #lock} (see the class comment). {@link #closed} says who
+   * ended the call: set once, before the close goes out, so that a send that takes the lock
+   * after it throws CANCELLED instead of reaching a closed call.
+   */
   private static final class StreamCall<Q, R> extends ForwardingServerCall.SimpleForwardingServerCall<Q, R> {
     private final GrpcStream stream;
     private final GrpcTransport transport;
+    private final Object lock = new Object();
     private final AtomicBoolean closed = new AtomicBoolean();
-    private volatile boolean headersSent;
+    /** Guarded by {@link #lock}. */
+    private boolean headersSent;
     volatile Context ctx;
     /** A hook or middleware, not the service, ended the call. */
     volatile boolean endedByBridge;
@@ -549,18 +603,27 @@ public final class ServerBridge implements ServerInterceptor {
       this.ctx = ctx;
     }
 
+    private static StatusRuntimeException alreadyClosed() {
+      // a hook ended the call: the service learns it as a cancelled call, as from grpc
+      return Status.CANCELLED.withDescription("call already closed").asRuntimeException();
+    }
+
     @Override
     public void sendHeaders(io.grpc.Metadata headers) {
-      GrpcHeaders.copyInto(transport.replyMetadata(), headers);
-      headersSent = true;
-      super.sendHeaders(headers);
+      synchronized (lock) {
+        if (closed.get()) {
+          throw alreadyClosed();
+        }
+        GrpcHeaders.copyInto(transport.replyMetadata(), headers);
+        headersSent = true;
+        super.sendHeaders(headers);
+      }
     }
 
     @Override
     public void sendMessage(R message) {
       if (closed.get()) {
-        // a hook ended the call: the service learns it as a cancelled call, as from grpc
-        throw Status.CANCELLED.withDescription("call already closed").asRuntimeException();
+        throw alreadyClosed();
       }
       Object out;
       try {
@@ -571,7 +634,40 @@ public final class ServerBridge implements ServerInterceptor {
       }
       @SuppressWarnings("unchecked")
       R r = (R) out;
-      super.sendMessage(r);
+      synchronized (lock) {
+        if (closed.get()) {
+          throw alreadyClosed(); // ended while the send hooks ran
+        }
+        super.sendMessage(r);
+      }
+    }
+
+    @Override
+    public boolean isReady() {
+      synchronized (lock) {
+        return super.isReady();
+      }
+    }
+
+    @Override
+    public void setMessageCompression(boolean enabled) {
+      synchronized (lock) {
+        super.setMessageCompression(enabled);
+      }
+    }
+
+    @Override
+    public void setCompression(String compressor) {
+      synchronized (lock) {
+        super.setCompression(compressor);
+      }
+    }
+
+    @Override
+    public void setOnReadyThreshold(int numBytes) {
+      synchronized (lock) {
+        super.setOnReadyThreshold(numBytes);
+      }
     }
 
     @Override
@@ -584,20 +680,17 @@ public final class ServerBridge implements ServerInterceptor {
       if (!closed.compareAndSet(false, true)) {
         return;
       }
-      if (!headersSent) {
-        GrpcHeaders.copyInto(transport.replyMetadata(), trailers);
-      }
       stream.closed(ctx, status.isOk() ? null : GrpcErrors.fromStatus(status, trailers));
-      super.close(status, trailers);
+      synchronized (lock) {
+        if (!headersSent) {
+          GrpcHeaders.copyInto(transport.replyMetadata(), trailers);
+        }
+        super.close(status, trailers);
+      }
     }
 
     void closeWithError(Throwable t) {
-      if (!closed.compareAndSet(false, true)) {
-        return;
-      }
-      stream.closed(ctx, GrpcErrors.from(t));
-      ServerBridge.closeWithError(delegate(), t,
-          headersSent ? new MutableMetadata() : transport.replyMetadata(), transport.operation());
+      end(t, false);
     }
 
     /**
@@ -605,9 +698,20 @@ public final class ServerBridge implements ServerInterceptor {
      * not end the call; its listener tells it, as a cancel, on the listener's own thread.
      */
     void endByBridge(Throwable t) {
-      if (!closed.get()) {
-        endedByBridge = true;
-        closeWithError(t);
+      end(t, true);
+    }
+
+    private void end(Throwable t, boolean byBridge) {
+      if (!closed.compareAndSet(false, true)) {
+        return;
+      }
+      if (byBridge) {
+        endedByBridge = true; // before the close: onComplete may follow it at once
+      }
+      stream.closed(ctx, GrpcErrors.from(t));
+      synchronized (lock) {
+        ServerBridge.closeWithError(delegate(), t,
+            headersSent ? new MutableMetadata() : transport.replyMetadata(), transport.operation());
       }
     }
 

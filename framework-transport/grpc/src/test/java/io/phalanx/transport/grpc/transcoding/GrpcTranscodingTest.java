@@ -18,8 +18,10 @@ import io.grpc.StatusRuntimeException;
 import io.phalanx.core.AppInfo;
 import io.phalanx.core.Middleware;
 import io.phalanx.core.StartContext;
+import io.phalanx.core.error.Errors;
 import io.phalanx.transport.grpc.GrpcClient;
 import io.phalanx.transport.grpc.GrpcServer;
+import io.phalanx.transport.grpc.StreamMessageHook;
 import io.phalanx.transport.grpc.transcoding.testproto.BrokenGrpc;
 import io.phalanx.transport.grpc.transcoding.testproto.ClashGrpc;
 import io.phalanx.transport.grpc.transcoding.testproto.ProbeGrpc;
@@ -66,6 +68,17 @@ class GrpcTranscodingTest {
     };
   }
 
+  /** Refuses to send a thing named "poison" (see ProbeService's fan-out). */
+  private final StreamMessageHook refusePoison = new StreamMessageHook() {
+    @Override
+    public Object onSend(io.phalanx.core.Context ctx, Object message) {
+      if (((Thing) message).getName().equals("poison")) {
+        throw Errors.badRequest("POISON", "refused by a send hook");
+      }
+      return message;
+    }
+  };
+
   @BeforeEach
   void start() throws Exception {
     ServerInterceptor headers = new ServerInterceptor() {
@@ -83,7 +96,7 @@ class GrpcTranscodingTest {
         recording("app"));
     grpc = GrpcServer.builder().host("127.0.0.1").port(0)
         .service(ServerInterceptors.intercept(probe.bindService(), headers))
-        .middleware(recording("grpc-server"))
+        .middleware(recording("grpc-server"), refusePoison.asMiddleware())
         .build();
     server = HttpServer.builder().host("127.0.0.1").port(0)
         .middleware(recording("http-server"))
@@ -413,6 +426,54 @@ class GrpcTranscodingTest {
     assertEquals("WATCH_FAILED", e.get("reason").asText());
     assertEquals("watch failed", e.get("message").asText());
     assertEquals("", lines.get(6));
+  }
+
+  /**
+   * The service sends from many threads at once (not synchronizing) and a send hook ends the
+   * stream on one of them: the events stay whole, the error event is the last one, each
+   * thread's messages arrive in order, and the senders see nothing but CANCELLED. The event
+   * writer takes one thread at a time; an error event used to be written while other threads
+   * were still writing messages, which then followed it.
+   */
+  @Test
+  void concurrentSendsAndAnEndByAHookKeepTheEventStreamWhole() throws Exception {
+    int each = 50;
+    for (int round = 0; round < 30; round++) {
+      boolean poison = round % 3 != 0;
+      List<String> lines = events("/v1/watch?i32=" + each + "&name="
+          + (poison ? "fanout-poison" : "fanout"));
+      String what = "round " + round + " (" + lines.size() + " lines)";
+      int[] next = new int[ProbeService.SENDERS];
+      int messages = 0;
+      JsonNode error = null;
+      for (int i = 0; i < lines.size(); ) {
+        assertEquals(null, error, what + ": an event after the error event: " + lines.get(i));
+        if (lines.get(i).equals("event: error")) {
+          assertTrue(lines.get(i + 1).startsWith("data: {"), what + ": " + lines.get(i + 1));
+          error = json.readTree(lines.get(i + 1).substring("data: ".length()));
+          assertEquals("", lines.get(i + 2), what);
+          i += 3;
+          continue;
+        }
+        assertTrue(lines.get(i).startsWith("data: {"), what + ": " + lines.get(i));
+        JsonNode t = json.readTree(lines.get(i).substring("data: ".length()));
+        int thread = Integer.parseInt(t.get("name").asText().substring(1));
+        assertEquals(next[thread]++, t.get("i32").asInt(), what + ": thread " + thread);
+        assertEquals("", lines.get(i + 1), what);
+        messages++;
+        i += 2;
+      }
+      if (poison) {
+        assertNotNull(error, what + ": no error event");
+        assertEquals("POISON", error.get("reason").asText(), what);
+        assertTrue(next[0] <= each / 2, what + ": the poison and what follows were not sent");
+      } else {
+        assertEquals(null, error, what);
+        assertEquals(ProbeService.SENDERS * each, messages, what);
+      }
+    }
+    assertTrue(probe.fanOutUnexpected.isEmpty(),
+        "the senders saw more than CANCELLED: " + probe.fanOutUnexpected);
   }
 
   @Test

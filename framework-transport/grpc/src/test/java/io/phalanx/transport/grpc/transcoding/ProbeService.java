@@ -9,7 +9,12 @@ import io.phalanx.transport.grpc.GrpcContext;
 import io.phalanx.transport.grpc.transcoding.testproto.ProbeGrpc;
 import io.phalanx.transport.grpc.transcoding.testproto.Thing;
 import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicReference;
 
 /** The test implementation behind both gRPC and HTTP: mostly echoes what it was sent. */
@@ -17,6 +22,13 @@ final class ProbeService extends ProbeGrpc.ProbeImplBase {
   final CountDownLatch slowCancelled = new CountDownLatch(1);
   final CountDownLatch watchCancelled = new CountDownLatch(1);
   final AtomicReference<io.grpc.Deadline> slowDeadline = new AtomicReference<>();
+  static final int SENDERS = 8;
+  final Queue<Throwable> fanOutUnexpected = new ConcurrentLinkedQueue<>();
+  private final ExecutorService senders = Executors.newCachedThreadPool(r -> {
+    Thread t = new Thread(r, "probe-sender");
+    t.setDaemon(true);
+    return t;
+  });
 
   @Override
   public void get(Thing request, StreamObserver<Thing> out) {
@@ -84,6 +96,10 @@ final class ProbeService extends ProbeGrpc.ProbeImplBase {
 
   @Override
   public void watch(Thing request, StreamObserver<Thing> out) {
+    if (request.getName().startsWith("fanout")) {
+      fanOut(request, out);
+      return;
+    }
     for (int i = 0; i < request.getI32(); i++) {
       try {
         out.onNext(Thing.newBuilder().setName(request.getName()).setI32(i).build());
@@ -99,6 +115,44 @@ final class ProbeService extends ProbeGrpc.ProbeImplBase {
     } else {
       out.onCompleted();
     }
+  }
+
+  /**
+   * "fanout": {@value #SENDERS} threads send {@code i32} things each at once, without
+   * synchronizing ({@code name} "t0".."t7", {@code i32} counting), then the call completes;
+   * "fanout-poison": thread 0's middle thing is named "poison" instead (for a send hook to refuse).
+   * The senders stop at CANCELLED; anything else they see goes to {@link #fanOutUnexpected}.
+   */
+  private void fanOut(Thing request, StreamObserver<Thing> out) {
+    boolean poison = request.getName().equals("fanout-poison");
+    CompletableFuture<?>[] sent = new CompletableFuture<?>[SENDERS];
+    for (int t = 0; t < SENDERS; t++) {
+      int thread = t;
+      sent[t] = CompletableFuture.runAsync(() -> {
+        for (int i = 0; i < request.getI32(); i++) {
+          String name = poison && thread == 0 && i == request.getI32() / 2 ? "poison"
+              : "t" + thread;
+          try {
+            out.onNext(Thing.newBuilder().setName(name).setI32(i).build());
+          } catch (io.grpc.StatusRuntimeException e) {
+            if (e.getStatus().getCode() != Status.Code.CANCELLED) {
+              fanOutUnexpected.add(e);
+            }
+            return;
+          } catch (RuntimeException e) {
+            fanOutUnexpected.add(e);
+            return;
+          }
+        }
+      }, senders);
+    }
+    CompletableFuture.allOf(sent).whenComplete((r, e) -> {
+      try {
+        out.onCompleted();
+      } catch (RuntimeException failed) {
+        fanOutUnexpected.add(failed);
+      }
+    });
   }
 
   @Override

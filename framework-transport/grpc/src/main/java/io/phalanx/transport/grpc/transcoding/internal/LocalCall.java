@@ -18,7 +18,9 @@ import java.util.function.Consumer;
  * caller pushes the single request itself).
  *
  * <p>Thread-safety: as grpc-java's own calls, methods are called by one thread at a time (the
- * service's), {@link #closed} may be read from any thread.
+ * service's), {@link #closed} may be read from any thread. A streaming call's sink serializes
+ * its own writes ({@link LocalStream}), so a service sending from several threads at once is
+ * safe there too.
  */
 final class LocalCall<Q, R> extends ServerCall<Q, R> {
   /** Completed with the status the service closed the call with. */
@@ -64,6 +66,10 @@ final class LocalCall<Q, R> extends ServerCall<Q, R> {
 
   @Override
   public void sendMessage(R message) {
+    if (closed.isCompletedExceptionally()) {
+      // cancelled (deadline, client gone): as grpc-java tells a service sending on such a call
+      throw Status.CANCELLED.withDescription("call already cancelled").asRuntimeException();
+    }
     if (closed.isDone()) {
       throw new IllegalStateException("call already closed");
     }

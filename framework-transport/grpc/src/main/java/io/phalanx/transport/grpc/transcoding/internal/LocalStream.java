@@ -22,6 +22,14 @@ import org.slf4j.LoggerFactory;
  * run once with the call's error (or null), a client that goes away cancels the call (the
  * service's next {@code onNext} fails with CANCELLED and its cancel handler runs), the deadline
  * cancels the grpc-java context and ends the stream with DEADLINE_EXCEEDED.
+ *
+ * <p>Threading: the sink takes one thread at a time, and the service may send from any of its
+ * threads while the stream is ended on another (the body writer at the deadline, a send hook
+ * refusing a message). Every use of the sink happens under {@link #writing}; the end is decided
+ * first ({@link #finished}), so a message whose send takes the lock after it is refused with
+ * CANCELLED, and the error event, when there is one, is the last thing written. The lock is
+ * held while a write waits for a slow client: that wait is the back-pressure, and the end has
+ * to wait for the message being written anyway.
  */
 public final class LocalStream<Q, R> {
   private static final Logger log = LoggerFactory.getLogger(LocalStream.class);
@@ -42,6 +50,7 @@ public final class LocalStream<Q, R> {
   private final EventSink events;
   private final String operation;
   private final AtomicBoolean finished = new AtomicBoolean();
+  private final Object writing = new Object();
   private io.grpc.Context.CancellableContext scope;
 
   LocalStream(LocalInvoker invoker, ServerMethodDefinition<Q, R> method, Context ctx,
@@ -131,13 +140,21 @@ public final class LocalStream<Q, R> {
       scope.cancel(Status.CANCELLED.withDescription("send hook failed").asRuntimeException());
       throw Status.CANCELLED.withDescription("stream closed by middleware").asRuntimeException();
     }
-    try {
-      events.message(out);
-    } catch (IOException gone) {
-      finish(new ServiceException(499, "CANCELLED", "client disconnected"));
-      scope.cancel(Status.CANCELLED.withDescription("client disconnected").asRuntimeException());
-      throw Status.CANCELLED.withDescription("client disconnected").asRuntimeException();
+    synchronized (writing) {
+      if (finished.get()) {
+        // ended while the send hooks ran: nothing is written after the end
+        throw Status.CANCELLED.withDescription("stream already closed").asRuntimeException();
+      }
+      try {
+        events.message(out);
+        return;
+      } catch (IOException gone) {
+        // reported below, outside the lock: the close hooks are application code
+      }
     }
+    finish(new ServiceException(499, "CANCELLED", "client disconnected"));
+    scope.cancel(Status.CANCELLED.withDescription("client disconnected").asRuntimeException());
+    throw Status.CANCELLED.withDescription("client disconnected").asRuntimeException();
   }
 
   private ServiceException failure(Throwable t) {
@@ -150,17 +167,23 @@ public final class LocalStream<Q, R> {
     return error;
   }
 
-  /** Ends the stream once: close hooks, then the error event if the client is still there. */
+  /**
+   * Ends the stream once: close hooks, then the error event if the client is still there. Takes
+   * the lock even without an error event, so that no message is being written once it returns
+   * (the body ends when {@link #run} does).
+   */
   private void finish(ServiceException error) {
     if (!finished.compareAndSet(false, true)) {
       return;
     }
     stream.closed(ctx, error);
-    if (error != null && events.isOpen()) {
-      try {
-        events.error(error);
-      } catch (IOException gone) {
-        // nobody left to tell
+    synchronized (writing) {
+      if (error != null && events.isOpen()) {
+        try {
+          events.error(error);
+        } catch (IOException gone) {
+          // nobody left to tell
+        }
       }
     }
   }
