@@ -160,6 +160,22 @@ class TranscodingHostileInputTest {
     assertEquals(3, t.get("i32").asInt());
   }
 
+  /**
+   * The body is strict JSON: protobuf's JSON parser alone reads leniently (unquoted names, single
+   * quotes, comments, {@code ;} and {@code =} as separators). The pass that refuses a second
+   * value refuses these too, which is why it cannot simply be dropped for speed.
+   */
+  @Test
+  void aBodyThatIsNotStrictJsonIs400() throws Exception {
+    for (String body : new String[] {"{name: \"x\"}", "{'name': 'x'}", "{\"name\": \"x\" /* c */}",
+        "{\"name\" = \"x\"}", "{\"name\": \"x\"; \"i32\": 1}"}) {
+      JsonNode e = badRequest(send("POST", "/v1/things", body, "Content-Type",
+          "application/json"));
+      assertTrue(e.get("message").asText().startsWith("malformed JSON at line 1"),
+          body + ": " + e);
+    }
+  }
+
   @Test
   void outOfRangeFloatInTheQueryIs400AsInAJsonBody() throws Exception {
     // the same value in a JSON body is refused ("Out of range float value"); grpc-gateway's
