@@ -327,6 +327,31 @@ class HttpServerTest {
         + "\"metadata\":{}}", get(base, "/teapot").body());
   }
 
+  /**
+   * An error is never sent with a status a client takes for success (2xx) or an interim one (1xx,
+   * which leaves it waiting for the real reply): such codes go out as 500, the body keeps them.
+   */
+  @Test
+  void anErrorWithASuccessOrInterimCodeIsSentAs500() throws Exception {
+    URI base = start(HttpServer.builder().routes(r -> {
+      r.get("/ok", (ctx, req) -> {
+        throw new io.phalanx.core.error.ServiceException(200, "ODD", "an error said 200");
+      });
+      r.get("/early", (ctx, req) -> {
+        throw new io.phalanx.core.error.ServiceException(103, "ODD", "an error said 103");
+      });
+      r.get("/moved", (ctx, req) -> {
+        throw new io.phalanx.core.error.ServiceException(308, "MOVED", "elsewhere");
+      });
+    }));
+    var ok = get(base, "/ok");
+    assertEquals(500, ok.statusCode());
+    assertEquals("{\"code\":200,\"reason\":\"ODD\",\"message\":\"an error said 200\","
+        + "\"metadata\":{}}", ok.body());
+    assertEquals(500, get(base, "/early").statusCode());
+    assertEquals(308, get(base, "/moved").statusCode()); // redirects thrown as errors stay
+  }
+
   @Test
   void portInUseNamesHostAndPort() throws Exception {
     URI base = start(HttpServer.builder().routes(r -> r.get("/", (c, q) -> "x")));

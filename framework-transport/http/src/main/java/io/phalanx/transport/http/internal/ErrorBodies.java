@@ -49,8 +49,13 @@ public final class ErrorBodies {
 
   private ErrorBodies() {}
 
-  /** The status an error is sent with: its code, or 500 when that is no HTTP status. */
+  /**
+   * The status an error is sent with: its code, or 500 when that is no HTTP status or one a client
+   * would not read as an error: a 2xx passes for success (Kratos sends it as is, and its client
+   * then decodes the error body as the reply), a 1xx is interim and leaves the client waiting.
+   * Redirections (3xx) stay: services throw them on purpose, with a Location in the metadata.
+   */
   static int status(ServiceException e) {
-    return e.code() >= 100 && e.code() <= 599 ? e.code() : 500;
+    return e.code() >= 300 && e.code() <= 599 ? e.code() : 500;
   }
 }
