@@ -29,8 +29,9 @@ public final class HttpResponse {
 
   private HttpResponse(int status, Metadata headers, byte[] body, String contentType,
       StreamingBody stream, long streamLength) {
-    if (status < 100 || status > 599) {
-      throw new IllegalArgumentException("HTTP status must be 100..599: " + status);
+    // a 1xx is interim: sent as the reply, it would leave the client waiting for the real one
+    if (status < 200 || status > 599) {
+      throw new IllegalArgumentException("HTTP status of a reply must be 200..599: " + status);
     }
     this.status = status;
     this.headers = Objects.requireNonNull(headers, "headers");
