@@ -31,20 +31,34 @@ public interface Balancer {
    */
   default void done(NodeStats node, long latencyNanos, boolean failed) {}
 
-  /** Round-robin in discovery order. */
+  /**
+   * Whether this balancer holds {@code node} back: the selector offers it only when no node that
+   * is not held back can take the call, healthy or ejected. Weighted round-robin holds back the
+   * nodes of weight 0, as Kratos' {@code wrr} never picks them while a node with weight is there;
+   * the others hold back none (Kratos' {@code random} and {@code p2c} ignore weights).
+   *
+   * <p>Threading: called concurrently on every call's path; must be cheap and must not block.
+   */
+  default boolean drained(Node node) {
+    return false;
+  }
+
+  /** Round-robin in discovery order; weights, 0 included, play no part. */
   static Balancer roundRobin() {
     return new RoundRobinBalancer();
   }
 
   /**
    * nginx's smooth weighted round-robin (Kratos' {@code wrr}) on {@link Node#weight()}: weights
-   * 5, 1, 1 give {@code a a b a c a a}.
+   * 5, 1, 1 give {@code a a b a c a a}. A node of weight 0 is drained, as in Kratos: it gets no
+   * call while a node with weight can take one (even an ejected one), and when only nodes of
+   * weight 0 are left the first of them takes every call, as Kratos' wrr does.
    */
   static Balancer weightedRoundRobin() {
     return new WeightedRoundRobinBalancer();
   }
 
-  /** Uniformly random. */
+  /** Uniformly random, as Kratos' {@code random}: weights, 0 included, play no part. */
   static Balancer random() {
     return new RandomBalancer(null);
   }
@@ -57,7 +71,8 @@ public interface Balancer {
   /**
    * Power of two choices on peak-EWMA latency x in-flight and success rate (Kratos' {@code p2c}):
    * of two distinct random nodes the one with the higher {@code success / load} wins, except
-   * that a node not picked for 3 s is picked once to refresh its statistics.
+   * that a node not picked for 3 s is picked once to refresh its statistics. Weights, 0
+   * included, play no part, as in Kratos.
    */
   static Balancer p2c() {
     return new P2cBalancer(null, Duration.ZERO);

@@ -4,6 +4,7 @@ import io.phalanx.core.registry.ServiceInstance;
 import java.net.URI;
 import java.util.Map;
 import java.util.Objects;
+import java.util.regex.Pattern;
 
 /**
  * One endpoint of one instance that calls can go to, as Kratos' {@code selector.Node}.
@@ -14,12 +15,16 @@ import java.util.Objects;
  *
  * @param endpoint where to send calls, e.g. {@code http://10.0.0.5:8000} or {@code grpc://…}
  * @param instance the instance publishing the endpoint (version and metadata feed filters)
- * @param weight the static weight for weighted balancing: metadata {@code weight} when it is a
- *     positive integer, else {@value #DEFAULT_WEIGHT}
+ * @param weight the static weight for weighted balancing, {@code >= 0}: metadata {@code weight}
+ *     read as Kratos reads it (see {@link #of}); 0 drains the node for the weighted round-robin
+ *     balancer (see {@link Balancer#weightedRoundRobin()})
  */
 public record Node(URI endpoint, ServiceInstance instance, int weight) {
   /** Kratos' default weight for instances without a {@code weight} metadata entry. */
   public static final int DEFAULT_WEIGHT = 100;
+
+  // ASCII digits only: Long.parseLong alone would also take other scripts' digits, Go does not
+  private static final Pattern DECIMAL = Pattern.compile("[+-]?[0-9]+");
 
   public Node {
     Objects.requireNonNull(endpoint, "endpoint");
@@ -27,12 +32,19 @@ public record Node(URI endpoint, ServiceInstance instance, int weight) {
     if (endpoint.getHost() == null) {
       throw new IllegalArgumentException("node endpoint has no host: " + endpoint);
     }
-    if (weight <= 0) {
-      throw new IllegalArgumentException("node weight must be > 0: " + weight);
+    if (weight < 0) {
+      throw new IllegalArgumentException("node weight must be >= 0: " + weight);
     }
   }
 
-  /** A node for {@code endpoint} of {@code instance}, weighted by its metadata {@code weight}. */
+  /**
+   * A node for {@code endpoint} of {@code instance}, weighted by its metadata {@code weight} the
+   * way Kratos' {@code selector.NewNode} reads it (Go's {@code strconv.ParseInt}): a decimal
+   * integer with an optional sign and nothing else. A negative weight counts as 0 (Kratos' wrr
+   * never picks one either while a positive weight is on offer), one beyond the {@code int}
+   * range as {@link Integer#MAX_VALUE}; an entry that is missing, blank, padded, fractional or
+   * beyond 64 bits (Kratos: a parse error) gives {@value #DEFAULT_WEIGHT}.
+   */
   public static Node of(URI endpoint, ServiceInstance instance) {
     return new Node(endpoint, instance, weightOf(instance.metadata()));
   }
@@ -56,15 +68,15 @@ public record Node(URI endpoint, ServiceInstance instance, int weight) {
 
   private static int weightOf(Map<String, String> metadata) {
     String w = metadata.get("weight");
-    if (w == null) {
+    if (w == null || !DECIMAL.matcher(w).matches()) {
       return DEFAULT_WEIGHT;
     }
+    long v;
     try {
-      int v = Integer.parseInt(w.trim());
-      // a bad weight must not take an instance out of rotation: fall back like a missing one
-      return v > 0 ? v : DEFAULT_WEIGHT;
-    } catch (NumberFormatException e) {
+      v = Long.parseLong(w);
+    } catch (NumberFormatException beyond64Bits) {
       return DEFAULT_WEIGHT;
     }
+    return (int) Math.max(0, Math.min(v, Integer.MAX_VALUE));
   }
 }

@@ -247,29 +247,41 @@ public final class Selector implements AutoCloseable {
     List<NodeStats> candidates = s.candidates();
     long now = ticker.getAsLong();
     List<NodeStats> healthy = new ArrayList<>(candidates.size());
-    List<NodeStats> allUsable = null;
+    // fallbacks, best first. When every usable node is ejected (the healthy ones vanished
+    // meanwhile), trying a sick node beats certain failure. A node the balancer holds back
+    // (drained) comes after all it does not, ejected ones included: Kratos' wrr sends a weight-0
+    // node nothing while a weighted one is there, however that one fares
+    List<NodeStats> ejected = null;
+    List<NodeStats> drained = null;
+    List<NodeStats> drainedEjected = null;
     for (NodeStats st : candidates) {
       if (usable != null && !usable.test(st.node())) {
         continue;
       }
-      if (st.ejected(now)) {
-        if (allUsable == null) {
-          allUsable = new ArrayList<>(candidates.size());
-        }
-        allUsable.add(st);
-      } else {
+      boolean out = st.ejected(now);
+      boolean held = balancer.drained(st.node());
+      if (!out && !held) {
         healthy.add(st);
+      } else if (!held) {
+        ejected = add(ejected, st, candidates.size());
+      } else if (!out) {
+        drained = add(drained, st, candidates.size());
+      } else {
+        drainedEjected = add(drainedEjected, st, candidates.size());
       }
     }
-    if (healthy.isEmpty()) {
-      if (allUsable == null) {
-        throw noNode(s);
-      }
-      // every usable node is ejected (the healthy ones vanished meanwhile): trying a sick node
-      // beats certain failure
-      healthy = allUsable;
+    List<NodeStats> offered = !healthy.isEmpty() ? healthy
+        : ejected != null ? ejected : drained != null ? drained : drainedEjected;
+    if (offered == null) {
+      throw noNode(s);
     }
-    return balancer.pick(healthy, now);
+    return balancer.pick(offered, now);
+  }
+
+  private static List<NodeStats> add(List<NodeStats> list, NodeStats st, int capacity) {
+    List<NodeStats> l = list != null ? list : new ArrayList<>(capacity);
+    l.add(st);
+    return l;
   }
 
   /** Begins one counted call on {@code stats}. */

@@ -66,6 +66,67 @@ class BalancerTest {
   }
 
   @Test
+  void weightZeroIsReadAsKratosParsesIt() {
+    assertEquals(0, weighted("0").weight());
+    assertEquals(0, weighted("-3").weight(), "negative: drained like 0");
+    assertEquals(7, weighted("+7").weight());
+    assertEquals(Integer.MAX_VALUE, weighted("9999999999").weight(), "an int64 Go accepts");
+    // what Go's strconv.ParseInt refuses falls back to Kratos' default
+    assertEquals(100, weighted(" 7").weight());
+    assertEquals(100, weighted("99999999999999999999").weight());
+    assertEquals(100, weighted("1.5").weight());
+    assertThrows(IllegalArgumentException.class, () -> node("a").withWeight(-1));
+  }
+
+  private static Node weighted(String weight) {
+    return Node.of(java.net.URI.create("http://w:80"),
+        Nodes.instance("w", "v1", Map.of("weight", weight), "http://w:80"));
+  }
+
+  @Test
+  void weightedRoundRobinNeverPicksAWeightZeroNodeWhileOthersWeighMore() {
+    // Kratos' wrr: a node drained with metadata weight 0 gets no call
+    Selector s = selector(Balancer.weightedRoundRobin(), node("drained", 0), node("a", 100),
+        node("b", 1));
+    Map<String, Integer> counts = count(picks(s, 1010));
+    assertEquals(Map.of("a", 1000, "b", 10), counts);
+    // still none when the node set changes under way (current weights of departed nodes go)
+    s.update(List.of(node("a", 100), node("drained", 0), node("c", 3)));
+    counts = count(picks(s, 1030));
+    assertEquals(Map.of("a", 1000, "c", 30), counts);
+  }
+
+  @Test
+  void weightedRoundRobinOverOnlyWeightZeroNodesPicksTheFirstAsKratos() {
+    Selector s = selector(Balancer.weightedRoundRobin(), node("x", 0), node("y", 0));
+    assertEquals(List.of("x", "x", "x", "x"), picks(s, 4));
+  }
+
+  @Test
+  void weightedRoundRobinPrefersAnEjectedNodeToADrainedOne() {
+    // Kratos has no ejection and keeps sending to the failing node, never to the drained one
+    Selector s = Selector.builder().balancer(Balancer.weightedRoundRobin()).ticker(ticker)
+        .outlierEjection(new OutlierEjection(1, Duration.ofSeconds(10), Duration.ofSeconds(10)))
+        .build();
+    s.update(List.of(node("a", 100), node("drained", 0)));
+    Selection first = s.select(null);
+    assertEquals("a", first.node().endpoint().getHost());
+    first.done(new java.io.IOException("reset"));
+    assertTrue(s.stats().get(0).ejected(ticker.getAsLong()));
+    assertEquals(List.of("a", "a", "a"), picks(s, 3));
+  }
+
+  @Test
+  void theUnweightedBalancersIgnoreWeightZeroAsKratosRandomAndP2c() {
+    for (Balancer b : List.of(Balancer.roundRobin(), Balancer.random(new Random(9)),
+        Balancer.p2c(new Random(9)))) {
+      Selector s = selector(b, node("drained", 0), node("a", 100));
+      Map<String, Integer> counts = count(picks(s, 200));
+      assertTrue(counts.getOrDefault("drained", 0) > 20, b + ": " + counts);
+    }
+  }
+
+  @Test
   void randomIsReproducibleWithASeedAndSpreads() {
     List<String> first = picks(selector(Balancer.random(new Random(42)), node("a"), node("b"),
         node("c")), 3000);
