@@ -4,7 +4,8 @@ package io.phalanx.core.selector;
  * The node picked for one call, and the callback that reports how the call went. Call {@link
  * #done} exactly once when the call ends (reply, error or cancellation): it ends the node's
  * in-flight count, feeds the latency and success EWMAs and the outlier detector. Later calls are
- * ignored.
+ * ignored. It does not throw for a failure classifier or balancer that does: that is logged, the
+ * default classification ({@link Selector#isNodeFailure}) stands in, and the call still ends.
  *
  * <p>Threading: {@code done} may be called from any thread.
  */

@@ -326,15 +326,45 @@ public final class Selector implements AutoCloseable {
 
   private void finish(Picked p, Throwable error) {
     long now = ticker.getAsLong();
-    boolean failed = error != null && failure.test(error);
-    NodeStats st = p.stats;
-    boolean eject = st.end(p.slot, p.start, now, failed, ejection.consecutiveFailures());
-    if (eject) {
-      ejectUnlessLast(st, now);
-    } else if (!failed) {
-      st.decay(now, ejection.maxEjection().toNanos());
+    boolean failed = false;
+    try {
+      failed = classify(error);
+    } finally {
+      // even when the classifier throws an Error: a call left in flight would count against
+      // the node for good (P2C's load is latency x in-flight)
+      NodeStats st = p.stats;
+      boolean eject = st.end(p.slot, p.start, now, failed, ejection.consecutiveFailures());
+      if (eject) {
+        ejectUnlessLast(st, now);
+      } else if (!failed) {
+        st.decay(now, ejection.maxEjection().toNanos());
+      }
+      try {
+        balancer.done(st, now - p.start, failed);
+      } catch (RuntimeException e) {
+        log.error("{}: balancer {} failed on the outcome of a call to {}", serviceName, balancer,
+            st.node().endpoint(), e);
+      }
     }
-    balancer.done(st, now - p.start, failed);
+  }
+
+  /**
+   * The failure classifier's verdict on {@code error}. One that throws is logged with the error it
+   * was given and replaced for this call by {@link #isNodeFailure}: rethrown from {@code done},
+   * its exception would replace the call's own error in the caller, or break the transport
+   * callback that reports the outcome.
+   */
+  private boolean classify(Throwable error) {
+    if (error == null) {
+      return false;
+    }
+    try {
+      return failure.test(error);
+    } catch (RuntimeException e) {
+      log.error("{}: the failure classifier threw on {}; Selector.isNodeFailure decides instead",
+          serviceName, error, e);
+      return isNodeFailure(error);
+    }
   }
 
   private void ejectUnlessLast(NodeStats st, long now) {
@@ -555,7 +585,11 @@ public final class Selector implements AutoCloseable {
       return this;
     }
 
-    /** Which call errors count against a node; default {@link Selector#isNodeFailure}. */
+    /**
+     * Which call errors count against a node; default {@link Selector#isNodeFailure}. Called on
+     * the thread that ends the call; one that throws is logged and {@code isNodeFailure} decides
+     * that call instead.
+     */
     public Builder failureClassifier(Predicate<Throwable> failure) {
       this.failure = Objects.requireNonNull(failure, "failure");
       return this;

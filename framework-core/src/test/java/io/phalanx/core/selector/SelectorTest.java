@@ -186,6 +186,57 @@ class SelectorTest {
   }
 
   @Test
+  void aThrowingFailureClassifierStillEndsTheCallAndTheDefaultDecides() {
+    Selector s = builder().failureClassifier(e -> {
+      throw new IllegalStateException("classifier bug");
+    }).outlierEjection(OutlierEjection.disabled()).build();
+    s.update(List.of(node("a")));
+    Selection reset = s.select(null);
+    Selection notFound = s.select(null);
+    assertEquals(3, s.stats().get(0).inflight());
+    reset.done(new IOException("reset"));
+    notFound.done(new ServiceException(404, "NOT_FOUND", "no such user"));
+    NodeStats a = s.stats().get(0);
+    assertEquals(1, a.inflight(), "both calls left the node's in-flight count");
+    assertEquals(2, a.calls());
+    assertEquals(1, a.failures(), "classified by Selector.isNodeFailure instead");
+  }
+
+  @Test
+  void aFailureClassifierThrowingAnErrorStillEndsTheCall() {
+    Selector s = builder().failureClassifier(e -> {
+      throw new StackOverflowError();
+    }).build();
+    s.update(List.of(node("a")));
+    Selection sel = s.select(null);
+    // an Error is not ours to swallow, but the node must not keep the call in flight
+    assertThrows(StackOverflowError.class, () -> sel.done(new IOException("reset")));
+    assertEquals(1, s.stats().get(0).inflight());
+    assertEquals(1, s.stats().get(0).calls());
+  }
+
+  @Test
+  void aThrowingBalancerDoneStillEndsTheCall() {
+    Balancer rr = Balancer.roundRobin();
+    Balancer throwing = new Balancer() {
+      @Override
+      public NodeStats pick(List<NodeStats> candidates, long now) {
+        return rr.pick(candidates, now);
+      }
+
+      @Override
+      public void done(NodeStats node, long latencyNanos, boolean failed) {
+        throw new IllegalStateException("balancer bug");
+      }
+    };
+    Selector s = builder().balancer(throwing).build();
+    s.update(List.of(node("a")));
+    s.select(null).done(new IOException("reset"));
+    assertEquals(1, s.stats().get(0).inflight());
+    assertEquals(1, s.stats().get(0).failures());
+  }
+
+  @Test
   void aChoiceCountsNothingUntilStartedAndEachStartOnce() {
     Selector s = builder().build();
     s.update(List.of(node("a")));
