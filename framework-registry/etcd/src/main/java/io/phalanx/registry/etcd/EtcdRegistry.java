@@ -47,7 +47,8 @@ import org.slf4j.LoggerFactory;
  * <p>Failure behaviour: {@link #register} fails if etcd cannot be reached; once registered, the
  * instance is kept registered for as long as it is not deregistered — through lease loss, etcd
  * restarts, fail-over and partitions — by re-registering with capped exponential backoff
- * (100 ms to 10 s) forever. {@link #watch} shares one etcd watch per service name between all
+ * (100 ms to 10 s) forever, and its key, if deleted by hand while the lease lives, is written
+ * back under that lease after the next renewal. {@link #watch} shares one etcd watch per service name between all
  * listeners and resumes it without missing changes.
  *
  * <p>Threading: thread-safe. Background work runs on two scheduler threads of this registry;

@@ -66,6 +66,13 @@ class EtcdRegistryTest {
     return r;
   }
 
+  /** What a client of its own sees of the service, watching it from now on. */
+  private Recorder watchFromAnotherClient() throws Exception {
+    Recorder w = new Recorder();
+    cleanup.add(registry(etcd.endpoint(), Duration.ofSeconds(15)).watch(svc, w));
+    return w;
+  }
+
   private ServiceInstance instance(String id, Map<String, String> md) {
     return new ServiceInstance(id, svc, "v1.0.0", md,
         List.of(URI.create("http://10.0.0.5:8000"), URI.create("grpc://10.0.0.5:9000")));
@@ -127,9 +134,7 @@ class EtcdRegistryTest {
 
   @Test
   void keyExpiresWithTheLeaseWhenTheClientIsClosedWithoutDeregistering() throws Exception {
-    EtcdRegistry watcher = registry(etcd.endpoint(), Duration.ofSeconds(15));
-    Recorder w = new Recorder();
-    cleanup.add(watcher.watch(svc, w));
+    Recorder w = watchFromAnotherClient();
     EtcdRegistry r = registry(etcd.endpoint(), Duration.ofSeconds(2));
     ServiceInstance i = instance("i-1", Map.of());
     r.register(i);
@@ -144,9 +149,7 @@ class EtcdRegistryTest {
 
   @Test
   void reRegistersAfterTheLeaseIsRevokedBehindItsBack() throws Exception {
-    EtcdRegistry watcher = registry(etcd.endpoint(), Duration.ofSeconds(15));
-    Recorder w = new Recorder();
-    cleanup.add(watcher.watch(svc, w));
+    Recorder w = watchFromAnotherClient();
     EtcdRegistry r = registry(etcd.endpoint(), Duration.ofSeconds(3));
     ServiceInstance i = instance("i-1", Map.of());
     r.register(i);
@@ -161,10 +164,32 @@ class EtcdRegistryTest {
   }
 
   @Test
+  void putsItsKeyBackUnderTheSameLeaseWhenItIsDeletedByHand() throws Exception {
+    Recorder w = watchFromAnotherClient();
+    EtcdRegistry r = registry(etcd.endpoint(), Duration.ofSeconds(3));
+    ServiceInstance i = instance("i-1", Map.of("weight", "7"));
+    r.register(i);
+    w.await(l -> ids(l).equals(List.of("i-1")));
+    KeyValue before = raw.get(r.keyOf(i)).orElseThrow();
+
+    raw.delete(r.keyOf(i)); // etcdctl del, while the lease lives on
+    assertTrue(raw.ttl(before.getLease()) > 0);
+    await(() -> raw.get(r.keyOf(i)).isPresent());
+    KeyValue after = raw.get(r.keyOf(i)).orElseThrow();
+    assertEquals(before.getLease(), after.getLease(), "back under the lease it had");
+    assertEquals(before.getValue(), after.getValue());
+    w.await(l -> ids(l).equals(List.of("i-1")));
+    assertEquals(Map.of("weight", "7"), r.instances(svc).get(0).metadata());
+
+    // deregistering still removes it for good
+    r.deregister(i);
+    w.await(List::isEmpty);
+    assertTrue(raw.get(r.keyOf(i)).isEmpty());
+  }
+
+  @Test
   void survivesAnEtcdRestartAndWatchersResume() throws Exception {
-    EtcdRegistry watcher = registry(etcd.endpoint(), Duration.ofSeconds(15));
-    Recorder w = new Recorder();
-    cleanup.add(watcher.watch(svc, w));
+    Recorder w = watchFromAnotherClient();
     EtcdRegistry r = registry(etcd.endpoint(), Duration.ofSeconds(2));
     ServiceInstance a = instance("a", Map.of());
     r.register(a);
@@ -191,9 +216,7 @@ class EtcdRegistryTest {
   @Test
   void partitionLongerThanTheTtlEndsWithTheInstanceBack() throws Exception {
     try (TcpProxy proxy = new TcpProxy(etcd.endpoint())) {
-      EtcdRegistry watcher = registry(etcd.endpoint(), Duration.ofSeconds(15));
-      Recorder w = new Recorder();
-      cleanup.add(watcher.watch(svc, w));
+      Recorder w = watchFromAnotherClient();
       EtcdRegistry r = registry(proxy.endpoint(), Duration.ofSeconds(2));
       r.register(instance("a", Map.of()));
       w.await(l -> ids(l).equals(List.of("a")));

@@ -10,6 +10,8 @@ import io.phalanx.registry.etcd.api.LeaseGrpc;
 import io.phalanx.registry.etcd.api.LeaseKeepAliveResponse;
 import io.phalanx.registry.etcd.api.LeaseRevokeRequest;
 import io.phalanx.registry.etcd.api.PutRequest;
+import io.phalanx.registry.etcd.api.RangeRequest;
+import io.phalanx.registry.etcd.api.RangeResponse;
 import io.phalanx.registry.etcd.api.RequestOp;
 import io.phalanx.registry.etcd.api.TxnRequest;
 import java.time.Duration;
@@ -25,6 +27,11 @@ import org.slf4j.LoggerFactory;
  * is lost (etcd says TTL 0, the stream breaks, or no renewal is acknowledged within a TTL, as in a
  * partition) it grants a new lease and writes the key again, with capped exponential backoff,
  * until that works or the registration is closed. Each loss and each recovery is logged once.
+ *
+ * <p>The key itself is checked after each answered renewal: one deleted while its lease lives on
+ * ({@code etcdctl del}; Kratos does not notice and the instance is gone from discovery for good)
+ * is written back under the same lease, logged at WARN. A key found under another lease belongs
+ * to a newer registration of the same instance id and is left alone.
  *
  * <p>Threading: all state is guarded by {@code this}; gRPC callbacks and scheduled ticks take the
  * lock. A generation counter makes callbacks of an abandoned stream harmless.
@@ -49,6 +56,10 @@ public final class LeaseKeeper {
   private KeepAliveStream requests;
   private ScheduledFuture<?> ticker;
   private ScheduledFuture<?> retry;
+  /** A key check is queued or running: one at a time, however fast renewals are answered. */
+  private boolean checking;
+  /** The key was found deleted and is not back yet (logged once per disappearance). */
+  private boolean keyMissing;
 
   public LeaseKeeper(EtcdConnection conn, ScheduledExecutorService scheduler, ByteString key,
       ByteString value, Duration ttl, Duration backoffInitial, Duration backoffMax) {
@@ -139,6 +150,7 @@ public final class LeaseKeeper {
     }
     long old = leaseId;
     leaseId = lease;
+    keyMissing = false;
     openKeepAlive();
     if (old != 0 && old != lease) {
       // the key moved to the new lease; the old one (if etcd still has it) holds nothing of ours
@@ -180,6 +192,82 @@ public final class LeaseKeeper {
       return;
     }
     lastAckNanos = System.nanoTime();
+    if (!checking) {
+      checking = true;
+      // a blocking read: not on gRPC's thread
+      scheduler.execute(() -> checkKey(gen));
+    }
+  }
+
+  /**
+   * Reads the key and writes it back, under the current lease, if it is gone while the lease
+   * lives. The write runs under this keeper's lock, so a {@link #close} (which takes the lock
+   * before deleting) deletes after it, never before it: a deregistered key is not put back.
+   */
+  private void checkKey(int gen) {
+    synchronized (this) {
+      if (gen != generation || state != State.REGISTERED) {
+        checking = false;
+        return;
+      }
+    }
+    RangeResponse r;
+    try {
+      r = conn.unary(KVGrpc.newBlockingStub(conn.channel()),
+          s -> s.range(RangeRequest.newBuilder().setKey(key).setKeysOnly(true).build()));
+    } catch (RuntimeException e) {
+      // etcd away: the keep-alive notices on its own, and the next answer checks again
+      log.debug("checking etcd key {} failed: {}", key.toStringUtf8(), describe(e));
+      synchronized (this) {
+        checking = false;
+      }
+      return;
+    }
+    synchronized (this) {
+      checking = false;
+      if (gen != generation || state != State.REGISTERED) {
+        return;
+      }
+      if (r.getKvsCount() > 0) {
+        // ours, or a newer registration's under its own lease
+        keyMissing = false;
+        return;
+      }
+      restoreKey(gen);
+    }
+  }
+
+  private void restoreKey(int gen) {
+    if (!keyMissing) {
+      keyMissing = true;
+      log.warn("etcd key {} was deleted while its lease {} lives (by hand?); writing it back",
+          key.toStringUtf8(), Long.toHexString(leaseId));
+    }
+    // only if still absent: a newer registration may have written it meanwhile
+    TxnRequest putIfAbsent = TxnRequest.newBuilder()
+        .addCompare(Compare.newBuilder().setKey(key)
+            .setTarget(Compare.CompareTarget.CREATE).setResult(Compare.CompareResult.EQUAL)
+            .setCreateRevision(0))
+        .addSuccess(RequestOp.newBuilder().setRequestPut(
+            PutRequest.newBuilder().setKey(key).setValue(value).setLease(leaseId)))
+        .build();
+    try {
+      boolean written = conn.unary(KVGrpc.newBlockingStub(conn.channel()),
+          s -> s.txn(putIfAbsent)).getSucceeded();
+      keyMissing = false;
+      if (written) {
+        log.info("etcd key {} written back under lease {}", key.toStringUtf8(),
+            Long.toHexString(leaseId));
+      }
+    } catch (RuntimeException e) {
+      if (Status.fromThrowable(e).getCode() == Status.Code.NOT_FOUND) {
+        // "requested lease not found": the lease went with the key
+        lost(gen, "lease " + Long.toHexString(leaseId) + " gone with its key");
+      } else {
+        log.debug("writing etcd key {} back failed: {}; retried after the next renewal",
+            key.toStringUtf8(), describe(e));
+      }
+    }
   }
 
   private synchronized void lost(int gen, String reason) {
