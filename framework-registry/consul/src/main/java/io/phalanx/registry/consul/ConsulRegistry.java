@@ -96,26 +96,34 @@ public final class ConsulRegistry implements Registrar, Discovery {
   public void register(ServiceInstance instance) throws Exception {
     Objects.requireNonNull(instance, "instance");
     ObjectNode body = KratosFormat.registration(instance, checks);
+    Heartbeat previous;
     synchronized (lock) {
       if (closed) {
         throw new IllegalStateException("registry closed");
       }
+      previous = heartbeats.remove(instance.id());
+    }
+    if (previous != null) {
+      // before writing the new body: a re-registration of the previous one could overwrite it.
+      // May wait for one under way, so not under the registry's lock
+      previous.cancel();
     }
     http.registerService(body);
     // a TTL check starts critical; pass it now so the caller's "registered" means "discoverable"
     http.updateTtl(KratosFormat.ttlCheckId(instance.id()), "pass", null);
     Heartbeat hb = new Heartbeat(http, scheduler, instance.id(), body, heartbeat,
         new Backoff(Duration.ofMillis(200), heartbeat));
+    Heartbeat concurrent;
     synchronized (lock) {
-      Heartbeat old = heartbeats.put(instance.id(), hb);
-      if (old != null) {
-        old.cancel();
-      }
+      concurrent = heartbeats.put(instance.id(), hb);
       if (closed) {
         heartbeats.remove(instance.id());
-        return;
+      } else {
+        hb.start();
       }
-      hb.start();
+    }
+    if (concurrent != null) {
+      concurrent.cancel(); // another register of this id raced this one; the last one beats
     }
   }
 
@@ -123,11 +131,14 @@ public final class ConsulRegistry implements Registrar, Discovery {
   @Override
   public void deregister(ServiceInstance instance) throws Exception {
     Objects.requireNonNull(instance, "instance");
+    Heartbeat hb;
     synchronized (lock) {
-      Heartbeat hb = heartbeats.remove(instance.id());
-      if (hb != null) {
-        hb.cancel();
-      }
+      hb = heartbeats.remove(instance.id());
+    }
+    if (hb != null) {
+      // waits for a re-registration under way (outside the registry's lock: it may take a
+      // request timeout), so the deregistration below comes after it, never before
+      hb.cancel();
     }
     http.deregisterService(instance.id());
   }
@@ -188,13 +199,15 @@ public final class ConsulRegistry implements Registrar, Discovery {
   /** Stops heartbeats and watches; does not deregister (TTL expiry withdraws the instances). */
   @Override
   public void close() {
+    List<Heartbeat> beating;
     synchronized (lock) {
       closed = true;
-      heartbeats.values().forEach(Heartbeat::cancel);
+      beating = List.copyOf(heartbeats.values());
       heartbeats.clear();
       watches.values().forEach(ServiceWatch::close);
       watches.clear();
     }
+    beating.forEach(Heartbeat::cancel); // may wait for re-registrations: not under the lock
     scheduler.shutdownNow();
   }
 

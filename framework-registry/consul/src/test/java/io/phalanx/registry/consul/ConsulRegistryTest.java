@@ -172,6 +172,34 @@ class ConsulRegistryTest {
   }
 
   @Test
+  void aDeregisterDuringTheHeartbeatsReRegistrationIsNotUndoneByIt() throws Exception {
+    ConsulRegistry r = registry();
+    r.register(greeter("greeter-1"));
+    // the heartbeat gets its 404 and re-registers; the agent holds that request
+    FakeConsul.Hold reRegister = consul.hold("PUT", "/v1/agent/service/register");
+    consul.loseService("greeter-1");
+    assertTrue(reRegister.awaitArrived(Duration.ofSeconds(15)), "no re-registration");
+
+    Thread deregister = new Thread(() -> {
+      try {
+        r.deregister(greeter("greeter-1"));
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    });
+    deregister.start();
+    // until the deregister either went through (the race) or waits for the re-registration
+    Await.until("deregister done or waiting", () -> !deregister.isAlive()
+        || deregister.getState() == Thread.State.BLOCKED);
+    reRegister.release();
+    assertTrue(reRegister.awaitAnswered(Duration.ofSeconds(15)));
+    deregister.join(15_000);
+    assertFalse(deregister.isAlive());
+    assertFalse(consul.hasService("greeter-1"), "the deregistered instance was registered again");
+    assertEquals(List.of(), r.instances("greeter"));
+  }
+
+  @Test
   void heartbeatRetriesThroughAnOutageAndReRegistersAfterBeingReaped() throws Exception {
     ConsulRegistry r = registry();
     r.register(greeter("greeter-1"));

@@ -23,11 +23,13 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -78,7 +80,8 @@ import javax.net.ssl.SSLContext;
  *
  * <p>Test hooks simulate what a test cannot make a real agent do on cue: forget a service
  * (agent restarted without state), move the index backwards (snapshot restore, reaped
- * tombstones), return index 0 (an old Consul bug), a leaderless outage. Every request is
+ * tombstones), return index 0 (an old Consul bug), a leaderless outage; and hold a request
+ * before acting on it until the test releases it, to force an interleaving. Every request is
  * recorded.
  */
 final class FakeConsul implements AutoCloseable {
@@ -113,6 +116,8 @@ final class FakeConsul implements AutoCloseable {
   private final Map<String, Svc> services = new LinkedHashMap<>();
   private final Map<String, JsonNode> registrationBodies = new HashMap<>();
   private final List<Request> requests = new ArrayList<>();
+  /** Requests to hold, guarded by lock. */
+  private final List<Hold> holds = new ArrayList<>();
   private boolean zeroIndexBug;
   private volatile boolean outage;
   /** The KV store, by key; guarded by lock. */
@@ -232,6 +237,56 @@ final class FakeConsul implements AutoCloseable {
     synchronized (lock) {
       return services.values().stream().flatMap(s -> s.checks.stream())
           .filter(c -> c.id.equals(checkId)).map(c -> c.status).findFirst();
+    }
+  }
+
+  /**
+   * Holds the next request for {@code method} and a path starting with {@code pathPrefix} after it
+   * was received (and recorded) and before the agent acts on it, until {@link Hold#release}: to
+   * put another request in between, whatever the timing.
+   */
+  Hold hold(String method, String pathPrefix) {
+    Hold h = new Hold(method, pathPrefix);
+    synchronized (lock) {
+      holds.add(h);
+    }
+    return h;
+  }
+
+  /** A request held by {@link #hold}. */
+  static final class Hold {
+    private final String method;
+    private final String pathPrefix;
+    private final CountDownLatch arrived = new CountDownLatch(1);
+    private final CountDownLatch released = new CountDownLatch(1);
+    private final CountDownLatch answered = new CountDownLatch(1);
+
+    private Hold(String method, String pathPrefix) {
+      this.method = method;
+      this.pathPrefix = pathPrefix;
+    }
+
+    private boolean matches(String m, String path) {
+      return method.equals(m) && path.startsWith(pathPrefix);
+    }
+
+    /** Waits until the request is held; false if none came within {@code bound}. */
+    boolean awaitArrived(Duration bound) throws InterruptedException {
+      return arrived.await(bound.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    boolean arrived() {
+      return arrived.getCount() == 0;
+    }
+
+    /** Lets the agent act on the request. */
+    void release() {
+      released.countDown();
+    }
+
+    /** Waits until the agent acted on the released request and answered it. */
+    boolean awaitAnswered(Duration bound) throws InterruptedException {
+      return answered.await(bound.toMillis(), TimeUnit.MILLISECONDS);
     }
   }
 
@@ -411,18 +466,23 @@ final class FakeConsul implements AutoCloseable {
   }
 
   private void handle(HttpExchange ex) throws IOException {
+    Hold[] held = new Hold[1];
     try (ex) {
       try {
-        route(ex);
+        route(ex, held);
       } catch (BadRequest e) {
         reply(ex, e.status, e.getMessage(), null);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
+    } finally {
+      if (held[0] != null) {
+        held[0].answered.countDown();
+      }
     }
   }
 
-  private void route(HttpExchange ex) throws IOException, InterruptedException {
+  private void route(HttpExchange ex, Hold[] held) throws IOException, InterruptedException {
     {
       byte[] raw = ex.getRequestBody().readAllBytes();
       String body = new String(raw, StandardCharsets.UTF_8);
@@ -435,6 +495,18 @@ final class FakeConsul implements AutoCloseable {
       synchronized (lock) {
         requests.add(new Request(ex.getRequestMethod(), path, query, tok, body,
             System.nanoTime()));
+        for (Iterator<Hold> it = holds.iterator(); it.hasNext(); ) {
+          Hold h = it.next();
+          if (h.matches(ex.getRequestMethod(), path)) {
+            it.remove();
+            held[0] = h;
+            break;
+          }
+        }
+      }
+      if (held[0] != null) {
+        held[0].arrived.countDown();
+        held[0].released.await();
       }
       if (outage) {
         reply(ex, 500, "rpc error making call: No cluster leader", null);

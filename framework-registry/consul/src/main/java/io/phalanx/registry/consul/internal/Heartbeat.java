@@ -17,7 +17,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Logs only state changes: the first failure of a streak (WARN), the recovery (INFO), and
  * each re-registration (INFO). Threading: runs on the shared scheduler; {@link #cancel()} from any
- * thread; at most one beat runs at a time because each beat schedules the next.
+ * thread; at most one beat runs at a time because each beat schedules the next. A re-registration
+ * and {@link #cancel()} exclude each other (one lock).
  */
 public final class Heartbeat {
   private static final Logger LOG = LoggerFactory.getLogger(Heartbeat.class);
@@ -49,7 +50,12 @@ public final class Heartbeat {
     schedule(interval);
   }
 
-  /** Stops beating; a beat already on the wire finishes but schedules nothing. */
+  /**
+   * Stops beating; a beat already on the wire finishes but schedules nothing. If the heartbeat is
+   * registering the service again (after a 404) this waits until that is done, at most a request
+   * timeout, so that a deregistration sent after {@code cancel} returns removes it for good;
+   * once {@code cancel} returned the service is never registered again.
+   */
   public void cancel() {
     synchronized (lock) {
       active = false;
@@ -85,13 +91,18 @@ public final class Heartbeat {
         if (e.status() != 404) {
           throw e;
         }
-        if (!active()) {
-          return;
+        // under the lock cancel() takes: a deregister either stops this before it registers,
+        // or waits until the registration is on the agent and then removes it; without it the
+        // deregister could land between our 404 and our register, and the instance came back
+        synchronized (lock) {
+          if (!active) {
+            return;
+          }
+          LOG.info("Consul agent {} no longer knows service {}; registering it again",
+              http.base(), serviceId);
+          http.registerService(registration);
+          http.updateTtl(checkId, "pass", null);
         }
-        LOG.info("Consul agent {} no longer knows service {}; registering it again",
-            http.base(), serviceId);
-        http.registerService(registration);
-        http.updateTtl(checkId, "pass", null);
       }
       if (failing) {
         LOG.info("Consul heartbeat of service {} to {} recovered", serviceId, http.base());
