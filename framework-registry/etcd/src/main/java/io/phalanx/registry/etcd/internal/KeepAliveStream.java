@@ -1,8 +1,5 @@
 package io.phalanx.registry.etcd.internal;
 
-import io.grpc.Status;
-import io.grpc.stub.ClientCallStreamObserver;
-import io.grpc.stub.StreamObserver;
 import io.phalanx.registry.etcd.api.LeaseGrpc;
 import io.phalanx.registry.etcd.api.LeaseKeepAliveRequest;
 import io.phalanx.registry.etcd.api.LeaseKeepAliveResponse;
@@ -16,36 +13,20 @@ import java.util.function.BiConsumer;
  * current stream in a field and compares identity in the callbacks, so callbacks of a stream that
  * was cancelled or replaced meanwhile are ignored.
  *
- * <p>Threading: the callbacks is called on gRPC's threads, one call at a time per stream, possibly
- * once more after {@link #cancel()}. {@link #renew} must not be called concurrently with itself
- * (owners call it under their lock).
+ * <p>Threading: the callbacks are called on gRPC's threads, one call at a time per stream,
+ * possibly once more after {@link #cancel()}. {@link #renew} must not be called concurrently with
+ * itself (owners call it under their lock).
  */
 public final class KeepAliveStream {
 
-  private final StreamObserver<LeaseKeepAliveRequest> requests;
+  private final EtcdStream<LeaseKeepAliveRequest, LeaseKeepAliveResponse> stream;
 
   private KeepAliveStream(EtcdConnection conn,
       BiConsumer<KeepAliveStream, LeaseKeepAliveResponse> response,
       BiConsumer<KeepAliveStream, Throwable> broken) {
-    conn.ensureToken();
-    this.requests = LeaseGrpc.newStub(conn.channel()).leaseKeepAlive(new StreamObserver<>() {
-      @Override
-      public void onNext(LeaseKeepAliveResponse r) {
-        response.accept(KeepAliveStream.this, r);
-      }
-
-      @Override
-      public void onError(Throwable t) {
-        conn.onStreamFailure(t);
-        broken.accept(KeepAliveStream.this, t);
-      }
-
-      @Override
-      public void onCompleted() {
-        broken.accept(KeepAliveStream.this,
-            Status.UNAVAILABLE.withDescription("etcd closed the keep-alive stream").asException());
-      }
-    });
+    this.stream = new EtcdStream<>(conn, "keep-alive",
+        LeaseGrpc.newStub(conn.channel())::leaseKeepAlive,
+        r -> response.accept(this, r), t -> broken.accept(this, t));
   }
 
   /**
@@ -62,15 +43,11 @@ public final class KeepAliveStream {
 
   /** Sends one renewal of {@code leaseId}; throws if the stream cannot take it any more. */
   public void renew(long leaseId) {
-    requests.onNext(LeaseKeepAliveRequest.newBuilder().setID(leaseId).build());
+    stream.send(LeaseKeepAliveRequest.newBuilder().setID(leaseId).build());
   }
 
   /** Ends the stream. */
   public void cancel() {
-    if (requests instanceof ClientCallStreamObserver<?> c) {
-      c.cancel("keep-alive no longer needed", null);
-    } else {
-      requests.onCompleted();
-    }
+    stream.cancel("keep-alive no longer needed");
   }
 }

@@ -42,6 +42,9 @@ public final class LeaseKeeper {
 
   private enum State { REGISTERED, RECOVERING, CLOSED }
 
+  /** What {@link #stopForGood} answers when it was stopped already; etcd's lease ids are > 0. */
+  private static final long CLOSED_BEFORE = -1;
+
   private final EtcdConnection conn;
   private final ScheduledExecutorService scheduler;
   private final ByteString key;
@@ -93,19 +96,8 @@ public final class LeaseKeeper {
    * registered before the old one finished stopping) and is left alone.
    */
   public void close(boolean withdraw) {
-    long lease;
-    synchronized (this) {
-      if (state == State.CLOSED) {
-        return;
-      }
-      state = State.CLOSED;
-      stopStream();
-      if (retry != null) {
-        retry.cancel(false);
-      }
-      lease = leaseId;
-    }
-    if (withdraw && lease != 0) {
+    long lease = stopForGood();
+    if (withdraw && lease != 0 && lease != CLOSED_BEFORE) {
       TxnRequest deleteIfOurs = TxnRequest.newBuilder()
           .addCompare(Compare.newBuilder().setKey(key).setTarget(Compare.CompareTarget.LEASE)
               .setResult(Compare.CompareResult.EQUAL).setLease(lease))
@@ -122,20 +114,27 @@ public final class LeaseKeeper {
    * the key over.
    */
   public void abandon() {
-    long lease;
-    synchronized (this) {
-      if (state == State.CLOSED) {
-        return;
-      }
-      state = State.CLOSED;
-      stopStream();
-      if (retry != null) {
-        retry.cancel(false);
-      }
-      lease = leaseId;
+    long lease = stopForGood();
+    if (lease != CLOSED_BEFORE) {
+      // the key now belongs to the newer lease, so revoking this one removes nothing
+      scheduler.execute(() -> revokeQuietly(lease));
     }
-    // the key now belongs to the newer lease, so revoking this one removes nothing
-    scheduler.execute(() -> revokeQuietly(lease));
+  }
+
+  /**
+   * Ends all keeping (renewals, recovery, key checks); the lease held then (0 if none), or
+   * {@link #CLOSED_BEFORE}. Takes the lock a key check writes under, so no write follows it.
+   */
+  private synchronized long stopForGood() {
+    if (state == State.CLOSED) {
+      return CLOSED_BEFORE;
+    }
+    state = State.CLOSED;
+    stopStream();
+    if (retry != null) {
+      retry.cancel(false);
+    }
+    return leaseId;
   }
 
   private void writeUnderNewLease() {

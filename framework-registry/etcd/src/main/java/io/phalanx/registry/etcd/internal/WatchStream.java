@@ -1,8 +1,5 @@
 package io.phalanx.registry.etcd.internal;
 
-import io.grpc.Status;
-import io.grpc.stub.ClientCallStreamObserver;
-import io.grpc.stub.StreamObserver;
 import io.phalanx.registry.etcd.api.WatchCreateRequest;
 import io.phalanx.registry.etcd.api.WatchGrpc;
 import io.phalanx.registry.etcd.api.WatchRequest;
@@ -19,30 +16,13 @@ import java.util.function.BiConsumer;
  */
 public final class WatchStream {
 
-  private final StreamObserver<WatchRequest> requests;
+  private final EtcdStream<WatchRequest, WatchResponse> stream;
 
   private WatchStream(EtcdConnection conn, WatchCreateRequest create,
       BiConsumer<WatchStream, WatchResponse> response, BiConsumer<WatchStream, Throwable> broken) {
-    conn.ensureToken();
-    this.requests = WatchGrpc.newStub(conn.channel()).watch(new StreamObserver<>() {
-      @Override
-      public void onNext(WatchResponse r) {
-        response.accept(WatchStream.this, r);
-      }
-
-      @Override
-      public void onError(Throwable t) {
-        conn.onStreamFailure(t);
-        broken.accept(WatchStream.this, t);
-      }
-
-      @Override
-      public void onCompleted() {
-        broken.accept(WatchStream.this,
-            Status.UNAVAILABLE.withDescription("etcd closed the watch stream").asException());
-      }
-    });
-    requests.onNext(WatchRequest.newBuilder().setCreateRequest(create).build());
+    this.stream = new EtcdStream<>(conn, "watch", WatchGrpc.newStub(conn.channel())::watch,
+        r -> response.accept(this, r), t -> broken.accept(this, t));
+    stream.send(WatchRequest.newBuilder().setCreateRequest(create).build());
   }
 
   /**
@@ -60,10 +40,6 @@ public final class WatchStream {
 
   /** Ends the stream; etcd drops the watcher with it. */
   public void cancel() {
-    if (requests instanceof ClientCallStreamObserver<?> c) {
-      c.cancel("watch no longer needed", null);
-    } else {
-      requests.onCompleted();
-    }
+    stream.cancel("watch no longer needed");
   }
 }
