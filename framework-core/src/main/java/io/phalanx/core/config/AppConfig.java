@@ -123,12 +123,19 @@ public final class AppConfig {
     return Scalars.doubleValue(required(path, Scalars.DOUBLE), full(path));
   }
 
-  /** A duration: {@code 10s}, {@code 500 ms}, {@code 2m}; a bare number is milliseconds. */
+  /**
+   * A duration: {@code 10s}, {@code 500 ms}, {@code 2m}; a bare number is milliseconds. It must
+   * be a whole number of nanoseconds within a long ({@code 2.5ns} fails, {@code 0.5} is 500 µs).
+   */
   public Duration getDuration(String path) {
     return Scalars.duration(required(path, Scalars.DURATION), full(path));
   }
 
-  /** A size in bytes: {@code 512k} (1024-based), {@code 10MB} (1000-based), {@code 10MiB}. */
+  /**
+   * A size in bytes: {@code 512k} (1024-based), {@code 10MB} (1000-based), {@code 10MiB}. It must
+   * be a whole number of bytes within a long ({@code 0.5} and {@code 1.5 B} fail, {@code 1.5k} is
+   * 1536).
+   */
   public long getBytes(String path) {
     return Scalars.bytes(required(path, Scalars.SIZE), full(path));
   }

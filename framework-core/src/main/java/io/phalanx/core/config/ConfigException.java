@@ -44,14 +44,19 @@ public class ConfigException extends RuntimeException {
   // ---- message factories, shared by AppConfig, the record binder and the loader ----
 
   static ConfigException wrongType(String key, String expected, ConfigValue found) {
-    String found2 = describe(key, found);
     if (found.valueType() == ConfigValueType.NUMBER && expected.startsWith("a NUMBER (")) {
       // Same type, so the problem is the range (or a fraction where a whole number is needed).
-      found2 += ", which is not a valid "
-          + expected.substring("a NUMBER (".length(), expected.length() - 1);
+      return wrongType(key, expected, found, "which is not a valid "
+          + expected.substring("a NUMBER (".length(), expected.length() - 1));
     }
+    return wrongType(key, expected, found, null);
+  }
+
+  /** {@link #wrongType(String, String, ConfigValue)} saying why the value does not do. */
+  static ConfigException wrongType(String key, String expected, ConfigValue found, String why) {
     return new ConfigException(key, "config key '" + key + "' must be " + expected + " but is "
-        + found2 + " (" + where(found.origin()) + ")", null);
+        + describe(key, found) + (why == null ? "" : ", " + why) + " ("
+        + where(found.origin()) + ")", null);
   }
 
   static ConfigException isNull(String key, String expected, ConfigValue found) {

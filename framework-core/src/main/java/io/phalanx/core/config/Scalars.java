@@ -3,10 +3,13 @@ package io.phalanx.core.config;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigMemorySize;
 import com.typesafe.config.ConfigValue;
+import com.typesafe.config.ConfigValueFactory;
+import java.math.BigDecimal;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.Function;
+import java.util.function.ToLongFunction;
 
 /**
  * Conversions of one config value to a Java value, with typesafe-config's own rules (a string
@@ -23,6 +26,9 @@ final class Scalars {
   static final String STRING_LIST = "a LIST of STRING";
   static final String OBJECT = "an OBJECT";
   static final String LIST = "a LIST";
+
+  private static final BigDecimal LONG_MIN = BigDecimal.valueOf(Long.MIN_VALUE);
+  private static final BigDecimal LONG_MAX = BigDecimal.valueOf(Long.MAX_VALUE);
 
   private Scalars() {}
 
@@ -59,15 +65,84 @@ final class Scalars {
   }
 
   static Duration duration(ConfigValue v, String key) {
-    return read(v, key, DURATION, c -> c.getDuration("v"));
+    return Duration.ofNanos(exact(v, key, DURATION, "nanoseconds",
+        c -> c.getDuration("v").toNanos()));
   }
 
   static long bytes(ConfigValue v, String key) {
-    return read(v, key, SIZE, c -> c.getBytes("v"));
+    return exact(v, key, SIZE, "bytes", c -> c.getBytes("v"));
   }
 
   static ConfigMemorySize memorySize(ConfigValue v, String key) {
-    return read(v, key, SIZE, c -> c.getMemorySize("v"));
+    // typesafe's getBytes refuses a negative size, as its getMemorySize does
+    return ConfigMemorySize.ofBytes(bytes(v, key));
+  }
+
+  /**
+   * A duration in nanoseconds or a size in bytes, exactly. typesafe parses {@code <number>
+   * <unit>} but then truncates what is not whole ({@code 0.5} bytes is 0, {@code "1.5 B"} 1,
+   * {@code 2.5ns} 2), saturates what is out of range, and multiplies durations in double
+   * ({@code 1.001s} is 1000999999 ns). Here typesafe checks the syntax and gives the unit's
+   * amount, exact for {@code 1 <unit>}; the number as written times that amount must be a whole
+   * number within a long, else it is a wrong type naming the key.
+   *
+   * @param getter typesafe's reading of the value at key "v" in the smallest unit
+   */
+  private static long exact(ConfigValue v, String key, String expected, String smallest,
+      ToLongFunction<Config> getter) {
+    read(v, key, expected, getter::applyAsLong);
+    BigDecimal amount;
+    try {
+      amount = amount(v, getter);
+    } catch (NumberFormatException | ArithmeticException notFinite) {
+      throw ConfigException.wrongType(key, expected, v, "which is not a finite number");
+    }
+    if (amount.signum() != 0 && amount.stripTrailingZeros().scale() > 0) {
+      throw ConfigException.wrongType(key, expected, v,
+          "which is not a whole number of " + smallest);
+    }
+    if (amount.compareTo(LONG_MIN) < 0 || amount.compareTo(LONG_MAX) > 0) {
+      throw ConfigException.wrongType(key, expected, v,
+          "which is out of range (more than 2^63 " + smallest + ")");
+    }
+    return amount.longValueExact();
+  }
+
+  /** The value's number, as written, times its unit's amount in the smallest unit. */
+  private static BigDecimal amount(ConfigValue v, ToLongFunction<Config> getter) {
+    if (v.unwrapped() instanceof Number n) {
+      // a bare number is in the default unit (bytes; milliseconds for a duration)
+      long unit = getter.applyAsLong(ConfigValueFactory.fromAnyRef(1).atKey("v"));
+      BigDecimal number = n instanceof Double d
+          ? new BigDecimal(Double.toString(d)) : BigDecimal.valueOf(n.longValue());
+      return number.multiply(BigDecimal.valueOf(unit));
+    }
+    // the unit is the trailing letters and the number what precedes them, as typesafe splits
+    String text = trim(String.valueOf(v.unwrapped()));
+    int end = text.length();
+    while (end > 0 && Character.isLetter(text.charAt(end - 1))) {
+      end--;
+    }
+    long unit = getter.applyAsLong(
+        ConfigValueFactory.fromAnyRef("1" + text.substring(end)).atKey("v"));
+    return new BigDecimal(trim(text.substring(0, end))).multiply(BigDecimal.valueOf(unit));
+  }
+
+  /** Trims white space as typesafe does, no-break spaces and the byte-order mark included. */
+  private static String trim(String s) {
+    int from = 0;
+    int to = s.length();
+    while (from < to && isSpace(s.charAt(from))) {
+      from++;
+    }
+    while (to > from && isSpace(s.charAt(to - 1))) {
+      to--;
+    }
+    return s.substring(from, to);
+  }
+
+  private static boolean isSpace(char c) {
+    return Character.isWhitespace(c) || Character.isSpaceChar(c) || c == 0xFEFF;
   }
 
   static List<String> stringList(ConfigValue v, String key) {

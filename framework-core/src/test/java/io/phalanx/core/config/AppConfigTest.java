@@ -135,6 +135,43 @@ class AppConfigTest {
     assertContains(fails(() -> of("n = \"NaN\"").getInt("n")), "'n'", "NUMBER (int)");
   }
 
+  /**
+   * A size or duration that is not a whole number of bytes or nanoseconds fails; typesafe
+   * truncated it (size = 0.5 gave 0 bytes, "1.5 B" 1, 2.5ns 2 ns) or saturated it (1e30).
+   */
+  @Test
+  void fractionOfAByteOrNanosecondFailsNamingKeyTypeAndLine() throws IOException {
+    Path f = dir.resolve("limits.conf");
+    Files.writeString(f, "limits {\n  size = 0.5\n  bytes = \"1.5 B\"\n  tenth-k = 0.1k\n"
+        + "  huge = 1e30\n  half-k = 0.5k\n  whole = 1.5k\n  tick = 2.5ns\n"
+        + "  tiny = 0.0000001ms\n  ages = 1e30\n  half-ms = 0.5\n  exact = 1.001s\n"
+        + "  quarter = \"0.25 minutes\"\n}\n");
+    AppConfig c = TestResources.builder("layers").file(f).load();
+    assertEquals("config key 'limits.size' must be a SIZE in bytes (like 512k, 10MiB) but is"
+        + " NUMBER 0.5, which is not a whole number of bytes (" + f + ":2)",
+        fails(() -> c.getBytes("limits.size")));
+    assertContains(fails(() -> c.findBytes("limits.bytes")), "'limits.bytes'",
+        "STRING \"1.5 B\", which is not a whole number of bytes", f + ":3");
+    assertContains(fails(() -> c.getBytes("limits.tenth-k")), "'limits.tenth-k'",
+        "not a whole number of bytes", f + ":4");
+    assertContains(fails(() -> c.getBytes("limits.huge")), "'limits.huge'", "out of range",
+        f + ":5");
+    assertEquals(512, c.getBytes("limits.half-k"));
+    assertEquals(1536, c.getBytes("limits.whole"));
+
+    assertEquals("config key 'limits.tick' must be a DURATION (like 500ms, 10s, 5m) but is"
+        + " STRING \"2.5ns\", which is not a whole number of nanoseconds (" + f + ":8)",
+        fails(() -> c.getDuration("limits.tick")));
+    assertContains(fails(() -> c.findDuration("limits.tiny")), "'limits.tiny'",
+        "not a whole number of nanoseconds", f + ":9");
+    assertContains(fails(() -> c.getDuration("limits.ages")), "'limits.ages'", "out of range",
+        f + ":10");
+    assertEquals(Duration.ofNanos(500_000), c.getDuration("limits.half-ms"));
+    // exact: typesafe multiplies in double and truncates, which gave 1000999999 ns here
+    assertEquals(Duration.ofMillis(1001), c.getDuration("limits.exact"));
+    assertEquals(Duration.ofSeconds(15), c.getDuration("limits.quarter"));
+  }
+
   @Test
   void subtreeErrorsNameTheFullKey() {
     AppConfig server = errors().getConfig("server");

@@ -193,6 +193,13 @@ class RecordBindingTest {
         "NUMBER 3.5");
     assertEquals(new Port(80),
         AppConfig.of(ConfigFactory.parseString("port = 80.0")).bind(Port.class));
+    record Limits(Duration tick, ConfigMemorySize size) {}
+    assertContains(fails(() -> AppConfig.of(ConfigFactory.parseString("tick = 2.5ns, size = 1k"))
+        .bind(Limits.class)), "'tick'", "not a whole number of nanoseconds");
+    assertContains(fails(() -> AppConfig.of(ConfigFactory.parseString("tick = 1s, size = 0.5"))
+        .bind(Limits.class)), "'size'", "not a whole number of bytes");
+    assertEquals(new Limits(Duration.ofNanos(1_500_000), ConfigMemorySize.ofBytes(1536)),
+        AppConfig.of(ConfigFactory.parseString("tick = 1.5, size = 1.5k")).bind(Limits.class));
   }
 
   @Test
