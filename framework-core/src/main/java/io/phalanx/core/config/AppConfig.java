@@ -140,7 +140,12 @@ public final class AppConfig {
     return Scalars.bytes(required(path, Scalars.SIZE), full(path));
   }
 
-  /** A list whose elements are strings, numbers or booleans (converted to strings). */
+  /**
+   * A list whose elements are strings, numbers or booleans (converted to strings), or an object
+   * whose keys are all indices, as {@code -Dhosts.0=a} makes it, in numeric order. An object with
+   * any other key is a wrong type, as for {@link #bind} (typesafe's getStringList would drop
+   * that key).
+   */
   public List<String> getStringList(String path) {
     return Scalars.stringList(required(path, Scalars.STRING_LIST), full(path));
   }

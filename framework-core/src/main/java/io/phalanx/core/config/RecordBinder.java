@@ -15,7 +15,6 @@ import java.lang.reflect.WildcardType;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -27,10 +26,6 @@ import java.util.TreeMap;
  * per bind call; it holds only the sources for "missing key" messages.
  */
 final class RecordBinder {
-  /** Numeric order; "1" and "01" are the same index, so their text orders them: none is lost. */
-  private static final Comparator<String> BY_INDEX =
-      Comparator.<String>comparingInt(Integer::parseInt).thenComparing(Comparator.naturalOrder());
-
   private final Sources sources;
 
   RecordBinder(Sources sources) {
@@ -179,8 +174,11 @@ final class RecordBinder {
   }
 
   private List<Object> list(ConfigValue v, String key, Type element) {
-    if (v.valueType() == ConfigValueType.OBJECT && isIndexed((ConfigObject) v)) {
-      return indexedList((ConfigObject) v, key, element);
+    if (v.valueType() == ConfigValueType.OBJECT) {
+      Optional<List<String>> indices = Scalars.indices((ConfigObject) v);
+      if (indices.isPresent()) {
+        return indexedList((ConfigObject) v, indices.get(), key, element);
+      }
     }
     if (v.valueType() != ConfigValueType.LIST) {
       throw ConfigException.wrongType(key, Scalars.LIST, v);
@@ -195,34 +193,16 @@ final class RecordBinder {
 
   /**
    * An object of indices as a list in numeric order, gaps closed: what {@code -Dhosts.0=a} or
-   * {@code PHALANX_HOSTS_1=b} make, and what typesafe's {@code getList} reads as a list too.
+   * {@code PHALANX_HOSTS_1=b} make, and what {@link AppConfig#getStringList} reads as a list too.
    * Element errors name the key that was set ({@code hosts.1}), not a position.
    */
-  private List<Object> indexedList(ConfigObject object, String key, Type element) {
-    List<String> indices = new ArrayList<>(object.keySet());
-    indices.sort(BY_INDEX);
+  private List<Object> indexedList(ConfigObject object, List<String> indices, String key,
+      Type element) {
     List<Object> out = new ArrayList<>(indices.size());
     for (String index : indices) {
       out.add(convert(object.get(index), child(key, index), element));
     }
     return Collections.unmodifiableList(out);
-  }
-
-  /** True for a non-empty object whose keys are all non-negative decimal ints. */
-  private static boolean isIndexed(ConfigObject object) {
-    return !object.isEmpty() && object.keySet().stream().allMatch(RecordBinder::isIndex);
-  }
-
-  private static boolean isIndex(String key) {
-    if (key.isEmpty() || !key.chars().allMatch(ch -> ch >= '0' && ch <= '9')) {
-      return false;
-    }
-    try {
-      Integer.parseInt(key);
-      return true;
-    } catch (NumberFormatException tooBig) {
-      return false;
-    }
   }
 
   /** Entries in key order, so iteration does not depend on typesafe's internal hash order. */
@@ -278,7 +258,7 @@ final class RecordBinder {
     throw unsupported(key, t);
   }
 
-  private static String child(String parent, String name) {
+  static String child(String parent, String name) {
     String segment = ConfigUtil.joinPath(name);
     return parent.isEmpty() ? segment : parent + "." + segment;
   }

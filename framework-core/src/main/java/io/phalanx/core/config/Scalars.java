@@ -2,12 +2,17 @@ package io.phalanx.core.config;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigMemorySize;
+import com.typesafe.config.ConfigObject;
 import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueFactory;
+import com.typesafe.config.ConfigValueType;
 import java.math.BigDecimal;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.Function;
 import java.util.function.ToLongFunction;
 
@@ -27,6 +32,8 @@ final class Scalars {
   static final String OBJECT = "an OBJECT";
   static final String LIST = "a LIST";
 
+  private static final Comparator<String> BY_INDEX =
+      Comparator.<String>comparingInt(Integer::parseInt).thenComparing(Comparator.naturalOrder());
   private static final BigDecimal LONG_MIN = BigDecimal.valueOf(Long.MIN_VALUE);
   private static final BigDecimal LONG_MAX = BigDecimal.valueOf(Long.MAX_VALUE);
 
@@ -145,8 +152,58 @@ final class Scalars {
     return Character.isWhitespace(c) || Character.isSpaceChar(c) || c == 0xFEFF;
   }
 
+  /**
+   * A list of strings (numbers and booleans converted), or an object of indices read as one, as
+   * {@link RecordBinder} reads it for a {@code List} component: typesafe's getStringList would
+   * also take an object with other keys besides indices and drop those, and of two keys naming
+   * one index ({@code 1} and {@code 01}) keep one.
+   */
   static List<String> stringList(ConfigValue v, String key) {
+    if (v.valueType() == ConfigValueType.OBJECT) {
+      ConfigObject object = (ConfigObject) v;
+      List<String> indices = indices(object)
+          .orElseThrow(() -> ConfigException.wrongType(key, STRING_LIST, v));
+      List<String> out = new ArrayList<>(indices.size());
+      for (String index : indices) {
+        ConfigValue element = object.get(index);
+        String elementKey = RecordBinder.child(key, index);
+        if (element.valueType() == ConfigValueType.NULL) {
+          throw ConfigException.isNull(elementKey, STRING, element);
+        }
+        out.add(string(element, elementKey));
+      }
+      return List.copyOf(out);
+    }
     return List.copyOf(read(v, key, STRING_LIST, c -> c.getStringList("v")));
+  }
+
+  /**
+   * The keys of {@code object} in list order if it stands for a list: it is not empty and every
+   * key is a non-negative decimal int, as {@code -Dhosts.0=a} or {@code PHALANX_HOSTS_1=b} make
+   * it. Numeric order, {@code 10} after {@code 2}; {@code 1} and {@code 01} are the same index,
+   * so their text orders them and neither is lost. An object with any other key is not a list:
+   * that key is most likely a typo or a misplaced override, and dropping it silently would hide
+   * it.
+   */
+  static Optional<List<String>> indices(ConfigObject object) {
+    if (object.isEmpty() || !object.keySet().stream().allMatch(Scalars::isIndex)) {
+      return Optional.empty();
+    }
+    List<String> keys = new ArrayList<>(object.keySet());
+    keys.sort(BY_INDEX);
+    return Optional.of(keys);
+  }
+
+  private static boolean isIndex(String key) {
+    if (key.isEmpty() || !key.chars().allMatch(ch -> ch >= '0' && ch <= '9')) {
+      return false;
+    }
+    try {
+      Integer.parseInt(key);
+      return true;
+    } catch (NumberFormatException tooBig) {
+      return false;
+    }
   }
 
   /** A narrow integer (short, byte) with its own range in the message. */

@@ -142,6 +142,14 @@ class RecordBindingTest {
         "config key 'service.tags' must be a LIST but is OBJECT",
         "environment variable PHALANX_SERVICE_TAGS_0",
         "environment variable PHALANX_SERVICE_TAGS_X");
+    // getStringList agrees (typesafe's read it as [a], dropping x)
+    assertContains(fails(() -> notIndexed.getStringList("service.tags")),
+        "config key 'service.tags' must be a LIST of STRING but is OBJECT",
+        "environment variable PHALANX_SERVICE_TAGS_X");
+    AppConfig sameIndexTwice = TestResources.builder("bind").systemProperties(props(
+        "service.tags.1", "b", "service.tags.01", "a", "service.tags.10", "c")).load();
+    assertEquals(List.of("a", "b", "c"), sameIndexTwice.getStringList("service.tags"));
+    assertEquals(List.of("a", "b", "c"), sameIndexTwice.bind("service", Service.class).tags());
     AppConfig oneVariable = TestResources.builder("bind")
         .environment(Map.of("PHALANX_SERVICE_TAGS_X", "b")).load();
     assertEquals("config key 'service.tags' must be a LIST but is OBJECT {\"x\":\"b\"}"
