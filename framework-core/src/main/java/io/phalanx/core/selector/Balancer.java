@@ -33,17 +33,19 @@ public interface Balancer {
 
   /**
    * Whether this balancer holds {@code node} back: the selector offers it only when no node that
-   * is not held back can take the call, healthy or ejected. Weighted round-robin holds back the
-   * nodes of weight 0, as Kratos' {@code wrr} never picks them while a node with weight is there;
-   * the others hold back none (Kratos' {@code random} and {@code p2c} ignore weights).
+   * is not held back can take the call, healthy or ejected. By default the nodes of weight 0:
+   * that is how Kratos services are drained, and Kratos' default client balancer ({@code wrr})
+   * never picks them while a node with weight is there. Every built-in balancer holds them back,
+   * the unweighted ones too (Kratos' {@code random} and {@code p2c} would still send to them), so
+   * a drained Go service gets no calls from Java clients whichever balancer they use.
    *
    * <p>Threading: called concurrently on every call's path; must be cheap and must not block.
    */
   default boolean drained(Node node) {
-    return false;
+    return node.weight() == 0;
   }
 
-  /** Round-robin in discovery order; weights, 0 included, play no part. */
+  /** Round-robin in discovery order; weights play no part, but weight 0 drains ({@link #drained}). */
   static Balancer roundRobin() {
     return new RoundRobinBalancer();
   }

@@ -55,11 +55,6 @@ final class WeightedRoundRobinBalancer implements Balancer {
     return best;
   }
 
-  @Override
-  public boolean drained(Node node) {
-    return node.weight() == 0;
-  }
-
   private static boolean allDrained(List<NodeStats> candidates) {
     for (NodeStats s : candidates) {
       if (s.node().weight() > 0) {

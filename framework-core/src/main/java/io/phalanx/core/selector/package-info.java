@@ -7,12 +7,11 @@
  * clients use it for {@code discovery:///name} targets.
  *
  * <p>Weights, as in Kratos: an instance's metadata {@code weight} (a decimal integer; missing or
- * unreadable gives 100, negative counts as 0) matters to weighted round-robin only. There a node
- * of weight 0 is drained: it gets no call while any node with weight can take one — even one
- * ejected as an outlier — and if only weight-0 nodes are left the first of them takes every
- * call, which is what Kratos' {@code wrr} (the Kratos clients' default) does. Round-robin,
- * random and P2C ignore weights, 0 included, as Kratos' {@code random} and {@code p2c} do; to
- * keep drained instances out of every balancer, filter them: {@code NodeFilter.of(n ->
- * n.weight() > 0)}.
+ * unreadable gives 100, negative counts as 0) sets the share of weighted round-robin. A node of
+ * weight 0 is drained, for every balancer: it gets no call while any node with weight can take
+ * one — even one ejected as an outlier — which is what Kratos' {@code wrr} (the Kratos clients'
+ * default) does; so a Go service drained that way gets no Java calls either. When only weight-0
+ * nodes are left, weighted round-robin sends every call to the first (as Kratos' wrr), the
+ * others balance over them. Kratos' {@code random} and {@code p2c} ignore weight 0; ours do not.
  */
 package io.phalanx.core.selector;

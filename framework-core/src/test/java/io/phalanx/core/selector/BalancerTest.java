@@ -117,12 +117,20 @@ class BalancerTest {
   }
 
   @Test
-  void theUnweightedBalancersIgnoreWeightZeroAsKratosRandomAndP2c() {
+  void theUnweightedBalancersHoldBackWeightZeroNodesToo() {
+    // a drained Go service gets no call from a Kratos client on its default balancer (wrr), so
+    // none from ours whichever balancer they use; with only drained nodes left they share calls
     for (Balancer b : List.of(Balancer.roundRobin(), Balancer.random(new Random(9)),
         Balancer.p2c(new Random(9)))) {
-      Selector s = selector(b, node("drained", 0), node("a", 100));
+      Selector s = selector(b, node("drained", 0), node("a", 100), node("b", 1));
       Map<String, Integer> counts = count(picks(s, 200));
-      assertTrue(counts.getOrDefault("drained", 0) > 20, b + ": " + counts);
+      assertEquals(null, counts.get("drained"), b + ": " + counts);
+      assertTrue(counts.getOrDefault("a", 0) > 20 && counts.getOrDefault("b", 0) > 20,
+          b + ": " + counts);
+      s.update(List.of(node("x", 0), node("y", 0)));
+      counts = count(picks(s, 200));
+      assertTrue(counts.getOrDefault("x", 0) > 20 && counts.getOrDefault("y", 0) > 20,
+          b + ": " + counts);
     }
   }
 
