@@ -168,6 +168,25 @@ class HttpServerTest {
     assertEquals(415, unsupported.statusCode(), unsupported.body());
   }
 
+  /**
+   * The JSON literal null is no body for a typed handler (which would dereference it and answer
+   * 500): 400, as Spring's "Required request body is missing".
+   */
+  @Test
+  void aJsonNullBodyIs400AndNeverReachesTheTypedHandler() throws Exception {
+    List<EchoRequest> seen = new CopyOnWriteArrayList<>();
+    URI base = start(HttpServer.builder().routes(r ->
+        r.post("/echo", EchoRequest.class, (ctx, body) -> {
+          seen.add(body);
+          return new EchoRequest(body.text(), body.n());
+        })));
+    var nul = send(base, "POST", "/echo", " null ", "Content-Type", "application/json");
+    assertEquals(400, nul.statusCode(), nul.body());
+    assertTrue(nul.body().contains("\"reason\":\"BAD_REQUEST\""), nul.body());
+    assertTrue(nul.body().contains("request body is null"), nul.body());
+    assertEquals(List.of(), seen);
+  }
+
   @Test
   void middlewareOrderAndOperationNames() throws Exception {
     List<String> calls = new CopyOnWriteArrayList<>();

@@ -248,6 +248,11 @@ public final class ServerRuntime {
           String contentType = req.nettyHeaders().get(HttpHeaderNames.CONTENT_TYPE);
           Codec codec = codecs.forContentType(contentType, type);
           body = codec.decode(req.body(), contentType, type);
+          if (body == null) {
+            // The JSON literal null: the handler would dereference it and answer 500.
+            throw new ServiceException(400, "BAD_REQUEST", "request body is null: expected a "
+                + "value", Map.of(), null);
+          }
         } catch (ServiceException e) {
           // Undecodable bodies still pass through the middleware (access log, metrics).
           return encode(rejectChain.handle(ctx.with(OUTCOME, e), req), req, tr, head);
