@@ -216,6 +216,19 @@ class CompressionTest {
     assertTrue(e.get("message").asText().contains(inMessage), body);
   }
 
+  /**
+   * RFC 9110 5.3: two Content-Encoding lines are one list, gzip applied twice; the README refuses
+   * chained codings (415) rather than hand the handler bytes still gzipped once.
+   */
+  @Test
+  void aContentEncodingSplitOverTwoLinesIsOneChainAndRefused() throws Exception {
+    URI base = start(HttpServer.builder());
+    byte[] twice = gzip(gzip("the real body".getBytes(StandardCharsets.UTF_8)));
+    HttpResponse<byte[]> r = send(base, "POST", "/raw", twice,
+        "Content-Encoding", "gzip", "Content-Encoding", "gzip");
+    assertError(r, 415, "UNSUPPORTED_CONTENT_ENCODING", "'gzip, gzip' is not supported");
+  }
+
   @Test
   void thePhalanxClientAsksForGzipAndDecodesItWithinItsLimit() throws Exception {
     URI base = start(HttpServer.builder().compression(ResponseCompression.gzip()));

@@ -3,6 +3,7 @@ package io.phalanx.transport.http.internal;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.util.concurrent.FastThreadLocal;
 import io.phalanx.core.Context;
 import io.phalanx.core.Handler;
@@ -20,6 +21,7 @@ import io.phalanx.transport.http.codec.Codecs;
 import io.phalanx.transport.http.route.RouteMatch;
 import io.phalanx.transport.http.route.Router;
 import java.time.Instant;
+import java.util.Iterator;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -160,7 +162,7 @@ public final class ServerRuntime {
       corsHeaders = CorsReplies.headers(cors, origin);
       tr.replyMetadata().addAll(corsHeaders);
     }
-    String encoding = req.nettyHeaders().get(HttpHeaderNames.CONTENT_ENCODING);
+    String encoding = listField(req.nettyHeaders(), HttpHeaderNames.CONTENT_ENCODING);
     if (encoding != null) {
       try {
         req.contentCoding(ContentCoding.ofRequest(encoding), m == null
@@ -204,6 +206,27 @@ public final class ServerRuntime {
     }
     exchange.arm(timeout);
     batch.add(exchange);
+  }
+
+  /**
+   * A list-based field's value: its field lines joined by commas, as RFC 9110 (5.3) says they
+   * combine (two {@code Content-Encoding: gzip} lines are the chain {@code gzip, gzip}); null when
+   * absent. Copies nothing when the field came on one line, as it nearly always does.
+   */
+  static String listField(HttpHeaders headers, CharSequence name) {
+    Iterator<String> lines = headers.valueStringIterator(name);
+    if (!lines.hasNext()) {
+      return null;
+    }
+    String first = lines.next();
+    if (!lines.hasNext()) {
+      return first;
+    }
+    StringBuilder all = new StringBuilder(first);
+    do {
+      all.append(", ").append(lines.next());
+    } while (lines.hasNext());
+    return all.toString();
   }
 
   /**
