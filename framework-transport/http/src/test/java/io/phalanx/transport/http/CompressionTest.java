@@ -120,6 +120,16 @@ class CompressionTest {
     }
   }
 
+  /** RFC 9110 5.3: Accept-Encoding on two lines is one list; gzip on the second one counts. */
+  @Test
+  void anAcceptEncodingSplitOverTwoLinesIsReadWhole() throws Exception {
+    URI base = start(HttpServer.builder().compression(ResponseCompression.gzip()));
+    HttpResponse<byte[]> r = send(base, "GET", "/long", null,
+        "Accept-Encoding", "br", "Accept-Encoding", "gzip");
+    assertEquals("gzip", header(r, "content-encoding"));
+    assertEquals(LONG, JSON.readTree(gunzip(r.body())).get("text").asText());
+  }
+
   @Test
   void smallBinaryAndAlreadyEncodedRepliesAreLeftAlone() throws Exception {
     URI base = start(HttpServer.builder().compression(ResponseCompression.gzip()));

@@ -187,6 +187,16 @@ class HttpServerTest {
     assertEquals(List.of(), seen);
   }
 
+  /** RFC 9110 5.3: the field lines of a list-based field such as Accept form one list. */
+  @Test
+  void anAcceptListSplitOverTwoFieldLinesIsReadWhole() throws Exception {
+    URI base = start(HttpServer.builder().routes(r ->
+        r.get("/hello", (ctx, req) -> new Greeting("hi"))));
+    var r = get(base, "/hello", "Accept", "application/x-protobuf", "Accept", "application/json");
+    assertEquals(200, r.statusCode(), r.body());
+    assertEquals("application/json", r.headers().firstValue("content-type").orElse(""));
+  }
+
   @Test
   void middlewareOrderAndOperationNames() throws Exception {
     List<String> calls = new CopyOnWriteArrayList<>();

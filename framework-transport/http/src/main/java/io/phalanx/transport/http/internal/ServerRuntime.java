@@ -310,7 +310,7 @@ public final class ServerRuntime {
       return Responses.empty(204, tr.replyIfAny());
     }
     try {
-      Codec codec = codecs.forAccept(req.nettyHeaders().get(HttpHeaderNames.ACCEPT),
+      Codec codec = codecs.forAccept(listField(req.nettyHeaders(), HttpHeaderNames.ACCEPT),
           reply.getClass());
       String type = codec.contentType(reply);
       byte[] bytes = compressed(type, codec.encode(reply), null, req, tr);
@@ -338,7 +338,8 @@ public final class ServerRuntime {
     if (own == null || !variesByEncoding(own)) { // StaticFiles with precompressed siblings did
       reply.add("vary", "Accept-Encoding");
     }
-    if (!ContentCoding.acceptsGzip(req.nettyHeaders().get(HttpHeaderNames.ACCEPT_ENCODING))) {
+    if (!ContentCoding.acceptsGzip(listField(req.nettyHeaders(),
+        HttpHeaderNames.ACCEPT_ENCODING))) {
       return body;
     }
     reply.set("content-encoding", "gzip");
