@@ -200,6 +200,27 @@ class JsonCodecTest {
     assertTrue(type.getMessage().startsWith("invalid JSON"), type.getMessage());
   }
 
+  /**
+   * RFC 8259 8.1: JSON is UTF-8. Bytes that are not (a stray 0xff, an overlong or a surrogate
+   * encoding) are a 400, not text silently turned into U+FFFD and stored.
+   */
+  @Test
+  void protobufJsonRefusesInvalidUtf8() {
+    byte[][] bad = {
+        {'{', '"', 'n', 'a', 'm', 'e', '"', ':', '"', 'a', (byte) 0xff, '"', '}'},
+        {'{', '"', 'n', 'a', 'm', 'e', '"', ':', '"', 'a', (byte) 0xc0, (byte) 0xaf, '"', '}'},
+        {'{', '"', 'n', 'a', 'm', 'e', '"', ':', '"', (byte) 0xed, (byte) 0xa0, (byte) 0x80, '"',
+            '}'}};
+    for (byte[] body : bad) {
+      ServiceException e = assertThrows(ServiceException.class,
+          () -> codec.decode(body, Field.class));
+      assertEquals(400, e.code(), e.getMessage());
+      assertTrue(e.getMessage().contains("UTF-8"), e.getMessage());
+    }
+    assertEquals("gr\u00fc\u00dfe", codec.decode(b("{\"name\":\"gr\u00fc\u00dfe\"}"), Field.class)
+        .getName());
+  }
+
   @Test
   void customMapperIsUsed() {
     JsonCodec custom = JsonCodec.create(new ObjectMapper());
