@@ -1,5 +1,8 @@
 package io.phalanx.transport.http.codec;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.ObjectWriter;
@@ -26,6 +29,7 @@ import java.util.regex.Pattern;
  * {@code application/json}: Jackson for records, POJOs, maps and lists; protobuf's canonical JSON
  * mapping for {@link Message} types (lowerCamel names on output, both lowerCamel and original
  * field names on input, unknown fields ignored, unpopulated fields written as Kratos does).
+ * Both are read strictly (RFC 8259: UTF-8, one value and nothing after it, no comments).
  *
  * <p>Unknown properties are ignored so that a server can add fields without breaking older
  * clients. Jackson readers and writers are resolved once per class and cached, because resolving
@@ -153,6 +157,7 @@ public final class JsonCodec implements Codec {
   private Message decodeProto(byte[] body, Class<?> type) {
     Message.Builder builder = ((Message) protoTypes.defaultInstance(type)).newBuilderForType();
     CharBuffer text = utf8(body);
+    ProtoJson.checkStrict(mapper().getFactory(), text.array(), text.limit(), type);
     try {
       ProtoJson.PARSER.merge(new CharArrayReader(text.array(), 0, text.limit()), builder);
       return builder.build();
@@ -235,5 +240,26 @@ public final class JsonCodec implements Codec {
     static final JsonFormat.Parser PARSER = JsonFormat.parser().ignoringUnknownFields();
 
     private ProtoJson() {}
+
+    /**
+     * Refuses what {@link #PARSER} would let through: it reads one value with Gson in lenient
+     * mode (unquoted or single-quoted names and strings, comments, {@code ;} between members) and
+     * ignores whatever follows that value, while the record path refuses all of it (RFC 8259).
+     * protobuf-java-util offers no strict mode, so this is one pass of Jackson's streaming parser
+     * over the text, with the mapper's own read features, building nothing.
+     */
+    static void checkStrict(JsonFactory factory, char[] text, int length, Class<?> type) {
+      try (JsonParser p = factory.createParser(text, 0, length)) {
+        p.nextToken();
+        p.skipChildren();
+        if (p.nextToken() != null) {
+          JsonLocation at = p.currentTokenLocation();
+          throw CodecFailures.badBody("malformed JSON", Math.max(0, at.getLineNr()),
+              Math.max(0, at.getColumnNr()), "unexpected data after the JSON value", null);
+        }
+      } catch (IOException e) {
+        throw JsonFailures.decoding(e, type);
+      }
+    }
   }
 }

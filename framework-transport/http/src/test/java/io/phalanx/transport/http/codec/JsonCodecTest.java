@@ -221,6 +221,34 @@ class JsonCodecTest {
         .getName());
   }
 
+  /** The README's "trailing garbage rejected" holds for protobuf messages as for records. */
+  @Test
+  void protobufJsonRejectsTrailingData() {
+    for (String json : List.of("{\"name\":\"a\"} {\"name\":\"b\"}", "{\"name\":\"a\"} x",
+        "{\"name\":\"a\"}]", "{\"name\":\"a\"}\n{}")) {
+      ServiceException e = decodeFails(json, Field.class);
+      assertEquals(400, e.code(), json);
+      assertTrue(e.getMessage().startsWith("malformed JSON at line "), e.getMessage());
+    }
+    assertEquals("a", codec.decode(b(" {\"name\":\"a\"} \r\n"), Field.class).getName());
+  }
+
+  /**
+   * RFC 8259 2 and 7: names and strings in double quotes, no comments. protobuf-java-util parses
+   * with Gson's lenient mode; such bodies are refused here as on the record path.
+   */
+  @Test
+  void protobufJsonIsParsedStrictly() {
+    for (String json : List.of("{name:\"a\"}", "{\"name\":'a'}", "{\"name\":\"a\" /* c */}",
+        "// c\n{\"name\":\"a\"}", "{\"name\":\"a\";\"number\":1}", "{\"name\":a}",
+        "{\"name\"=>\"a\"}")) {
+      ServiceException e = decodeFails(json, Field.class);
+      assertEquals(400, e.code(), json);
+      assertEquals("BAD_REQUEST", e.reason());
+      assertTrue(e.getMessage().startsWith("malformed JSON at line 1, column "), e.getMessage());
+    }
+  }
+
   @Test
   void customMapperIsUsed() {
     JsonCodec custom = JsonCodec.create(new ObjectMapper());
