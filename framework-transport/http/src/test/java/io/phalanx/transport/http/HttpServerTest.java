@@ -197,6 +197,20 @@ class HttpServerTest {
     assertEquals("application/json", r.headers().firstValue("content-type").orElse(""));
   }
 
+  /** RFC 9110 8.3.3: a typed String route reads the body in the charset it declares. */
+  @Test
+  void aTextBodyIsReadInTheCharsetItsContentTypeDeclares() throws Exception {
+    URI base = start(HttpServer.builder().routes(r ->
+        r.post("/text", String.class, (ctx, text) -> text)));
+    var req = java.net.http.HttpRequest.newBuilder(base.resolve("/text"))
+        .header("Content-Type", "text/plain; charset=ISO-8859-1")
+        .POST(BodyPublishers.ofByteArray("caf\u00e9".getBytes(StandardCharsets.ISO_8859_1)))
+        .build();
+    var r = client.send(req, BodyHandlers.ofString());
+    assertEquals(200, r.statusCode(), r.body());
+    assertEquals("caf\u00e9", r.body());
+  }
+
   @Test
   void middlewareOrderAndOperationNames() throws Exception {
     List<String> calls = new CopyOnWriteArrayList<>();

@@ -48,6 +48,12 @@ final class CodecFailures {
         Map.of("content_type", clip(contentType)), null);
   }
 
+  static ServiceException unsupportedCharset(String contentType, String charset) {
+    return new ServiceException(415, UNSUPPORTED_MEDIA_TYPE,
+        "unsupported charset '" + clip(charset) + "' in content type '" + clip(contentType) + "'",
+        Map.of("content_type", clip(contentType)), null);
+  }
+
   static ServiceException notAcceptable(String accept, String available) {
     return new ServiceException(406, NOT_ACCEPTABLE,
         "none of the accepted media types '" + clip(accept) + "' can be produced; available: "

@@ -1,10 +1,12 @@
 package io.phalanx.transport.http.codec;
 
+import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
- * {@code text/plain} in UTF-8 for {@link String} (and any {@link CharSequence} on output);
+ * {@code text/plain} for {@link String} (and any {@link CharSequence} on output): written in
+ * UTF-8, read in the charset the {@code Content-Type} names (UTF-8 without one);
  * {@code byte[]} passes through unchanged so a handler replying raw bytes can still answer a client
  * that accepts only text.
  *
@@ -57,6 +59,29 @@ public final class TextCodec implements Codec {
       return type.cast(new String(b, StandardCharsets.UTF_8));
     }
     throw new IllegalArgumentException("text codec cannot decode " + type.getName());
+  }
+
+  /**
+   * A {@code String} is read in the {@code charset} the {@code Content-Type} declares (RFC 9110
+   * 8.3.3; Spring's string converter does the same), UTF-8 when it declares none.
+   *
+   * @throws io.phalanx.core.error.ServiceException 415 {@code UNSUPPORTED_MEDIA_TYPE} for a
+   *     charset this JVM does not know
+   */
+  @Override
+  public <T> T decode(byte[] body, String contentType, Class<T> type) {
+    String name = type != String.class || contentType == null || contentType.indexOf(';') < 0
+        ? null : MediaTypes.parameter(contentType, "charset");
+    if (name == null) {
+      return decode(body, type);
+    }
+    Charset charset;
+    try {
+      charset = Charset.forName(name);
+    } catch (IllegalArgumentException e) { // an illegal or unsupported charset name
+      throw CodecFailures.unsupportedCharset(contentType, name);
+    }
+    return type.cast(new String(body == null ? new byte[0] : body, charset));
   }
 
   @Override
