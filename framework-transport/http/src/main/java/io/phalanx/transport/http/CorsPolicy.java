@@ -24,6 +24,8 @@ import java.util.TreeSet;
  * {@code Access-Control-Allow-Origin} (and {@code -Credentials}, {@code -Expose-Headers}) on its
  * reply, errors included. A request from any other origin is served without them: the browser
  * then withholds the reply from the page (CORS is enforced by the browser, not the server).
+ * Unless any origin is allowed without credentials, every reply, also to a request without an
+ * {@code Origin}, carries {@code Vary: Origin} ({@link #variesByOrigin()}).
  *
  * <p>Defaults, as Spring's {@code CorsConfiguration.applyPermitDefaultValues()}: methods GET, HEAD
  * and POST; any request header; preflights cached for 30 minutes; no credentials; no exposed
@@ -105,6 +107,18 @@ public final class CorsPolicy {
    */
   public String allowOriginValue(String origin) {
     return anyOrigin && !credentials ? "*" : origin;
+  }
+
+  /**
+   * Whether replies depend on the request's {@code Origin}: always, except when any origin is
+   * allowed without credentials (every reply then says {@code *}). The server marks such replies
+   * {@code Vary: Origin}, those to requests without an {@code Origin} included (Fetch standard,
+   * "CORS protocol and HTTP caches"): otherwise a cache, the browser's own among them, stores the
+   * reply to a navigation, which has no {@code Access-Control-Allow-Origin}, and hands it to the
+   * page's later cross-origin request, which then fails.
+   */
+  public boolean variesByOrigin() {
+    return !anyOrigin || credentials;
   }
 
   /** The allowed methods, sorted, as {@code Access-Control-Allow-Methods} lists them. */

@@ -66,6 +66,10 @@ class CorsPolicyTest {
     assertFalse(p.allowsCredentials());
     assertTrue(p.exposedHeaders().isEmpty());
     assertEquals("https://a.example", p.allowOriginValue("https://a.example"));
+    assertTrue(p.variesByOrigin());
+    assertTrue(CorsPolicy.builder().allowOrigins("https://*.example").allowCredentials(true)
+        .build().variesByOrigin());
+    assertFalse(CorsPolicy.builder().allowAnyOrigin().build().variesByOrigin(), "always *");
   }
 
   @Test

@@ -188,6 +188,31 @@ class CorsTest {
         .anyMatch(h -> h.startsWith("access-control-")), noOrigin.headers().toString());
   }
 
+  /**
+   * Fetch 3.2.5: a resource whose Access-Control-Allow-Origin depends on the Origin must say
+   * Vary: Origin on every reply, else a cache (the browser's own) stores the reply to a
+   * navigation and hands it to the page's later CORS request, which then fails.
+   */
+  @Test
+  void repliesToRequestsWithoutOriginStillVaryOnIt() throws Exception {
+    URI base = start(policy());
+    HttpResponse<String> noOrigin = send(base, "GET", "/items", null,
+        "Authorization", "Bearer t");
+    assertEquals(200, noOrigin.statusCode());
+    assertEquals("Origin", header(noOrigin, "vary"));
+
+    HttpResponse<String> missing = send(base, "GET", "/nothing", null,
+        "Authorization", "Bearer t");
+    assertEquals(404, missing.statusCode());
+    assertEquals("Origin", header(missing, "vary"));
+
+    // answered by the connection itself, before any route
+    HttpResponse<String> tooLarge = send(base, "PUT", "/items", "x".repeat(1000),
+        "Authorization", "Bearer t");
+    assertEquals(413, tooLarge.statusCode());
+    assertEquals("Origin", header(tooLarge, "vary"));
+  }
+
   @Test
   void anOptionsRequestThatIsNotAPreflightIsRoutedAsUsual() throws Exception {
     URI base = start(policy());
@@ -215,6 +240,8 @@ class CorsTest {
         "Origin", "https://anywhere.example", "Authorization", "Bearer t");
     assertEquals("*", header(r, "access-control-allow-origin"));
     assertEquals(null, header(r, "vary"));
+    HttpResponse<String> noOrigin = send(base, "GET", "/items", null, "Authorization", "Bearer t");
+    assertEquals(null, header(noOrigin, "vary"));
   }
 
   @Test

@@ -3,12 +3,13 @@ package io.phalanx.transport.http.internal;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.phalanx.core.Metadata;
 import io.phalanx.core.MutableMetadata;
 import io.phalanx.core.error.ServiceException;
 import io.phalanx.transport.http.CorsPolicy;
 import io.phalanx.transport.http.ErrorEncoder;
 
-/** Applies a {@link CorsPolicy} to requests that carry an {@code Origin}; stateless. */
+/** Applies a {@link CorsPolicy} to requests, with or without an {@code Origin}; stateless. */
 final class CorsReplies {
   private static final String VARY_PREFLIGHT =
       "Origin, Access-Control-Request-Method, Access-Control-Request-Headers";
@@ -79,6 +80,14 @@ final class CorsReplies {
       reply.set("access-control-expose-headers", String.join(", ", cors.exposedHeaders()));
     }
     return reply;
+  }
+
+  /**
+   * The headers of a reply to a request without an {@code Origin}: {@code Vary: Origin} when the
+   * policy's replies depend on the origin, else null. Immutable, so one serves every request.
+   */
+  static Metadata withoutOrigin(CorsPolicy cors) {
+    return cors.variesByOrigin() ? Metadata.of("vary", "Origin") : null;
   }
 
   private static FullHttpResponse rejected(ErrorEncoder errors, String why,

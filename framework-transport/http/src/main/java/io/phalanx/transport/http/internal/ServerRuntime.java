@@ -42,6 +42,8 @@ public final class ServerRuntime {
   private final ServerConfig config;
   private final CorsPolicy cors;
   private final ResponseCompression compression;
+  /** What a reply to a request without an Origin says under the CORS policy; null: nothing. */
+  private final Metadata corsWithoutOrigin;
   private final Router<BoundRoute> router;
   /** Whether any route has its own body limit; if none, no route is looked up for a limit. */
   private final boolean routeLimits;
@@ -65,6 +67,7 @@ public final class ServerRuntime {
     this.config = config;
     this.cors = config.cors();
     this.compression = config.compression();
+    this.corsWithoutOrigin = cors == null ? null : CorsReplies.withoutOrigin(cors);
     this.batches = batchDispatch ? new FastThreadLocal<>() : null;
     this.codecs = config.codecs();
     this.executor = executor;
@@ -157,9 +160,8 @@ public final class ServerRuntime {
       tr = new ServerHttpTransport(req, "", HttpTransport.UNMATCHED, endpoint);
       outcome = unmatched(req, tr);
     }
-    Metadata corsHeaders = null;
-    if (origin != null) {
-      corsHeaders = CorsReplies.headers(cors, origin);
+    Metadata corsHeaders = cors == null ? null : corsHeaders(origin);
+    if (corsHeaders != null) {
       tr.replyMetadata().addAll(corsHeaders);
     }
     String encoding = listField(req.nettyHeaders(), HttpHeaderNames.CONTENT_ENCODING);
@@ -230,11 +232,15 @@ public final class ServerRuntime {
   }
 
   /**
-   * The CORS headers of an error the connection answers by itself (408, 413, …) for a request
-   * from {@code origin}; null without a policy or an origin.
+   * The CORS headers of a reply to a request from {@code origin} (null: none), also of an error
+   * the connection answers by itself (408, 413, …); null without a policy, or when there is
+   * nothing to say.
    */
   Metadata corsHeaders(String origin) {
-    return cors == null || origin == null ? null : CorsReplies.headers(cors, origin);
+    if (cors == null) {
+      return null;
+    }
+    return origin == null ? corsWithoutOrigin : CorsReplies.headers(cors, origin);
   }
 
   /** 404, 405 or the automatic OPTIONS answer; sets Allow on the reply. */
