@@ -310,7 +310,9 @@ public final class ServerRuntime {
                 corsHeaders(req.nettyHeaders().get(HttpHeaderNames.ORIGIN)));
       }
       byte[] body = compressed(r.contentType(), r.body(), r.headers(), req, tr);
-      return Responses.of(r.status(), r.contentType(), body, r.headers(), tr.replyIfAny(), head);
+      FullHttpResponse out = Responses.of(r.status(), r.contentType(), body, r.headers(),
+          tr.replyIfAny(), head);
+      return body == r.body() ? out : weakenedEtag(out);
     }
     if (reply == null) {
       return Responses.empty(204, tr.replyIfAny());
@@ -319,8 +321,10 @@ public final class ServerRuntime {
       Codec codec = codecs.forAccept(listField(req.nettyHeaders(), HttpHeaderNames.ACCEPT),
           reply.getClass());
       String type = codec.contentType(reply);
-      byte[] bytes = compressed(type, codec.encode(reply), null, req, tr);
-      return Responses.of(200, type, bytes, null, tr.replyIfAny(), head);
+      byte[] encoded = codec.encode(reply);
+      byte[] bytes = compressed(type, encoded, null, req, tr);
+      FullHttpResponse out = Responses.of(200, type, bytes, null, tr.replyIfAny(), head);
+      return bytes == encoded ? out : weakenedEtag(out);
     } catch (Throwable t) {
       return failure(t, tr, head);
     }
@@ -361,6 +365,20 @@ public final class ServerRuntime {
       }
     }
     return false;
+  }
+
+  /**
+   * A gzipped reply's ETag, made weak when it was strong: a strong tag names exact bytes (RFC 9110
+   * 8.8.1), and the gzipped bytes are not the identity bytes it was given for, so a cache or a
+   * Range request could mix the two. As nginx does; the weak tag still validates, since
+   * If-None-Match compares weakly.
+   */
+  private static FullHttpResponse weakenedEtag(FullHttpResponse response) {
+    String etag = response.headers().get(HttpHeaderNames.ETAG);
+    if (etag != null && !etag.startsWith("W/")) {
+      response.headers().set(HttpHeaderNames.ETAG, "W/" + etag);
+    }
+    return response;
   }
 
   private FullHttpResponse failure(Throwable t, ServerHttpTransport tr, boolean head) {
