@@ -17,7 +17,8 @@ import java.util.zip.Deflater;
  * unless the route runs inline), for HTTP/1.1 and HTTP/2 alike. Not compressed: streaming
  * replies, replies that already carry a {@code Content-Encoding}, and errors below the size.
  * Compressed replies carry {@code Content-Encoding: gzip}; every reply that could have been
- * compressed carries {@code Vary: Accept-Encoding}, so caches keep the two apart. A strong
+ * compressed carries {@code Vary: Accept-Encoding}, so caches keep the two apart, and so does a
+ * 304 unless it names a type never compressed (its 200 would carry it). A strong
  * {@code ETag} on a compressed reply is made weak: it named the uncompressed bytes.
  *
  * <p>Immutable; {@code withX()} returns a changed copy.

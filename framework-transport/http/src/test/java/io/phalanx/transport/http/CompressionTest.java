@@ -17,12 +17,15 @@ import java.net.http.HttpRequest.BodyPublishers;
 import java.net.http.HttpResponse;
 import java.net.http.HttpResponse.BodyHandlers;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.zip.DeflaterOutputStream;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** gzip replies (opt-in) and compressed request bodies, over real sockets. */
 class CompressionTest {
@@ -34,6 +37,8 @@ class CompressionTest {
   private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
       .build();
   private HttpServer server;
+  @TempDir
+  Path root;
 
   @AfterEach
   void stop() {
@@ -43,6 +48,7 @@ class CompressionTest {
   }
 
   private URI start(HttpServer.Builder b) throws Exception {
+    Files.writeString(root.resolve("notes.txt"), LONG);
     server = b.host("127.0.0.1").port(0).maxContentLength(64 * 1024)
         .routes(r -> r
             .get("/long", (ctx, req) -> new Doc(LONG))
@@ -57,7 +63,10 @@ class CompressionTest {
                     "application/json", JSON.writeValueAsBytes(new Doc(LONG)))
                 .withHeader("etag", ((HttpRequest) req).rawQuery().equals("weak")
                     ? "W/\"v1\"" : "\"v1\""))
+            .get("/png", (ctx, req) -> io.phalanx.transport.http.HttpResponse.of(304,
+                "image/png", new byte[0]).withHeader("etag", "\"p1\""))
             .post("/raw", (ctx, req) -> "raw " + ((HttpRequest) req).body().length))
+        .routes(StaticFiles.directory(root).mountedAt("/static"))
         .build();
     server.start();
     return server.endpoint();
@@ -129,6 +138,29 @@ class CompressionTest {
     HttpResponse<byte[]> weak = send(base, "GET", "/tagged?weak", null, "Accept-Encoding", "gzip");
     assertEquals("gzip", header(weak, "content-encoding"));
     assertEquals("W/\"v1\"", header(weak, "etag"), "a weak tag stays as it is");
+  }
+
+  /**
+   * RFC 9110 15.4.5: a 304 carries the Vary its 200 would have carried. The server knows neither
+   * the 200's size nor (from StaticFiles) its type there, so with compression on a 304 varies on
+   * Accept-Encoding unless it names a type that is never compressed.
+   */
+  @Test
+  void a304CarriesTheVaryItsOkReplyWouldHaveCarried() throws Exception {
+    URI base = start(HttpServer.builder().compression(ResponseCompression.gzip()));
+    HttpResponse<byte[]> ok = send(base, "GET", "/static/notes.txt", null,
+        "Accept-Encoding", "gzip");
+    assertEquals(200, ok.statusCode());
+    assertEquals("gzip", header(ok, "content-encoding"));
+    assertEquals("Accept-Encoding", header(ok, "vary"));
+    HttpResponse<byte[]> notModified = send(base, "GET", "/static/notes.txt", null,
+        "Accept-Encoding", "gzip", "If-None-Match", header(ok, "etag"));
+    assertEquals(304, notModified.statusCode());
+    assertEquals("Accept-Encoding", header(notModified, "vary"));
+
+    HttpResponse<byte[]> png = send(base, "GET", "/png", null, "Accept-Encoding", "gzip");
+    assertEquals(304, png.statusCode());
+    assertNull(header(png, "vary"));
   }
 
   @Test

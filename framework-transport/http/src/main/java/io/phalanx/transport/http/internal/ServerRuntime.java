@@ -309,6 +309,9 @@ public final class ServerRuntime {
                 r.headers(), tr.replyIfAny(),
                 corsHeaders(req.nettyHeaders().get(HttpHeaderNames.ORIGIN)));
       }
+      if (r.status() == 304) {
+        notModifiedVary(r, tr);
+      }
       byte[] body = compressed(r.contentType(), r.body(), r.headers(), req, tr);
       FullHttpResponse out = Responses.of(r.status(), r.contentType(), body, r.headers(),
           tr.replyIfAny(), head);
@@ -365,6 +368,24 @@ public final class ServerRuntime {
       }
     }
     return false;
+  }
+
+  /**
+   * Gives a 304 the {@code Vary: Accept-Encoding} its 200 would have carried (RFC 9110 15.4.5
+   * asks for it). With compression on, that 200 varies unless its type is never compressed; a 304
+   * has no body, so its size and usually its type are unknown here: only a 304 that names a type
+   * never compressed, or its own coding, goes without.
+   */
+  private void notModifiedVary(HttpResponse r, ServerHttpTransport tr) {
+    ResponseCompression c = compression;
+    if (c == null || r.contentType() != null && !c.compresses(r.contentType())
+        || r.headers().contains("content-encoding") || variesByEncoding(r.headers())) {
+      return; // not compressed here, or says so itself (StaticFiles with precompressed siblings)
+    }
+    MutableMetadata reply = tr.replyMetadata();
+    if (!reply.contains("content-encoding")) {
+      reply.add("vary", "Accept-Encoding");
+    }
   }
 
   /**
