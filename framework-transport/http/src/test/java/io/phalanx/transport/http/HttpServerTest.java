@@ -187,6 +187,25 @@ class HttpServerTest {
     assertEquals(List.of(), seen);
   }
 
+  /**
+   * RFC 9110 12.4.2: q=0 means "not acceptable". The protobuf codec reads and writes both of its
+   * media types; the reply is labelled with the one the caller accepted, never the one it refused.
+   */
+  @Test
+  void aReplyIsLabelledWithTheMediaTypeTheCallerAccepted() throws Exception {
+    URI base = start(HttpServer.builder().routes(r -> r.get("/field", (ctx, req) ->
+        com.google.protobuf.Field.newBuilder().setName("f").setNumber(1).build())));
+    var refused = get(base, "/field", "Accept", "application/x-protobuf;q=0, application/protobuf");
+    assertEquals(200, refused.statusCode());
+    assertEquals("application/protobuf", refused.headers().firstValue("content-type").orElse(""));
+    var asked = get(base, "/field", "Accept", "application/protobuf");
+    assertEquals("application/protobuf", asked.headers().firstValue("content-type").orElse(""));
+    var first = get(base, "/field", "Accept", "application/x-protobuf");
+    assertEquals("application/x-protobuf", first.headers().firstValue("content-type").orElse(""));
+    var any = get(base, "/field");
+    assertEquals("application/json", any.headers().firstValue("content-type").orElse(""));
+  }
+
   /** RFC 9110 5.3: the field lines of a list-based field such as Accept form one list. */
   @Test
   void anAcceptListSplitOverTwoFieldLinesIsReadWhole() throws Exception {

@@ -28,23 +28,56 @@ public final class Codecs {
   /** Codec media types in precedence order, each as a lower-case essence. */
   private final List<Entry> entries;
   private final Map<String, List<Codec>> byEssence;
+  /** The entries of each essence, in precedence order. */
+  private final Map<String, List<Entry>> entriesByEssence;
 
-  private record Entry(String essence, Codec codec) {}
+  /** One media type of a codec; {@code choice} is made once, not per reply it labels. */
+  private record Entry(String essence, Codec codec, Choice choice) {}
+
+  /**
+   * A codec chosen for a reply, and the media type to label the reply with: the one of the
+   * codec's {@link Codec#mediaTypes()} the caller accepted, so a reply never carries a type the
+   * caller refused (the protobuf codec writes both {@code application/x-protobuf} and
+   * {@code application/protobuf}).
+   *
+   * @param codec the codec that writes the reply
+   * @param mediaType the media type as the codec lists it (parameters included)
+   */
+  public record Choice(Codec codec, String mediaType) {
+    public Choice {
+      Objects.requireNonNull(codec, "codec");
+      Objects.requireNonNull(mediaType, "mediaType");
+    }
+
+    /**
+     * The {@code Content-Type} to send with {@code value}: the codec's own
+     * ({@link Codec#contentType(Object)}, which may add parameters such as multipart's boundary)
+     * for its first media type, else {@link #mediaType()}.
+     */
+    public String contentType(Object value) {
+      return mediaType.equals(codec.mediaTypes().get(0)) ? codec.contentType(value) : mediaType;
+    }
+  }
 
   private Codecs(List<Codec> codecs) {
     this.codecs = List.copyOf(codecs);
     List<Entry> e = new ArrayList<>();
     Map<String, List<Codec>> m = new HashMap<>();
+    Map<String, List<Entry>> me = new HashMap<>();
     for (Codec c : this.codecs) {
       for (String mt : c.mediaTypes()) {
         String ess = MediaTypes.essence(mt);
-        e.add(new Entry(ess, c));
+        Entry entry = new Entry(ess, c, new Choice(c, mt));
+        e.add(entry);
         m.computeIfAbsent(ess, k -> new ArrayList<>(2)).add(c);
+        me.computeIfAbsent(ess, k -> new ArrayList<>(2)).add(entry);
       }
     }
     this.entries = List.copyOf(e);
     m.replaceAll((k, v) -> List.copyOf(v));
     this.byEssence = Map.copyOf(m);
+    me.replaceAll((k, v) -> List.copyOf(v));
+    this.entriesByEssence = Map.copyOf(me);
   }
 
   /**
@@ -117,6 +150,18 @@ public final class Codecs {
    *     write {@code type} in an accepted media type
    */
   public Codec forAccept(String acceptHeader, Class<?> type) {
+    return choiceForAccept(acceptHeader, type).codec();
+  }
+
+  /**
+   * {@link #forAccept} with the media type to label the reply with: the codec's first one that
+   * the caller accepts (its first one when {@code Accept} is absent or a wildcard admits it).
+   * Allocates nothing beyond parsing {@code Accept}.
+   *
+   * @throws io.phalanx.core.error.ServiceException 406 {@code NOT_ACCEPTABLE} as
+   *     {@link #forAccept}
+   */
+  public Choice choiceForAccept(String acceptHeader, Class<?> type) {
     Objects.requireNonNull(type, "type");
     if (acceptHeader == null || acceptHeader.isBlank() || "*/*".equals(acceptHeader)) {
       return preferred(acceptHeader, type);
@@ -124,16 +169,16 @@ public final class Codecs {
     if (acceptHeader.indexOf(',') < 0 && acceptHeader.indexOf(';') < 0
         && acceptHeader.indexOf('*') < 0) {
       // Fast path for the common single exact type ("application/json").
-      Codec c = firstEncoder(byEssence.get(MediaTypes.essence(acceptHeader)), type);
-      if (c != null) {
-        return c;
+      Entry e = firstEncoding(entriesByEssence.get(MediaTypes.essence(acceptHeader)), type);
+      if (e != null) {
+        return e.choice;
       }
     }
     List<MediaTypes.Range> ranges = MediaTypes.parseAccept(acceptHeader);
     if (ranges.isEmpty()) {
       return preferred(acceptHeader, type);
     }
-    Codec best = null;
+    Choice best = null;
     double bestQ = 0;
     int bestSpec = -1;
     int bestPos = Integer.MAX_VALUE;
@@ -155,7 +200,7 @@ public final class Codecs {
       if (match.q() > bestQ
           || match.q() == bestQ && (spec > bestSpec
               || spec == bestSpec && match.position() < bestPos)) {
-        best = e.codec;
+        best = e.choice;
         bestQ = match.q();
         bestSpec = spec;
         bestPos = match.position();
@@ -167,10 +212,10 @@ public final class Codecs {
     return best;
   }
 
-  private Codec preferred(String acceptHeader, Class<?> type) {
-    for (Codec c : codecs) {
-      if (c.canEncode(type)) {
-        return c;
+  private Choice preferred(String acceptHeader, Class<?> type) {
+    for (Entry e : entries) { // a codec's first entry is its first media type
+      if (e.codec.canEncode(type)) {
+        return e.choice;
       }
     }
     throw CodecFailures.notAcceptable(acceptHeader == null ? "" : acceptHeader,
@@ -188,11 +233,11 @@ public final class Codecs {
     return null;
   }
 
-  private static Codec firstEncoder(List<Codec> candidates, Class<?> type) {
+  private static Entry firstEncoding(List<Entry> candidates, Class<?> type) {
     if (candidates != null) {
-      for (Codec c : candidates) {
-        if (c.canEncode(type)) {
-          return c;
+      for (Entry e : candidates) {
+        if (e.codec.canEncode(type)) {
+          return e;
         }
       }
     }

@@ -321,10 +321,10 @@ public final class ServerRuntime {
       return Responses.empty(204, tr.replyIfAny());
     }
     try {
-      Codec codec = codecs.forAccept(listField(req.nettyHeaders(), HttpHeaderNames.ACCEPT),
-          reply.getClass());
-      String type = codec.contentType(reply);
-      byte[] encoded = codec.encode(reply);
+      Codecs.Choice choice = codecs.choiceForAccept(
+          listField(req.nettyHeaders(), HttpHeaderNames.ACCEPT), reply.getClass());
+      String type = choice.contentType(reply);
+      byte[] encoded = choice.codec().encode(reply);
       byte[] bytes = compressed(type, encoded, null, req, tr);
       FullHttpResponse out = Responses.of(200, type, bytes, null, tr.replyIfAny(), head);
       return bytes == encoded ? out : weakenedEtag(out);

@@ -103,6 +103,27 @@ class CodecsTest {
         Hello.class));
   }
 
+  /** RFC 9110 12.4.2: q=0 means not acceptable; the reply's label is a type the caller took. */
+  @Test
+  void theChoiceLabelsTheReplyWithTheMediaTypeTheCallerAccepted() {
+    Codecs.Choice refused = codecs.choiceForAccept(
+        "application/x-protobuf;q=0, application/protobuf", Field.class);
+    assertEquals("protobuf", refused.codec().name());
+    assertEquals("application/protobuf", refused.contentType(Field.getDefaultInstance()));
+    assertEquals("application/protobuf",
+        codecs.choiceForAccept("application/protobuf", Field.class).mediaType());
+    assertEquals("application/x-protobuf", codecs.choiceForAccept(
+        "application/x-protobuf, application/protobuf", Field.class).mediaType());
+    assertEquals("application/protobuf", codecs.choiceForAccept(
+        "application/protobuf, application/x-protobuf", Field.class).mediaType());
+    assertEquals("application/json", codecs.choiceForAccept("*/*", Field.class).mediaType());
+    assertEquals("text/plain; charset=utf-8",
+        codecs.choiceForAccept(null, String.class).contentType("x"));
+    Multipart form = Multipart.builder().field("a", "b").build();
+    assertEquals("multipart/form-data; boundary=" + form.boundary(),
+        codecs.choiceForAccept("multipart/form-data", Multipart.class).contentType(form));
+  }
+
   @Test
   void nothingAcceptableIs406() {
     for (String accept : List.of("text/html", "application/json;q=0",
