@@ -186,13 +186,7 @@ public final class Codecs {
       if (!e.codec.canEncode(type)) {
         continue;
       }
-      MediaTypes.Range match = null;
-      for (MediaTypes.Range r : ranges) {
-        if (r.matches(e.essence)
-            && (match == null || r.specificity() > match.specificity())) {
-          match = r;
-        }
-      }
+      MediaTypes.Range match = mostSpecific(ranges, e.essence);
       if (match == null || match.q() <= 0) {
         continue;
       }
@@ -206,10 +200,42 @@ public final class Codecs {
         bestPos = match.position();
       }
     }
+    // A structured syntax suffix (RFC 6839) names the syntax, so the codec of type/json writes
+    // type/x+json as well. Such a range is weighed on its own: it neither accepts nor refuses
+    // type/json itself (application/problem+json;q=0 leaves application/json acceptable).
+    for (MediaTypes.Range r : ranges) {
+      if (r.q() <= 0 || !r.isJsonSuffix()) {
+        continue;
+      }
+      String essence = r.essence();
+      Entry json = firstEncoding(entriesByEssence.get(r.type() + "/json"), type);
+      if (json == null || firstEncoding(entriesByEssence.get(essence), type) != null
+          || mostSpecific(ranges, essence) != r) {
+        continue; // no JSON codec; a codec of its own, weighed above; or a repeated range
+      }
+      if (r.q() > bestQ || r.q() == bestQ && (2 > bestSpec
+          || 2 == bestSpec && r.position() < bestPos)) {
+        best = json.choice;
+        bestQ = r.q();
+        bestSpec = 2;
+        bestPos = r.position();
+      }
+    }
     if (best == null) {
       throw CodecFailures.notAcceptable(acceptHeader, supportedEncoding(type));
     }
     return best;
+  }
+
+  /** The range that decides for {@code essence}: the most specific, the first of equals. */
+  private static MediaTypes.Range mostSpecific(List<MediaTypes.Range> ranges, String essence) {
+    MediaTypes.Range match = null;
+    for (MediaTypes.Range r : ranges) {
+      if (r.matches(essence) && (match == null || r.specificity() > match.specificity())) {
+        match = r;
+      }
+    }
+    return match;
   }
 
   private Choice preferred(String acceptHeader, Class<?> type) {

@@ -118,6 +118,15 @@ public final class MediaTypes {
       return "*".equals(subtype) ? 1 : 2;
     }
 
+    /** Whether this names one type with the {@code +json} suffix ({@code application/x+json}). */
+    boolean isJsonSuffix() {
+      return subtype.endsWith("+json") && subtype.indexOf('*') < 0 && !"*".equals(type);
+    }
+
+    String essence() {
+      return type + "/" + subtype;
+    }
+
     boolean matches(String essence) {
       if ("*".equals(type)) {
         return true;
@@ -174,9 +183,6 @@ public final class MediaTypes {
       if (type.isEmpty() || subtype.isEmpty() || ("*".equals(type) && !"*".equals(subtype))) {
         return null;
       }
-    }
-    if (subtype.endsWith("+json")) {
-      subtype = "json"; // structured syntax suffix: application/problem+json is JSON
     }
     double q = 1.0;
     int p = essenceEnd;

@@ -124,6 +124,25 @@ class CodecsTest {
         codecs.choiceForAccept("multipart/form-data", Multipart.class).contentType(form));
   }
 
+  /**
+   * RFC 9110 12.5.1: application/problem+json;q=0 refuses that type only; application/json,
+   * listed with weight 1, is still acceptable.
+   */
+  @Test
+  void aZeroWeightedJsonSuffixTypeDoesNotExcludePlainJson() {
+    assertEquals("json", accept("application/problem+json;q=0, application/json", Hello.class));
+    assertEquals("json", accept("application/json, application/problem+json;q=0", Hello.class));
+    assertEquals("json", accept("application/vnd.a+json;q=0, application/*", Hello.class));
+    // weighed as types of their own, the JSON codec serving them
+    assertEquals("json", accept("application/vnd.a+json", Hello.class));
+    assertEquals("protobuf",
+        accept("application/vnd.a+json;q=0.5, application/x-protobuf", Field.class));
+    assertEquals("json",
+        accept("application/vnd.a+json, application/x-protobuf;q=0.5", Field.class));
+    assertEquals("protobuf", accept("application/vnd.a+json;q=0, application/vnd.a+json, "
+        + "application/x-protobuf;q=0.5", Field.class), "the first of two equal ranges counts");
+  }
+
   @Test
   void nothingAcceptableIs406() {
     for (String accept : List.of("text/html", "application/json;q=0",
