@@ -94,7 +94,11 @@ public final class ResponseCompression {
     return mediaTypes;
   }
 
-  /** Whether a body of {@code contentType} may be compressed (null: no, it has no type). */
+  /**
+   * Whether a body of {@code contentType} may be compressed (null: no, it has no type). A type
+   * with a suffix counts as its syntax: {@code application/vnd.api+json} as
+   * {@code application/json}.
+   */
   public boolean compresses(CharSequence contentType) {
     if (contentType == null) {
       return false;
@@ -105,6 +109,11 @@ public final class ResponseCompression {
         return true;
       }
     }
-    return false;
+    // A structured syntax suffix (RFC 6839) names the syntax: application/vnd.api+json
+    // compresses as application/json does.
+    int plus = t.lastIndexOf('+');
+    int slash = t.indexOf('/');
+    return plus > slash && slash > 0
+        && mediaTypes.contains(t.substring(0, slash + 1) + t.substring(plus + 1));
   }
 }

@@ -1,6 +1,7 @@
 package io.phalanx.transport.http;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -210,6 +211,9 @@ class CompressionTest {
         "content-encoding"));
     assertNull(header(send(base, "GET", "/long", null, "Accept-Encoding", "gzip"),
         "content-encoding"), "JSON is no longer in the list");
+    assertTrue(ResponseCompression.gzip().compresses("application/vnd.api+json; charset=utf-8"));
+    assertTrue(ResponseCompression.gzip().compresses("application/atom+xml"));
+    assertFalse(ResponseCompression.gzip().compresses("application/vnd.a+zip"));
     assertThrows(IllegalArgumentException.class, () -> ResponseCompression.gzip().withLevel(0));
     assertThrows(IllegalArgumentException.class,
         () -> ResponseCompression.gzip().withMediaTypes("json"));

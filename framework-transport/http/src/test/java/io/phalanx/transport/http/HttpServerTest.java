@@ -206,6 +206,20 @@ class HttpServerTest {
     assertEquals("application/json", any.headers().firstValue("content-type").orElse(""));
   }
 
+  /**
+   * A caller that asks for a JSON-based type and refuses application/json gets JSON labelled with
+   * the type it asked for (as Spring's Jackson converter does), not application/json.
+   */
+  @Test
+  void aCallerThatRefusesPlainJsonGetsTheJsonTypeItAskedFor() throws Exception {
+    URI base = start(HttpServer.builder().routes(r ->
+        r.get("/hello", (ctx, req) -> new Greeting("hi"))));
+    var r = get(base, "/hello", "Accept", "application/vnd.api+json, application/json;q=0");
+    assertEquals(200, r.statusCode(), r.body());
+    assertEquals("application/vnd.api+json", r.headers().firstValue("content-type").orElse(""));
+    assertEquals("{\"message\":\"hi\"}", r.body());
+  }
+
   /** RFC 9110 5.3: the field lines of a list-based field such as Accept form one list. */
   @Test
   void anAcceptListSplitOverTwoFieldLinesIsReadWhole() throws Exception {

@@ -155,8 +155,9 @@ public final class Codecs {
 
   /**
    * {@link #forAccept} with the media type to label the reply with: the codec's first one that
-   * the caller accepts (its first one when {@code Accept} is absent or a wildcard admits it).
-   * Allocates nothing beyond parsing {@code Accept}.
+   * the caller accepts (its first one when {@code Accept} is absent or a wildcard admits it), or
+   * the {@code +json} type the caller asked for when the JSON codec writes it. Allocates nothing
+   * beyond parsing {@code Accept} unless a {@code +json} type wins.
    *
    * @throws io.phalanx.core.error.ServiceException 406 {@code NOT_ACCEPTABLE} as
    *     {@link #forAccept}
@@ -201,8 +202,9 @@ public final class Codecs {
       }
     }
     // A structured syntax suffix (RFC 6839) names the syntax, so the codec of type/json writes
-    // type/x+json as well. Such a range is weighed on its own: it neither accepts nor refuses
-    // type/json itself (application/problem+json;q=0 leaves application/json acceptable).
+    // type/x+json as well, labelled so. Such a range is weighed on its own: it neither accepts
+    // nor refuses type/json itself (application/problem+json;q=0 leaves application/json
+    // acceptable, application/json;q=0 leaves application/vnd.api+json acceptable).
     for (MediaTypes.Range r : ranges) {
       if (r.q() <= 0 || !r.isJsonSuffix()) {
         continue;
@@ -215,7 +217,7 @@ public final class Codecs {
       }
       if (r.q() > bestQ || r.q() == bestQ && (2 > bestSpec
           || 2 == bestSpec && r.position() < bestPos)) {
-        best = json.choice;
+        best = new Choice(json.codec, essence); // labelled as asked for, as Spring does
         bestQ = r.q();
         bestSpec = 2;
         bestPos = r.position();

@@ -143,6 +143,24 @@ class CodecsTest {
         + "application/x-protobuf;q=0.5", Field.class), "the first of two equal ranges counts");
   }
 
+  /**
+   * The JSON codec writes a +json type the caller asked for under that type's name (as Spring's
+   * Jackson converter), so refusing application/json is honoured in the label too.
+   */
+  @Test
+  void aJsonSuffixTypeIsWrittenUnderItsOwnName() {
+    Codecs.Choice c = codecs.choiceForAccept("application/vnd.api+json, application/json;q=0",
+        Hello.class);
+    assertEquals("json", c.codec().name());
+    assertEquals("application/vnd.api+json", c.contentType(new Hello("x")));
+    assertEquals("application/vnd.api+json",
+        codecs.choiceForAccept("Application/Vnd.Api+JSON", Hello.class).mediaType());
+    assertEquals("application/json", codecs.choiceForAccept(
+        "application/json, application/vnd.api+json", Hello.class).mediaType());
+    assertEquals("application/json", codecs.choiceForAccept(
+        "application/vnd.api+json;q=0.5, application/*", Hello.class).mediaType());
+  }
+
   @Test
   void nothingAcceptableIs406() {
     for (String accept : List.of("text/html", "application/json;q=0",
