@@ -12,8 +12,9 @@ import java.util.List;
  * <p>Hostile bodies: a missing or invalid boundary, a part without
  * {@code Content-Disposition: form-data; name=...}, a malformed header line or a body cut short
  * before its closing delimiter is a 400 naming the part (a truncated upload is never handed to the
- * handler as a shorter file); more than {@link #maxParts()} parts, or a part whose headers exceed
- * {@link #maxPartHeaderBytes()}, is a 413. The body as a whole is bounded by the server's body
+ * handler as a shorter file); more than {@link #maxParts()} parts, a part whose headers exceed
+ * {@link #maxPartHeaderBytes()}, or headers of all parts together over
+ * {@link #maxTotalHeaderBytes()}, is a 413. The body as a whole is bounded by the server's body
  * limit before this codec sees it.
  *
  * <p>Immutable and thread-safe.
@@ -23,21 +24,35 @@ public final class MultipartCodec implements Codec {
   public static final int DEFAULT_MAX_PARTS = 1_000;
   /** Header bytes accepted per part by default (RFC 7578 parts carry two or three short lines). */
   public static final int DEFAULT_MAX_PART_HEADER_BYTES = 8_192;
+  /**
+   * Header bytes accepted for all parts together by default: room for {@link #DEFAULT_MAX_PARTS}
+   * parts with a file name and a type each (about 100 bytes), far below what the part and
+   * per-part limits allow together. Each short header line costs the parser some hundred bytes of
+   * heap (the line, its name, its value, an entry), so without this bound a 4 MiB body of
+   * {@code a:b} lines made the parser allocate over 130 MiB.
+   */
+  public static final int DEFAULT_MAX_TOTAL_HEADER_BYTES = 131_072;
   static final String MEDIA_TYPE = "multipart/form-data";
   private static final List<String> MEDIA_TYPES = List.of(MEDIA_TYPE);
   private static final byte[] CRLF = {'\r', '\n'};
 
   private final int maxParts;
   private final int maxPartHeaderBytes;
+  private final int maxTotalHeaderBytes;
 
-  private MultipartCodec(int maxParts, int maxPartHeaderBytes) {
+  private MultipartCodec(int maxParts, int maxPartHeaderBytes, int maxTotalHeaderBytes) {
     this.maxParts = maxParts;
     this.maxPartHeaderBytes = maxPartHeaderBytes;
+    this.maxTotalHeaderBytes = maxTotalHeaderBytes;
   }
 
-  /** With {@link #DEFAULT_MAX_PARTS} and {@link #DEFAULT_MAX_PART_HEADER_BYTES}. */
+  /**
+   * With {@link #DEFAULT_MAX_PARTS}, {@link #DEFAULT_MAX_PART_HEADER_BYTES} and
+   * {@link #DEFAULT_MAX_TOTAL_HEADER_BYTES}.
+   */
   public static MultipartCodec create() {
-    return new MultipartCodec(DEFAULT_MAX_PARTS, DEFAULT_MAX_PART_HEADER_BYTES);
+    return new MultipartCodec(DEFAULT_MAX_PARTS, DEFAULT_MAX_PART_HEADER_BYTES,
+        DEFAULT_MAX_TOTAL_HEADER_BYTES);
   }
 
   /** A copy that accepts at most {@code maxParts} parts. */
@@ -45,7 +60,7 @@ public final class MultipartCodec implements Codec {
     if (maxParts < 1) {
       throw new IllegalArgumentException("maxParts must be >= 1: " + maxParts);
     }
-    return new MultipartCodec(maxParts, maxPartHeaderBytes);
+    return new MultipartCodec(maxParts, maxPartHeaderBytes, maxTotalHeaderBytes);
   }
 
   /** A copy that accepts at most {@code bytes} of headers per part. */
@@ -53,7 +68,18 @@ public final class MultipartCodec implements Codec {
     if (bytes < 64) {
       throw new IllegalArgumentException("maxPartHeaderBytes must be >= 64: " + bytes);
     }
-    return new MultipartCodec(maxParts, bytes);
+    return new MultipartCodec(maxParts, bytes, maxTotalHeaderBytes);
+  }
+
+  /**
+   * A copy that accepts at most {@code bytes} of headers for all parts of a body together
+   * (counted as per part: header lines and the empty line after them).
+   */
+  public MultipartCodec withMaxTotalHeaderBytes(int bytes) {
+    if (bytes < 64) {
+      throw new IllegalArgumentException("maxTotalHeaderBytes must be >= 64: " + bytes);
+    }
+    return new MultipartCodec(maxParts, maxPartHeaderBytes, bytes);
   }
 
   public int maxParts() {
@@ -62,6 +88,10 @@ public final class MultipartCodec implements Codec {
 
   public int maxPartHeaderBytes() {
     return maxPartHeaderBytes;
+  }
+
+  public int maxTotalHeaderBytes() {
+    return maxTotalHeaderBytes;
   }
 
   @Override
@@ -137,7 +167,7 @@ public final class MultipartCodec implements Codec {
       throw new IllegalArgumentException("multipart codec cannot decode " + type.getName());
     }
     return type.cast(MultipartParser.parse(body == null ? new byte[0] : body, contentType,
-        maxParts, maxPartHeaderBytes));
+        maxParts, maxPartHeaderBytes, maxTotalHeaderBytes));
   }
 
   /**
@@ -155,6 +185,6 @@ public final class MultipartCodec implements Codec {
   @Override
   public String toString() {
     return "MultipartCodec[maxParts=" + maxParts + ", maxPartHeaderBytes=" + maxPartHeaderBytes
-        + "]";
+        + ", maxTotalHeaderBytes=" + maxTotalHeaderBytes + "]";
   }
 }

@@ -24,31 +24,39 @@ final class MultipartParser {
   private final int[] failure;
   private final int maxParts;
   private final int maxHeaderBytes;
+  private final int maxTotalHeaderBytes;
+  /** Header bytes the parts still to come may have between them. */
+  private int headerBytesLeft;
 
-  private MultipartParser(byte[] body, String boundary, int maxParts, int maxHeaderBytes) {
+  private MultipartParser(byte[] body, String boundary, int maxParts, int maxHeaderBytes,
+      int maxTotalHeaderBytes) {
     this.body = body;
     this.boundary = boundary;
     this.delimiter = ("\r\n--" + boundary).getBytes(StandardCharsets.US_ASCII);
     this.failure = failureTable(delimiter);
     this.maxParts = maxParts;
     this.maxHeaderBytes = maxHeaderBytes;
+    this.maxTotalHeaderBytes = maxTotalHeaderBytes;
+    this.headerBytesLeft = maxTotalHeaderBytes;
   }
 
   /**
    * Parses {@code body} sent with {@code contentType}.
    *
    * @throws ServiceException 400 for a missing or invalid boundary or a malformed body, naming
-   *     the part; 413 for more than {@code maxParts} parts or a part's headers over
-   *     {@code maxHeaderBytes}
+   *     the part; 413 for more than {@code maxParts} parts, a part's headers over
+   *     {@code maxHeaderBytes} or all parts' headers over {@code maxTotalHeaderBytes}
    */
-  static Multipart parse(byte[] body, String contentType, int maxParts, int maxHeaderBytes) {
+  static Multipart parse(byte[] body, String contentType, int maxParts, int maxHeaderBytes,
+      int maxTotalHeaderBytes) {
     String boundary = contentType == null ? null : MediaTypes.parameter(contentType, "boundary");
     if (boundary == null || boundary.isEmpty()) {
       throw CodecFailures.badBody("multipart/form-data without a boundary parameter in its "
           + "Content-Type", null, null);
     }
     checkBoundary(boundary);
-    return new MultipartParser(body, boundary, maxParts, maxHeaderBytes).parse();
+    return new MultipartParser(body, boundary, maxParts, maxHeaderBytes, maxTotalHeaderBytes)
+        .parse();
   }
 
   /** RFC 2046: 1 to 70 characters from bcharsnospace and space, not ending in a space. */
@@ -118,7 +126,8 @@ final class MultipartParser {
   /** Reads the header lines of part {@code index} starting at {@code from}, up to the blank line. */
   private HeaderBlock headers(int from, int index) {
     int n = body.length;
-    int limit = Math.min(n, from + maxHeaderBytes);
+    boolean totalBinds = headerBytesLeft < maxHeaderBytes; // the budget left, not the part's
+    int limit = (int) Math.min(n, (long) from + Math.min(maxHeaderBytes, headerBytesLeft));
     Metadata.Builder headers = Metadata.builder();
     int pos = from;
     while (true) {
@@ -130,6 +139,11 @@ final class MultipartParser {
         }
       }
       if (eol < 0) {
+        if (limit < n && totalBinds) {
+          throw new ServiceException(413, "PAYLOAD_TOO_LARGE", "the headers of the multipart "
+              + "body exceed " + maxTotalHeaderBytes + " bytes in total (at part " + index + ")",
+              Map.of("part", Integer.toString(index)), null);
+        }
         if (limit < n) {
           throw new ServiceException(413, "PAYLOAD_TOO_LARGE", "the headers of part " + index
               + " exceed " + maxHeaderBytes + " bytes",
@@ -150,6 +164,7 @@ final class MultipartParser {
       headers.add(line.substring(0, colon).trim(), line.substring(colon + 1).trim());
       pos = eol + 2;
     }
+    headerBytesLeft -= pos + 2 - from;
     Metadata m = headers.build();
     String disposition = m.get("content-disposition").orElse(null);
     if (disposition == null

@@ -249,6 +249,33 @@ class MultipartCodecTest {
     assertThrows(IllegalArgumentException.class, () -> codec.withMaxParts(0));
   }
 
+  /** Short header lines cost far more heap than their bytes: all parts share one budget. */
+  @Test
+  void headersOfAllPartsOverTheTotalBudgetAre413() {
+    MultipartCodec budget = codec.withMaxTotalHeaderBytes(200);
+    StringBuilder four = new StringBuilder();
+    for (int i = 0; i < 4; i++) { // 43 header bytes each, with the empty line
+      four.append("--b\r\nContent-Disposition: form-data; name=p").append(i)
+          .append("\r\n\r\nv\r\n");
+    }
+    four.append("--b--");
+    assertEquals(4, budget.decode(concat(four.toString()), "multipart/form-data; boundary=b",
+        Multipart.class).parts().size());
+    four.insert(four.indexOf("name=p3") + 7, "\r\na:b".repeat(10)); // 43 + 50 > 200 - 3 * 43
+    ServiceException e = assertThrows(ServiceException.class, () -> budget.decode(
+        concat(four.toString()), "multipart/form-data; boundary=b", Multipart.class));
+    assertEquals(413, e.code());
+    assertEquals("PAYLOAD_TOO_LARGE", e.reason());
+    assertEquals("the headers of the multipart body exceed 200 bytes in total (at part 3)",
+        e.getMessage());
+    assertEquals("3", e.metadata().get("part"));
+
+    assertEquals(MultipartCodec.DEFAULT_MAX_TOTAL_HEADER_BYTES,
+        MultipartCodec.create().maxTotalHeaderBytes());
+    assertEquals(200, budget.withMaxParts(9).maxTotalHeaderBytes());
+    assertThrows(IllegalArgumentException.class, () -> codec.withMaxTotalHeaderBytes(63));
+  }
+
   @Test
   void aBodyOfNearDelimitersIsStillRejected() {
     // Every line almost a delimiter: the search stays linear (KMP) and the answer is a 400.
