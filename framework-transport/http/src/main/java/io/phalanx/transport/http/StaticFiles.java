@@ -208,7 +208,8 @@ public final class StaticFiles implements Consumer<Routes> {
       // A range is of the plain file: ranges of an encoding would be wrong for a client that
       // resumes a download begun without one (or with another)
       if (varies && range == null) {
-        String accept = req.headers().get("accept-encoding").orElse(null);
+        // all field lines: RFC 9110 (5.3) makes several lines of a list one list
+        String accept = String.join(", ", req.headers().getAll("accept-encoding"));
         double qBr = br == null ? 0 : ContentCoding.quality(accept, "br");
         double qGz = gz == null ? 0 : ContentCoding.quality(accept, "gzip");
         if (qBr > 0 && qBr >= qGz) {

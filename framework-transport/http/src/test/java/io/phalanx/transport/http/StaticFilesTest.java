@@ -273,6 +273,13 @@ class StaticFilesTest {
     assertEquals("gzip", header(get("/pre/app.js", "Accept-Encoding", "br;q=0, *"),
         "content-encoding"), "q=0 refuses");
     assertEquals("br", header(get("/pre/app.js", "Accept-Encoding", "*"), "content-encoding"));
+    try (RawHttp raw = new RawHttp(server.endpoint())) { // two field lines are one list
+      String reply = raw.send("GET /pre/app.js HTTP/1.1\r\nHost: x\r\nAccept-Encoding: br;q=0\r\n"
+          + "Accept-Encoding: gzip\r\n\r\n").readResponse();
+      // the sibling itself (its own tag), not the plain file gzipped by the server's compression
+      assertTrue(reply.toLowerCase(java.util.Locale.ROOT)
+          .matches("(?s).*\r\netag: w/\"[0-9a-f]+-[0-9a-f]+-gzip\"\r\n.*"), reply);
+    }
 
     // the index file of a directory has siblings too
     HttpResponse<byte[]> index = get("/pre/", "Accept-Encoding", "gzip");
