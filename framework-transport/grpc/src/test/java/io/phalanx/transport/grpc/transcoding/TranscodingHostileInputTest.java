@@ -17,6 +17,8 @@ import java.net.http.HttpResponse;
 import java.net.http.HttpResponse.BodyHandlers;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -174,6 +176,26 @@ class TranscodingHostileInputTest {
       assertTrue(e.get("message").asText().startsWith("malformed JSON at line 1"),
           body + ": " + e);
     }
+  }
+
+  /** RFC 8259 8.1: JSON is UTF-8; bad bytes must not reach the service as U+FFFD. */
+  @Test
+  void aBodyThatIsNotUtf8Is400() throws Exception {
+    byte[] latin1 = "{\"name\":\"caf\u00e9\"}".getBytes(StandardCharsets.ISO_8859_1);
+    byte[] form = "name=caf\u00e9".getBytes(StandardCharsets.ISO_8859_1);
+    for (var body : List.of(Map.entry(latin1, "application/json"),
+        Map.entry(form, "application/x-www-form-urlencoded"))) {
+      var req = java.net.http.HttpRequest.newBuilder(base.resolve("/v1/things"))
+          .timeout(Duration.ofSeconds(30)).header("Content-Type", body.getValue())
+          .POST(BodyPublishers.ofByteArray(body.getKey())).build();
+      HttpResponse<String> r = http.send(req, BodyHandlers.ofString());
+      JsonNode e = badRequest(r);
+      assertTrue(e.get("message").asText().contains("not valid UTF-8"), e.toString());
+    }
+    // a real U+FFFD, sent as UTF-8, is a character like any other
+    HttpResponse<String> ok = send("POST", "/v1/things", "{\"name\":\"\ufffd\"}",
+        "Content-Type", "application/json");
+    assertEquals(200, ok.statusCode(), ok.body());
   }
 
   @Test

@@ -15,6 +15,9 @@ import io.phalanx.transport.http.HttpRequest;
 import io.phalanx.transport.http.codec.MediaTypes;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.Iterator;
 import java.util.List;
@@ -94,7 +97,7 @@ public final class RequestBinder {
    * {@code field} when the body is one field. Unknown names are ignored.
    */
   private static void form(byte[] body, Message.Builder builder, FieldDescriptor field) {
-    String text = new String(body, StandardCharsets.UTF_8);
+    String text = utf8(body, "form body");
     String start = text.stripLeading();
     if (start.startsWith("{") || start.startsWith("[")) {
       // curl -d sends JSON with this content type; bound as a form it would bind nothing.
@@ -120,7 +123,7 @@ public final class RequestBinder {
 
   private void json(byte[] body, Message.Builder builder, FieldDescriptor field,
       HttpRequest request) {
-    String text = new String(body, StandardCharsets.UTF_8);
+    String text = utf8(body, "JSON body");
     if (text.isBlank()) {
       return;
     }
@@ -144,6 +147,28 @@ public final class RequestBinder {
     } catch (InvalidProtocolBufferException | RuntimeException e) {
       throw describe(doc, builder.getDescriptorForType(), e);
     }
+  }
+
+  /**
+   * {@code body} as UTF-8 text (RFC 8259 8.1; forms are UTF-8 here too), refusing bytes that are
+   * not: decoded leniently they would reach the service as U+FFFD. The strict decoder runs only
+   * when the fast decoding replaced something, so well-formed bodies are decoded once.
+   *
+   * @throws ServiceException 400 BAD_REQUEST when {@code body} is not valid UTF-8
+   */
+  private static String utf8(byte[] body, String what) {
+    String text = new String(body, StandardCharsets.UTF_8);
+    if (text.indexOf('\uFFFD') >= 0) {
+      try {
+        StandardCharsets.UTF_8.newDecoder()
+            .onMalformedInput(CodingErrorAction.REPORT)
+            .onUnmappableCharacter(CodingErrorAction.REPORT)
+            .decode(ByteBuffer.wrap(body));
+      } catch (CharacterCodingException e) {
+        throw new ServiceException(400, "BAD_REQUEST", "the " + what + " is not valid UTF-8");
+      }
+    }
+    return text;
   }
 
   /**
