@@ -60,10 +60,16 @@ class CompressionTest {
                 .withHeader("content-encoding", "br")
                 .withBody("text/plain", LONG.getBytes(StandardCharsets.UTF_8)))
             .post("/doc", Doc.class, (ctx, doc) -> new Doc("got " + doc.text().length()))
-            .get("/tagged", (ctx, req) -> io.phalanx.transport.http.HttpResponse.of(200,
-                    "application/json", JSON.writeValueAsBytes(new Doc(LONG)))
-                .withHeader("etag", ((HttpRequest) req).rawQuery().equals("weak")
-                    ? "W/\"v1\"" : "\"v1\""))
+            .get("/tagged", (ctx, req) -> {
+              String tag = ((HttpRequest) req).rawQuery().equals("weak") ? "W/\"v1\"" : "\"v1\"";
+              String inm = ((HttpRequest) req).headers().get("if-none-match").orElse("");
+              if (inm.endsWith("\"v1\"")) {
+                // If-None-Match compares weakly: the handler's own tag, strong or not
+                return io.phalanx.transport.http.HttpResponse.of(304).withHeader("etag", tag);
+              }
+              return io.phalanx.transport.http.HttpResponse.of(200, "application/json",
+                  JSON.writeValueAsBytes(new Doc(LONG))).withHeader("etag", tag);
+            })
             .get("/png", (ctx, req) -> io.phalanx.transport.http.HttpResponse.of(304,
                 "image/png", new byte[0]).withHeader("etag", "\"p1\""))
             .post("/raw", (ctx, req) -> "raw " + ((HttpRequest) req).body().length))
@@ -162,6 +168,26 @@ class CompressionTest {
     HttpResponse<byte[]> png = send(base, "GET", "/png", null, "Accept-Encoding", "gzip");
     assertEquals(304, png.statusCode());
     assertNull(header(png, "vary"));
+  }
+
+  /**
+   * RFC 9110 15.4.5: a 304 carries the ETag its 200 would have carried; the gzipped 200's strong
+   * tag was made weak, so the 304 to a caller that accepts gzip says W/"v1" too (a cache holding
+   * the W/"v1" reply could not freshen it with a strong "v1"); to one that does not, "v1".
+   */
+  @Test
+  void a304CarriesTheWeakenedEtagItsGzippedOkReplyCarried() throws Exception {
+    URI base = start(HttpServer.builder().compression(ResponseCompression.gzip()));
+    HttpResponse<byte[]> ok = send(base, "GET", "/tagged", null, "Accept-Encoding", "gzip");
+    assertEquals("gzip", header(ok, "content-encoding"));
+    assertEquals("W/\"v1\"", header(ok, "etag"));
+    HttpResponse<byte[]> notModified = send(base, "GET", "/tagged", null,
+        "Accept-Encoding", "gzip", "If-None-Match", "W/\"v1\"");
+    assertEquals(304, notModified.statusCode());
+    assertEquals("W/\"v1\"", header(notModified, "etag"));
+    HttpResponse<byte[]> plain = send(base, "GET", "/tagged", null, "If-None-Match", "\"v1\"");
+    assertEquals(304, plain.statusCode());
+    assertEquals("\"v1\"", header(plain, "etag"), "no gzip: the identity reply's strong tag");
   }
 
   @Test

@@ -216,10 +216,10 @@ public final class ServerRuntime {
    * absent. Copies nothing when the field came on one line, as it nearly always does.
    */
   static String listField(HttpHeaders headers, CharSequence name) {
-    Iterator<String> lines = headers.valueStringIterator(name);
-    if (!lines.hasNext()) {
-      return null;
+    if (!headers.contains(name)) {
+      return null; // the usual case for most fields: no iterator allocated
     }
+    Iterator<String> lines = headers.valueStringIterator(name);
     String first = lines.next();
     if (!lines.hasNext()) {
       return first;
@@ -309,13 +309,14 @@ public final class ServerRuntime {
                 r.headers(), tr.replyIfAny(),
                 corsHeaders(req.nettyHeaders().get(HttpHeaderNames.ORIGIN)));
       }
-      if (r.status() == 304) {
-        notModifiedVary(r, tr);
-      }
+      // a 304 names the representation its 200 would have been: a gzipped one's tag is weak
+      boolean gzippedTag = r.status() == 304 && notModifiedVary(r, tr)
+          && ContentCoding.acceptsGzip(listField(req.nettyHeaders(),
+              HttpHeaderNames.ACCEPT_ENCODING));
       byte[] body = compressed(r.contentType(), r.body(), r.headers(), req, tr);
       FullHttpResponse out = Responses.of(r.status(), r.contentType(), body, r.headers(),
           tr.replyIfAny(), head);
-      return body == r.body() ? out : weakenedEtag(out);
+      return body == r.body() && !gzippedTag ? out : weakenedEtag(out);
     }
     if (reply == null) {
       return Responses.empty(204, tr.replyIfAny());
@@ -375,17 +376,21 @@ public final class ServerRuntime {
    * asks for it). With compression on, that 200 varies unless its type is never compressed; a 304
    * has no body, so its size and usually its type are unknown here: only a 304 that names a type
    * never compressed, or its own coding, goes without.
+   *
+   * @return whether the 200 could have been gzipped here (the caller permitting)
    */
-  private void notModifiedVary(HttpResponse r, ServerHttpTransport tr) {
+  private boolean notModifiedVary(HttpResponse r, ServerHttpTransport tr) {
     ResponseCompression c = compression;
     if (c == null || r.contentType() != null && !c.compresses(r.contentType())
         || r.headers().contains("content-encoding") || variesByEncoding(r.headers())) {
-      return; // not compressed here, or says so itself (StaticFiles with precompressed siblings)
+      return false; // not compressed here, or says so itself (precompressed static files)
     }
     MutableMetadata reply = tr.replyMetadata();
-    if (!reply.contains("content-encoding")) {
-      reply.add("vary", "Accept-Encoding");
+    if (reply.contains("content-encoding")) {
+      return false;
     }
+    reply.add("vary", "Accept-Encoding");
+    return true;
   }
 
   /**
