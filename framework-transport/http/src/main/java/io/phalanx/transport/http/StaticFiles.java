@@ -19,6 +19,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
@@ -283,9 +284,10 @@ public final class StaticFiles implements Consumer<Routes> {
 
   /** If-None-Match wins over If-Modified-Since (RFC 9110 §13.2.2). */
   private static boolean notModified(HttpRequest req, String etag, long seconds) {
-    String inm = req.headers().get("if-none-match").orElse(null);
-    if (inm != null) {
-      return matchesAny(inm, etag);
+    List<String> inm = req.headers().getAll("if-none-match");
+    if (!inm.isEmpty()) {
+      // a list field: several lines are one list (RFC 9110 5.3)
+      return matchesAny(inm.size() == 1 ? inm.get(0) : String.join(", ", inm), etag);
     }
     String ims = req.headers().get("if-modified-since").orElse(null);
     if (ims != null && seconds > 0) { // an unknown time is never "not modified"

@@ -186,6 +186,8 @@ class StaticFilesTest {
     assertEquals(304, get("/static/app.js", "If-None-Match", "\"other\", " + etag.substring(2))
         .statusCode(), "weak comparison, any of a list");
     assertEquals(200, get("/static/app.js", "If-None-Match", "\"other\"").statusCode());
+    assertEquals(304, get("/static/app.js", "If-None-Match", "\"other\"", "If-None-Match", etag)
+        .statusCode(), "a list on two field lines is one list");
     assertEquals(304, get("/static/app.js", "If-Modified-Since",
         HTTP_DATE.format(MODIFIED)).statusCode());
     assertEquals(200, get("/static/app.js", "If-Modified-Since",
