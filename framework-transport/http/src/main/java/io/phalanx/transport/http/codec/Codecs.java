@@ -206,7 +206,24 @@ public final class Codecs {
     // nor refuses type/json itself (application/problem+json;q=0 leaves application/json
     // acceptable, application/json;q=0 leaves application/vnd.api+json acceptable).
     for (MediaTypes.Range r : ranges) {
-      if (r.q() <= 0 || !r.isJsonSuffix()) {
+      if (r.q() <= 0) {
+        continue;
+      }
+      if (r.isAnyJsonSuffix()) {
+        // type/*+json: "any JSON", which the JSON codec writes as type/json (as Spring reads it),
+        // unless type/json itself is refused by a more specific range
+        Entry json = firstEncoding(entriesByEssence.get(r.type() + "/json"), type);
+        MediaTypes.Range own = json == null ? null : mostSpecific(ranges, json.essence);
+        if (json != null && (own == null || own.q() > 0) && (r.q() > bestQ
+            || r.q() == bestQ && (1 > bestSpec || 1 == bestSpec && r.position() < bestPos))) {
+          best = json.choice;
+          bestQ = r.q();
+          bestSpec = 1;
+          bestPos = r.position();
+        }
+        continue;
+      }
+      if (!r.isJsonSuffix()) {
         continue;
       }
       String essence = r.essence();

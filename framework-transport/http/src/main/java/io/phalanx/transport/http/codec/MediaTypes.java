@@ -123,6 +123,11 @@ public final class MediaTypes {
       return subtype.endsWith("+json") && subtype.indexOf('*') < 0 && !"*".equals(type);
     }
 
+    /** Whether this is {@code type/*+json} (any JSON type under {@code type}). */
+    boolean isAnyJsonSuffix() {
+      return "*+json".equals(subtype) && !"*".equals(type);
+    }
+
     String essence() {
       return type + "/" + subtype;
     }

@@ -161,6 +161,21 @@ class CodecsTest {
         "application/vnd.api+json;q=0.5, application/*", Hello.class).mediaType());
   }
 
+  /** type/*+json asks for any JSON type: the JSON codec answers it as application/json. */
+  @Test
+  void anAcceptOfAnyJsonSuffixTypeGetsJson() {
+    Codecs.Choice c = codecs.choiceForAccept("application/*+json", Hello.class);
+    assertEquals("json", c.codec().name());
+    assertEquals("application/json", c.mediaType());
+    assertEquals("protobuf", accept("application/*+json;q=0.5, application/x-protobuf",
+        Field.class));
+    assertEquals("json", accept("application/*+json, application/x-protobuf;q=0.5",
+        Field.class));
+    ServiceException e = assertThrows(ServiceException.class, () -> codecs.forAccept(
+        "application/*+json, application/json;q=0", Hello.class), "refused by its own range");
+    assertEquals(406, e.code());
+  }
+
   @Test
   void nothingAcceptableIs406() {
     for (String accept : List.of("text/html", "application/json;q=0",
