@@ -264,4 +264,20 @@ class JsonCodecTest {
   void nullLiteralDecodesToNull() {
     assertNull(codec.decode(b("null"), Item.class));
   }
+
+  /** RFC 8259 8.1: a parser may ignore a leading byte-order mark; both paths do. */
+  @Test
+  void aLeadingByteOrderMarkIsIgnoredOnBothPaths() {
+    byte[] json = "{\"name\":\"a\"}".getBytes(UTF_8);
+    byte[] body = new byte[json.length + 3];
+    body[0] = (byte) 0xEF;
+    body[1] = (byte) 0xBB;
+    body[2] = (byte) 0xBF;
+    System.arraycopy(json, 0, body, 3, json.length);
+    JsonCodec codec = JsonCodec.create();
+    assertEquals("a", codec.decode(body, "application/json", Named.class).name());
+    assertEquals("a", codec.decode(body, "application/json", Field.class).getName());
+  }
+
+  record Named(String name) {}
 }

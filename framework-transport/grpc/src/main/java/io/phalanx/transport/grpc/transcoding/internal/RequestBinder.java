@@ -168,7 +168,8 @@ public final class RequestBinder {
         throw new ServiceException(400, "BAD_REQUEST", "the " + what + " is not valid UTF-8");
       }
     }
-    return text;
+    // a leading byte-order mark is no part of the text (RFC 8259 8.1 lets a parser ignore it)
+    return text.startsWith("\uFEFF") ? text.substring(1) : text;
   }
 
   /**
