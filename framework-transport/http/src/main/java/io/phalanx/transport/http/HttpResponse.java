@@ -59,7 +59,8 @@ public final class HttpResponse {
    * and a body that ends short or fails is cut by closing the connection (resetting the HTTP/2
    * stream), so a client never takes a short body for a whole one.
    *
-   * @throws IllegalArgumentException if {@code contentLength} is negative
+   * @throws IllegalArgumentException if {@code contentLength} is negative or {@code status} is
+   *     not 200..599
    */
   public static HttpResponse streaming(int status, String contentType, long contentLength,
       StreamingBody body) {
@@ -71,12 +72,20 @@ public final class HttpResponse {
         contentLength);
   }
 
-  /** A response with {@code status} and no body. */
+  /**
+   * A response with {@code status} and no body.
+   *
+   * @throws IllegalArgumentException if {@code status} is not 200..599 (a 1xx is interim)
+   */
   public static HttpResponse of(int status) {
     return new HttpResponse(status, Metadata.empty(), NO_BODY, null);
   }
 
-  /** A response with {@code status} and a body of the given media type. */
+  /**
+   * A response with {@code status} and a body of the given media type.
+   *
+   * @throws IllegalArgumentException if {@code status} is not 200..599
+   */
   public static HttpResponse of(int status, String contentType, byte[] body) {
     return new HttpResponse(status, Metadata.empty(), body,
         Objects.requireNonNull(contentType, "contentType"));
@@ -118,6 +127,11 @@ public final class HttpResponse {
     return contentType;
   }
 
+  /**
+   * This response with another status.
+   *
+   * @throws IllegalArgumentException if {@code status} is not 200..599
+   */
   public HttpResponse withStatus(int status) {
     return new HttpResponse(status, headers, body, contentType, stream, streamLength);
   }
