@@ -374,9 +374,12 @@ public final class Selector implements AutoCloseable {
       }
       Snapshot s = snapshot;
       int others = 0;
+      // A drained node takes calls only when no weighted one can: it does not stand in for a
+      // weighted node, so it does not make ejecting the last weighted one safe.
+      boolean drainedToo = balancer.drained(st.node());
       if (s != null) {
         for (NodeStats o : s.candidates()) {
-          if (o != st && !o.ejected(now)) {
+          if (o != st && !o.ejected(now) && (drainedToo || !balancer.drained(o.node()))) {
             others++;
           }
         }

@@ -2,6 +2,7 @@ package io.phalanx.core.selector;
 
 import static io.phalanx.core.selector.Nodes.node;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -112,8 +113,42 @@ class BalancerTest {
     Selection first = s.select(null);
     assertEquals("a", first.node().endpoint().getHost());
     first.done(new java.io.IOException("reset"));
-    assertTrue(s.stats().get(0).ejected(ticker.getAsLong()));
+    // a is the last node that takes calls, so not ejected; and calls stay off the drained one
+    assertFalse(s.stats().get(0).ejected(ticker.getAsLong()));
     assertEquals(List.of("a", "a", "a"), picks(s, 3));
+
+    // ejected while b served, then b left: the ejected a still comes before the drained node
+    s.update(List.of(node("a", 100), node("b", 100), node("drained", 0)));
+    for (int i = 0; i < 2; i++) {
+      Selection sel = s.select(null);
+      sel.done(sel.node().endpoint().getHost().equals("a")
+          ? new java.io.IOException("reset") : null);
+    }
+    assertTrue(s.stats().get(0).ejected(ticker.getAsLong()), "a ejected while b serves");
+    s.update(List.of(node("a", 100), node("drained", 0)));
+    assertEquals(List.of("a", "a", "a"), picks(s, 3));
+  }
+
+  /**
+   * The last node that takes calls is never ejected, and a drained node, which takes none while a
+   * weighted one can, does not count as one: with a out and only a drained node besides, b stays.
+   */
+  @Test
+  void aDrainedNodeDoesNotLetTheLastServingNodeBeEjected() {
+    for (Balancer b : List.of(Balancer.roundRobin(), Balancer.weightedRoundRobin())) {
+      Selector s = Selector.builder().balancer(b).ticker(ticker)
+          .outlierEjection(new OutlierEjection(1, Duration.ofSeconds(10), Duration.ofSeconds(10)))
+          .build();
+      s.update(List.of(node("a", 100), node("b", 100), node("drained", 0)));
+      Selection first = s.select(null);
+      String out = first.node().endpoint().getHost();
+      first.done(new java.io.IOException("connection refused"));
+      Selection second = s.select(null);
+      String last = second.node().endpoint().getHost();
+      assertTrue(!last.equals(out) && !last.equals("drained"), b + ": " + last);
+      second.done(new java.io.IOException("reset"));
+      assertEquals(List.of(last, last, last, last), picks(s, 4), b.toString());
+    }
   }
 
   @Test
