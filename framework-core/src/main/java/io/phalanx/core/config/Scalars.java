@@ -81,8 +81,11 @@ final class Scalars {
   }
 
   static ConfigMemorySize memorySize(ConfigValue v, String key) {
-    // typesafe's getBytes refuses a negative size, as its getMemorySize does
-    return ConfigMemorySize.ofBytes(bytes(v, key));
+    long bytes = bytes(v, key);
+    if (bytes < 0) { // typesafe reads a bare -1 as is; ofBytes would throw without the key
+      throw ConfigException.wrongType(key, SIZE, v, "which is negative");
+    }
+    return ConfigMemorySize.ofBytes(bytes);
   }
 
   /**
@@ -130,9 +133,32 @@ final class Scalars {
     while (end > 0 && Character.isLetter(text.charAt(end - 1))) {
       end--;
     }
-    long unit = getter.applyAsLong(
-        ConfigValueFactory.fromAnyRef("1" + text.substring(end)).atKey("v"));
-    return new BigDecimal(trim(text.substring(0, end))).multiply(BigDecimal.valueOf(unit));
+    long unit;
+    try {
+      unit = getter.applyAsLong(
+          ConfigValueFactory.fromAnyRef("1" + text.substring(end)).atKey("v"));
+    } catch (com.typesafe.config.ConfigException tooLarge) {
+      // one of the unit is more than a long holds (a zettabyte), so the value, which typesafe
+      // read, is a fraction of it: typesafe's own reading is as exact as a long can be
+      return BigDecimal.valueOf(getter.applyAsLong(v.atKey("v")));
+    }
+    return number(trim(text.substring(0, end))).multiply(BigDecimal.valueOf(unit));
+  }
+
+  /**
+   * A number as typesafe reads it: BigDecimal's syntax, or any other Java double literal typesafe
+   * accepts ({@code 1.5f}, {@code 0x1p3}), taken at its double value.
+   */
+  private static BigDecimal number(String text) {
+    try {
+      return new BigDecimal(text);
+    } catch (NumberFormatException notDecimal) {
+      double d = Double.parseDouble(text); // NumberFormatException: not a number at all
+      if (!Double.isFinite(d)) {
+        throw new ArithmeticException("not finite: " + text);
+      }
+      return new BigDecimal(Double.toString(d));
+    }
   }
 
   /** Trims white space as typesafe does, no-break spaces and the byte-order mark included. */

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigMemorySize;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -262,5 +263,36 @@ class AppConfigTest {
   @Test
   void invalidPathIsAnArgumentError() {
     assertThrows(IllegalArgumentException.class, () -> of("a = 1").getInt("a..b"));
+  }
+
+  /** 10^18 bytes written in zettabytes fits a long (one zettabyte does not): it is read. */
+  @Test
+  void aSizeInZettabytesThatFitsALongIsRead() {
+    AppConfig c = of("size = \"0.001 ZB\", small = \"0.000001ZB\"");
+    assertEquals(1_000_000_000_000_000_000L, c.getBytes("size"));
+    assertEquals(1_000_000_000_000_000L, c.getBytes("small"));
+    record Limits(ConfigMemorySize small) {}
+    assertEquals(new Limits(ConfigMemorySize.ofBytes(1_000_000_000_000_000L)),
+        c.bind(Limits.class));
+    ConfigException e = assertThrows(ConfigException.class,
+        () -> of("size = \"0.5 YB\"").getBytes("size"));
+    assertEquals(java.util.Optional.of("size"), e.key());
+  }
+
+  record SizeLimit(ConfigMemorySize size) {}
+
+  /** A negative size fails naming the key, whichever way it is read. */
+  @Test
+  void aNegativeMemorySizeFailsNamingTheKey() {
+    ConfigException e = assertThrows(ConfigException.class,
+        () -> of("size = -1").bind(SizeLimit.class));
+    assertEquals(java.util.Optional.of("size"), e.key());
+  }
+
+  /** typesafe reads numbers as Java double literals too ("1.5f s"); so does the exact check. */
+  @Test
+  void aDurationWrittenAsAJavaDoubleLiteralIsRead() {
+    assertEquals(Duration.ofMillis(1500), of("t = \"1.5f s\"").getDuration("t"));
+    assertEquals(Duration.ofMillis(8), of("t = \"0x1p3 ms\"").getDuration("t"));
   }
 }
