@@ -101,16 +101,24 @@ public final class ConsulRegistry implements Registrar, Discovery {
       if (closed) {
         throw new IllegalStateException("registry closed");
       }
-      previous = heartbeats.remove(instance.id());
+      previous = heartbeats.get(instance.id());
     }
     if (previous != null) {
       // before writing the new body: a re-registration of the previous one could overwrite it.
-      // May wait for one under way, so not under the registry's lock
-      previous.cancel();
+      // It keeps the old registration passing meanwhile, since this write may fail. May wait for
+      // a re-registration under way, so not under the registry's lock
+      previous.hold();
     }
-    http.registerService(body);
-    // a TTL check starts critical; pass it now so the caller's "registered" means "discoverable"
-    http.updateTtl(KratosFormat.ttlCheckId(instance.id()), "pass", null);
+    try {
+      http.registerService(body);
+      // a TTL check starts critical; pass it now so "registered" means "discoverable"
+      http.updateTtl(KratosFormat.ttlCheckId(instance.id()), "pass", null);
+    } catch (Exception e) {
+      if (previous != null) {
+        previous.release(); // the agent still has the old registration: keep it alive
+      }
+      throw e;
+    }
     Heartbeat hb = new Heartbeat(http, scheduler, instance.id(), body, heartbeat,
         new Backoff(Duration.ofMillis(200), heartbeat));
     Heartbeat concurrent;
@@ -123,7 +131,9 @@ public final class ConsulRegistry implements Registrar, Discovery {
       }
     }
     if (concurrent != null) {
-      concurrent.cancel(); // another register of this id raced this one; the last one beats
+      // the previous registration's, or that of a register of this id that raced this one (the
+      // last one beats)
+      concurrent.cancel();
     }
   }
 

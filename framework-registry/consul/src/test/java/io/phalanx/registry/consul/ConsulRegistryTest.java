@@ -199,6 +199,28 @@ class ConsulRegistryTest {
     assertEquals(List.of(), r.instances("greeter"));
   }
 
+  /**
+   * A register of a registered id that fails (agent briefly unavailable) leaves the registration
+   * the agent still has alive: its heartbeat goes on (it was cancelled before the write).
+   */
+  @Test
+  void aFailedReRegistrationKeepsThePreviousRegistrationAlive() throws Exception {
+    ConsulRegistry r = registry();
+    r.register(greeter("greeter-1"));
+    String pass = "/v1/agent/check/pass/service:greeter-1";
+    Await.until("first heartbeat", () -> consul.requests("PUT", pass).size() >= 2);
+    consul.outage(true);
+    assertThrows(Exception.class, () -> r.register(greeter("greeter-1")
+        .withMetadata(Map.of("zone", "b"))));
+    consul.outage(false);
+    int before = consul.requests("PUT", pass).size();
+    Await.until("the previous registration is still heartbeated",
+        () -> consul.requests("PUT", pass).size() >= before + 3);
+    assertTrue(consul.hasService("greeter-1"));
+    assertEquals("passing", consul.checkStatus("service:greeter-1").orElse(""));
+    assertEquals(List.of(greeter("greeter-1")), r.instances("greeter"));
+  }
+
   @Test
   void heartbeatRetriesThroughAnOutageAndReRegistersAfterBeingReaped() throws Exception {
     ConsulRegistry r = registry();

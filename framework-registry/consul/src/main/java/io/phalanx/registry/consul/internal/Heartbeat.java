@@ -31,6 +31,8 @@ public final class Heartbeat {
   private final Backoff backoff;
   private final Object lock = new Object();
   private boolean active = true;
+  /** Passing the check only, registering nothing again: a new registration is being written. */
+  private boolean held;
   private boolean failing;
   private int attempt;
   private ScheduledFuture<?> next;
@@ -62,6 +64,24 @@ public final class Heartbeat {
       if (next != null) {
         next.cancel(false);
       }
+    }
+  }
+
+  /**
+   * Keeps passing the TTL check but registers nothing again until {@link #release()}: a new
+   * registration of this id is being written, which a re-registration of this one's could
+   * overwrite. Waits for a re-registration under way, as {@link #cancel()} does.
+   */
+  public void hold() {
+    synchronized (lock) {
+      held = true;
+    }
+  }
+
+  /** Ends {@link #hold()}: the new registration failed, this one is still the agent's. */
+  public void release() {
+    synchronized (lock) {
+      held = false;
     }
   }
 
@@ -97,6 +117,9 @@ public final class Heartbeat {
         synchronized (lock) {
           if (!active) {
             return;
+          }
+          if (held) {
+            throw e; // retried with backoff; by then the new registration is written, or not
           }
           LOG.info("Consul agent {} no longer knows service {}; registering it again",
               http.base(), serviceId);
