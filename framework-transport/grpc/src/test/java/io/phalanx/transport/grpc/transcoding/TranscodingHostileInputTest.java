@@ -192,6 +192,14 @@ class TranscodingHostileInputTest {
       JsonNode e = badRequest(r);
       assertTrue(e.get("message").asText().contains("not valid UTF-8"), e.toString());
     }
+    // the same byte percent-encoded, in a form body, the query or the path
+    JsonNode e = badRequest(send("POST", "/v1/things", "name=caf%E9",
+        "Content-Type", "application/x-www-form-urlencoded"));
+    assertTrue(e.get("message").asText().contains("not valid UTF-8"), e.toString());
+    rawGetBadRequest("/v1/things/n1?display_name=caf%E9");
+    rawGetBadRequest("/v1/things/caf%E9");
+    assertEquals("caf\u00e9", json.readTree(send("GET", "/v1/things/n1?display_name=caf%C3%A9",
+        null).body()).get("displayName").asText(), "UTF-8 escapes decode");
     // a real U+FFFD, sent as UTF-8, is a character like any other
     HttpResponse<String> ok = send("POST", "/v1/things", "{\"name\":\"\ufffd\"}",
         "Content-Type", "application/json");

@@ -95,6 +95,11 @@ final class FormBinding {
       throw CodecFailures.badBody("the body is JSON but its Content-Type says "
           + "application/x-www-form-urlencoded", "send Content-Type: application/json", null);
     }
+    int bad = io.phalanx.transport.http.internal.PercentEscapes.invalidUtf8(form);
+    if (bad >= 0) {
+      throw CodecFailures.badBody("malformed form body", "the percent escapes at index " + bad
+          + " decode to bytes that are not UTF-8", null);
+    }
     int fields = 0;
     for (String pair : form.split("&")) {
       if (pair.isEmpty()) {

@@ -135,6 +135,11 @@ final class NettyRequest implements HttpRequest {
   }
 
   private static Map<String, List<String>> decodeQuery(String rawQuery) {
+    int bad = PercentEscapes.invalidUtf8(rawQuery);
+    if (bad >= 0) {
+      throw Errors.badRequest("BAD_REQUEST", "the query string is not UTF-8: the percent "
+          + "escapes at index " + bad + " decode to bytes that are not");
+    }
     try {
       return new QueryStringDecoder(rawQuery, StandardCharsets.UTF_8, false).parameters();
     } catch (IllegalArgumentException e) {

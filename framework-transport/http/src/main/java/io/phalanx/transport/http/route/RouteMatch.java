@@ -1,5 +1,6 @@
 package io.phalanx.transport.http.route;
 
+import io.phalanx.core.error.Errors;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Collections;
@@ -105,7 +106,14 @@ public final class RouteMatch<V> {
         out.write(b, 0, b.length);
       }
     }
-    return out.toString(StandardCharsets.UTF_8);
+    try {
+      // strictly: a lenient decoding would hand the handler U+FFFD for bytes never sent as text
+      return StandardCharsets.UTF_8.newDecoder()
+          .decode(java.nio.ByteBuffer.wrap(out.toByteArray())).toString();
+    } catch (java.nio.charset.CharacterCodingException e) {
+      throw Errors.badRequest("BAD_REQUEST", "the request path is not UTF-8: its percent "
+          + "escapes decode to bytes that are not");
+    }
   }
 
   private static int hex(String s, int i) {

@@ -66,6 +66,16 @@ class FormCodecTest {
     assertEquals("b.proto", two.getSourceContext().getFileName());
   }
 
+  /** Escapes of bytes that are not UTF-8 (a Latin-1 page's form) are refused, not U+FFFD. */
+  @Test
+  void escapesThatAreNotUtf8Are400() {
+    ServiceException e = assertThrows(ServiceException.class,
+        () -> codec.decode(form("name=caf%E9&age=3"), Signup.class));
+    assertEquals(400, e.code());
+    assertTrue(e.getMessage().contains("not UTF-8"), e.getMessage());
+    assertEquals("caf\u00e9", codec.decode(form("name=caf%C3%A9"), Signup.class).name());
+  }
+
   @Test
   void badFormsAreRefusedNamingTheField() {
     ServiceException age = assertThrows(ServiceException.class,

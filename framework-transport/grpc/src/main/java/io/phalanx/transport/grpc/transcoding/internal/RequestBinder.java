@@ -104,6 +104,11 @@ public final class RequestBinder {
       throw new ServiceException(400, "BAD_REQUEST", "the body is JSON but its Content-Type says "
           + "application/x-www-form-urlencoded: send Content-Type: application/json");
     }
+    int bad = io.phalanx.transport.http.internal.PercentEscapes.invalidUtf8(text);
+    if (bad >= 0) {
+      throw new ServiceException(400, "BAD_REQUEST", "the form body is not valid UTF-8: the "
+          + "percent escapes at index " + bad + " decode to bytes that are not");
+    }
     Map<String, List<String>> fields;
     try {
       fields = new QueryStringDecoder(text, StandardCharsets.UTF_8, false, MAX_FORM_FIELDS)
