@@ -9,6 +9,7 @@ import io.phalanx.transport.grpc.GrpcErrors;
 import io.phalanx.transport.grpc.GrpcStream;
 import io.phalanx.transport.grpc.internal.CallContexts;
 import java.io.IOException;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,6 +51,9 @@ public final class LocalStream<Q, R> {
   private final EventSink events;
   private final String operation;
   private final AtomicBoolean finished = new AtomicBoolean();
+  /** Open until the thread that won {@link #finished} has written the end. */
+  private final CountDownLatch ended = new CountDownLatch(1);
+  private volatile Thread ender;
   private final Object writing = new Object();
   private io.grpc.Context.CancellableContext scope;
 
@@ -174,17 +178,32 @@ public final class LocalStream<Q, R> {
    */
   private void finish(ServiceException error) {
     if (!finished.compareAndSet(false, true)) {
-      return;
-    }
-    stream.closed(ctx, error);
-    synchronized (writing) {
-      if (error != null && events.isOpen()) {
+      // Another thread ends it: wait until its error event is written. The body writer returning
+      // first would end the body as a success (gRPC-Web: an OK trailer) and the error after it
+      // would be lost. The ending thread itself (a close hook sending) must not wait for itself.
+      if (ender != Thread.currentThread()) {
         try {
-          events.error(error);
-        } catch (IOException gone) {
-          // nobody left to tell
+          ended.await();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
         }
       }
+      return;
+    }
+    ender = Thread.currentThread();
+    try {
+      stream.closed(ctx, error);
+      synchronized (writing) {
+        if (error != null && events.isOpen()) {
+          try {
+            events.error(error);
+          } catch (IOException gone) {
+            // nobody left to tell
+          }
+        }
+      }
+    } finally {
+      ended.countDown();
     }
   }
 }
