@@ -182,6 +182,12 @@ class MetricsTest {
         .tags("operation", "GET /hello/{name}", "code", "200").timer().count());
     assertEquals(0.0, registry.get("phalanx.server.requests.active")
         .tags("operation", "HEAD /hello/{name}").gauge().value());
+    // nothing of the GET route's body was sent
+    assertEquals(0, head.body().length);
+    var sent = registry.get("phalanx.server.response.size")
+        .tags("operation", "HEAD /hello/{name}").summary();
+    assertEquals(1, sent.count());
+    assertEquals(0.0, sent.totalAmount(), "a HEAD reply has no body on the wire");
   }
 
   @Test

@@ -43,7 +43,10 @@ public record CallFacts(int code, String reason, long requestBytes, long respons
     } else if (reply == null && transport instanceof HttpTransport) {
       code = 204;
     }
-    return new CallFacts(code, "", in, replyBytes(reply));
+    // a HEAD reply has no body on the wire, whatever the GET route it ran returned
+    boolean head = transport instanceof HttpTransport http
+        && "HEAD".equals(http.request().method());
+    return new CallFacts(code, "", in, head ? 0 : replyBytes(reply));
   }
 
   /**
