@@ -215,15 +215,7 @@ class ServerCallEndingTest {
         };
       }
     };
-    StreamMessageHook hooks = new StreamMessageHook() {
-      @Override
-      public Object onReceive(io.phalanx.core.Context ctx, Object message) {
-        if (((EchoRequest) message).getText().equals("stop")) {
-          throw Errors.badRequest("STOP", "stopped by a receive hook");
-        }
-        return message;
-      }
-
+    StreamMessageHook hooks = new StopOnReceive() {
       @Override
       public Object onSend(io.phalanx.core.Context ctx, Object message) {
         if (((EchoReply) message).getText().equals("poison")) {
@@ -332,15 +324,7 @@ class ServerCallEndingTest {
         };
       }
     };
-    StreamMessageHook hooks = new StreamMessageHook() {
-      @Override
-      public Object onReceive(io.phalanx.core.Context ctx, Object message) {
-        if (((EchoRequest) message).getText().equals("stop")) {
-          throw Errors.badRequest("STOP", "stopped by a receive hook");
-        }
-        return message;
-      }
-
+    StreamMessageHook hooks = new StopOnReceive() {
       @Override
       public Object onSend(io.phalanx.core.Context ctx, Object message) throws Exception {
         if (((EchoReply) message).getText().equals("held")) {
@@ -436,6 +420,17 @@ class ServerCallEndingTest {
           String.valueOf(outcome));
     } finally {
       server.stop(Duration.ZERO);
+    }
+  }
+
+  /** Ends the call (INVALID_ARGUMENT) when the client sends "stop"; tests add their send rule. */
+  private abstract static class StopOnReceive implements StreamMessageHook {
+    @Override
+    public Object onReceive(io.phalanx.core.Context ctx, Object message) {
+      if (((EchoRequest) message).getText().equals("stop")) {
+        throw Errors.badRequest("STOP", "stopped by a receive hook");
+      }
+      return message;
     }
   }
 }
