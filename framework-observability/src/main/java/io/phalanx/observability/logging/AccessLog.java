@@ -211,7 +211,8 @@ public final class AccessLog implements Middleware {
       // the low 64 bits of the trace id, as OpenTelemetry's ratio sampler reads them
       long bits = Long.parseUnsignedLong(span.getTraceId().substring(16), 16);
       // Math.abs(Long.MIN_VALUE) is still negative, below every bound, so that id was always
-      // kept; its magnitude, 2^63, is above the bound of every ratio under 1
+      // kept; its magnitude, 2^63, is above the bound of every ratio under 1. OpenTelemetry's
+      // sampler keeps that one id in 2^64, so the two disagree on it alone.
       return bits != Long.MIN_VALUE && Math.abs(bits) < (long) (sampleRatio * Long.MAX_VALUE);
     }
     return ThreadLocalRandom.current().nextDouble() < sampleRatio;

@@ -54,8 +54,8 @@ public final class Heartbeat {
 
   /**
    * Stops beating; a beat already on the wire finishes but schedules nothing. If the heartbeat is
-   * registering the service again (after a 404) this waits until that is done, at most a request
-   * timeout, so that a deregistration sent after {@code cancel} returns removes it for good;
+   * registering the service again (after a 404) this waits until that is done, at most two
+   * request timeouts (the registration, then the check's pass), so that a deregistration sent after {@code cancel} returns removes it for good;
    * once {@code cancel} returned the service is never registered again.
    */
   public void cancel() {
