@@ -51,12 +51,21 @@ public final class Main {
     // documents under the prefix override application.conf; -D and PHALANX_* still win
     try (LiveConfig live = Configs.builder().processOverrides().source(remote.get()).watch()) {
       // live.observe("some.key", c -> ...) acts on a change without a restart
-      app(live.current()).run();
+      app(live.current(), live).run();
     }
   }
 
   /** The whole app, from configuration; tests start it on ephemeral ports. */
   public static App app(AppConfig config) {
+    return app(config, null);
+  }
+
+  /**
+   * The whole app; {@code live}, when the configuration is followed from etcd or Consul, is what
+   * the admin server's /debug/vars shows, so an operator sees the values in force, not the ones
+   * read at start.
+   */
+  static App app(AppConfig config, LiveConfig live) {
     ${ResourceName}Usecase ${resourceName}s = new ${ResourceName}Usecase(new InMemory${ResourceName}Repository());
     GrpcServer grpc = GrpcServer.builder()
         .host(config.getString("server.grpc.host"))
@@ -97,8 +106,12 @@ public final class Main {
           .host(config.getString("admin.host"))
           .port(config.getInt("admin.port"))
           .debug(config.getBoolean("admin.debug"))
-          .prometheus(meters)
-          .config(config);
+          .prometheus(meters);
+      if (live != null) {
+        admin.config(live);
+      } else {
+        admin.config(config);
+      }
       config.findString("admin.token").ifPresent(admin::token);
       app.admin(admin.build());   // starts first, stops after the others drained, not published
     }
