@@ -37,7 +37,7 @@ import org.junit.jupiter.api.Timeout;
  * <pre>{@code
  * class EtcdRegistryContractTest extends RegistryContractTest {
  *   EtcdRegistry registry;
- *   @BeforeEach void connect() { registry = EtcdRegistry.create(etcd.endpoints()); }
+ *   @BeforeEach void connect() { registry = EtcdRegistry.create(etcd.endpoint()); }
  *   @Override protected Registrar registrar() { return registry; }
  *   @Override protected Discovery discovery() { return registry; }
  *   @Override protected void closeClients() { registry.close(); }
