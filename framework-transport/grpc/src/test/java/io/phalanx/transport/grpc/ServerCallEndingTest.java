@@ -13,6 +13,7 @@ import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
+import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.phalanx.core.StartContext;
 import io.phalanx.core.error.Errors;
@@ -369,6 +370,97 @@ class ServerCallEndingTest {
       server.stop(Duration.ZERO);
       sender.shutdownNow();
     }
+  }
+
+  /**
+   * A unary service answering twice on a call the client cancelled is not told INTERNAL (too
+   * many responses): grpc-java drops every send on a cancelled call, and nobody is left to get
+   * either answer. It used to throw INTERNAL at the second answer.
+   */
+  @Test
+  void aSecondUnaryAnswerAfterTheCancelIsDropped() throws Exception {
+    assertEquals(List.of("sent", "sent", "completed"), sendTwiceFromTheCancelHandler("unary"));
+  }
+
+  /**
+   * Makes a call of {@code kind} whose service answers only from its cancel handler (twice, then
+   * completes), cancels it once the service has started, and returns what each of the
+   * handler's calls did: "sent", "completed" or the exception it threw.
+   */
+  private static List<String> sendTwiceFromTheCancelHandler(String kind) throws Exception {
+    CompletableFuture<List<String>> outcome = new CompletableFuture<>();
+    CountDownLatch started = new CountDownLatch(1);
+    EchoGrpc.EchoImplBase impl = new EchoGrpc.EchoImplBase() {
+      @Override
+      public void unary(EchoRequest req, StreamObserver<EchoReply> out) {
+        answerOnlyOnCancel(out);
+      }
+
+      @Override
+      public void serverStream(EchoRequest req, StreamObserver<EchoReply> out) {
+        answerOnlyOnCancel(out);
+      }
+
+      @Override
+      public StreamObserver<EchoRequest> bidi(StreamObserver<EchoReply> out) {
+        answerOnlyOnCancel(out);
+        return new Ignoring<>();
+      }
+
+      private void answerOnlyOnCancel(StreamObserver<EchoReply> out) {
+        ((ServerCallStreamObserver<EchoReply>) out).setOnCancelHandler(() -> {
+          List<String> seen = new ArrayList<>();
+          for (int i = 0; i < 2; i++) {
+            try {
+              out.onNext(EchoReply.newBuilder().setText("late " + i).build());
+              seen.add("sent");
+            } catch (RuntimeException e) {
+              seen.add(e.toString());
+            }
+          }
+          try {
+            out.onCompleted();
+            seen.add("completed");
+          } catch (RuntimeException e) {
+            seen.add(e.toString());
+          }
+          outcome.complete(seen);
+        });
+        started.countDown();
+      }
+    };
+    GrpcServer server = GrpcServer.builder().host("127.0.0.1").service(impl).build();
+    server.start(StartContext.standalone());
+    try (GrpcClient client = GrpcClient.builder("127.0.0.1:" + server.port()).build()) {
+      EchoGrpc.EchoStub stub = EchoGrpc.newStub(client.channel())
+          .withDeadlineAfter(30, TimeUnit.SECONDS);
+      EchoRequest request = EchoRequest.newBuilder().setText("x").build();
+      io.grpc.Context.CancellableContext call = io.grpc.Context.current().withCancellation();
+      call.run(() -> {
+        switch (kind) {
+          case "unary" -> stub.unary(request, new Ignoring<>());
+          case "server-stream" -> stub.serverStream(request, new Ignoring<>());
+          default -> stub.bidi(new Ignoring<>()).onNext(request);
+        }
+      });
+      assertTrue(started.await(10, TimeUnit.SECONDS), kind + " never started");
+      call.cancel(null);
+      return outcome.get(10, TimeUnit.SECONDS);
+    } finally {
+      server.stop(Duration.ZERO);
+    }
+  }
+
+  /** An observer for calls whose outcome a test does not look at. */
+  private static final class Ignoring<T> implements StreamObserver<T> {
+    @Override
+    public void onNext(T value) {}
+
+    @Override
+    public void onError(Throwable t) {}
+
+    @Override
+    public void onCompleted() {}
   }
 
   /** Middleware sees a deadline that passes while an asynchronous service works as 504. */

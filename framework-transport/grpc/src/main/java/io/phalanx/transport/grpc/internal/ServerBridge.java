@@ -364,7 +364,9 @@ public final class ServerBridge implements ServerInterceptor {
    * <p>A second reply fails the call, as in grpc-java's own calls: that {@code sendMessage}
    * throws INTERNAL to the service and the call ends with INTERNAL whatever the service does
    * next (its {@code onCompleted} no longer counts). Nothing has gone out by then: replies are
-   * sent only once the chain has returned.
+   * sent only once the chain has returned. On a call the client or the deadline cancelled, the
+   * second reply is dropped instead, as grpc-java drops every send on a cancelled call: nobody is
+   * left to get it, and a service that answers from its cancel handler must not be told INTERNAL.
    *
    * <p>Its monitor is also the call's lock (see the class comment): what the service still
    * passes on to the grpc-java call takes it, as does the listener thread sending the reply.
@@ -379,6 +381,8 @@ public final class ServerBridge implements ServerInterceptor {
     /** Thrown to the chain instead of an answer: a cancellation or a second reply. */
     private RuntimeException failure;
     private volatile boolean finished;
+    /** The client or the deadline ended the call, whether or not the service had answered. */
+    private volatile boolean cancelled;
     private CompletableFuture<Void> waiter;
 
     Capture(ServerCall<Q, R> raw) {
@@ -394,6 +398,10 @@ public final class ServerBridge implements ServerInterceptor {
     public void sendMessage(R message) {
       if (reply == null) {
         reply = message;
+        return;
+      }
+      if (cancelled) {
+        // nobody is left to get either answer: grpc-java drops it, the service is not told
         return;
       }
       log.warn("gRPC /{}: the service sent a second reply to a unary call; the call fails with "
@@ -432,6 +440,7 @@ public final class ServerBridge implements ServerInterceptor {
     // as 500 INTERNAL to Errors.from).
     /** grpc cancelled the call; {@code cause} tells a missed deadline from a cancel. */
     void cancelled(Throwable cause) {
+      cancelled = true;
       finish(null, null, cancellation(cause));
     }
 
@@ -522,8 +531,10 @@ public final class ServerBridge implements ServerInterceptor {
         w = new CompletableFuture<>();
         waiter = w;
       }
-      io.grpc.Context.CancellationListener onCancel = c -> finish(null, null,
-          cancellation(c.cancellationCause()));
+      io.grpc.Context.CancellationListener onCancel = c -> {
+        cancelled = true;
+        finish(null, null, cancellation(c.cancellationCause()));
+      };
       grpcCtx.addListener(onCancel, Runnable::run);
       try {
         w.get();
