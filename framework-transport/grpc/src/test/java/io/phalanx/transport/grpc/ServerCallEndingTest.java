@@ -291,14 +291,17 @@ class ServerCallEndingTest {
 
   /**
    * A send that has begun (its hooks are running) when a receive hook ends the call on the
-   * listener thread, and reaches the call after that, fails at the service with CANCELLED. It
-   * used to reach the closed grpc-java call, which threw IllegalStateException.
+   * listener thread, and reaches the call after that, is dropped, as grpc-java drops a send that
+   * meets a cancel (the service hears of this end as a cancel); it once reached the closed
+   * grpc-java call, which threw IllegalStateException. The service's next send fails with
+   * CANCELLED: it set no cancel handler, so grpc-java's observer, told of the end, throws.
    */
   @Test
-  void aSendOverlappingAnEndOnTheListenerThreadFailsWithCancelled() throws Exception {
+  void aSendOverlappingAnEndOnTheListenerThreadIsDropped() throws Exception {
     CountDownLatch inSendHook = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
     CompletableFuture<Throwable> sendOutcome = new CompletableFuture<>();
+    CompletableFuture<Throwable> nextSendOutcome = new CompletableFuture<>();
     ExecutorService sender = Executors.newSingleThreadExecutor();
     EchoGrpc.EchoImplBase impl = new EchoGrpc.EchoImplBase() {
       @Override
@@ -313,6 +316,12 @@ class ServerCallEndingTest {
                 sendOutcome.complete(null);
               } catch (Throwable t) {
                 sendOutcome.complete(t);
+              }
+              try {
+                out.onNext(EchoReply.newBuilder().setText("next").build());
+                nextSendOutcome.complete(null);
+              } catch (Throwable t) {
+                nextSendOutcome.complete(t);
               }
             });
           }
@@ -361,7 +370,8 @@ class ServerCallEndingTest {
       // the client has the hook's error: the call is closed while the send is still in its hook
       assertEquals(Status.Code.INVALID_ARGUMENT, end.get(10, TimeUnit.SECONDS).getCode());
       release.countDown();
-      Throwable thrown = sendOutcome.get(10, TimeUnit.SECONDS);
+      assertEquals(null, sendOutcome.get(10, TimeUnit.SECONDS), "the overlapping send");
+      Throwable thrown = nextSendOutcome.get(10, TimeUnit.SECONDS);
       StatusRuntimeException e = assertInstanceOf(StatusRuntimeException.class, thrown,
           String.valueOf(thrown));
       assertEquals(Status.Code.CANCELLED, e.getStatus().getCode());
@@ -380,6 +390,18 @@ class ServerCallEndingTest {
   @Test
   void aSecondUnaryAnswerAfterTheCancelIsDropped() throws Exception {
     assertEquals(List.of("sent", "sent", "completed"), sendTwiceFromTheCancelHandler("unary"));
+  }
+
+  /**
+   * A streaming service that set an onCancelHandler handles cancellation itself: grpc-java drops
+   * what it sends after the cancel (ServerCalls throws CANCELLED only to a streaming service
+   * without a handler). The bridge used to throw CANCELLED at every such send.
+   */
+  @Test
+  void streamingSendsAfterTheCancelOfAServiceWithACancelHandlerAreDropped() throws Exception {
+    assertEquals(List.of("sent", "sent", "completed"),
+        sendTwiceFromTheCancelHandler("server-stream"));
+    assertEquals(List.of("sent", "sent", "completed"), sendTwiceFromTheCancelHandler("bidi"));
   }
 
   /**

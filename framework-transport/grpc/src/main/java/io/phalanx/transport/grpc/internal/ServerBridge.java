@@ -25,6 +25,7 @@ import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -52,8 +53,9 @@ import org.slf4j.LoggerFactory;
  * thread, to send its reply (headers, message and close together); an executor would allocate
  * a task per use and could move the write to another thread. What runs under the lock never
  * blocks (the grpc-java call does not) and never runs application code: hooks run before it is
- * taken. The first ending wins: a later close is ignored, and a send after the end throws
- * CANCELLED to the service, as grpc-java does for a cancelled call.
+ * taken. The first ending wins: a later close is ignored, and a send after the end never
+ * reaches the grpc-java call: after a cancel it is dropped, as grpc-java's own call drops it
+ * (see {@code StreamCall}).
  */
 public final class ServerBridge implements ServerInterceptor {
   private static final Logger log = LoggerFactory.getLogger(ServerBridge.class);
@@ -592,15 +594,33 @@ public final class ServerBridge implements ServerInterceptor {
 
   /**
    * The call as a streaming service sees it: hooks on send, error mapping on close, and every use
-   * of the grpc-java call under {@link #lock} (see the class comment). {@link #closed} says who
+   * of the grpc-java call under {@link #lock} (see the class comment). {@link #ended} says who
    * ended the call: set once, before the close goes out, so that a send that takes the lock
-   * after it throws CANCELLED instead of reaching a closed call.
+   * after it never reaches a closed call.
+   *
+   * <p>A send after a cancel (the client, the deadline, or a hook ending the call, which the
+   * service hears of as a cancel) is dropped, as grpc-java's own call drops it: grpc-java's
+   * response observer throws CANCELLED itself to a service that set no cancel handler once it
+   * has been told, and stays quiet for one that did (the handler is how a service says it
+   * handles cancellation). The one exception is a send on the listener thread before the
+   * service was told: it is told there, so the send throws CANCELLED, else a service sending in
+   * a loop on that thread would never learn of the end. A send after the service closed the call
+   * itself throws CANCELLED.
    */
   private static final class StreamCall<Q, R> extends ForwardingServerCall.SimpleForwardingServerCall<Q, R> {
+    private static final int OPEN = 0;
+    /** Closed by the service, or failed by it or by middleware before it started. */
+    private static final int CLOSED = 1;
+    /** Cancelled by the client or the deadline, or ended by a hook. */
+    private static final int CANCELLED = 2;
     private final GrpcStream stream;
     private final GrpcTransport transport;
     private final Object lock = new Object();
-    private final AtomicBoolean closed = new AtomicBoolean();
+    private final AtomicInteger ended = new AtomicInteger(OPEN);
+    /** The service's listener has been told that the call ended (it did not end it itself). */
+    final AtomicBoolean told = new AtomicBoolean();
+    /** The thread running the service's listener, while it does. */
+    volatile Thread listenerThread;
     /** Guarded by {@link #lock}. */
     private boolean headersSent;
     volatile Context ctx;
@@ -614,16 +634,24 @@ public final class ServerBridge implements ServerInterceptor {
       this.ctx = ctx;
     }
 
-    private static StatusRuntimeException alreadyClosed() {
-      // a hook ended the call: the service learns it as a cancelled call, as from grpc
-      return Status.CANCELLED.withDescription("call already closed").asRuntimeException();
+    /**
+     * What a send finding the call ended does: returns to drop it (see the class comment), or
+     * throws CANCELLED.
+     */
+    private void afterEnd() {
+      if (ended.get() == CANCELLED
+          && (told.get() || Thread.currentThread() != listenerThread)) {
+        return;
+      }
+      throw Status.CANCELLED.withDescription("call already closed").asRuntimeException();
     }
 
     @Override
     public void sendHeaders(io.grpc.Metadata headers) {
       synchronized (lock) {
-        if (closed.get()) {
-          throw alreadyClosed();
+        if (ended.get() != OPEN) {
+          afterEnd();
+          return;
         }
         GrpcHeaders.copyInto(transport.replyMetadata(), headers);
         headersSent = true;
@@ -633,8 +661,9 @@ public final class ServerBridge implements ServerInterceptor {
 
     @Override
     public void sendMessage(R message) {
-      if (closed.get()) {
-        throw alreadyClosed();
+      if (ended.get() != OPEN) {
+        afterEnd();
+        return;
       }
       Object out;
       try {
@@ -646,8 +675,9 @@ public final class ServerBridge implements ServerInterceptor {
       @SuppressWarnings("unchecked")
       R r = (R) out;
       synchronized (lock) {
-        if (closed.get()) {
-          throw alreadyClosed(); // ended while the send hooks ran
+        if (ended.get() != OPEN) {
+          afterEnd(); // ended while the send hooks ran
+          return;
         }
         super.sendMessage(r);
       }
@@ -688,7 +718,7 @@ public final class ServerBridge implements ServerInterceptor {
         closeWithError(cause);
         return;
       }
-      if (!closed.compareAndSet(false, true)) {
+      if (!ended.compareAndSet(OPEN, CLOSED)) {
         return;
       }
       stream.closed(ctx, status.isOk() ? null : GrpcErrors.fromStatus(status, trailers));
@@ -713,7 +743,7 @@ public final class ServerBridge implements ServerInterceptor {
     }
 
     private void end(Throwable t, boolean byBridge) {
-      if (!closed.compareAndSet(false, true)) {
+      if (!ended.compareAndSet(OPEN, byBridge ? CANCELLED : CLOSED)) {
         return;
       }
       if (byBridge) {
@@ -727,7 +757,7 @@ public final class ServerBridge implements ServerInterceptor {
     }
 
     void cancelled() {
-      if (closed.compareAndSet(false, true)) {
+      if (ended.compareAndSet(OPEN, CANCELLED)) {
         stream.closed(ctx, new ServiceException(499, "CANCELLED", "call cancelled"));
       }
     }
@@ -738,8 +768,6 @@ public final class ServerBridge implements ServerInterceptor {
     private final ServerCall.Listener<Q> delegate;
     private final StreamCall<Q, ?> call;
 
-    private final AtomicBoolean serviceToldEnded = new AtomicBoolean();
-
     StreamListener(ServerCall.Listener<Q> delegate, StreamCall<Q, ?> call) {
       this.delegate = delegate;
       this.call = call;
@@ -747,7 +775,7 @@ public final class ServerBridge implements ServerInterceptor {
 
     /** Once: the service's listener hears of the end as a cancel (it did not close the call). */
     private void tellServiceEnded() {
-      if (serviceToldEnded.compareAndSet(false, true)) {
+      if (call.told.compareAndSet(false, true)) {
         delegate.onCancel();
       }
     }
@@ -762,21 +790,27 @@ public final class ServerBridge implements ServerInterceptor {
         tellServiceEnded();
         return;
       }
+      call.listenerThread = Thread.currentThread();
       try {
         @SuppressWarnings("unchecked")
         Q q = (Q) in;
         delegate.onMessage(q);
       } catch (RuntimeException e) {
         call.closeWithError(e); // the service threw: it ended its own call
+      } finally {
+        call.listenerThread = null;
       }
     }
 
     @Override
     public void onHalfClose() {
+      call.listenerThread = Thread.currentThread();
       try {
         delegate.onHalfClose();
       } catch (RuntimeException e) {
         call.closeWithError(e);
+      } finally {
+        call.listenerThread = null;
       }
     }
 
@@ -790,14 +824,19 @@ public final class ServerBridge implements ServerInterceptor {
     public void onComplete() {
       if (call.endedByBridge) {
         tellServiceEnded(); // a send hook ended it: the service must not think it completed
-      } else if (!serviceToldEnded.get()) {
+      } else if (!call.told.get()) {
         delegate.onComplete();
       }
     }
 
     @Override
     public void onReady() {
-      delegate.onReady();
+      call.listenerThread = Thread.currentThread();
+      try {
+        delegate.onReady();
+      } finally {
+        call.listenerThread = null;
+      }
     }
   }
 }
