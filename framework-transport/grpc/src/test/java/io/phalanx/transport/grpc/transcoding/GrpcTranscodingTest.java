@@ -382,6 +382,36 @@ class GrpcTranscodingTest {
         "not answered before the deadline");
   }
 
+  /**
+   * A unary service answering from its cancel handler (twice) once the deadline passed is not
+   * thrown at: grpc-java never throws at a unary service's onNext on a cancelled call and drops
+   * the answers. Over HTTP both sends threw CANCELLED.
+   */
+  @Test
+  void aUnaryServiceAnsweringFromItsCancelHandlerIsNotThrownAt() throws Exception {
+    error(send("GET", "/v1/slow?name=answer-on-cancel", null, "grpc-timeout", "200m"), 504,
+        "DEADLINE_EXCEEDED");
+    assertEquals(List.of("sent", "sent", "completed"),
+        probe.lateAnswers.get(10, TimeUnit.SECONDS));
+  }
+
+  /**
+   * A streaming service sending on the thread that writes the body, with a cancel handler: when
+   * the client goes away its handler runs and none of its sends throws (grpc-java drops them).
+   * The send that found the client gone used to throw CANCELLED, and the handler never ran.
+   */
+  @Test
+  void aStreamingServiceWithACancelHandlerHearsOfTheDisconnectThroughIt() throws Exception {
+    try (java.net.Socket s = new java.net.Socket("127.0.0.1", base.getPort())) {
+      s.getOutputStream().write("GET /v1/watch?i32=100000000&name=handled HTTP/1.1\r\nHost: x\r\n\r\n"
+          .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+      byte[] some = s.getInputStream().readNBytes(4096);
+      assertTrue(new String(some, java.nio.charset.StandardCharsets.ISO_8859_1)
+          .startsWith("HTTP/1.1 200"));
+    }
+    assertEquals(List.of("handler ran", "sent"), probe.handledWatch.get(10, TimeUnit.SECONDS));
+  }
+
   private List<String> events(String path) throws Exception {
     var r = http.send(java.net.http.HttpRequest.newBuilder(base.resolve(path))
         .timeout(Duration.ofSeconds(20)).build(), BodyHandlers.ofLines());

@@ -2,12 +2,15 @@ package io.phalanx.transport.grpc.transcoding;
 
 import com.google.protobuf.Empty;
 import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.phalanx.core.Context;
 import io.phalanx.core.error.ServiceException;
 import io.phalanx.transport.grpc.GrpcContext;
 import io.phalanx.transport.grpc.transcoding.testproto.ProbeGrpc;
 import io.phalanx.transport.grpc.transcoding.testproto.Thing;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
@@ -24,6 +27,10 @@ final class ProbeService extends ProbeGrpc.ProbeImplBase {
   final AtomicReference<io.grpc.Deadline> slowDeadline = new AtomicReference<>();
   static final int SENDERS = 8;
   final Queue<Throwable> fanOutUnexpected = new ConcurrentLinkedQueue<>();
+  /** What the "answer-on-cancel" calls' sends did: "sent", "completed" or what they threw. */
+  final CompletableFuture<List<String>> lateAnswers = new CompletableFuture<>();
+  /** What the "handled" watch saw: its loop's sends, then its handler's (see watch). */
+  final CompletableFuture<List<String>> handledWatch = new CompletableFuture<>();
   private final ExecutorService senders = Executors.newCachedThreadPool(r -> {
     Thread t = new Thread(r, "probe-sender");
     t.setDaemon(true);
@@ -76,6 +83,22 @@ final class ProbeService extends ProbeGrpc.ProbeImplBase {
 
   @Override
   public void slow(Thing request, StreamObserver<Thing> out) {
+    if (request.getName().equals("answer-on-cancel")) {
+      // answers twice from its cancel handler only, then completes
+      ((ServerCallStreamObserver<Thing>) out).setOnCancelHandler(() -> {
+        List<String> seen = new ArrayList<>();
+        sendRecording(out, request, seen);
+        sendRecording(out, request, seen);
+        try {
+          out.onCompleted();
+          seen.add("completed");
+        } catch (RuntimeException e) {
+          seen.add(e.toString());
+        }
+        lateAnswers.complete(seen);
+      });
+      return;
+    }
     io.grpc.Context current = io.grpc.Context.current();
     slowDeadline.set(current.getDeadline());
     current.addListener(c -> slowCancelled.countDown(), Runnable::run);
@@ -98,6 +121,10 @@ final class ProbeService extends ProbeGrpc.ProbeImplBase {
   public void watch(Thing request, StreamObserver<Thing> out) {
     if (request.getName().startsWith("fanout")) {
       fanOut(request, out);
+      return;
+    }
+    if (request.getName().equals("handled")) {
+      handledWatch(request, out);
       return;
     }
     for (int i = 0; i < request.getI32(); i++) {
@@ -153,6 +180,40 @@ final class ProbeService extends ProbeGrpc.ProbeImplBase {
         fanOutUnexpected.add(failed);
       }
     });
+  }
+
+  /**
+   * "handled": sends on the calling thread until its cancel handler runs (at most {@code i32}
+   * things), recording the first send that throws; the handler sends once more. Records
+   * "handler ran" and what the sends did.
+   */
+  private void handledWatch(Thing request, StreamObserver<Thing> out) {
+    List<String> seen = java.util.Collections.synchronizedList(new ArrayList<>());
+    java.util.concurrent.atomic.AtomicBoolean cancelled =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    ((ServerCallStreamObserver<Thing>) out).setOnCancelHandler(() -> {
+      cancelled.set(true);
+      seen.add("handler ran");
+      sendRecording(out, request, seen);
+    });
+    for (int i = 0; i < request.getI32() && !cancelled.get(); i++) {
+      try {
+        out.onNext(Thing.newBuilder().setName("handled").setI32(i).build());
+      } catch (RuntimeException e) {
+        seen.add(e.toString());
+        break;
+      }
+    }
+    handledWatch.complete(List.copyOf(seen));
+  }
+
+  private static void sendRecording(StreamObserver<Thing> out, Thing value, List<String> seen) {
+    try {
+      out.onNext(value);
+      seen.add("sent");
+    } catch (RuntimeException e) {
+      seen.add(e.toString());
+    }
   }
 
   @Override

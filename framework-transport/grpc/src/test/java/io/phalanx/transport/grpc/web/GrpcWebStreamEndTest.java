@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.phalanx.core.error.Errors;
 import io.phalanx.core.error.ServiceException;
@@ -22,6 +23,8 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -29,12 +32,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/**
- * A stream ended on a service thread (a send hook refusing a message) while the deadline passes
- * on the body writer: the writer must not end the body before the error is written, or the
- * failed call reaches the client as grpc-status 0. The close hook holds the end open past the
- * deadline (bounded, so a correct implementation only waits).
- */
+/** How gRPC-Web calls end: by a hook, by the deadline. */
 class GrpcWebStreamEndTest {
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5))
       .build();
@@ -58,6 +56,12 @@ class GrpcWebStreamEndTest {
         .put(payload).array();
   }
 
+  /**
+   * A stream ended on a service thread (a send hook refusing a message) while the deadline passes
+   * on the body writer: the writer must not end the body before the error is written, or the
+   * failed call reaches the client as grpc-status 0. The close hook holds the end open past the
+   * deadline (bounded, so a correct implementation only waits).
+   */
   @Test
   void aStreamEndedByASendHookIsNeverReportedAsOk() throws Exception {
     EchoGrpc.EchoImplBase impl = new EchoGrpc.EchoImplBase() {
@@ -125,5 +129,65 @@ class GrpcWebStreamEndTest {
     String trailers = trailerFrames.get(0);
     assertFalse(trailers.startsWith("grpc-status:0\r\n"),
         "a call ended by a send hook was reported as OK: " + trailers);
+  }
+
+  /**
+   * Services that answer from their cancel handler (twice, then complete) once the deadline
+   * passed are not thrown at, as with grpc-java: its unary calls never throw at a cancelled
+   * call's onNext, and a streaming service that set a handler has its sends dropped. Both used
+   * to get CANCELLED from each send.
+   */
+  @Test
+  void sendsFromACancelHandlerAfterTheDeadlineAreDropped() throws Exception {
+    Map<String, CompletableFuture<List<String>>> outcomes = Map.of(
+        "Unary", new CompletableFuture<>(), "ServerStream", new CompletableFuture<>());
+    EchoGrpc.EchoImplBase impl = new EchoGrpc.EchoImplBase() {
+      @Override
+      public void unary(EchoRequest request, StreamObserver<EchoReply> out) {
+        answerOnCancel(out, outcomes.get("Unary"));
+      }
+
+      @Override
+      public void serverStream(EchoRequest request, StreamObserver<EchoReply> out) {
+        answerOnCancel(out, outcomes.get("ServerStream"));
+      }
+
+      private void answerOnCancel(StreamObserver<EchoReply> out,
+          CompletableFuture<List<String>> outcome) {
+        ((ServerCallStreamObserver<EchoReply>) out).setOnCancelHandler(() -> {
+          List<String> seen = new ArrayList<>();
+          for (int i = 0; i < 2; i++) {
+            try {
+              out.onNext(EchoReply.newBuilder().setText("late").build());
+              seen.add("sent");
+            } catch (RuntimeException e) {
+              seen.add(e.toString());
+            }
+          }
+          try {
+            out.onCompleted();
+            seen.add("completed");
+          } catch (RuntimeException e) {
+            seen.add(e.toString());
+          }
+          outcome.complete(seen);
+        });
+      }
+    };
+    grpc = GrpcServer.builder().service(impl).build();
+    server = HttpServer.builder().host("127.0.0.1").port(0).routes(GrpcWeb.of(grpc)).build();
+    server.start();
+    for (String method : List.of("Unary", "ServerStream")) {
+      HttpRequest req = HttpRequest.newBuilder(
+              URI.create(server.endpoint() + "/phalanx.test.Echo/" + method))
+          .timeout(Duration.ofSeconds(30)).header("content-type", "application/grpc-web+proto")
+          .header("x-grpc-web", "1").header("grpc-timeout", "200m")
+          .POST(HttpRequest.BodyPublishers.ofByteArray(frame(0,
+              EchoRequest.newBuilder().setText("x").build().toByteArray())))
+          .build();
+      http.send(req, HttpResponse.BodyHandlers.ofByteArray());
+      assertEquals(List.of("sent", "sent", "completed"),
+          outcomes.get(method).get(10, TimeUnit.SECONDS), method);
+    }
   }
 }

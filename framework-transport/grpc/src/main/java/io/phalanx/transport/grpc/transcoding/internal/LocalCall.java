@@ -67,8 +67,10 @@ final class LocalCall<Q, R> extends ServerCall<Q, R> {
   @Override
   public void sendMessage(R message) {
     if (closed.isCompletedExceptionally()) {
-      // cancelled (deadline, client gone): as grpc-java tells a service sending on such a call
-      throw Status.CANCELLED.withDescription("call already cancelled").asRuntimeException();
+      // Cancelled (deadline, client gone): dropped, as grpc-java's own call drops it. Its
+      // response observer throws CANCELLED itself to a streaming service without a cancel
+      // handler once told; a unary service, or one that set a handler, is never thrown at.
+      return;
     }
     if (closed.isDone()) {
       throw new IllegalStateException("call already closed");

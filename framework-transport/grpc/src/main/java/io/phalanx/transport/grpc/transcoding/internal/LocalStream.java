@@ -20,17 +20,27 @@ import org.slf4j.LoggerFactory;
  * asynchronous service is waited for until it closes the call or the deadline passes.
  *
  * <p>As on gRPC: the request and every reply pass the {@link GrpcStream}'s hooks, the close hooks
- * run once with the call's error (or null), a client that goes away cancels the call (the
- * service's next {@code onNext} fails with CANCELLED and its cancel handler runs), the deadline
- * cancels the grpc-java context and ends the stream with DEADLINE_EXCEEDED.
+ * run once with the call's error (or null), a client that goes away cancels the call, the
+ * deadline cancels the grpc-java context and ends the stream with DEADLINE_EXCEEDED.
+ *
+ * <p>A cancelled call (client gone, deadline, a send hook refusing) is one for the service as
+ * with grpc-java's own calls: its listener is told ({@code onCancel}, so its cancel handler runs),
+ * and what it sends afterwards is dropped. grpc-java's response observer then throws CANCELLED
+ * at the next {@code onNext} of a service that set no cancel handler, and stays quiet for one
+ * that did. A service sending on the body writer's thread (a synchronous one) is told at the
+ * send that found the end, from inside that send: the thread cannot be told otherwise until the
+ * service returns, and a service sending in a loop would never learn of the end. (grpc-java
+ * would queue the cancel behind the running method; the nested call reaches only the
+ * listener's {@code onCancel}, which for a server-streaming method runs the handler or marks
+ * the observer cancelled.)
  *
  * <p>Threading: the sink takes one thread at a time, and the service may send from any of its
  * threads while the stream is ended on another (the body writer at the deadline, a send hook
  * refusing a message). Every use of the sink happens under {@link #writing}; the end is decided
- * first ({@link #finished}), so a message whose send takes the lock after it is refused with
- * CANCELLED, and the error event, when there is one, is the last thing written. The lock is
- * held while a write waits for a slow client: that wait is the back-pressure, and the end has
- * to wait for the message being written anyway.
+ * first ({@link #finished}), so a message whose send takes the lock after it is dropped, and the
+ * error event, when there is one, is the last thing written. The lock is held while a write
+ * waits for a slow client: that wait is the back-pressure, and the end has to wait for the
+ * message being written anyway.
  */
 public final class LocalStream<Q, R> {
   private static final Logger log = LoggerFactory.getLogger(LocalStream.class);
@@ -56,6 +66,14 @@ public final class LocalStream<Q, R> {
   private volatile Thread ender;
   private final Object writing = new Object();
   private io.grpc.Context.CancellableContext scope;
+  /** The context the service's listener runs in; set before the service starts. */
+  private volatile io.grpc.Context attached;
+  /** The service's listener, once {@code startCall} returned it. */
+  private volatile ServerCall.Listener<Q> listener;
+  /** The body writer while it runs the service's listener (a synchronous service sends on it). */
+  private volatile Thread listenerThread;
+  /** The service's listener has been told that the call was cancelled. */
+  private final AtomicBoolean told = new AtomicBoolean();
 
   LocalStream(LocalInvoker invoker, ServerMethodDefinition<Q, R> method, Context ctx,
       GrpcStream stream, EventSink events) {
@@ -82,20 +100,23 @@ public final class LocalStream<Q, R> {
       return;
     }
     io.grpc.Context attached = scope.withValue(CallContexts.KEY, ctx);
+    this.attached = attached;
     LocalCall<Q, R> call = new LocalCall<>(method.getMethodDescriptor(), ctx.transport(),
         this::send);
     io.grpc.Metadata headers = invoker.headerKeys().fromHttp(ctx.transport().requestMetadata());
     try {
-      ServerCall.Listener<Q> listener;
+      listenerThread = Thread.currentThread();
       try {
-        listener = attached.call(() -> {
+        attached.call(() -> {
           ServerCall.Listener<Q> l = method.getServerCallHandler().startCall(call, headers);
+          listener = l;
           l.onReady();
           l.onMessage(q);
           l.onHalfClose();
           return l;
         });
       } catch (Exception e) {
+        listenerThread = null;
         if (!events.isOpen() || finished.get()) {
           finish(new ServiceException(499, "CANCELLED", "client disconnected"));
         } else {
@@ -103,10 +124,10 @@ public final class LocalStream<Q, R> {
         }
         return;
       }
+      listenerThread = null;
       Status status;
       try {
-        status = LocalInvoker.await(call, scope, operation,
-            () -> attached.run(listener::onCancel));
+        status = LocalInvoker.await(call, scope, operation, this::tellCancelled);
       } catch (ServiceException e) {
         finish(e);
         return;
@@ -118,7 +139,9 @@ public final class LocalStream<Q, R> {
         finish(failure(e));
         return;
       }
-      attached.run(listener::onComplete);
+      if (!told.get()) {
+        attached.run(listener::onComplete); // a cancelled call is never also completed
+      }
       if (status.isOk()) {
         finish(null);
       } else if (status.getCause() != null && status.getCode() == Status.Code.UNKNOWN) {
@@ -131,10 +154,30 @@ public final class LocalStream<Q, R> {
     }
   }
 
+  /** Once: the service's listener hears of the end as a cancel. */
+  private void tellCancelled() {
+    ServerCall.Listener<Q> l = listener;
+    if (l != null && told.compareAndSet(false, true)) {
+      attached.run(l::onCancel);
+    }
+  }
+
+  /**
+   * What a send finding the stream ended does: drops its message, first telling the service of
+   * the cancel when the send runs on the body writer's thread (see the class comment); another
+   * thread's service is told by the body writer, which waits for the call.
+   */
+  private void afterEnd() {
+    if (Thread.currentThread() == listenerThread) {
+      tellCancelled();
+    }
+  }
+
   /** The service's {@code onNext}: hooks, then the sink; a gone client cancels the call. */
   private void send(R message) {
     if (finished.get()) {
-      throw Status.CANCELLED.withDescription("stream already closed").asRuntimeException();
+      afterEnd();
+      return;
     }
     Object out;
     try {
@@ -142,23 +185,25 @@ public final class LocalStream<Q, R> {
     } catch (Exception e) {
       finish(failure(e));
       scope.cancel(Status.CANCELLED.withDescription("send hook failed").asRuntimeException());
-      throw Status.CANCELLED.withDescription("stream closed by middleware").asRuntimeException();
+      afterEnd();
+      return;
     }
+    boolean gone = false;
     synchronized (writing) {
-      if (finished.get()) {
-        // ended while the send hooks ran: nothing is written after the end
-        throw Status.CANCELLED.withDescription("stream already closed").asRuntimeException();
-      }
-      try {
-        events.message(out);
-        return;
-      } catch (IOException gone) {
-        // reported below, outside the lock: the close hooks are application code
+      if (!finished.get()) { // else ended while the send hooks ran: nothing is written after it
+        try {
+          events.message(out);
+          return;
+        } catch (IOException e) {
+          gone = true; // reported below, outside the lock: the close hooks are application code
+        }
       }
     }
-    finish(new ServiceException(499, "CANCELLED", "client disconnected"));
-    scope.cancel(Status.CANCELLED.withDescription("client disconnected").asRuntimeException());
-    throw Status.CANCELLED.withDescription("client disconnected").asRuntimeException();
+    if (gone) {
+      finish(new ServiceException(499, "CANCELLED", "client disconnected"));
+      scope.cancel(Status.CANCELLED.withDescription("client disconnected").asRuntimeException());
+    }
+    afterEnd();
   }
 
   private ServiceException failure(Throwable t) {
