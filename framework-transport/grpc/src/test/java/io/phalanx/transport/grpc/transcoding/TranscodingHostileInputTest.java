@@ -178,6 +178,50 @@ class TranscodingHostileInputTest {
     }
   }
 
+  /**
+   * proto3 strings are UTF-8, which has no form for a lone surrogate: a JSON escape of one (a
+   * low surrogate alone, a high one without its low one) reached the service and went out on
+   * the wire as '?'. 400 naming the field, wherever the string is; an escaped pair is one
+   * character and binds. Percent escapes of a surrogate's bytes (CESU-8) are not UTF-8 either.
+   */
+  @Test
+  void aLoneSurrogateInAStringIs400NamingTheField() throws Exception {
+    String low = "\\udcff";
+    String high = "\\ud83d";
+    Map<String, String> bodies = new java.util.LinkedHashMap<>();
+    bodies.put("{\"name\":\"a" + low + "\"}", "name");
+    bodies.put("{\"name\":\"" + high + "\"}", "name");
+    bodies.put("{\"displayName\":\"" + high + "x\"}", "display_name");
+    bodies.put("{\"tags\":[\"ok\",\"" + low + "\"]}", "tags");
+    bodies.put("{\"labels\":{\"k\":\"" + low + "\"}}", "labels");
+    bodies.put("{\"labels\":{\"" + high + "\":\"v\"}}", "labels");
+    bodies.put("{\"nested\":{\"child\":{\"id\":\"" + low + "\"}}}", "nested.child.id");
+    bodies.put("{\"optLabel\":\"" + low + "\"}", "opt_label");
+    for (Map.Entry<String, String> b : bodies.entrySet()) {
+      JsonNode e = badRequest(send("POST", "/v1/things", b.getKey(), "Content-Type",
+          "application/json"));
+      assertTrue(e.get("message").asText().startsWith("invalid JSON value for '" + b.getValue()
+          + "': "), b.getKey() + ": " + e);
+      assertEquals(b.getValue(), e.get("metadata").get("field").asText(), b.getKey());
+    }
+    // a body bound to one field names the path from the request message
+    JsonNode e = badRequest(send("PATCH", "/v1/things/n1/nested", "{\"id\":\"" + low + "\"}",
+        "Content-Type", "application/json"));
+    assertEquals("nested.id", e.get("metadata").get("field").asText(), e.toString());
+    // unknown fields are ignored, lone surrogates in them too; a pair is a character
+    HttpResponse<String> ok = send("POST", "/v1/things", "{\"nope\":\"" + low + "\",\"name\":\""
+        + high + "\\ude00\"}", "Content-Type", "application/json");
+    assertEquals(200, ok.statusCode(), ok.body());
+    assertEquals("\ud83d\ude00", json.readTree(ok.body()).get("name").asText());
+    // the bytes of a surrogate, percent-encoded, in a form body, the query or the path
+    e = badRequest(send("POST", "/v1/things", "name=%ED%B3%BF",
+        "Content-Type", "application/x-www-form-urlencoded"));
+    assertTrue(e.get("message").asText().contains("not valid UTF-8"), e.toString());
+    rawGetBadRequest("/v1/things/n1?display_name=%ED%A0%BD");
+    rawGetBadRequest("/v1/things/n1?tags=ok&tags=%ED%B3%BF");
+    rawGetBadRequest("/v1/things/%ED%B3%BF");
+  }
+
   /** RFC 8259 8.1: JSON is UTF-8; bad bytes must not reach the service as U+FFFD. */
   @Test
   void aBodyThatIsNotUtf8Is400() throws Exception {

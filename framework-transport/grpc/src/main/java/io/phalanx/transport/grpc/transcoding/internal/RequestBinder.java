@@ -3,6 +3,8 @@ package io.phalanx.transport.grpc.transcoding.internal;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonStreamContext;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.google.protobuf.Descriptors.Descriptor;
 import com.google.protobuf.Descriptors.FieldDescriptor;
@@ -141,6 +143,7 @@ public final class RequestBinder {
           + "application/x-www-form-urlencoded");
     }
     requireOneValue(text);
+    requireUnicodeStrings(text, builder.getDescriptorForType(), field);
     // A body bound to one field is parsed as {"field": body}: one code path for message,
     // scalar and repeated fields, and errors name the field as the request message has it.
     // Spliced as text, not as a re-serialized tree, so numbers reach protobuf as sent; safe
@@ -197,6 +200,122 @@ public final class RequestBinder {
     } catch (IOException e) {
       throw new UncheckedIOException(e); // a String source does not do I/O
     }
+  }
+
+  /**
+   * Refuses a string value (or map key) that has a lone surrogate, in any field the body binds:
+   * proto3 strings are UTF-8, which cannot carry one, and protobuf would send it as '?'.
+   * Strings in unknown fields, which are ignored, are not looked at.
+   *
+   * <p>The body was decoded strictly, so a lone surrogate can only come from a JSON escape; a
+   * body without an escape that could be one is not parsed again.
+   *
+   * @param field the field the body is bound to, or null for the whole request message
+   * @throws ServiceException 400 BAD_REQUEST {@code invalid JSON value for 'path'} with the
+   *     field's dotted proto path as {@code field} metadata
+   */
+  private static void requireUnicodeStrings(String text, Descriptor type, FieldDescriptor field) {
+    if (!mayEscapeASurrogate(text)) {
+      return;
+    }
+    try (JsonParser p = TranscodingJson.TREES.createParser(text)) {
+      for (JsonToken t = p.nextToken(); t != null; t = p.nextToken()) {
+        if ((t == JsonToken.VALUE_STRING || t == JsonToken.FIELD_NAME)
+            && loneSurrogate(p.getTextCharacters(), p.getTextOffset(), p.getTextLength()) >= 0) {
+          String path = fieldPath(p.getParsingContext(), type, field);
+          if (path != null) {
+            char c = p.getTextCharacters()[loneSurrogate(p.getTextCharacters(), p.getTextOffset(),
+                p.getTextLength())];
+            throw new ServiceException(400, "BAD_REQUEST", "invalid JSON value for '" + path
+                + "': a string with a lone surrogate (" + String.format("U+%04X", (int) c)
+                + ") is not Unicode text, and proto3 strings must be valid UTF-8",
+                Map.of("field", path), null);
+          }
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e); // parsed once already; a String source does no I/O
+    }
+  }
+
+  /** Whether {@code text} has a backslash-u escape of a surrogate (maybe escaped itself). */
+  private static boolean mayEscapeASurrogate(String text) {
+    for (int i = text.indexOf('\\'); i >= 0 && i + 3 < text.length();
+        i = text.indexOf('\\', i + 1)) {
+      char d = text.charAt(i + 3);
+      if (text.charAt(i + 1) == 'u' && (text.charAt(i + 2) == 'd' || text.charAt(i + 2) == 'D')
+          && (d >= '8' && d <= '9' || d >= 'a' && d <= 'f' || d >= 'A' && d <= 'F')) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The index in {@code chars} of the first surrogate not part of a pair, or -1. */
+  private static int loneSurrogate(char[] chars, int offset, int length) {
+    int end = offset + length;
+    for (int i = offset; i < end; i++) {
+      char c = chars[i];
+      if (Character.isHighSurrogate(c) && i + 1 < end && Character.isLowSurrogate(chars[i + 1])) {
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  /**
+   * The dotted proto path of the value the parser is at (a map's key or value names the map
+   * field; inside a well-known type such as Struct, the field of that type), or null when it is
+   * inside an unknown field.
+   */
+  private static String fieldPath(JsonStreamContext at, Descriptor type, FieldDescriptor field) {
+    java.util.ArrayDeque<String> names = new java.util.ArrayDeque<>();
+    for (JsonStreamContext c = at; c != null && !c.inRoot(); c = c.getParent()) {
+      if (c.inObject() && c.getCurrentName() != null) {
+        names.push(c.getCurrentName());
+      }
+    }
+    StringBuilder path = new StringBuilder();
+    Descriptor d = type;
+    boolean mapKeyNext = false;
+    if (field != null) {
+      path.append(field.getName());
+      mapKeyNext = field.isMapField();
+      d = mapKeyNext ? messageOrNull(field.getMessageType().findFieldByName("value"))
+          : messageOrNull(field);
+    }
+    for (String name : names) {
+      if (mapKeyNext) {
+        mapKeyNext = false; // d is already the map value's type
+        continue;
+      }
+      if (d == null) {
+        break; // inside a scalar or a well-known type: its field is the one to name
+      }
+      FieldDescriptor fd = FieldPath.field(d, name);
+      if (fd == null) {
+        return null;
+      }
+      if (path.length() > 0) {
+        path.append('.');
+      }
+      path.append(fd.getName());
+      mapKeyNext = fd.isMapField();
+      d = mapKeyNext ? messageOrNull(fd.getMessageType().findFieldByName("value"))
+          : messageOrNull(fd);
+    }
+    return path.length() == 0 ? null : path.toString(); // none: protobuf refuses a bare string
+  }
+
+  /** The message type {@code fd} holds, unless it is a well-known type (JSON of its own). */
+  private static Descriptor messageOrNull(FieldDescriptor fd) {
+    if (fd.getJavaType() != FieldDescriptor.JavaType.MESSAGE) {
+      return null;
+    }
+    Descriptor m = fd.getMessageType();
+    return m.getFullName().startsWith("google.protobuf.") ? null : m;
   }
 
   private static ServiceException malformed(JsonLocation at, String why) {
