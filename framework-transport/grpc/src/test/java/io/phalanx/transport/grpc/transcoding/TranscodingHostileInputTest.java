@@ -222,6 +222,60 @@ class TranscodingHostileInputTest {
     rawGetBadRequest("/v1/things/%ED%B3%BF");
   }
 
+  /**
+   * A form body is read in the charset its Content-Type declares, as the HTTP server's typed
+   * text routes read theirs: its percent escapes (and bytes sent as they are) are that charset's
+   * bytes. It was read as UTF-8 whatever it declared, so a Latin-1 form's caf%E9 was 400. An
+   * unknown charset, or one whose bytes for ASCII are not ASCII's, is 415 naming it; bytes that
+   * are not text in the declared charset are 400.
+   */
+  @Test
+  void aFormBodyIsReadInTheCharsetItDeclares() throws Exception {
+    String form = "application/x-www-form-urlencoded; charset=";
+    JsonNode t = json.readTree(ok(send("POST", "/v1/things", "name=caf%E9&tags=%E0+la&tags=b",
+        "Content-Type", form + "ISO-8859-1")));
+    assertEquals("caf\u00e9", t.get("name").asText());
+    assertEquals("[\"\u00e0 la\",\"b\"]", t.get("tags").toString());
+    var raw = java.net.http.HttpRequest.newBuilder(base.resolve("/v1/things"))
+        .timeout(Duration.ofSeconds(30)).header("Content-Type", form + "latin1")
+        .POST(BodyPublishers.ofByteArray("display_name=gar\u00e7on"
+            .getBytes(StandardCharsets.ISO_8859_1))).build();
+    assertEquals("gar\u00e7on", json.readTree(ok(http.send(raw, BodyHandlers.ofString())))
+        .get("displayName").asText());
+    assertEquals("\u20ac", json.readTree(ok(send("POST", "/v1/things", "name=%80",
+        "Content-Type", form + "windows-1252"))).get("name").asText());
+    assertEquals("\u3042", json.readTree(ok(send("POST", "/v1/things", "name=%82%A0",
+        "Content-Type", form + "Shift_JIS"))).get("name").asText());
+    assertEquals("caf\u00e9", json.readTree(ok(send("POST", "/v1/things", "name=caf%C3%A9",
+        "Content-Type", form + "\"utf-8\""))).get("name").asText());
+    // a body field's form binds below it, in its charset too
+    assertEquals("\u00e9", json.readTree(ok(send("PATCH", "/v1/things/n1/nested", "id=%E9",
+        "Content-Type", form + "ISO-8859-1"))).get("nested").get("id").asText());
+
+    for (String charset : List.of("x-no-such-charset", "UTF-16")) {
+      HttpResponse<String> r = send("POST", "/v1/things", "name=a", "Content-Type",
+          form + charset);
+      assertEquals(415, r.statusCode(), r.body());
+      JsonNode e = json.readTree(r.body());
+      assertEquals("UNSUPPORTED_MEDIA_TYPE", e.get("reason").asText(), r.body());
+      assertTrue(e.get("message").asText().contains("'" + charset + "'"), r.body());
+    }
+    JsonNode e = badRequest(send("POST", "/v1/things", "name=%E9", "Content-Type",
+        form + "US-ASCII"));
+    assertTrue(e.get("message").asText().contains("US-ASCII"), e.toString());
+    e = badRequest(send("POST", "/v1/things", "name=%zz", "Content-Type", form + "ISO-8859-1"));
+    assertTrue(e.get("message").asText().startsWith("malformed form body"), e.toString());
+    e = badRequest(send("POST", "/v1/things", "{\"name\":\"x\"}", "Content-Type",
+        form + "ISO-8859-1"));
+    assertTrue(e.get("message").asText().contains("send Content-Type: application/json"),
+        e.toString());
+  }
+
+  private static String ok(HttpResponse<String> r) {
+    assertEquals(200, r.statusCode(), r.body());
+    return r.body();
+  }
+
   /** RFC 8259 8.1: JSON is UTF-8; bad bytes must not reach the service as U+FFFD. */
   @Test
   void aBodyThatIsNotUtf8Is400() throws Exception {

@@ -19,6 +19,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
+import java.nio.charset.Charset;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.Iterator;
@@ -33,7 +34,8 @@ import java.util.Map;
  *
  * <p>The body is proto3 JSON ({@code application/json}, {@code +json} or no Content-Type): exactly
  * one JSON value, field names in lowerCamel or as in the proto, unknown fields ignored. A form body
- * ({@code application/x-www-form-urlencoded}) binds field by field as query parameters do. Any
+ * ({@code application/x-www-form-urlencoded}, in the charset it declares) binds field by field as
+ * query parameters do. Any
  * other type is 415, not read as JSON: browsers send {@code text/plain} and forms cross-site
  * without a preflight. Unknown query parameters and form fields are ignored too. Bad input is a
  * 400 {@code BAD_REQUEST} that names the field ({@code metadata.field}).
@@ -51,7 +53,7 @@ public final class RequestBinder {
     if (wholeBody || binding.bodyField() != null) {
       FieldDescriptor field = wholeBody ? null : binding.bodyField();
       if (isForm(request)) {
-        form(request.body(), builder, field);
+        form(request.body(), request.contentType().orElse(""), builder, field);
       } else {
         json(request.body(), builder, field, request);
       }
@@ -96,28 +98,14 @@ public final class RequestBinder {
 
   /**
    * Form fields bind as query parameters do (dotted names, one element per repeated value), below
-   * {@code field} when the body is one field. Unknown names are ignored.
+   * {@code field} when the body is one field. Unknown names are ignored. The body is read in the
+   * charset {@code contentType} declares, UTF-8 without one (see {@link #formCharset}).
    */
-  private static void form(byte[] body, Message.Builder builder, FieldDescriptor field) {
-    String text = utf8(body, "form body");
-    String start = text.stripLeading();
-    if (start.startsWith("{") || start.startsWith("[")) {
-      // curl -d sends JSON with this content type; bound as a form it would bind nothing.
-      throw new ServiceException(400, "BAD_REQUEST", "the body is JSON but its Content-Type says "
-          + "application/x-www-form-urlencoded: send Content-Type: application/json");
-    }
-    int bad = io.phalanx.transport.http.internal.PercentEscapes.invalidUtf8(text);
-    if (bad >= 0) {
-      throw new ServiceException(400, "BAD_REQUEST", "the form body is not valid UTF-8: the "
-          + "percent escapes at index " + bad + " decode to bytes that are not");
-    }
-    Map<String, List<String>> fields;
-    try {
-      fields = new QueryStringDecoder(text, StandardCharsets.UTF_8, false, MAX_FORM_FIELDS)
-          .parameters();
-    } catch (IllegalArgumentException e) {
-      throw new ServiceException(400, "BAD_REQUEST", "malformed form body: " + e.getMessage());
-    }
+  private static void form(byte[] body, String contentType, Message.Builder builder,
+      FieldDescriptor field) {
+    Charset charset = formCharset(contentType);
+    Map<String, List<String>> fields = charset.equals(StandardCharsets.UTF_8) ? utf8Form(body)
+        : form(body, charset);
     Descriptor type = builder.getDescriptorForType();
     String prefix = field == null ? "" : field.getName() + ".";
     for (Map.Entry<String, List<String>> e : fields.entrySet()) {
@@ -125,6 +113,148 @@ public final class RequestBinder {
       if (path != null) {
         path.set(builder, e.getValue(), "form field");
       }
+    }
+  }
+
+  /**
+   * The charset a form body declares, UTF-8 without one. A form is read in it as the HTTP
+   * server's text routes read a {@code text/plain} body (Servlet containers read form parameters
+   * so too): its percent escapes are that charset's bytes, as a page in that charset sends
+   * them. Only charsets that write ASCII as ASCII can carry the form's {@code & = + %}.
+   *
+   * @throws ServiceException 415 UNSUPPORTED_MEDIA_TYPE for a charset this JVM does not know or
+   *     that does not write ASCII as ASCII (UTF-16, EBCDIC)
+   */
+  private static Charset formCharset(String contentType) {
+    String name = contentType.indexOf(';') < 0 ? null
+        : MediaTypes.parameter(contentType, "charset");
+    if (name == null) {
+      return StandardCharsets.UTF_8;
+    }
+    Charset charset;
+    try {
+      charset = Charset.forName(name);
+    } catch (IllegalArgumentException e) { // an illegal or unsupported charset name
+      throw unsupportedCharset(contentType, name, "");
+    }
+    if (!charset.equals(StandardCharsets.UTF_8) && !writesAsciiAsAscii(charset)) {
+      throw unsupportedCharset(contentType, name, ": a form needs a charset that writes ASCII "
+          + "as ASCII");
+    }
+    return charset;
+  }
+
+  private static boolean writesAsciiAsAscii(Charset charset) {
+    String probe = "%&+=.-_*09AZaz";
+    try {
+      return charset.canEncode() && java.util.Arrays.equals(probe.getBytes(charset),
+          probe.getBytes(StandardCharsets.US_ASCII));
+    } catch (UnsupportedOperationException e) {
+      return false;
+    }
+  }
+
+  private static ServiceException unsupportedCharset(String contentType, String name,
+      String why) {
+    // the HTTP server's text codec says it in these words
+    return new ServiceException(415, "UNSUPPORTED_MEDIA_TYPE", "unsupported charset '"
+        + FieldPath.clip(name) + "' in content type '" + FieldPath.clip(contentType) + "'" + why,
+        Map.of("content_type", FieldPath.clip(contentType)), null);
+  }
+
+  private static void refuseJson(String text) {
+    String start = text.stripLeading();
+    if (start.startsWith("{") || start.startsWith("[")) {
+      // curl -d sends JSON with this content type; bound as a form it would bind nothing.
+      throw new ServiceException(400, "BAD_REQUEST", "the body is JSON but its Content-Type says "
+          + "application/x-www-form-urlencoded: send Content-Type: application/json");
+    }
+  }
+
+  /**
+   * A form body in {@code charset} (not UTF-8): split at its ASCII {@code &} and {@code =}, each
+   * name and value percent-decoded to bytes ({@code +} a space) and those read in
+   * {@code charset}, strictly. Fields beyond {@value #MAX_FORM_FIELDS} are ignored, as for UTF-8
+   * forms.
+   *
+   * @throws ServiceException 400 BAD_REQUEST for a malformed escape, or bytes that are not text
+   *     in {@code charset}
+   */
+  private static Map<String, List<String>> form(byte[] body, Charset charset) {
+    refuseJson(new String(body, StandardCharsets.ISO_8859_1));
+    Map<String, List<String>> fields = new java.util.LinkedHashMap<>();
+    int count = 0;
+    for (int start = 0; start <= body.length && count < MAX_FORM_FIELDS; ) {
+      int end = start;
+      while (end < body.length && body[end] != '&') {
+        end++;
+      }
+      if (end > start) {
+        int eq = start;
+        while (eq < end && body[eq] != '=') {
+          eq++;
+        }
+        String name = formPart(body, start, eq, charset);
+        String value = eq < end ? formPart(body, eq + 1, end, charset) : "";
+        if (!name.isEmpty()) {
+          fields.computeIfAbsent(name, k -> new java.util.ArrayList<>()).add(value);
+          count++;
+        }
+      }
+      start = end + 1;
+    }
+    return fields;
+  }
+
+  private static String formPart(byte[] body, int from, int to, Charset charset) {
+    byte[] bytes = new byte[to - from];
+    int n = 0;
+    for (int i = from; i < to; i++) {
+      byte b = body[i];
+      if (b == '+') {
+        bytes[n++] = ' ';
+      } else if (b == '%') {
+        int hi = i + 2 < to ? Character.digit(body[i + 1], 16) : -1;
+        int lo = hi >= 0 ? Character.digit(body[i + 2], 16) : -1;
+        if (lo < 0) {
+          throw new ServiceException(400, "BAD_REQUEST", "malformed form body: a percent escape "
+              + "at index " + i + " is not % and two hex digits");
+        }
+        bytes[n++] = (byte) (hi << 4 | lo);
+        i += 2;
+      } else {
+        bytes[n++] = b;
+      }
+    }
+    String text;
+    try {
+      text = charset.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT)
+          .decode(ByteBuffer.wrap(bytes, 0, n)).toString();
+    } catch (CharacterCodingException e) {
+      text = null;
+    }
+    if (text == null || loneSurrogate(text.toCharArray(), 0, text.length()) >= 0) {
+      throw new ServiceException(400, "BAD_REQUEST", "the form body is not valid "
+          + charset.name() + " (its declared charset) at index " + from);
+    }
+    return text;
+  }
+
+  /** A UTF-8 form body's fields, in Netty's decoding. */
+  private static Map<String, List<String>> utf8Form(byte[] body) {
+    String text = utf8(body, "form body");
+    refuseJson(text);
+    int bad = io.phalanx.transport.http.internal.PercentEscapes.invalidUtf8(text);
+    if (bad >= 0) {
+      throw new ServiceException(400, "BAD_REQUEST", "the form body is not valid UTF-8: the "
+          + "percent escapes at index " + bad + " decode to bytes that are not");
+    }
+    try {
+      return new QueryStringDecoder(text, StandardCharsets.UTF_8, false, MAX_FORM_FIELDS)
+          .parameters();
+    } catch (IllegalArgumentException e) {
+      throw new ServiceException(400, "BAD_REQUEST", "malformed form body: " + e.getMessage());
     }
   }
 
