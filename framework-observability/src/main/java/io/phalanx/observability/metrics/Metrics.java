@@ -2,6 +2,7 @@ package io.phalanx.observability.metrics;
 
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.ImmutableTag;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tag;
@@ -13,6 +14,7 @@ import io.phalanx.core.Middleware;
 import io.phalanx.core.StreamingCall;
 import io.phalanx.core.Transport;
 import io.phalanx.observability.internal.call.CallFacts;
+import java.lang.ref.WeakReference;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -46,9 +48,9 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  *
  * <p>Several instances on one registry with the same tags (two servers of an app, an app
  * restarted in the same JVM) share their timers and summaries, as Micrometer registers a meter
- * once per id; the in-flight gauge reports the calls of all of them (each instance that gauges an
- * id already gauged keeps the earlier gauge reachable from the registry: a few objects per
- * instance and series).
+ * once per id; the in-flight gauge reports the calls of all of them that are still reachable (the
+ * gauge holds each instance's counter weakly, so instances that are gone drop out; a call in
+ * flight keeps its instance's counter).
  *
  * <p>Threading: safe for concurrent use. Meters are registered once per tag combination and held
  * per operation, so a call costs one map read by operation name and, on its usual outcome, no
@@ -187,8 +189,8 @@ public final class Metrics implements Middleware {
       return s != null ? s : create(i, side, kind);
     }
 
-    // under a lock: one series per slot, since each registers a gauge link (see InFlight) and
-    // a racing loser's would stay in the chain for good
+    // under a lock: one series per slot, since each joins the in-flight board (see
+    // InFlightBoard) and a racing loser's counter would stay there until collected
     private synchronized Series create(int i, Transport.Side side, Transport.Kind kind) {
       Series s = slots.get(i);
       if (s == null) {
@@ -206,26 +208,80 @@ public final class Metrics implements Middleware {
   private record Sizes(DistributionSummary request, DistributionSummary response) {}
 
   /**
-   * The calls in flight of one series, plus those the gauge it replaced reported. Why a chain:
-   * Micrometer registers one gauge per id and hands every later registration that first gauge,
-   * which reads only the state it was registered with; a second {@code Metrics} on the same
-   * registry with the same tags (two servers of an app, an app restarted in the same JVM) would
-   * count into a counter nobody reads. So each new series takes the registered gauge out and
-   * registers its own, which adds the replaced gauge's value to its own count.
+   * The calls in flight of every live series gauged under one meter id, by all the instances on
+   * the registry. Why shared: Micrometer registers one gauge per id and reads only the state it
+   * was registered with, so a second {@code Metrics} on the same registry with the same tags (two
+   * servers of an app, an app restarted in the same JVM) must count on the first one's board. It
+   * is one flat list, read in a loop: a chain of gauges each reading the one it replaced overflowed
+   * the stack with enough instances. Why weak: an instance that is gone (its server stopped and
+   * dropped) must not stay on the board for good; a call in flight keeps its series, and so its
+   * counter, reachable.
+   *
+   * <p>Threading: {@link #join} (once per series, when it is made) and {@link #read} (a scrape)
+   * take the board's monitor; the calls themselves only touch their own counter.
    */
-  private static final class InFlight {
-    final AtomicInteger count = new AtomicInteger();
-    /** The gauge this one replaced (it still reads its own series), or null. */
-    private final Gauge replaced;
+  static final class InFlightBoard {
+    private final List<WeakReference<AtomicInteger>> counters = new ArrayList<>();
+    /** A gauge of someone else's that this board's gauge replaced, or null. */
+    private final Gauge foreign;
+    /** The size at which {@link #join} next drops the counters of collected series. */
+    private int pruneAt = 8;
 
-    InFlight(Gauge replaced) {
-      this.replaced = replaced;
+    InFlightBoard(Gauge foreign) {
+      this.foreign = foreign;
     }
 
-    double total() {
-      double earlier = replaced == null ? 0 : replaced.value();
+    synchronized void join(AtomicInteger counter) {
+      if (counters.size() >= pruneAt) {
+        // amortised: an app that is never scraped still keeps only its live series (plus
+        // at most as many collected ones), and joining stays O(1) on average
+        counters.removeIf(ref -> ref.get() == null);
+        pruneAt = Math.max(8, counters.size() * 2);
+      }
+      counters.add(new WeakReference<>(counter));
+    }
+
+    synchronized double read() {
+      counters.removeIf(ref -> ref.get() == null);
+      long sum = 0;
+      for (WeakReference<AtomicInteger> ref : counters) {
+        AtomicInteger counter = ref.get();
+        sum += counter == null ? 0 : counter.get();
+      }
+      double earlier = foreign == null ? 0 : foreign.value();
       // NaN: a gauge of someone else's whose state was collected
-      return count.get() + (Double.isNaN(earlier) ? 0 : earlier);
+      return sum + (Double.isNaN(earlier) ? 0 : earlier);
+    }
+
+    /** The counters on the board that are not known to be collected (for tests). */
+    synchronized int size() {
+      return counters.size();
+    }
+  }
+
+  /**
+   * The {@code kind} tag of an in-flight gauge, carrying its board. Micrometer does not expose
+   * a gauge's state object, but a registered meter's id keeps the {@link Tag} objects it was
+   * registered with, so a later instance finds the board on the gauge it takes out.
+   * It equals (and hashes as) {@code Tag.of("kind", value)}: {@link ImmutableTag} compares keys
+   * and values of any {@code ImmutableTag}, so ids, lookups and exports see a plain tag.
+   */
+  static final class BoardTag extends ImmutableTag {
+    final InFlightBoard board;
+
+    BoardTag(String value, InFlightBoard board) {
+      super("kind", value);
+      this.board = board;
+    }
+
+    /** The board behind {@code gauge}, or null when it is not an in-flight gauge of ours. */
+    static InFlightBoard of(Gauge gauge) {
+      for (Tag tag : gauge.getId().getTagsAsIterable()) {
+        if (tag instanceof BoardTag b) {
+          return b.board;
+        }
+      }
+      return null;
     }
   }
 
@@ -234,7 +290,7 @@ public final class Metrics implements Middleware {
     private final Transport.Side side;
     private final Transport.Kind kind;
     private final String operation;
-    /** Calls in flight, read by the registry's gauge (see {@link InFlight}). */
+    /** Calls in flight, read by the registry's gauge (see {@link InFlightBoard}). */
     final AtomicInteger active;
     private final ConcurrentMap<Outcome, Timer> timers = new ConcurrentHashMap<>();
     /**
@@ -253,21 +309,32 @@ public final class Metrics implements Middleware {
 
     private AtomicInteger gaugeInFlight() {
       String name = prefix(side) + ".requests.active";
-      Tags tags = seriesTags();
-      // Under the registry's monitor: another instance taking the same gauge out between our
-      // removal and our registration would otherwise have its gauge replaced by ours, or ours
-      // dropped, and with it the calls of one of the two.
+      AtomicInteger counter = new AtomicInteger();
+      // The gauge is taken out and registered again with the same board rather than registered
+      // a second time: Micrometer would keep the first one all the same, but log a warning.
+      // Under the registry's monitor: another instance taking the gauge out between our removal
+      // and our registration would otherwise start a board of its own, and one of the two
+      // boards' calls would be lost.
       synchronized (registry) {
         Meter before = registry.removeByPreFilterId(
-            new Meter.Id(name, tags, null, null, Meter.Type.GAUGE));
-        InFlight inFlight = new InFlight(before instanceof Gauge g ? g : null);
-        // strongly held: the series keeps only the counter, and a later instance's gauge reads
-        // this one through the chain
-        Gauge.builder(name, inFlight, InFlight::total)
-            .description("Phalanx " + side.label() + " calls in flight")
-            .tags(tags).strongReference(true).register(registry);
-        return inFlight.count;
+            new Meter.Id(name, seriesTags(), null, null, Meter.Type.GAUGE));
+        InFlightBoard board = before instanceof Gauge g ? BoardTag.of(g) : null;
+        if (board == null) {
+          // none yet, or a gauge registered under this id by someone else: ours adds its value
+          board = new InFlightBoard(before instanceof Gauge g ? g : null);
+        }
+        registerInFlight(name, board);
+        board.join(counter);
       }
+      return counter;
+    }
+
+    private void registerInFlight(String name, InFlightBoard board) {
+      Tags tags = common.and(new BoardTag(kind.label(), board), Tag.of("operation", operation));
+      // strongly held: the board is reachable from the registry only
+      Gauge.builder(name, board, InFlightBoard::read)
+          .description("Phalanx " + side.label() + " calls in flight")
+          .tags(tags).strongReference(true).register(registry);
     }
 
     Timer timer(int code, String reason) {

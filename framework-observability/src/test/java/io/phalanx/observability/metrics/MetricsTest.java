@@ -14,7 +14,9 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.phalanx.core.AppInfo;
+import io.phalanx.core.Context;
 import io.phalanx.core.Middleware;
+import io.phalanx.core.Transport;
 import io.phalanx.core.error.Errors;
 import io.phalanx.core.error.ServiceException;
 import io.phalanx.transport.http.HttpRequest;
@@ -225,6 +227,53 @@ class MetricsTest {
     }
     assertEquals(0.0, registry.get("phalanx.server.requests.active")
         .tags("operation", "GET /block").gauge().value());
+  }
+
+  @Test
+  void theInFlightGaugeOfManyInstancesOnOneRegistryReadsTheLiveOnes() throws Exception {
+    // an app restarted over and over in one JVM, each run with its own Metrics: far more
+    // instances than a recursive read of the shared gauge has stack for
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    start(Metrics.create(registry), Middleware.identity());
+    CompletableFuture<HttpClientResponse> first = client.executeAsync(null,
+        HttpClientRequest.builder("GET", "/block").build());
+    assertTrue(entered.tryAcquire(30, TimeUnit.SECONDS));
+
+    Context call = Context.of(Transport.of(Transport.Kind.HTTP, Transport.Side.SERVER,
+        "GET /block"));
+    for (int i = 0; i < 200_000; i++) {
+      Metrics.create(registry).wrap((ctx, req) -> "done").handle(call, null);
+    }
+
+    Metrics last = Metrics.create(registry);
+    HttpServer lastServer = serve(last);
+    closeables.add(() -> lastServer.stop(Duration.ZERO));
+    HttpClient toLast = HttpClient.builder().target(lastServer.endpoint().toString())
+        .timeout(Duration.ofSeconds(30)).build();
+    closeables.add(toLast);
+    CompletableFuture<HttpClientResponse> second = toLast.executeAsync(null,
+        HttpClientRequest.builder("GET", "/block").build());
+    assertTrue(entered.tryAcquire(30, TimeUnit.SECONDS));
+
+    var active = registry.get("phalanx.server.requests.active").tags("operation", "GET /block")
+        .gauge();
+    assertEquals(2.0, active.value(), "the first instance's call and the last one's");
+    // the instances in between are gone: their counters drop off the gauge
+    Metrics.InFlightBoard board = Metrics.BoardTag.of(active);
+    assertNotNull(board);
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (board.size() > 2 && System.nanoTime() < until) {
+      System.gc();
+      active.value();
+      Thread.sleep(10);
+    }
+    assertEquals(2, board.size(), "only the first and the last instance are alive");
+    assertEquals(2.0, active.value());
+
+    release.countDown();
+    assertEquals("released", first.get(30, TimeUnit.SECONDS).bodyAsString());
+    assertEquals("released", second.get(30, TimeUnit.SECONDS).bodyAsString());
+    assertEquals(0.0, active.value());
   }
 
   @Test
