@@ -2,6 +2,7 @@ package io.phalanx.examples.helloworld;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -10,10 +11,11 @@ import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.spi.Configurator.ExecutionStatus;
 import ch.qos.logback.classic.spi.LoggingEvent;
 import ch.qos.logback.classic.util.LogbackMDCAdapter;
-import ch.qos.logback.core.ConsoleAppender;
+import ch.qos.logback.core.CoreConstants;
 import ch.qos.logback.core.encoder.Encoder;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.phalanx.observability.logging.logback.BufferedConsoleAppender;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 import org.slf4j.Logger;
@@ -48,7 +50,13 @@ class JsonLoggingTest {
     LoggingEvent accessEvent = new LoggingEvent(getClass().getName(), access, Level.INFO,
         record, null, null);
     assertEquals(record + System.lineSeparator(), encode(access, "ACCESS", accessEvent));
+
+    // buffered, not a write per line; what is left is written by Logback's shutdown hook
+    assertInstanceOf(BufferedConsoleAppender.class, root.getAppender("JSON"));
+    assertInstanceOf(BufferedConsoleAppender.class, access.getAppender("ACCESS"));
+    assertInstanceOf(Thread.class, context.getObject(CoreConstants.SHUTDOWN_HOOK_THREAD));
     context.stop();
+    assertNull(context.getObject(CoreConstants.SHUTDOWN_HOOK_THREAD), "removed with the context");
   }
 
   @Test
@@ -73,8 +81,7 @@ class JsonLoggingTest {
   private static String encode(ch.qos.logback.classic.Logger logger, String appender,
       LoggingEvent event) {
     Encoder<ch.qos.logback.classic.spi.ILoggingEvent> encoder =
-        ((ConsoleAppender<ch.qos.logback.classic.spi.ILoggingEvent>) logger.getAppender(appender))
-            .getEncoder();
+        ((BufferedConsoleAppender) logger.getAppender(appender)).getEncoder();
     return new String(encoder.encode(event), StandardCharsets.UTF_8);
   }
 }
