@@ -9,6 +9,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
 import io.opentelemetry.sdk.trace.SdkTracerProvider;
@@ -17,6 +20,7 @@ import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
 import io.phalanx.core.Middleware;
 import io.phalanx.core.error.Errors;
 import io.phalanx.core.error.ServiceException;
+import io.phalanx.observability.metrics.Metrics;
 import io.phalanx.observability.tracing.Tracing;
 import io.phalanx.transport.http.HttpRequest;
 import io.phalanx.transport.http.HttpResponse;
@@ -56,6 +60,10 @@ class AccessLogTest {
           r.get("/users/{id}", (ctx, req) -> {
             throw Errors.notFound("USER_NOT_FOUND", "no user %s",
                 ((HttpRequest) req).pathParam("id"));
+          });
+          r.get("/odd/{code}", (ctx, req) -> {
+            throw new ServiceException(Integer.parseInt(((HttpRequest) req).pathParam("code")),
+                "ODD", "an error with a code that is no error status");
           });
           r.get("/boom", (ctx, req) -> {
             throw new IllegalStateException("secret detail");
@@ -141,6 +149,44 @@ class AccessLogTest {
     assertEquals("GET /users/7", c.get(0).get("operation"), "no template given: method and path");
     assertEquals(500, c.get(1).get("code"));
     assertInstanceOf(Long.class, c.get(0).get("response_bytes"));
+  }
+
+  @Test
+  void anErrorSentAs500IsRecordedAs500WhateverItsOwnCode() throws Exception {
+    // the server sends an error with a 1xx, 2xx or out-of-range code as 500 (so that no caller
+    // takes it for success); the access log, metrics and span must say what was sent
+    RecordingLogger serverLog = new RecordingLogger();
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    InMemorySpanExporter spans = InMemorySpanExporter.create();
+    SdkTracerProvider tracer = SdkTracerProvider.builder()
+        .addSpanProcessor(SimpleSpanProcessor.create(spans)).build();
+    start(Middleware.chain(
+            Tracing.create(OpenTelemetrySdk.builder().setTracerProvider(tracer).build()),
+            AccessLog.builder().logger(serverLog).build(), Metrics.create(registry)),
+        Middleware.identity());
+    try {
+      for (int code : new int[] {200, 204, 700}) {
+        ServiceException sent = assertThrows(ServiceException.class, () -> client.execute(
+            HttpClientRequest.builder("GET", "/odd/" + code).pathTemplate("/odd/{code}")
+                .build()));
+        assertEquals(500, sent.code(), "on the wire");
+        assertEquals("ODD", sent.reason());
+
+        RecordingLogger.Entry line = serverLog.entries().get(serverLog.entries().size() - 1);
+        assertEquals(500, line.get("code"), "sent " + code);
+        assertEquals(Level.ERROR, line.level());
+        assertEquals("ODD", line.get("reason"));
+        SpanData span = spans.getFinishedSpanItems().get(spans.getFinishedSpanItems().size() - 1);
+        assertEquals(500L, span.getAttributes().get(
+            AttributeKey.longKey("http.response.status_code")));
+        assertEquals(StatusCode.ERROR, span.getStatus().getStatusCode());
+      }
+      assertEquals(3, registry.get(Metrics.SERVER_REQUESTS)
+          .tags("operation", "GET /odd/{code}", "code", "500", "reason", "ODD").timer().count());
+      assertEquals(1, registry.find(Metrics.SERVER_REQUESTS).timers().size());
+    } finally {
+      tracer.close();
+    }
   }
 
   @Test

@@ -21,7 +21,8 @@ import java.nio.charset.StandardCharsets;
  * so unary gRPC calls always have both.
  *
  * @param code 200 for success (or the status of an {@link HttpResponse}), the
- *     {@link ServiceException} code, 500 for anything else
+ *     {@link ServiceException} code (on the HTTP server, 500 for one that is no error status, as
+ *     the server sends it), 500 for anything else
  * @param reason the error reason, empty on success
  * @param requestBytes request body size, -1 if unknown
  * @param responseBytes reply body size, -1 if unknown
@@ -33,7 +34,7 @@ public record CallFacts(int code, String reason, long requestBytes, long respons
     long in = requestBytes(transport, request);
     if (error != null) {
       ServiceException se = Errors.from(error);
-      return new CallFacts(se.code(), se.reason(), in, errorBytes(transport, se));
+      return new CallFacts(sentCode(transport, se), se.reason(), in, errorBytes(transport, se));
     }
     int code = 200;
     if (reply instanceof HttpResponse r) {
@@ -100,6 +101,22 @@ public record CallFacts(int code, String reason, long requestBytes, long respons
       return m.getSerializedSize();
     }
     return -1;
+  }
+
+  /**
+   * The code an error is recorded with: what the HTTP server sends for it. The server sends an
+   * error whose code is no error status (1xx, 2xx, or outside 100..599) as 500, the same body
+   * otherwise, so that a caller never reads it as success or as an interim reply; recorded with
+   * its own code, a {@code ServiceException(200, ...)} was a success in the access log (INFO),
+   * the metrics and the span while the caller got a 500.
+   */
+  private static int sentCode(Transport transport, ServiceException se) {
+    int code = se.code();
+    if (transport.kind() == Transport.Kind.HTTP && transport.side() == Transport.Side.SERVER
+        && (code < 300 || code > 599)) {
+      return 500;
+    }
+    return code;
   }
 
   private static long errorBytes(Transport transport, ServiceException se) {
