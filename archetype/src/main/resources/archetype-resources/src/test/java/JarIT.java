@@ -92,6 +92,8 @@ class JarIT {
       for (String line : out.strip().split("\n")) {
         assertTrue(line.startsWith("{") && line.endsWith("}"), "not a JSON log line: " + line);
       }
+      // the readable message, placeholders filled in, not "{}" with the arguments apart
+      assertTrue(out.contains("\"formattedMessage\":\"app started: name="), out);
     } finally {
       process.destroyForcibly();
       Files.deleteIfExists(log);
