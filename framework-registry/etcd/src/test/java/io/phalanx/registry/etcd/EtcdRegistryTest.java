@@ -187,6 +187,83 @@ class EtcdRegistryTest {
     assertTrue(raw.get(r.keyOf(i)).isEmpty());
   }
 
+  /**
+   * A key read back after a renewal that etcd does not answer for long (a slow etcd) does not
+   * hold up the renewals of other registrations: there were as many such reads as the registry
+   * has scheduler threads, and they held both, so no other lease was renewed (and it expired).
+   */
+  @Test
+  void stalledKeyReadsDelayNoOtherRegistrationsRenewal() throws Exception {
+    try (StallingEtcdFront front = new StallingEtcdFront(etcd.endpoint())) {
+      EtcdRegistry r = slowEtcdRegistry(front);
+      ServiceInstance a = instance("a", Map.of());
+      ServiceInstance b = instance("b", Map.of());
+      ServiceInstance c = instance("c", Map.of());
+      front.stallReadsOf(r.keyOf(a));
+      front.stallReadsOf(r.keyOf(b));
+      r.register(a);
+      r.register(b);
+      await(() -> front.heldReadsOf(r.keyOf(a)) == 1 && front.heldReadsOf(r.keyOf(b)) == 1);
+      r.register(c);
+
+      long lease = raw.get(r.keyOf(c)).orElseThrow().getLease();
+      awaitRenewals(front, lease, 3);
+      assertTrue(raw.ttl(lease) > 0);
+      assertTrue(raw.get(r.keyOf(a)).isPresent() && raw.get(r.keyOf(b)).isPresent());
+      // one read at a time per registration, however many renewals were answered meanwhile
+      assertEquals(1, front.heldReadsOf(r.keyOf(a)));
+      assertEquals(1, front.heldReadsOf(r.keyOf(b)));
+    }
+  }
+
+  /** As above, for the write-back of keys deleted by hand, which etcd does not answer for long. */
+  @Test
+  void stalledWriteBacksDelayNoOtherRegistrationsRenewal() throws Exception {
+    try (StallingEtcdFront front = new StallingEtcdFront(etcd.endpoint())) {
+      EtcdRegistry r = slowEtcdRegistry(front);
+      ServiceInstance a = instance("a", Map.of());
+      ServiceInstance b = instance("b", Map.of());
+      ServiceInstance c = instance("c", Map.of());
+      r.register(a);
+      r.register(b);
+      front.stallTxns();
+      raw.delete(r.keyOf(a));
+      raw.delete(r.keyOf(b));
+      await(() -> front.heldTxns() == 2);
+      r.register(c);
+
+      long lease = raw.get(r.keyOf(c)).orElseThrow().getLease();
+      awaitRenewals(front, lease, 3);
+      assertTrue(raw.ttl(lease) > 0);
+      assertEquals(2, front.heldTxns(), "one write-back at a time per registration");
+
+      front.releaseTxns();
+      await(() -> raw.get(r.keyOf(a)).isPresent() && raw.get(r.keyOf(b)).isPresent());
+      // a deregister after the write-back still removes the key for good
+      r.deregister(a);
+      assertTrue(raw.get(r.keyOf(a)).isEmpty());
+    }
+  }
+
+  /**
+   * A registry whose calls go through {@code front} and wait long for etcd's answers: longer than
+   * the tests wait for renewals, so a stalled call is still under way while they wait.
+   */
+  private EtcdRegistry slowEtcdRegistry(StallingEtcdFront front) {
+    EtcdRegistry r = EtcdRegistry.builder().endpoints(front.endpoint())
+        .ttl(Duration.ofSeconds(3)).requestTimeout(Duration.ofMinutes(3))
+        .dialTimeout(Duration.ofSeconds(5)).build();
+    cleanup.add(r);
+    return r;
+  }
+
+  /** Waits until {@code lease} was renewed {@code times} more times through {@code front}. */
+  private static void awaitRenewals(StallingEtcdFront front, long lease, int times)
+      throws InterruptedException {
+    int before = front.renewalsOf(lease);
+    await(() -> front.renewalsOf(lease) >= before + times);
+  }
+
   @Test
   void survivesAnEtcdRestartAndWatchersResume() throws Exception {
     Recorder w = watchFromAnotherClient();

@@ -16,16 +16,20 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.AbstractStub;
+import io.grpc.stub.StreamObserver;
 import io.netty.channel.ChannelOption;
 import io.netty.handler.ssl.SslContext;
 import io.phalanx.registry.etcd.api.AuthGrpc;
 import io.phalanx.registry.etcd.api.AuthenticateRequest;
+import io.phalanx.registry.etcd.api.AuthenticateResponse;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
 import java.util.function.Function;
 
 /**
@@ -124,6 +128,88 @@ public final class EtcdConnection implements AutoCloseable {
         throw e;
       }
     }
+  }
+
+  /**
+   * Starts one unary call with the request timeout, blocking nowhere (a token is fetched
+   * asynchronously too): {@code call} starts it on the async stub it is given, answering the
+   * observer it is given. Retries once with a fresh token when etcd rejected the token, as
+   * {@link #unary}. The future completes on a gRPC thread, at the latest when the deadlines of
+   * the calls it makes (at most three: token, call, call again) have passed.
+   */
+  public <S extends AbstractStub<S>, R> CompletableFuture<R> unaryAsync(S stub,
+      BiConsumer<S, StreamObserver<R>> call) {
+    CompletableFuture<R> result = new CompletableFuture<>();
+    startAsync(stub, call, result, true);
+    return result;
+  }
+
+  private <S extends AbstractStub<S>, R> void startAsync(S stub,
+      BiConsumer<S, StreamObserver<R>> call, CompletableFuture<R> result, boolean mayRetry) {
+    tokenAsync().whenComplete((ignored, tokenFailure) -> {
+      if (tokenFailure != null) {
+        result.completeExceptionally(tokenFailure);
+        return;
+      }
+      try {
+        call.accept(stub.withDeadlineAfter(requestTimeout.toMillis(), TimeUnit.MILLISECONDS),
+            new StreamObserver<>() {
+              private R answer;
+
+              @Override
+              public void onNext(R r) {
+                answer = r;
+              }
+
+              @Override
+              public void onError(Throwable t) {
+                if (mayRetry && isTokenRejected(t)) {
+                  token = null;
+                  startAsync(stub, call, result, false);
+                } else {
+                  result.completeExceptionally(t);
+                }
+              }
+
+              @Override
+              public void onCompleted() {
+                result.complete(answer);
+              }
+            });
+      } catch (RuntimeException e) {
+        result.completeExceptionally(e);
+      }
+    });
+  }
+
+  /** Completes once a token is held (at once without auth or with one); never blocks. */
+  private CompletableFuture<Void> tokenAsync() {
+    if (username == null || token != null) {
+      return CompletableFuture.completedFuture(null);
+    }
+    // concurrent fetches each get a valid token; the last one stays, as with ensureToken's races
+    // against a rejection
+    CompletableFuture<Void> fetched = new CompletableFuture<>();
+    AuthGrpc.newStub(channel)
+        .withDeadlineAfter(requestTimeout.toMillis(), TimeUnit.MILLISECONDS)
+        .authenticate(AuthenticateRequest.newBuilder().setName(username)
+            .setPassword(password == null ? "" : password).build(), new StreamObserver<>() {
+              @Override
+              public void onNext(AuthenticateResponse r) {
+                token = r.getToken();
+              }
+
+              @Override
+              public void onError(Throwable t) {
+                fetched.completeExceptionally(t);
+              }
+
+              @Override
+              public void onCompleted() {
+                fetched.complete(null);
+              }
+            });
+    return fetched;
   }
 
   /** Fetches a token if auth is configured and none is held; blocking. */

@@ -9,12 +9,15 @@ import io.phalanx.registry.etcd.api.LeaseGrantRequest;
 import io.phalanx.registry.etcd.api.LeaseGrpc;
 import io.phalanx.registry.etcd.api.LeaseKeepAliveResponse;
 import io.phalanx.registry.etcd.api.LeaseRevokeRequest;
+import io.phalanx.registry.etcd.api.LeaseRevokeResponse;
 import io.phalanx.registry.etcd.api.PutRequest;
 import io.phalanx.registry.etcd.api.RangeRequest;
 import io.phalanx.registry.etcd.api.RangeResponse;
 import io.phalanx.registry.etcd.api.RequestOp;
 import io.phalanx.registry.etcd.api.TxnRequest;
+import io.phalanx.registry.etcd.api.TxnResponse;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -31,10 +34,14 @@ import org.slf4j.LoggerFactory;
  * <p>The key itself is checked after each answered renewal: one deleted while its lease lives on
  * ({@code etcdctl del}; Kratos does not notice and the instance is gone from discovery for good)
  * is written back under the same lease, logged at WARN. A key found under another lease belongs
- * to a newer registration of the same instance id and is left alone.
+ * to a newer registration of the same instance id and is left alone. The read and the write are
+ * asynchronous calls: on a slow etcd, a blocking call would hold a thread of the scheduler that
+ * sends every registration's renewals for up to a request timeout.
  *
  * <p>Threading: all state is guarded by {@code this}; gRPC callbacks and scheduled ticks take the
- * lock. A generation counter makes callbacks of an abandoned stream harmless.
+ * lock, and nothing blocks while holding it but {@link #start} and recovery attempts (which run
+ * while this keeper has no renewals to send). A generation counter makes callbacks of an
+ * abandoned stream harmless.
  */
 public final class LeaseKeeper {
 
@@ -59,8 +66,13 @@ public final class LeaseKeeper {
   private KeepAliveStream requests;
   private ScheduledFuture<?> ticker;
   private ScheduledFuture<?> retry;
-  /** A key check is queued or running: one at a time, however fast renewals are answered. */
+  /**
+   * A key check (its read, then any write-back) is under way: one at a time, however fast
+   * renewals are answered.
+   */
   private boolean checking;
+  /** The write-back on the wire, if any: a deregistration deletes only after it is answered. */
+  private CompletableFuture<TxnResponse> writeBack;
   /** The key was found deleted and is not back yet (logged once per disappearance). */
   private boolean keyMissing;
 
@@ -96,8 +108,19 @@ public final class LeaseKeeper {
    * registered before the old one finished stopping) and is left alone.
    */
   public void close(boolean withdraw) {
-    long lease = stopForGood();
+    long lease;
+    CompletableFuture<TxnResponse> pendingWrite;
+    synchronized (this) {
+      lease = stopForGood();
+      // none starts after stopForGood: the write is started under the lock, in state REGISTERED
+      pendingWrite = writeBack;
+    }
     if (withdraw && lease != 0 && lease != CLOSED_BEFORE) {
+      if (pendingWrite != null) {
+        // the delete must reach etcd after the write-back, or the write-back would undo it; the
+        // write ends by its deadline at the latest
+        pendingWrite.handle((r, e) -> null).join();
+      }
       TxnRequest deleteIfOurs = TxnRequest.newBuilder()
           .addCompare(Compare.newBuilder().setKey(key).setTarget(Compare.CompareTarget.LEASE)
               .setResult(Compare.CompareResult.EQUAL).setLease(lease))
@@ -117,7 +140,7 @@ public final class LeaseKeeper {
     long lease = stopForGood();
     if (lease != CLOSED_BEFORE) {
       // the key now belongs to the newer lease, so revoking this one removes nothing
-      scheduler.execute(() -> revokeQuietly(lease));
+      revokeInBackground(lease);
     }
   }
 
@@ -153,7 +176,7 @@ public final class LeaseKeeper {
     openKeepAlive();
     if (old != 0 && old != lease) {
       // the key moved to the new lease; the old one (if etcd still has it) holds nothing of ours
-      scheduler.execute(() -> revokeQuietly(old));
+      revokeInBackground(old);
     }
   }
 
@@ -193,54 +216,53 @@ public final class LeaseKeeper {
     lastAckNanos = System.nanoTime();
     if (!checking) {
       checking = true;
-      // a blocking read: not on gRPC's thread
-      scheduler.execute(() -> checkKey(gen));
+      checkKey(gen);
     }
   }
 
   /**
-   * Reads the key and writes it back, under the current lease, if it is gone while the lease
-   * lives. The write runs under this keeper's lock, so a {@link #close} (which takes the lock
-   * before deleting) deletes after it, never before it: a deregistered key is not put back.
+   * Reads the key; {@link #onKeyRead} writes it back, under the current lease, if it is gone
+   * while the lease lives. Called under the lock with {@link #checking} set; whatever ends the
+   * check clears it.
    */
   private void checkKey(int gen) {
-    synchronized (this) {
-      if (gen != generation || state != State.REGISTERED) {
-        checking = false;
-        return;
-      }
-    }
-    RangeResponse r;
-    try {
-      r = conn.unary(KVGrpc.newBlockingStub(conn.channel()),
-          s -> s.range(RangeRequest.newBuilder().setKey(key).setKeysOnly(true).build()));
-    } catch (RuntimeException e) {
-      // etcd away: the keep-alive notices on its own, and the next answer checks again
-      log.debug("checking etcd key {} failed: {}", key.toStringUtf8(), describe(e));
-      synchronized (this) {
-        checking = false;
-      }
-      return;
-    }
-    synchronized (this) {
-      checking = false;
-      if (gen != generation || state != State.REGISTERED) {
-        return;
-      }
-      if (r.getKvsCount() > 0) {
-        // ours, or a newer registration's under its own lease
-        keyMissing = false;
-        return;
-      }
-      restoreKey(gen);
-    }
+    RangeRequest read = RangeRequest.newBuilder().setKey(key).setKeysOnly(true).build();
+    CompletableFuture<RangeResponse> answer = conn.unaryAsync(KVGrpc.newStub(conn.channel()),
+        (s, observer) -> s.range(read, observer));
+    answer.whenComplete((r, failure) -> onKeyRead(gen, r, failure));
   }
 
+  private synchronized void onKeyRead(int gen, RangeResponse r, Throwable failure) {
+    if (failure != null) {
+      // etcd away: the keep-alive notices on its own, and the next answer checks again
+      log.debug("checking etcd key {} failed: {}", key.toStringUtf8(), describe(failure));
+      checking = false;
+      return;
+    }
+    if (gen != generation || state != State.REGISTERED) {
+      checking = false;
+      return;
+    }
+    if (r.getKvsCount() > 0) {
+      // ours, or a newer registration's under its own lease
+      keyMissing = false;
+      checking = false;
+      return;
+    }
+    restoreKey(gen);
+  }
+
+  /**
+   * Starts the write-back, under the lock and in state REGISTERED, so that a {@link #close}
+   * (which takes the lock, then waits for {@link #writeBack} before deleting) deletes after it,
+   * never before it: a deregistered key is not put back.
+   */
   private void restoreKey(int gen) {
+    long lease = leaseId;
     if (!keyMissing) {
       keyMissing = true;
       log.warn("etcd key {} was deleted while its lease {} lives (by hand?); writing it back",
-          key.toStringUtf8(), Long.toHexString(leaseId));
+          key.toStringUtf8(), Long.toHexString(lease));
     }
     // only if still absent: a newer registration may have written it meanwhile
     TxnRequest putIfAbsent = TxnRequest.newBuilder()
@@ -248,24 +270,34 @@ public final class LeaseKeeper {
             .setTarget(Compare.CompareTarget.CREATE).setResult(Compare.CompareResult.EQUAL)
             .setCreateRevision(0))
         .addSuccess(RequestOp.newBuilder().setRequestPut(
-            PutRequest.newBuilder().setKey(key).setValue(value).setLease(leaseId)))
+            PutRequest.newBuilder().setKey(key).setValue(value).setLease(lease)))
         .build();
-    try {
-      boolean written = conn.unary(KVGrpc.newBlockingStub(conn.channel()),
-          s -> s.txn(putIfAbsent)).getSucceeded();
-      keyMissing = false;
-      if (written) {
+    CompletableFuture<TxnResponse> write = conn.unaryAsync(KVGrpc.newStub(conn.channel()),
+        (s, observer) -> s.txn(putIfAbsent, observer));
+    writeBack = write;
+    write.whenComplete((r, failure) -> onWrittenBack(gen, lease, write, r, failure));
+  }
+
+  private synchronized void onWrittenBack(int gen, long lease,
+      CompletableFuture<TxnResponse> write, TxnResponse r, Throwable failure) {
+    checking = false;
+    if (writeBack == write) {
+      writeBack = null;
+    }
+    if (failure == null) {
+      if (gen == generation) {
+        keyMissing = false;
+      }
+      if (r.getSucceeded()) {
         log.info("etcd key {} written back under lease {}", key.toStringUtf8(),
-            Long.toHexString(leaseId));
+            Long.toHexString(lease));
       }
-    } catch (RuntimeException e) {
-      if (Status.fromThrowable(e).getCode() == Status.Code.NOT_FOUND) {
-        // "requested lease not found": the lease went with the key
-        lost(gen, "lease " + Long.toHexString(leaseId) + " gone with its key");
-      } else {
-        log.debug("writing etcd key {} back failed: {}; retried after the next renewal",
-            key.toStringUtf8(), describe(e));
-      }
+    } else if (Status.fromThrowable(failure).getCode() == Status.Code.NOT_FOUND) {
+      // "requested lease not found": the lease went with the key
+      lost(gen, "lease " + Long.toHexString(lease) + " gone with its key");
+    } else {
+      log.debug("writing etcd key {} back failed: {}; retried after the next renewal",
+          key.toStringUtf8(), describe(failure));
     }
   }
 
@@ -314,6 +346,22 @@ public final class LeaseKeeper {
     if (r != null) {
       r.cancel();
     }
+  }
+
+  /** Revokes {@code lease} without waiting for etcd's answer, which changes nothing here. */
+  private void revokeInBackground(long lease) {
+    if (lease == 0) {
+      return;
+    }
+    LeaseRevokeRequest revoke = LeaseRevokeRequest.newBuilder().setID(lease).build();
+    CompletableFuture<LeaseRevokeResponse> answer = conn.unaryAsync(
+        LeaseGrpc.newStub(conn.channel()), (s, observer) -> s.leaseRevoke(revoke, observer));
+    answer.whenComplete((r, failure) -> {
+      if (failure != null) {
+        // lease not found or etcd away: the TTL removes it anyway
+        log.debug("revoking lease {} failed: {}", Long.toHexString(lease), describe(failure));
+      }
+    });
   }
 
   private void revokeQuietly(long lease) {
