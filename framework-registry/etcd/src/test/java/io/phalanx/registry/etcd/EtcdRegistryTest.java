@@ -40,6 +40,14 @@ class EtcdRegistryTest {
   static EtcdExtension etcd = EtcdExtension.create();
 
   private static final Duration EVENTUALLY = Duration.ofSeconds(30);
+  /**
+   * Far above any answer of a local etcd, even on a loaded machine: no test here is about how
+   * long etcd may take to answer (an unreachable or partitioned etcd fails calls at once, and
+   * the tests of an etcd that does not answer set their own). With 2 s, the first call of a run
+   * once failed while several builds shared the machine.
+   */
+  private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(15);
+  private static final Duration DIAL_TIMEOUT = Duration.ofSeconds(5);
   private final List<AutoCloseable> cleanup = new ArrayList<>();
   private RawEtcd raw;
   private String svc;
@@ -61,7 +69,7 @@ class EtcdRegistryTest {
 
   private EtcdRegistry registry(URI endpoint, Duration ttl) {
     EtcdRegistry r = EtcdRegistry.builder().endpoints(endpoint).ttl(ttl)
-        .requestTimeout(Duration.ofSeconds(2)).dialTimeout(Duration.ofSeconds(1)).build();
+        .requestTimeout(REQUEST_TIMEOUT).dialTimeout(DIAL_TIMEOUT).build();
     cleanup.add(r);
     return r;
   }
@@ -252,7 +260,7 @@ class EtcdRegistryTest {
   private EtcdRegistry slowEtcdRegistry(StallingEtcdFront front) {
     EtcdRegistry r = EtcdRegistry.builder().endpoints(front.endpoint())
         .ttl(Duration.ofSeconds(3)).requestTimeout(Duration.ofMinutes(3))
-        .dialTimeout(Duration.ofSeconds(5)).build();
+        .dialTimeout(DIAL_TIMEOUT).build();
     cleanup.add(r);
     return r;
   }
@@ -375,7 +383,8 @@ class EtcdRegistryTest {
   void failsOverToTheNextEndpoint() throws Exception {
     try (RefusedPort port = RefusedPort.open()) {
       URI dead = URI.create("http://127.0.0.1:" + port.port());
-      EtcdRegistry r = EtcdRegistry.builder().endpoints(dead, etcd.endpoint()).build();
+      EtcdRegistry r = EtcdRegistry.builder().endpoints(dead, etcd.endpoint())
+          .requestTimeout(REQUEST_TIMEOUT).build();
       cleanup.add(r);
       r.register(instance("a", Map.of()));
       assertEquals(List.of("a"), ids(r.instances(svc)));
@@ -398,8 +407,10 @@ class EtcdRegistryTest {
       acceptor.setDaemon(true);
       acceptor.start();
       URI wedged = URI.create("http://127.0.0.1:" + hung.getLocalPort());
+      // with pick_first every call timed out, however long the timeout: a generous one makes
+      // the test no weaker, and a loaded machine's first answer can come late
       EtcdRegistry r = EtcdRegistry.builder().endpoints(wedged, etcd.endpoint())
-          .requestTimeout(Duration.ofSeconds(5)).dialTimeout(Duration.ofSeconds(1)).build();
+          .requestTimeout(REQUEST_TIMEOUT).dialTimeout(Duration.ofSeconds(1)).build();
       cleanup.add(r);
       // pick_first stayed connecting to the first member: every call timed out
       r.register(instance("a", Map.of()));
