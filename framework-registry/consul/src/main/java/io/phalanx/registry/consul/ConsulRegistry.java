@@ -55,6 +55,7 @@ public final class ConsulRegistry implements Registrar, Discovery {
   private final Object lock = new Object();
   private final Map<String, Heartbeat> heartbeats = new HashMap<>();
   private final Map<String, ServiceWatch> watches = new HashMap<>();
+  private final Runnable heartbeatWaiting;
   private boolean closed;
 
   private ConsulRegistry(Builder b) {
@@ -67,6 +68,7 @@ public final class ConsulRegistry implements Registrar, Discovery {
     this.heartbeat = b.ttl.dividedBy(2);
     this.wait = b.agent.waitTime();
     this.minQueryInterval = b.agent.minQueryInterval();
+    this.heartbeatWaiting = b.heartbeatWaiting;
     ScheduledThreadPoolExecutor s = new ScheduledThreadPoolExecutor(1, r -> {
       Thread t = new Thread(r, "phalanx-consul-heartbeat");
       t.setDaemon(true);
@@ -120,7 +122,7 @@ public final class ConsulRegistry implements Registrar, Discovery {
       throw e;
     }
     Heartbeat hb = new Heartbeat(http, scheduler, instance.id(), body, heartbeat,
-        new Backoff(Duration.ofMillis(200), heartbeat));
+        new Backoff(Duration.ofMillis(200), heartbeat), heartbeatWaiting);
     Heartbeat concurrent;
     synchronized (lock) {
       concurrent = heartbeats.put(instance.id(), hb);
@@ -229,8 +231,18 @@ public final class ConsulRegistry implements Registrar, Discovery {
     private URI httpCheck;
     private Duration httpCheckInterval = Duration.ofSeconds(10);
     private Duration httpCheckTimeout = Duration.ofSeconds(5);
+    private Runnable heartbeatWaiting = () -> { };
 
     private Builder() {}
+
+    /**
+     * Run, on the deregistering (or re-registering) thread, when it waits for a heartbeat's
+     * re-registration under way; for tests of that interleaving, package-private.
+     */
+    Builder onWaitForHeartbeat(Runnable hook) {
+      this.heartbeatWaiting = Objects.requireNonNull(hook, "hook");
+      return this;
+    }
 
     /**
      * The agent: {@code host:port} (http), or a URL {@code http://host:port} /

@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -173,7 +174,9 @@ class ConsulRegistryTest {
 
   @Test
   void aDeregisterDuringTheHeartbeatsReRegistrationIsNotUndoneByIt() throws Exception {
-    ConsulRegistry r = registry();
+    CountDownLatch deregisterWaits = new CountDownLatch(1);
+    ConsulRegistry r = registry(ConsulRegistry.builder().token(TOKEN)
+        .onWaitForHeartbeat(deregisterWaits::countDown));
     r.register(greeter("greeter-1"));
     // the heartbeat gets its 404 and re-registers; the agent holds that request
     FakeConsul.Hold reRegister = consul.hold("PUT", "/v1/agent/service/register");
@@ -190,7 +193,7 @@ class ConsulRegistryTest {
     deregister.start();
     // until the deregister either went through (the race) or waits for the re-registration
     Await.until("deregister done or waiting", () -> !deregister.isAlive()
-        || deregister.getState() == Thread.State.BLOCKED);
+        || deregisterWaits.getCount() == 0);
     reRegister.release();
     assertTrue(reRegister.awaitAnswered(Duration.ofSeconds(15)));
     deregister.join(15_000);

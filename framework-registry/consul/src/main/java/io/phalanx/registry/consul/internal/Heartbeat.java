@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,7 +30,9 @@ public final class Heartbeat {
   private final JsonNode registration;
   private final Duration interval;
   private final Backoff backoff;
-  private final Object lock = new Object();
+  private final ReentrantLock lock = new ReentrantLock();
+  /** Told when {@link #cancel} or {@link #hold} finds the lock taken and waits for it. */
+  private final Runnable waiting;
   private boolean active = true;
   /** Passing the check only, registering nothing again: a new registration is being written. */
   private boolean held;
@@ -37,8 +40,15 @@ public final class Heartbeat {
   private int attempt;
   private ScheduledFuture<?> next;
 
+  /**
+   * @param waiting run, on the caller's thread, whenever {@link #cancel} or {@link #hold} finds
+   *     the lock taken and is about to wait for it (as behind a re-registration under way): tests
+   *     learn so that a caller is waiting without reading thread states, which any other monitor
+   *     could produce too; a no-op in production
+   */
   public Heartbeat(ConsulHttp http, ScheduledExecutorService scheduler, String serviceId,
-      JsonNode registration, Duration interval, Backoff backoff) {
+      JsonNode registration, Duration interval, Backoff backoff, Runnable waiting) {
+    this.waiting = waiting;
     this.http = http;
     this.scheduler = scheduler;
     this.serviceId = serviceId;
@@ -59,11 +69,14 @@ public final class Heartbeat {
    * once {@code cancel} returned the service is never registered again.
    */
   public void cancel() {
-    synchronized (lock) {
+    lockWaiting();
+    try {
       active = false;
       if (next != null) {
         next.cancel(false);
       }
+    } finally {
+      lock.unlock();
     }
   }
 
@@ -73,29 +86,48 @@ public final class Heartbeat {
    * overwrite. Waits for a re-registration under way, as {@link #cancel()} does.
    */
   public void hold() {
-    synchronized (lock) {
+    lockWaiting();
+    try {
       held = true;
+    } finally {
+      lock.unlock();
     }
   }
 
   /** Ends {@link #hold()}: the new registration failed, this one is still the agent's. */
   public void release() {
-    synchronized (lock) {
+    lock.lock();
+    try {
       held = false;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private void lockWaiting() {
+    if (!lock.tryLock()) {
+      waiting.run();
+      lock.lock();
     }
   }
 
   private void schedule(Duration delay) {
-    synchronized (lock) {
+    lock.lock();
+    try {
       if (active) {
         next = scheduler.schedule(this::beat, delay.toMillis(), TimeUnit.MILLISECONDS);
       }
+    } finally {
+      lock.unlock();
     }
   }
 
   private boolean active() {
-    synchronized (lock) {
+    lock.lock();
+    try {
       return active;
+    } finally {
+      lock.unlock();
     }
   }
 
@@ -114,7 +146,8 @@ public final class Heartbeat {
         // under the lock cancel() takes: a deregister either stops this before it registers,
         // or waits until the registration is on the agent and then removes it; without it the
         // deregister could land between our 404 and our register, and the instance came back
-        synchronized (lock) {
+        lock.lock();
+        try {
           if (!active) {
             return;
           }
@@ -125,6 +158,8 @@ public final class Heartbeat {
               http.base(), serviceId);
           http.registerService(registration);
           http.updateTtl(checkId, "pass", null);
+        } finally {
+          lock.unlock();
         }
       }
       if (failing) {
