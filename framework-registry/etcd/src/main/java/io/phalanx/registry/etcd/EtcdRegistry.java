@@ -25,8 +25,11 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -51,8 +54,10 @@ import org.slf4j.LoggerFactory;
  * back under that lease after the next renewal. {@link #watch} shares one etcd watch per service name between all
  * listeners and resumes it without missing changes.
  *
- * <p>Threading: thread-safe. Background work runs on two scheduler threads of this registry;
- * listeners run on a pool of this registry, one call at a time per service name.
+ * <p>Threading: thread-safe. Background work runs on two scheduler threads of this registry
+ * (renewals, never waiting for etcd) and two recovery threads (re-registering, re-reading a
+ * watched service); listeners run on a pool of this registry, one call at a time per service
+ * name.
  */
 public final class EtcdRegistry implements Registrar, Discovery {
 
@@ -65,6 +70,7 @@ public final class EtcdRegistry implements Registrar, Discovery {
   private final EtcdConnection conn;
   private final InstanceCodec codec = new InstanceCodec();
   private final ScheduledExecutorService scheduler;
+  private final ExecutorService recoveries;
   private final ExecutorService callbacks;
   private final Map<String, LeaseKeeper> registrations = new HashMap<>();
   private final Map<String, ServiceWatch> watches = new HashMap<>();
@@ -81,6 +87,13 @@ public final class EtcdRegistry implements Registrar, Discovery {
         new ScheduledThreadPoolExecutor(2, new DaemonThreadFactory("scheduler"));
     s.setRemoveOnCancelPolicy(true);
     this.scheduler = s;
+    // Re-registering and re-reading a watched service block for up to a request timeout each on
+    // an etcd slow to answer; on the scheduler they held up every registration's renewals. Two
+    // threads, as many as the scheduler has; further attempts wait in the queue.
+    ThreadPoolExecutor r = new ThreadPoolExecutor(2, 2, 30, TimeUnit.SECONDS,
+        new LinkedBlockingQueue<>(), new DaemonThreadFactory("recovery"));
+    r.allowCoreThreadTimeOut(true);
+    this.recoveries = r;
     this.callbacks = Executors.newCachedThreadPool(new DaemonThreadFactory("watch"));
   }
 
@@ -125,7 +138,7 @@ public final class EtcdRegistry implements Registrar, Discovery {
   @Override
   public void register(ServiceInstance instance) throws Exception {
     String key = keyOf(instance);
-    LeaseKeeper keeper = new LeaseKeeper(conn, scheduler, utf8(key),
+    LeaseKeeper keeper = new LeaseKeeper(conn, scheduler, recoveries, utf8(key),
         ByteString.copyFrom(codec.encode(instance)), ttl, BACKOFF_INITIAL, BACKOFF_MAX);
     synchronized (this) {
       ensureOpen();
@@ -209,7 +222,7 @@ public final class EtcdRegistry implements Registrar, Discovery {
       ensureOpen();
       ServiceWatch w = watches.get(serviceName);
       if (w == null) {
-        w = new ServiceWatch(conn, scheduler, callbacks, codec, serviceName,
+        w = new ServiceWatch(conn, scheduler, recoveries, callbacks, codec, serviceName,
             prefixOf(serviceName), BACKOFF_INITIAL, BACKOFF_MAX);
         try {
           w.start();
@@ -261,6 +274,7 @@ public final class EtcdRegistry implements Registrar, Discovery {
     keepers.forEach(k -> k.close(false));
     ws.forEach(ServiceWatch::close);
     scheduler.shutdownNow();
+    recoveries.shutdownNow();
     callbacks.shutdown();
     conn.close();
   }

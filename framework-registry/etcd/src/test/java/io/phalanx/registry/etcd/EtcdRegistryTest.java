@@ -254,6 +254,69 @@ class EtcdRegistryTest {
   }
 
   /**
+   * Re-registrations (a new lease, the key written again) that etcd is slow to answer, as many as
+   * the registry has scheduler threads, do not hold up the renewals of other registrations.
+   */
+  @Test
+  void stalledReRegistrationsDelayNoOtherRegistrationsRenewal() throws Exception {
+    try (StallingEtcdFront front = new StallingEtcdFront(etcd.endpoint())) {
+      EtcdRegistry r = slowEtcdRegistry(front);
+      ServiceInstance a = instance("a", Map.of());
+      ServiceInstance b = instance("b", Map.of());
+      ServiceInstance c = instance("c", Map.of());
+      r.register(a);
+      r.register(b);
+      r.register(c);
+      front.stallGrants();
+      raw.revoke(raw.get(r.keyOf(a)).orElseThrow().getLease());
+      raw.revoke(raw.get(r.keyOf(b)).orElseThrow().getLease());
+      await(() -> front.heldGrants() == 2);
+
+      long lease = raw.get(r.keyOf(c)).orElseThrow().getLease();
+      awaitRenewals(front, lease, 3);
+      assertTrue(raw.ttl(lease) > 0);
+
+      front.releaseGrants();
+      await(() -> raw.get(r.keyOf(a)).isPresent() && raw.get(r.keyOf(b)).isPresent());
+    }
+  }
+
+  /**
+   * Watches that fell behind compaction re-read their services; reads that etcd is slow to
+   * answer, as many as the registry has scheduler threads, do not hold up its renewals.
+   */
+  @Test
+  void stalledWatchReReadsDelayNoRenewal() throws Exception {
+    try (StallingEtcdFront front = new StallingEtcdFront(etcd.endpoint())) {
+      EtcdRegistry r = slowEtcdRegistry(front);
+      ServiceInstance c = instance("c", Map.of());
+      r.register(c);
+      List<String> prefixes = new ArrayList<>();
+      for (String name : List.of(svc + "-x", svc + "-y")) {
+        Recorder w = new Recorder();
+        cleanup.add(r.watch(name, w));
+        w.await(List::isEmpty);
+        prefixes.add("/microservices/" + name + "/");
+      }
+
+      await(() -> front.openWatches() == 2);
+      front.stallWatches();
+      front.breakWatches();
+      for (int n = 0; n < 3; n++) {
+        raw.put("/unrelated/" + svc + "/" + n, "x"); // past the revision the watches resume at
+      }
+      raw.compact(raw.revision());
+      prefixes.forEach(front::stallReadsOf);
+      front.releaseWatches(); // both resume from a compacted revision: both read again
+      await(() -> prefixes.stream().allMatch(p -> front.heldReadsOf(p) == 1));
+
+      long lease = raw.get(r.keyOf(c)).orElseThrow().getLease();
+      awaitRenewals(front, lease, 3);
+      assertTrue(raw.ttl(lease) > 0);
+    }
+  }
+
+  /**
    * A registry whose calls go through {@code front} and wait long for etcd's answers: longer than
    * the tests wait for renewals, so a stalled call is still under way while they wait.
    */

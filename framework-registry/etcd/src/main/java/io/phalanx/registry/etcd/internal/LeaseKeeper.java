@@ -18,6 +18,7 @@ import io.phalanx.registry.etcd.api.TxnRequest;
 import io.phalanx.registry.etcd.api.TxnResponse;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -40,8 +41,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Threading: all state is guarded by {@code this}; gRPC callbacks and scheduled ticks take the
  * lock, and nothing blocks while holding it but {@link #start} and recovery attempts (which run
- * while this keeper has no renewals to send). A generation counter makes callbacks of an
- * abandoned stream harmless.
+ * on the recovery executor, while this keeper has no renewals to send). A generation counter
+ * makes callbacks of an abandoned stream harmless.
  */
 public final class LeaseKeeper {
 
@@ -54,6 +55,7 @@ public final class LeaseKeeper {
 
   private final EtcdConnection conn;
   private final ScheduledExecutorService scheduler;
+  private final Executor recoveries;
   private final ByteString key;
   private final ByteString value;
   private final long ttlSeconds;
@@ -76,10 +78,16 @@ public final class LeaseKeeper {
   /** The key was found deleted and is not back yet (logged once per disappearance). */
   private boolean keyMissing;
 
-  public LeaseKeeper(EtcdConnection conn, ScheduledExecutorService scheduler, ByteString key,
-      ByteString value, Duration ttl, Duration backoffInitial, Duration backoffMax) {
+  /**
+   * @param scheduler sends the renewals; nothing run there waits for etcd
+   * @param recoveries runs re-registrations, which wait for etcd's answers
+   */
+  public LeaseKeeper(EtcdConnection conn, ScheduledExecutorService scheduler,
+      Executor recoveries, ByteString key, ByteString value, Duration ttl,
+      Duration backoffInitial, Duration backoffMax) {
     this.conn = conn;
     this.scheduler = scheduler;
+    this.recoveries = recoveries;
     this.key = key;
     this.value = value;
     this.ttlSeconds = Math.max(1, ttl.toSeconds());
@@ -314,7 +322,10 @@ public final class LeaseKeeper {
   }
 
   private void scheduleAttempt() {
-    retry = scheduler.schedule(this::attempt, backoff.nextDelayMillis(), TimeUnit.MILLISECONDS);
+    // an attempt waits for etcd (up to two request timeouts when it is slow): not on the
+    // scheduler, where it would hold up the renewals of every other registration
+    retry = scheduler.schedule(() -> recoveries.execute(this::attempt),
+        backoff.nextDelayMillis(), TimeUnit.MILLISECONDS);
   }
 
   private synchronized void attempt() {

@@ -43,6 +43,7 @@ public final class ServiceWatch {
 
   private final EtcdConnection conn;
   private final ScheduledExecutorService scheduler;
+  private final Executor recoveries;
   private final InstanceCodec codec;
   private final String name;
   private final ByteString prefix;
@@ -59,11 +60,17 @@ public final class ServiceWatch {
   private ScheduledFuture<?> retry;
   private boolean reloadNeeded;
 
-  public ServiceWatch(EtcdConnection conn, ScheduledExecutorService scheduler, Executor callbacks,
+  /**
+   * @param scheduler times the reconnects; nothing run there waits for etcd
+   * @param recoveries runs the reconnects, which may read the service again (waiting for etcd)
+   */
+  public ServiceWatch(EtcdConnection conn, ScheduledExecutorService scheduler,
+      Executor recoveries, Executor callbacks,
       InstanceCodec codec, String name, ByteString prefix, Duration backoffInitial,
       Duration backoffMax) {
     this.conn = conn;
     this.scheduler = scheduler;
+    this.recoveries = recoveries;
     this.codec = codec;
     this.name = name;
     this.prefix = prefix;
@@ -144,7 +151,7 @@ public final class ServiceWatch {
       stopStream();
       state = State.RECOVERING;
       backoff.reset();
-      retry = scheduler.schedule(this::attempt, 0, TimeUnit.MILLISECONDS);
+      scheduleAttempt(0);
       return;
     }
     if (r.getCanceled()) {
@@ -213,7 +220,16 @@ public final class ServiceWatch {
       backoff.reset();
       log.warn("etcd watch of {} lost ({}); reconnecting in the background", name, reason);
     }
-    retry = scheduler.schedule(this::attempt, backoff.nextDelayMillis(), TimeUnit.MILLISECONDS);
+    scheduleAttempt(backoff.nextDelayMillis());
+  }
+
+  /**
+   * An attempt may read the whole service, waiting up to a request timeout on a slow etcd: not on
+   * the scheduler, which sends the registry's lease renewals.
+   */
+  private void scheduleAttempt(long delayMillis) {
+    retry = scheduler.schedule(() -> recoveries.execute(this::attempt), delayMillis,
+        TimeUnit.MILLISECONDS);
   }
 
   private synchronized void attempt() {
@@ -230,8 +246,7 @@ public final class ServiceWatch {
     } catch (RuntimeException e) {
       log.debug("re-opening the watch of {} failed: {}", name, LeaseKeeper.describe(e));
       stopStream();
-      retry = scheduler.schedule(this::attempt, backoff.nextDelayMillis(),
-          TimeUnit.MILLISECONDS);
+      scheduleAttempt(backoff.nextDelayMillis());
     }
   }
 
