@@ -17,8 +17,11 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import javax.net.ssl.SSLContext;
 
@@ -40,7 +43,8 @@ import javax.net.ssl.SSLContext;
  * blocking-query loop per service name, shared by all its watchers, and pushes the full list of
  * passing instances.
  *
- * <p>Threading: thread-safe. Heartbeats run on one daemon scheduler thread; each watched name
+ * <p>Threading: thread-safe. Heartbeats are timed by one daemon scheduler thread and run on a
+ * pool of daemon threads, at most one beat per registration at a time; each watched name
  * has one daemon thread (a long poll holds it); listeners are called on it, one at a time.
  * {@link #close()} stops all of it without deregistering (the {@code App} deregisters first).
  */
@@ -52,10 +56,12 @@ public final class ConsulRegistry implements Registrar, Discovery {
   private final Duration wait;
   private final Duration minQueryInterval;
   private final ScheduledExecutorService scheduler;
+  private final ExecutorService beats;
   private final Object lock = new Object();
   private final Map<String, Heartbeat> heartbeats = new HashMap<>();
   private final Map<String, ServiceWatch> watches = new HashMap<>();
   private final Runnable heartbeatWaiting;
+  private final AtomicInteger beatThreads = new AtomicInteger();
   private boolean closed;
 
   private ConsulRegistry(Builder b) {
@@ -70,12 +76,20 @@ public final class ConsulRegistry implements Registrar, Discovery {
     this.minQueryInterval = b.agent.minQueryInterval();
     this.heartbeatWaiting = b.heartbeatWaiting;
     ScheduledThreadPoolExecutor s = new ScheduledThreadPoolExecutor(1, r -> {
-      Thread t = new Thread(r, "phalanx-consul-heartbeat");
+      Thread t = new Thread(r, "phalanx-consul-heartbeat-timer");
       t.setDaemon(true);
       return t;
     });
     s.setRemoveOnCancelPolicy(true);
     this.scheduler = s;
+    // A beat waits for the agent, for up to two request timeouts when it registers again; on the
+    // scheduler's one thread, a slow one held up every other registration's heartbeat. At most
+    // one beat per registration is under way, so this pool has at most that many threads.
+    this.beats = Executors.newCachedThreadPool(r -> {
+      Thread t = new Thread(r, "phalanx-consul-heartbeat-" + beatThreads.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    });
   }
 
   /** A registry talking to the agent at {@code http://127.0.0.1:8500} with the defaults. */
@@ -121,7 +135,7 @@ public final class ConsulRegistry implements Registrar, Discovery {
       }
       throw e;
     }
-    Heartbeat hb = new Heartbeat(http, scheduler, instance.id(), body, heartbeat,
+    Heartbeat hb = new Heartbeat(http, scheduler, beats, instance.id(), body, heartbeat,
         new Backoff(Duration.ofMillis(200), heartbeat), heartbeatWaiting);
     Heartbeat concurrent;
     synchronized (lock) {
@@ -221,6 +235,7 @@ public final class ConsulRegistry implements Registrar, Discovery {
     }
     beating.forEach(Heartbeat::cancel); // may wait for re-registrations: not under the lock
     scheduler.shutdownNow();
+    beats.shutdownNow();
   }
 
   /** Options; every one has a default that works against a local agent. */

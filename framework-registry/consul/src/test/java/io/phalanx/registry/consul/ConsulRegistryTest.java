@@ -203,6 +203,34 @@ class ConsulRegistryTest {
   }
 
   /**
+   * A heartbeat's re-registration that the agent is slow to answer holds up no other
+   * registration's heartbeat: they shared one thread, so the other check went critical.
+   */
+  @Test
+  void aSlowReRegistrationDelaysNoOtherHeartbeat() throws Exception {
+    // longer than the test waits: the held request is still under way meanwhile
+    ConsulRegistry r = registry(ConsulRegistry.builder().token(TOKEN)
+        .requestTimeout(Duration.ofMinutes(1)));
+    r.register(greeter("greeter-1"));
+    r.register(greeter("greeter-2"));
+    FakeConsul.Hold reRegister = consul.hold("PUT", "/v1/agent/service/register");
+    consul.loseService("greeter-1");
+    assertTrue(reRegister.awaitArrived(Duration.ofSeconds(15)), "no re-registration");
+
+    String pass = "/v1/agent/check/pass/service:greeter-2";
+    int before = consul.requests("PUT", pass).size();
+    try {
+      Await.until("greeter-2 heartbeated while greeter-1's re-registration is held",
+          () -> consul.requests("PUT", pass).size() >= before + 3);
+      assertEquals("passing", consul.checkStatus("service:greeter-2").orElseThrow());
+    } finally {
+      reRegister.release();
+    }
+    Await.until("greeter-1 back and passing", () -> consul.hasService("greeter-1")
+        && consul.checkStatus("service:greeter-1").orElse("").equals("passing"));
+  }
+
+  /**
    * A register of a registered id that fails (agent briefly unavailable) leaves the registration
    * the agent still has alive: its heartbeat goes on (it was cancelled before the write).
    */

@@ -2,6 +2,7 @@ package io.phalanx.registry.consul.internal;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Duration;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -17,15 +18,18 @@ import org.slf4j.LoggerFactory;
  * never gives up, because giving up means silently vanishing from discovery.
  *
  * <p>Logs only state changes: the first failure of a streak (WARN), the recovery (INFO), and
- * each re-registration (INFO). Threading: runs on the shared scheduler; {@link #cancel()} from any
- * thread; at most one beat runs at a time because each beat schedules the next. A re-registration
- * and {@link #cancel()} exclude each other (one lock).
+ * each re-registration (INFO). Threading: the shared scheduler times the beats and hands them to
+ * the beats executor, so a beat waiting for the agent holds up no other registration's;
+ * {@link #cancel()} from any thread; at most one beat runs at a time because each beat schedules
+ * the next (which also orders one beat's writes of the failure state before the next's reads). A
+ * re-registration and {@link #cancel()} exclude each other (one lock).
  */
 public final class Heartbeat {
   private static final Logger LOG = LoggerFactory.getLogger(Heartbeat.class);
 
   private final ConsulHttp http;
   private final ScheduledExecutorService scheduler;
+  private final Executor beats;
   private final String serviceId;
   private final JsonNode registration;
   private final Duration interval;
@@ -41,13 +45,17 @@ public final class Heartbeat {
   private ScheduledFuture<?> next;
 
   /**
+   * @param scheduler times the beats; nothing run there waits for the agent
+   * @param beats runs the beats, which wait for the agent
    * @param waiting run, on the caller's thread, whenever {@link #cancel} or {@link #hold} finds
    *     the lock taken and is about to wait for it (as behind a re-registration under way): tests
    *     learn so that a caller is waiting without reading thread states, which any other monitor
    *     could produce too; a no-op in production
    */
-  public Heartbeat(ConsulHttp http, ScheduledExecutorService scheduler, String serviceId,
-      JsonNode registration, Duration interval, Backoff backoff, Runnable waiting) {
+  public Heartbeat(ConsulHttp http, ScheduledExecutorService scheduler, Executor beats,
+      String serviceId, JsonNode registration, Duration interval, Backoff backoff,
+      Runnable waiting) {
+    this.beats = beats;
     this.waiting = waiting;
     this.http = http;
     this.scheduler = scheduler;
@@ -115,7 +123,8 @@ public final class Heartbeat {
     lock.lock();
     try {
       if (active) {
-        next = scheduler.schedule(this::beat, delay.toMillis(), TimeUnit.MILLISECONDS);
+        next = scheduler.schedule(() -> beats.execute(this::beat), delay.toMillis(),
+            TimeUnit.MILLISECONDS);
       }
     } finally {
       lock.unlock();
