@@ -36,8 +36,8 @@ import java.util.function.Function;
  * One gRPC channel to an etcd cluster. All endpoints are handed to grpc's {@code pick_first}
  * balancer as one address list, so a dead member is skipped on (re)connect without any logic of
  * ours. With a username, an etcd auth token is fetched with {@code Authenticate} and sent as the
- * {@code token} header; when etcd rejects it (expired simple tokens, a restarted member), the token
- * is dropped and fetched again.
+ * {@code token} header; when etcd rejects it (expired simple tokens, a restarted member, a JWT
+ * outdated by a change to users or roles), the token is dropped and fetched again.
  *
  * <p>Thread-safe.
  */
@@ -251,7 +251,10 @@ public final class EtcdConnection implements AutoCloseable {
     }
     Status s = Status.fromThrowable(t);
     String d = s.getDescription() == null ? "" : s.getDescription();
-    return s.getCode() == Status.Code.UNAUTHENTICATED || d.contains("invalid auth token");
+    // a JWT carries the auth revision it was issued at: any change to users or roles outdates
+    // it, and etcd answers INVALID_ARGUMENT; a new token is valid again (as in etcd's Go client)
+    return s.getCode() == Status.Code.UNAUTHENTICATED || d.contains("invalid auth token")
+        || d.contains("revision of auth store is old");
   }
 
   /** The end of the key range that holds every key starting with {@code prefix}. */
