@@ -31,6 +31,8 @@ class StreamingResponseTest {
   private final CountDownLatch producerGaveUp = new CountDownLatch(1);
   private final AtomicReference<Throwable> producerError = new AtomicReference<>();
   private final AtomicLong written = new AtomicLong();
+  private final java.util.concurrent.atomic.AtomicInteger counted =
+      new java.util.concurrent.atomic.AtomicInteger();
 
   @AfterEach
   void stop() {
@@ -76,6 +78,13 @@ class StreamingResponseTest {
       r.get("/too-short", (ctx, req) -> HttpResponse.streaming(200, "text/plain", 10,
           out -> out.write("0123".getBytes(StandardCharsets.UTF_8))));
       r.get("/plain", (ctx, req) -> "plain");
+      r.get("/fails", (ctx, req) -> HttpResponse.streaming(200, "text/plain", out -> {
+        out.write("part".getBytes(StandardCharsets.UTF_8));
+        throw new IOException("producer failed");
+      }));
+      // inline: a request dispatched is a request run, at once, before any reply goes out
+      r.post("/count", (ctx, req) -> "count " + counted.incrementAndGet(),
+          RouteOptions.inline());
     }).build();
     server.start();
     return server.endpoint();
@@ -159,6 +168,38 @@ class StreamingResponseTest {
         assertEquals("data: 0\n\ndata: 1\n\ndata: 2\n\n",
             r.substring(r.indexOf("\r\n\r\n") + 4), connection);
       }
+    }
+  }
+
+  /**
+   * A request pipelined behind a reply that ends the connection would never get its own reply: it
+   * must not run. Here behind a stream an HTTP/1.0 client gets ended by the close (its framing is
+   * known only once the handler returned), and behind a stream whose producer fails; the POST
+   * comes in the same write as the request ahead of it.
+   */
+  @Test
+  void aRequestPipelinedBehindAReplyThatEndsTheConnectionNeverRuns() throws Exception {
+    URI base = start();
+    String post = "POST /count HTTP/1.1\r\nHost: x\r\nAccept: text/plain\r\nContent-Length: 0\r\n\r\n";
+    for (String first : List.of("GET /events HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+        "GET /fails HTTP/1.1\r\nHost: x\r\n\r\n",
+        "GET /plain HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")) {
+      try (RawHttp c = new RawHttp(base)) {
+        c.send(first + post);
+        String all = new String(c.socket.getInputStream().readAllBytes(),
+            StandardCharsets.ISO_8859_1);
+        assertTrue(all.startsWith("HTTP/1.1 200"), all);
+        assertFalse(all.contains("count "), all);
+      }
+      assertEquals(0, counted.get(), "ran behind " + first.substring(0, first.indexOf('\r')));
+    }
+    // the same requests behind a reply that keeps the connection: the POST runs and is answered
+    try (RawHttp c = new RawHttp(base)) {
+      c.send("GET /events HTTP/1.1\r\nHost: x\r\n\r\n" + post
+          + "GET /plain HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+      String all = new String(c.socket.getInputStream().readAllBytes(),
+          StandardCharsets.ISO_8859_1);
+      assertTrue(all.contains("\r\n\r\ncount 1") && all.endsWith("plain"), all);
     }
   }
 

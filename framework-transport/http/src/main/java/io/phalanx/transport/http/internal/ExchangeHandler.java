@@ -82,6 +82,8 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
   private boolean closed;
   /** The streamed response being written; later (pipelined) responses wait for its end. */
   private StreamedBody streaming;
+  /** Within {@link #writePending}: a reply completed meanwhile is written by that loop. */
+  private boolean writing;
   /** Whether {@link #tls} has been looked up; a connection's handlers do not change after. */
   private boolean tlsKnown;
   private SslHandler tls;
@@ -260,6 +262,11 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
     }
     boolean keepAlive = h2 || HttpUtil.isKeepAlive(h);
     Slot slot = new Slot(this, keepAlive, h.protocolVersion());
+    // A reply ahead may still end the connection (a stream to an HTTP/1.0 client ended by the
+    // close, a producer that fails), and whether it does is known only once it is out: a request
+    // run before that could lose its reply after its side effects happened. So pipelined
+    // requests run one at a time, as Go's net/http serves them; one with nothing ahead runs now.
+    boolean behind = !h2 && (!pending.isEmpty() || streaming != null);
     pending.add(slot);
     if (!keepAlive) {
       ignoreInput = true;
@@ -274,6 +281,10 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
     req.tlsSession = tlsSession();
     req.headRoute = headRoute;
     req.headRouted = headRouted;
+    if (behind) {
+      slot.held = req; // dispatched by writePending once the replies ahead are out
+      return;
+    }
     rt.dispatch(req, ctx.channel().eventLoop(), slot);
   }
 
@@ -344,16 +355,39 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
       return;
     }
     slot.response = response;
-    writePending();
+    if (!writing) {
+      writePending();
+    }
   }
 
   private void writePending() {
-    if (streaming != null) {
+    if (streaming != null || writing) {
       return;
     }
+    writing = true;
+    try {
+      writeReplies();
+    } finally {
+      writing = false;
+    }
+  }
+
+  private void writeReplies() {
     boolean wrote = false;
     Slot s;
-    while ((s = pending.peek()) != null && s.response != null) {
+    while ((s = pending.peek()) != null) {
+      if (s.response == null) {
+        NettyRequest held = s.held;
+        if (held == null) {
+          break;
+        }
+        // every reply ahead is out and left the connection open: this one may run now
+        s.held = null;
+        rt.dispatch(held, ctx.channel().eventLoop(), s);
+        if (s.response == null || closed) {
+          break; // its handler answers later; an inline one may have answered already
+        }
+      }
       pending.poll();
       FullHttpResponse r = s.response;
       // Draining, the connection closes after the last request it has already taken in: those
@@ -363,6 +397,14 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
       if (r instanceof StreamedBody.Start start) {
         r = startStream(start, s, close);
         if (r == null) {
+          if (streaming.closeAfter) {
+            // ended by the close: whatever comes after it is never read, and never run
+            ignoreInput = true;
+            releasePending();
+            bodyDone();
+            releaseBody();
+            head = null;
+          }
           return;
         }
       }
@@ -543,6 +585,7 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
   private void releasePending() {
     for (Slot p : pending) {
       p.dropped = true;
+      p.held = null;
       if (p.response != null) {
         p.response.release();
         p.response = null;
@@ -559,6 +602,8 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
     boolean close;
     boolean dropped;
     FullHttpResponse response;
+    /** A pipelined request not yet dispatched: it runs once the replies ahead are out. */
+    NettyRequest held;
 
     Slot(ExchangeHandler owner, boolean keepAlive, HttpVersion version) {
       this.owner = owner;
