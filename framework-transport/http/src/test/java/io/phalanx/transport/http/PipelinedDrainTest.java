@@ -31,6 +31,11 @@ class PipelinedDrainTest {
               release.await(10, TimeUnit.SECONDS);
               return "slow done";
             })
+            .get("/stream", (ctx, req) -> HttpResponse.streaming(200, "text/plain", 4, out -> {
+              slowEntered.countDown();
+              release.await(10, TimeUnit.SECONDS);
+              out.write("tail".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            }))
             .post("/orders", (ctx, req) -> {
               int n = orders.incrementAndGet();
               ordered.countDown();
@@ -78,6 +83,47 @@ class PipelinedDrainTest {
       assertTrue(second.startsWith("HTTP/1.1 200") && second.endsWith("order 1 2"),
           "the POST ran (orders=" + orders.get() + ") but its response was: " + second
           + "\nfirst was: " + first);
+    }
+  }
+
+  /**
+   * The same behind a stream: a stop during the stream let the connection close at its end and
+   * dropped the request pipelined behind it, which the drain had promised to answer.
+   */
+  @Test
+  void gracefulStopAnswersARequestPipelinedBehindAStream() throws Exception {
+    try (RawHttp c = new RawHttp(base)) {
+      c.send("GET /stream HTTP/1.1\r\nHost: x\r\n\r\n"
+          + "POST /orders HTTP/1.1\r\nHost: x\r\nAccept: text/plain\r\nContent-Length: 2\r\n\r\nab");
+      assertTrue(slowEntered.await(10, TimeUnit.SECONDS));
+      CompletableFuture<Void> stopping =
+          CompletableFuture.runAsync(() -> server.stop(Duration.ofSeconds(10)));
+      // the drain has reached the connection when the server no longer accepts
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (accepts() && System.nanoTime() - deadline < 0) {
+        Thread.sleep(5);
+      }
+      release.countDown();
+      String first = c.readResponse();
+      assertTrue(first.startsWith("HTTP/1.1 200") && first.endsWith("tail"), first);
+      String second;
+      try {
+        second = c.readResponse();
+      } catch (java.io.IOException e) {
+        second = e.toString();
+      }
+      stopping.get(20, TimeUnit.SECONDS);
+      assertTrue(second.startsWith("HTTP/1.1 200") && second.endsWith("order 1 2"),
+          "the POST behind the stream was not answered (orders=" + orders.get() + "): " + second);
+      assertTrue(second.toLowerCase(java.util.Locale.ROOT).contains("connection: close"), second);
+    }
+  }
+
+  private boolean accepts() {
+    try (java.net.Socket s = new java.net.Socket("127.0.0.1", base.getPort())) {
+      return true;
+    } catch (java.io.IOException e) {
+      return false;
     }
   }
 

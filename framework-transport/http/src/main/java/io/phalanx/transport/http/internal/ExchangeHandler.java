@@ -505,7 +505,8 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
       ctx.close();
       return;
     }
-    if (body.closeAfter || (!h2 && rt.draining())) {
+    // Draining, the connection still answers the requests it has taken in (see writeReplies)
+    if (body.closeAfter || !h2 && rt.draining() && pending.isEmpty() && head == null) {
       ignoreInput = true;
       releasePending();
       ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(ChannelFutureListener.CLOSE);
