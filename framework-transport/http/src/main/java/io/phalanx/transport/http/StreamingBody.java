@@ -17,7 +17,9 @@ import java.io.IOException;
  * that what the headers describe cannot change or vanish before the body is read) may also
  * implement {@link AutoCloseable}: the server calls {@code close()}, on any thread, instead of
  * {@link #writeTo} when {@code writeTo} will never be called — a HEAD request, a producer the
- * executor refuses, a response dropped because its deadline answered first or the client left.
+ * executor refuses, a response dropped because its deadline answered first or the client left, a
+ * producer still waiting in the executor's queue when its connection ends (the client leaving,
+ * the server stopping).
  * Once {@code writeTo} is called, releasing the resource is the body's own business.
  */
 @FunctionalInterface

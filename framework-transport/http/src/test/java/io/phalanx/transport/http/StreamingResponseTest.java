@@ -345,6 +345,54 @@ class StreamingResponseTest {
     }
   }
 
+  /**
+   * A producer whose head went out but whose task still waits in the executor's queue when the
+   * server stops never runs: the stop closes its body. It was left in the queue (dropped with
+   * the server's own pool, run against a dead connection by a caller's), so only the garbage
+   * collector ever released what it held.
+   */
+  @Test
+  void aCloseableBodyStillQueuedWhenTheServerStopsIsClosedByTheStop() throws Exception {
+    ExecutorService tiny = HandlerExecutors.bounded(1, 1);
+    CountDownLatch entered = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    AtomicReference<HeldBody> last = new AtomicReference<>();
+    try {
+      server = HttpServer.builder().host("127.0.0.1").port(0).executor(tiny).routes(r -> {
+        r.get("/block", (ctx, req) -> {
+          entered.countDown();
+          release.await(10, TimeUnit.SECONDS);
+          return "done";
+        });
+        r.get("/held", (ctx, req) -> {
+          HeldBody body = new HeldBody();
+          last.set(body);
+          return HttpResponse.streaming(200, "text/plain", 3, body);
+        }, RouteOptions.inline());
+      }).build();
+      server.start();
+      URI base = server.endpoint();
+      HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build().sendAsync(
+          java.net.http.HttpRequest.newBuilder(base.resolve("/block")).build(),
+          BodyHandlers.ofString());
+      assertTrue(entered.await(10, TimeUnit.SECONDS));
+      try (RawHttp c = new RawHttp(base)) {
+        c.send("GET /held HTTP/1.1\r\nHost: x\r\n\r\n");
+        // the head goes out once the producer is in the queue, behind the blocked handler
+        byte[] status = c.socket.getInputStream().readNBytes(12);
+        assertEquals("HTTP/1.1 200", new String(status, StandardCharsets.ISO_8859_1));
+        server.stop(Duration.ZERO);
+        server = null;
+        assertEquals(0, last.get().closed.getCount(), "the stop left the queued body open");
+        assertEquals(0, last.get().ran.get());
+      }
+      release.countDown();
+    } finally {
+      release.countDown();
+      tiny.shutdownNow();
+    }
+  }
+
   @Test
   void slowClientBlocksTheProducerAndDisconnectStopsIt() throws Exception {
     URI base = start();

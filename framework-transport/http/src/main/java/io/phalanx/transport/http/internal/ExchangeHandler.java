@@ -467,11 +467,16 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
     // the end of the connection instead
     boolean chunked = !h2 && start.length < 0 && s.version != HttpVersion.HTTP_1_0;
     close |= !h2 && start.length < 0 && !chunked;
-    StreamedBody body = new StreamedBody(this, ctx, start.body, start.length, close);
+    StreamedBody body = start.stream;
+    RejectedExecutionException refusal = null;
     try {
       rt.executor().execute(body);
     } catch (RejectedExecutionException e) {
-      FullHttpResponse refused = Responses.error(rt.config().errorEncoder(), Errors.from(e),
+      refusal = e;
+    }
+    if (refusal != null || !body.attach(this, ctx, close)) {
+      FullHttpResponse refused = Responses.error(rt.config().errorEncoder(), Errors.from(
+          refusal != null ? refusal : new RejectedExecutionException("handler executor shut down")),
           start.refusalHeaders, false);
       start.release();
       return refused;

@@ -12,6 +12,7 @@ import io.phalanx.core.Metadata;
 import io.phalanx.transport.http.StreamingBody;
 import java.io.IOException;
 import java.io.InterruptedIOException;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,15 +23,32 @@ import org.slf4j.LoggerFactory;
  * channel from that thread (Netty hands them to the event loop in order) after waiting for the
  * channel to be writable, which is the back-pressure. The event loop signals writability changes
  * and the end of the connection; when the producer returns, the loop writes the last chunk.
+ *
+ * <p>The task may be handed to the executor before the connection has written the head: it then
+ * waits for {@link #attach}. Each body ends one way only: it runs (attached, then started), or it
+ * is abandoned first — its start dropped unwritten, or the connection gone while the task still
+ * waited or sat in the executor's queue — and then closed at once by whoever abandoned it, never
+ * left to a task that may never run (a pool shut down drops its queue).
  */
 final class StreamedBody implements StreamingBody.Writer, Runnable {
   private static final Logger LOG = LoggerFactory.getLogger(StreamedBody.class);
+  private static final AtomicIntegerFieldUpdater<StreamedBody> STATE =
+      AtomicIntegerFieldUpdater.newUpdater(StreamedBody.class, "state");
+  /** Not yet attached to a connection; the task waits if it runs now. */
+  private static final int WAITING = 0;
+  /** The head is written: the task may start the producer. */
+  private static final int ATTACHED = 1;
+  private static final int RUNNING = 2;
+  /** Will never run; its body was closed by whoever abandoned it. */
+  private static final int ABANDONED = 3;
 
   /** What {@link ServerRuntime} hands the connection instead of a full response. */
   static final class Start extends DefaultFullHttpResponse {
     final StreamingBody body;
     /** The declared Content-Length, or -1: chunked. */
     final long length;
+    /** The task that writes the body once the connection attaches it. */
+    final StreamedBody stream;
     /**
      * The headers of the error sent instead when the executor refuses the producer (CORS, as on
      * any refused request); null for none.
@@ -43,6 +61,7 @@ final class StreamedBody implements StreamingBody.Writer, Runnable {
       super(HttpVersion.HTTP_1_1, status, Unpooled.EMPTY_BUFFER, headers, trailers);
       this.body = body;
       this.length = length;
+      this.stream = new StreamedBody(body, length);
       this.refusalHeaders = refusalHeaders;
     }
 
@@ -66,7 +85,7 @@ final class StreamedBody implements StreamingBody.Writer, Runnable {
     private synchronized void abandon() {
       if (!abandoned) {
         abandoned = true;
-        closeUnrun(body);
+        stream.abandon();
       }
     }
   }
@@ -85,24 +104,54 @@ final class StreamedBody implements StreamingBody.Writer, Runnable {
     }
   }
 
-  private final ExchangeHandler owner;
-  private final ChannelHandlerContext ctx;
-  private final Channel channel;
   private final StreamingBody body;
   private final long declared;
+  // set by attach on the event loop before the state says ATTACHED, which publishes them
+  private ExchangeHandler owner;
+  private ChannelHandlerContext ctx;
+  private Channel channel;
+  /** Whether the connection ends with this body (read on the event loop only). */
+  boolean closeAfter;
   private long written;
-  final boolean closeAfter;
   private final Object lock = new Object();
   private volatile boolean open = true;
+  private volatile int state;
 
-  StreamedBody(ExchangeHandler owner, ChannelHandlerContext ctx, StreamingBody body,
-      long declared, boolean closeAfter) {
+  StreamedBody(StreamingBody body, long declared) {
+    this.body = body;
+    this.declared = declared;
+  }
+
+  /**
+   * Event loop, once the head is written: lets the producer start. False when the body was
+   * abandoned already (its task interrupted while it waited, in a pool shutting down).
+   */
+  boolean attach(ExchangeHandler owner, ChannelHandlerContext ctx, boolean closeAfter) {
     this.owner = owner;
     this.ctx = ctx;
     this.channel = ctx.channel();
-    this.body = body;
-    this.declared = declared;
     this.closeAfter = closeAfter;
+    synchronized (lock) {
+      boolean attached = STATE.compareAndSet(this, WAITING, ATTACHED);
+      lock.notifyAll();
+      return attached;
+    }
+  }
+
+  /** Any thread: the body will never be attached (its start was dropped unwritten). */
+  void abandon() {
+    abandonFrom(WAITING);
+  }
+
+  private void abandonFrom(int expected) {
+    boolean abandoned;
+    synchronized (lock) {
+      abandoned = STATE.compareAndSet(this, expected, ABANDONED);
+      lock.notifyAll();
+    }
+    if (abandoned) {
+      closeUnrun(body);
+    }
   }
 
   @Override
@@ -143,14 +192,22 @@ final class StreamedBody implements StreamingBody.Writer, Runnable {
     }
   }
 
-  /** Event loop: the connection is gone. */
+  /**
+   * Event loop: the connection is gone. A producer not started yet (its task still queued behind
+   * a busy pool, say at server stop) never will be: its body is closed now, not when (or if) the
+   * executor gets to the task.
+   */
   void disconnected() {
     open = false;
     writabilityChanged();
+    abandonFrom(ATTACHED);
   }
 
   @Override
   public void run() {
+    if (!started()) {
+      return;
+    }
     Throwable failure = null;
     try {
       body.writeTo(this);
@@ -166,5 +223,24 @@ final class StreamedBody implements StreamingBody.Writer, Runnable {
     }
     Throwable f = failure;
     channel.eventLoop().execute(() -> owner.streamEnded(this, f));
+  }
+
+  /** Waits until attached, then claims the run; false when abandoned instead (closed then). */
+  private boolean started() {
+    synchronized (lock) {
+      while (state == WAITING) {
+        try {
+          lock.wait();
+        } catch (InterruptedException e) {
+          // the executor is shutting down: this task waits for a connection no longer
+          Thread.currentThread().interrupt();
+          if (STATE.compareAndSet(this, WAITING, ABANDONED)) {
+            closeUnrun(body);
+            return false;
+          }
+        }
+      }
+    }
+    return STATE.compareAndSet(this, ATTACHED, RUNNING);
   }
 }
