@@ -7,8 +7,10 @@ import java.io.IOException;
  * {@link HttpResponse#streaming} response.
  *
  * <p>Threading: {@link #writeTo} is called at most once, on the server's handler executor (never
- * the event loop); what it writes follows the status line and headers, and the body ends when it
- * returns. When the executor refuses it (a full pool) it is never called, and the client gets the
+ * the event loop): on the handler's own thread once the handler and its middleware returned, or,
+ * for a route run inline on the event loop, on a thread of its own that the chain asks for; what
+ * it writes follows the status line and headers, and the body ends when it returns. When the
+ * executor refuses that thread (a full pool) it is never called, and the client gets the
  * server's 503 {@code OVERLOADED} error instead of the streamed response. The request timeout
  * does not cut a streaming body: the producer decides when to stop (a deadline it enforces
  * itself, the end of its data, or the client going away).

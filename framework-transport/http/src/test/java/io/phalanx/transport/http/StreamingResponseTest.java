@@ -232,8 +232,10 @@ class StreamingResponseTest {
     CountDownLatch entered = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
     AtomicLong produced = new AtomicLong();
+    RecordedStatus recorded = new RecordedStatus();
     try {
-      server = HttpServer.builder().host("127.0.0.1").port(0).executor(tiny).routes(r -> {
+      server = HttpServer.builder().host("127.0.0.1").port(0).executor(tiny).middleware(recorded)
+          .routes(r -> {
         r.get("/block", (ctx, req) -> {
           entered.countDown();
           release.await(10, TimeUnit.SECONDS);
@@ -262,6 +264,7 @@ class StreamingResponseTest {
         assertEquals(503, r.statusCode(), v + ": " + r.body());
         assertEquals("application/json", r.headers().firstValue("content-type").orElse(null));
         assertEquals(ordinary.body(), r.body(), "version " + v);
+        assertEquals(503, recorded.last(), "the middleware saw another reply than the client");
       }
       assertEquals(0, produced.get(), "the producer of a refused stream must not run");
       release.countDown();
@@ -269,6 +272,101 @@ class StreamingResponseTest {
     } finally {
       release.countDown();
       tiny.shutdownNow();
+    }
+  }
+
+  /**
+   * What a middleware saw the chain end with, as metrics and access logs record it: the status of
+   * a returned {@link HttpResponse}, 204 for null, 200 for a value, an error's code.
+   */
+  private static final class RecordedStatus implements io.phalanx.core.Middleware {
+    private final java.util.concurrent.BlockingQueue<Integer> codes =
+        new java.util.concurrent.LinkedBlockingQueue<>();
+
+    @Override
+    public io.phalanx.core.Handler wrap(io.phalanx.core.Handler next) {
+      return (ctx, req) -> {
+        try {
+          Object reply = next.handle(ctx, req);
+          codes.add(reply instanceof HttpResponse r ? r.status() : reply == null ? 204 : 200);
+          return reply;
+        } catch (Exception e) {
+          codes.add(io.phalanx.core.error.Errors.from(e).code());
+          throw e;
+        }
+      };
+    }
+
+    /** The status of the next request to end the chain, waiting for it. */
+    int last() throws InterruptedException {
+      Integer code = codes.poll(10, TimeUnit.SECONDS);
+      return code == null ? -1 : code;
+    }
+  }
+
+  /**
+   * A pool that takes the handler but is full by the time the producer would need a thread of its
+   * own: the 200 the handler returned is what goes out (the producer runs on the handler's
+   * thread), and what the middleware recorded; it was recorded as 200 and answered 503.
+   */
+  @Test
+  void aStreamAnsweredIsTheStreamTheMiddlewareRecorded() throws Exception {
+    java.util.concurrent.atomic.AtomicBoolean full = new java.util.concurrent.atomic.AtomicBoolean();
+    ExecutorService pool = HandlerExecutors.bounded(2, 0);
+    ExecutorService fillsUp = new java.util.concurrent.AbstractExecutorService() {
+      @Override
+      public void execute(Runnable task) {
+        if (full.get()) {
+          throw new java.util.concurrent.RejectedExecutionException("pool full");
+        }
+        pool.execute(task);
+      }
+
+      @Override
+      public void shutdown() {
+        pool.shutdown();
+      }
+
+      @Override
+      public List<Runnable> shutdownNow() {
+        return pool.shutdownNow();
+      }
+
+      @Override
+      public boolean isShutdown() {
+        return pool.isShutdown();
+      }
+
+      @Override
+      public boolean isTerminated() {
+        return pool.isTerminated();
+      }
+
+      @Override
+      public boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
+        return pool.awaitTermination(timeout, unit);
+      }
+    };
+    RecordedStatus recorded = new RecordedStatus();
+    try {
+      server = HttpServer.builder().host("127.0.0.1").port(0).executor(fillsUp)
+          .middleware(recorded).routes(r -> r.get("/events", (ctx, req) -> {
+            full.set(true); // other requests take the pool's threads meanwhile
+            return HttpResponse.streaming(200, "text/event-stream",
+                out -> out.write("data: 0\n\n".getBytes(StandardCharsets.UTF_8)));
+          })).build();
+      server.start();
+      for (HttpClient.Version v : List.of(HttpClient.Version.HTTP_1_1,
+          HttpClient.Version.HTTP_2)) {
+        full.set(false);
+        var r = HttpClient.newBuilder().version(v).build().send(java.net.http.HttpRequest
+            .newBuilder(server.endpoint().resolve("/events")).build(), BodyHandlers.ofString());
+        assertEquals(recorded.last(), r.statusCode(), v + ": " + r.body());
+        assertEquals(200, r.statusCode(), v + ": " + r.body());
+        assertEquals("data: 0\n\n", r.body(), "version " + v);
+      }
+    } finally {
+      pool.shutdownNow();
     }
   }
 

@@ -114,11 +114,20 @@ final class Exchange implements Runnable {
       }
       Thread.interrupted(); // an expiry interrupt must not leak into the pool's next task
     }
+    // A stream's producer runs on this thread, after the handler: a thread of its own could be
+    // refused (a full pool) after the middleware recorded the handler's reply as what was sent
+    StreamedBody.Start stream = reply instanceof StreamedBody.Start s && !s.submitted ? s : null;
+    if (stream != null) {
+      stream.submitted = true;
+    }
     if (STATE.compareAndSet(this, 0, 1)) {
       response = reply;
       DispatchBatch.Group g = group;
       if (g == null || !g.offer(this)) {
         loop.execute(this::deliver);
+      }
+      if (stream != null) {
+        stream.stream.run(); // waits for the connection to write the head
       }
     } else {
       reply.release();

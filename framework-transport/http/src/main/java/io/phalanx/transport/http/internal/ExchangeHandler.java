@@ -469,10 +469,12 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
     close |= !h2 && start.length < 0 && !chunked;
     StreamedBody body = start.stream;
     RejectedExecutionException refusal = null;
-    try {
-      rt.executor().execute(body);
-    } catch (RejectedExecutionException e) {
-      refusal = e;
+    if (!start.submitted) {
+      try {
+        rt.executor().execute(body);
+      } catch (RejectedExecutionException e) {
+        refusal = e;
+      }
     }
     if (refusal != null || !body.attach(this, ctx, close)) {
       FullHttpResponse refused = Responses.error(rt.config().errorEncoder(), Errors.from(

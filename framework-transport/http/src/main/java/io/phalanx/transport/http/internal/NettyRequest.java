@@ -42,6 +42,11 @@ final class NettyRequest implements HttpRequest {
   boolean headRouted;
   /** The connection's TLS session, null for cleartext; set on the event loop before dispatch. */
   SSLSession tlsSession;
+  /**
+   * The producer an inline route's chain handed to the executor (see ServerRuntime), until the
+   * reply is encoded; null otherwise. Event loop only.
+   */
+  StreamedBody submittedStream;
   private Map<String, List<String>> query;
 
   /** The path part of a request target: up to the query or fragment, still percent-encoded. */

@@ -62,13 +62,14 @@ final class Responses {
    * The start of a streamed response: status and headers, with a Content-Length only when the
    * body declared its length ({@code length} >= 0); the connection writes the head and then runs
    * {@code body} (see {@link StreamedBody}), or, if the executor refuses {@code body}, sends the
-   * 503 with {@code refusalHeaders} instead.
+   * 503 with {@code refusalHeaders} instead; {@code submitted}, when not null, is the body's task
+   * handed to the executor already.
    */
   static FullHttpResponse streaming(int status, CharSequence contentType, long length,
-      io.phalanx.transport.http.StreamingBody body, Metadata headers, Metadata reply,
-      Metadata refusalHeaders) {
+      io.phalanx.transport.http.StreamingBody body, StreamedBody submitted, Metadata headers,
+      Metadata reply, Metadata refusalHeaders) {
     StreamedBody.Start r = new StreamedBody.Start(HttpResponseStatus.valueOf(status),
-        HEADERS.newHeaders(), TRAILERS.newHeaders(), body, length, refusalHeaders);
+        HEADERS.newHeaders(), TRAILERS.newHeaders(), body, length, submitted, refusalHeaders);
     HttpHeaders h = r.headers();
     if (contentType != null) {
       setContentType(h, contentType);

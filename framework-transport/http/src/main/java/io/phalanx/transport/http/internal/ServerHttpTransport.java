@@ -77,6 +77,10 @@ final class ServerHttpTransport implements HttpTransport {
     return request;
   }
 
+  NettyRequest nettyRequest() {
+    return request;
+  }
+
   @Override
   public String pathTemplate() {
     return template;

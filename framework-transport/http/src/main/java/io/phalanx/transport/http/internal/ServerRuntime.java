@@ -26,6 +26,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -82,7 +83,8 @@ public final class ServerRuntime {
       return o;
     });
     this.router = RouteCollector.router(config.routes(), spec -> new BoundRoute(spec,
-        spec.template().template(), spec.operation(), all.wrap(spec.handler()),
+        spec.template().template(), spec.operation(), all.wrap(spec.options().runsInline()
+            ? submittingProducers(spec.handler()) : spec.handler()),
         spec.options().runsInline(), spec.options().timeout() == null ? requestTimeoutNanos
             : spec.options().timeout().toNanos(), spec.options().maxContentLength() > 0
             ? spec.options().maxContentLength() : config.maxContentLength()));
@@ -192,7 +194,13 @@ public final class ServerRuntime {
     timeout -= System.nanoTime() - req.receivedNanos;
     Context ctx = Context.of(tr, Instant.now().plusNanos(timeout));
     if (route.inline() && outcome == null) {
-      sink.complete(invoke(route, ctx, tr, req, null, head));
+      FullHttpResponse out = invoke(route, ctx, tr, req, null, head);
+      StreamedBody unused = req.submittedStream;
+      if (unused != null) { // the chain failed, or replaced the handler's stream, after it
+        req.submittedStream = null;
+        unused.cancel();
+      }
+      sink.complete(out);
       return;
     }
     Exchange exchange = new Exchange(this, route, ctx, tr, req, outcome, head, loop, sink,
@@ -208,6 +216,32 @@ public final class ServerRuntime {
     }
     exchange.arm(timeout);
     batch.add(exchange);
+  }
+
+  /**
+   * {@code handler} of an inline route, handing the producer of a stream it returns to the
+   * executor before the middleware sees the reply. The handler runs on the event loop, so the
+   * producer needs a thread of its own, and the pool may be full: refused here, the chain ends
+   * with the 503 that goes out, and the middleware records that, not the 200 that never went
+   * out. Routes on the executor need none of this: their producer runs on the handler's thread.
+   */
+  private Handler submittingProducers(Handler handler) {
+    return (ctx, request) -> {
+      Object reply = handler.handle(ctx, request);
+      if (reply instanceof HttpResponse r && r.streamingBody() != null
+          && ctx.transport() instanceof ServerHttpTransport t
+          && !"HEAD".equals(t.nettyRequest().method())) {
+        StreamedBody producer = new StreamedBody(r.streamingBody(), r.streamLength());
+        try {
+          executor.execute(producer);
+        } catch (RejectedExecutionException e) {
+          StreamedBody.closeUnrun(r.streamingBody());
+          throw Errors.from(e);
+        }
+        t.nettyRequest().submittedStream = producer;
+      }
+      return reply;
+    };
   }
 
   /**
@@ -305,8 +339,16 @@ public final class ServerRuntime {
           return Responses.streamingHead(r.status(), r.contentType(), r.streamLength(),
               r.headers(), tr.replyIfAny());
         }
+        StreamedBody submitted = req.submittedStream;
+        if (submitted != null) {
+          req.submittedStream = null;
+          if (!submitted.writes(r.streamingBody())) {
+            submitted.cancel(); // a middleware answered with another stream
+            submitted = null;
+          }
+        }
         return Responses.streaming(r.status(), r.contentType(), r.streamLength(), r.streamingBody(),
-                r.headers(), tr.replyIfAny(),
+                submitted, r.headers(), tr.replyIfAny(),
                 corsHeaders(req.nettyHeaders().get(HttpHeaderNames.ORIGIN)));
       }
       // a 304 names the representation its 200 would have been: a gzipped one's tag is weak

@@ -50,18 +50,26 @@ final class StreamedBody implements StreamingBody.Writer, Runnable {
     /** The task that writes the body once the connection attaches it. */
     final StreamedBody stream;
     /**
+     * Whether {@link #stream} has a thread already (the handler's own, or handed to the executor
+     * inside the chain): the connection only attaches it. Else the connection hands it to the
+     * executor, which may refuse it. Set before the start reaches the event loop.
+     */
+    boolean submitted;
+    /**
      * The headers of the error sent instead when the executor refuses the producer (CORS, as on
      * any refused request); null for none.
      */
     final Metadata refusalHeaders;
     private boolean abandoned;
 
+    /** @param submitted the body's task, handed to the executor already; null: none yet */
     Start(HttpResponseStatus status, HttpHeaders headers, HttpHeaders trailers,
-        StreamingBody body, long length, Metadata refusalHeaders) {
+        StreamingBody body, long length, StreamedBody submitted, Metadata refusalHeaders) {
       super(HttpVersion.HTTP_1_1, status, Unpooled.EMPTY_BUFFER, headers, trailers);
       this.body = body;
       this.length = length;
-      this.stream = new StreamedBody(body, length);
+      this.stream = submitted != null ? submitted : new StreamedBody(body, length);
+      this.submitted = submitted != null;
       this.refusalHeaders = refusalHeaders;
     }
 
@@ -141,6 +149,23 @@ final class StreamedBody implements StreamingBody.Writer, Runnable {
   /** Any thread: the body will never be attached (its start was dropped unwritten). */
   void abandon() {
     abandonFrom(WAITING);
+  }
+
+  /** Whether this task writes {@code body}. */
+  boolean writes(StreamingBody body) {
+    return this.body == body;
+  }
+
+  /**
+   * Any thread: the reply that went out is not this body's (a middleware replaced it after the
+   * handler returned): the task ends without running, and the body is left to whoever replaced
+   * it, which may still write it.
+   */
+  void cancel() {
+    synchronized (lock) {
+      STATE.compareAndSet(this, WAITING, ABANDONED);
+      lock.notifyAll();
+    }
   }
 
   private void abandonFrom(int expected) {
