@@ -166,6 +166,15 @@ class HttpServerTest {
 
     var unsupported = send(base, "POST", "/echo", "<x/>", "Content-Type", "application/xml");
     assertEquals(415, unsupported.statusCode(), unsupported.body());
+
+    // an overlong '/' (C0 AF): Jackson alone read it as text and the handler got "a/"
+    byte[] overlong = {'{', '"', 't', 'e', 'x', 't', '"', ':', '"', 'a', (byte) 0xC0, (byte) 0xAF,
+        '"', '}'};
+    var notUtf8 = client.send(java.net.http.HttpRequest.newBuilder(base.resolve("/echo"))
+        .header("Content-Type", "application/json")
+        .POST(BodyPublishers.ofByteArray(overlong)).build(), BodyHandlers.ofString());
+    assertEquals(400, notUtf8.statusCode(), notUtf8.body());
+    assertTrue(notUtf8.body().contains("invalid UTF-8 at byte 10"), notUtf8.body());
   }
 
   /**

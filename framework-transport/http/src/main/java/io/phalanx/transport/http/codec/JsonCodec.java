@@ -147,6 +147,10 @@ public final class JsonCodec implements Codec {
     if (Message.class.isAssignableFrom(type) && ProtoTypes.isMessage(type)) {
       return type.cast(decodeProto(body, type));
     }
+    int invalid = Utf8.firstInvalid(body);
+    if (invalid >= 0) {
+      throw CodecFailures.badBody("malformed JSON", "invalid UTF-8 at byte " + invalid, null);
+    }
     try {
       return readers.get(type).readValue(body);
     } catch (IOException e) {

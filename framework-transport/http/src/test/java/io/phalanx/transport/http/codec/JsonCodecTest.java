@@ -221,6 +221,62 @@ class JsonCodecTest {
         .getName());
   }
 
+  /**
+   * The record path refuses what the protobuf path refuses (RFC 8259 8.1, RFC 3629): Jackson's
+   * byte parser read an overlong form (C0 AF as '/') and a UTF-8-encoded surrogate (ED A0 80 as
+   * a lone U+D800) as text, in values and in names alike.
+   */
+  @Test
+  void recordJsonRefusesInvalidUtf8() {
+    int[][] forms = {
+        {0xff}, {0x80}, {0xc0, 0xaf}, {0xc1, 0xbf}, {0xe0, 0x80, 0xaf}, {0xf0, 0x80, 0x80, 0xaf},
+        {0xed, 0xa0, 0x80}, {0xed, 0xbf, 0xbf}, {0xf4, 0x90, 0x80, 0x80}, {0xf5, 0x80, 0x80, 0x80},
+        {0xf8, 0x88, 0x80, 0x80, 0x80}, {0xfc, 0x84, 0x80, 0x80, 0x80, 0x80}, {0xe2, 0x82},
+        {0xf0, 0x9f, 0x98}};
+    List<String> read = new java.util.ArrayList<>();
+    for (int[] form : forms) {
+      for (String[] around : new String[][] {{"{\"name\":\"ab", "\"}"}, {"{\"na", "me\":\"a\"}"},
+          {"{\"name\":\"a\\\\", "\"}"}}) {
+        byte[] body = withBytes(around[0], form, around[1]);
+        try {
+          codec.decode(body, Named.class);
+          read.add(hex(form) + " in " + new String(body, UTF_8));
+        } catch (ServiceException e) {
+          assertEquals(400, e.code(), e.getMessage());
+          if (!e.getMessage().contains("UTF-8")) {
+            read.add(hex(form) + " refused without saying why: " + e.getMessage());
+          }
+        }
+      }
+    }
+    assertEquals(List.of(), read);
+    // every valid length still reads, ASCII-only bodies and long ones included
+    String valid = "a/\u00fc\u00df\u20ac\ud83d\ude00\uffff\ud7ff\ue000";
+    assertEquals(valid, codec.decode(b("{\"name\":\"" + valid + "\"}"), Named.class).name());
+    String longText = "x".repeat(37) + valid + "y".repeat(41);
+    assertEquals(longText, codec.decode(b("{\"name\":\"" + longText + "\"}"), Named.class).name());
+  }
+
+  private static byte[] withBytes(String before, int[] form, String after) {
+    byte[] a = b(before);
+    byte[] c = b(after);
+    byte[] body = new byte[a.length + form.length + c.length];
+    System.arraycopy(a, 0, body, 0, a.length);
+    for (int i = 0; i < form.length; i++) {
+      body[a.length + i] = (byte) form[i];
+    }
+    System.arraycopy(c, 0, body, a.length + form.length, c.length);
+    return body;
+  }
+
+  private static String hex(int[] form) {
+    StringBuilder s = new StringBuilder();
+    for (int x : form) {
+      s.append(String.format("%02X ", x));
+    }
+    return s.toString().trim();
+  }
+
   /** The README's "trailing garbage rejected" holds for protobuf messages as for records. */
   @Test
   void protobufJsonRejectsTrailingData() {
