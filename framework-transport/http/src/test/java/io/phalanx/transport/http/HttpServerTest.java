@@ -315,6 +315,41 @@ class HttpServerTest {
     assertTrue(interrupted.await(10, TimeUnit.SECONDS), "handler thread was not interrupted");
   }
 
+  /**
+   * The 504 sent at the deadline is what the middleware records, whatever the handler does after
+   * it: it recorded 499 CANCELLED for a handler that stopped at the interrupt, and 200 for one
+   * that finished its work anyway, so metrics and access logs never counted a 504.
+   */
+  @Test
+  void theMiddlewareRecordsThe504ThatWentOutNotWhatTheLateHandlerDid() throws Exception {
+    CountDownLatch answered = new CountDownLatch(1);
+    ChainOutcomes recorded = new ChainOutcomes();
+    URI base = start(HttpServer.builder().requestTimeout(Duration.ofMillis(300))
+        .middleware(recorded).routes(r -> r
+            .get("/interrupted", (ctx, req) -> {
+              Thread.sleep(30_000);
+              return "late";
+            })
+            .get("/stubborn", (ctx, req) -> {
+              // ignores the interrupt and returns once the client has had its 504
+              while (true) {
+                try {
+                  answered.await(10, TimeUnit.SECONDS);
+                  return "late";
+                } catch (InterruptedException e) {
+                  // on purpose: finishes its work whatever the deadline says
+                }
+              }
+            })));
+    var interrupted = get(base, "/interrupted");
+    assertEquals(504, interrupted.statusCode(), interrupted.body());
+    assertEquals(504, recorded.next(), "recorded for the interrupted handler");
+    var stubborn = get(base, "/stubborn");
+    assertEquals(504, stubborn.statusCode(), stubborn.body());
+    answered.countDown();
+    assertEquals(504, recorded.next(), "recorded for the handler that finished late");
+  }
+
   @Test
   void executorRejectionIs503() throws Exception {
     ExecutorService tiny = HandlerExecutors.bounded(1, 0);

@@ -232,7 +232,7 @@ class StreamingResponseTest {
     CountDownLatch entered = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
     AtomicLong produced = new AtomicLong();
-    RecordedStatus recorded = new RecordedStatus();
+    ChainOutcomes recorded = new ChainOutcomes();
     try {
       server = HttpServer.builder().host("127.0.0.1").port(0).executor(tiny).middleware(recorded)
           .routes(r -> {
@@ -264,7 +264,7 @@ class StreamingResponseTest {
         assertEquals(503, r.statusCode(), v + ": " + r.body());
         assertEquals("application/json", r.headers().firstValue("content-type").orElse(null));
         assertEquals(ordinary.body(), r.body(), "version " + v);
-        assertEquals(503, recorded.last(), "the middleware saw another reply than the client");
+        assertEquals(503, recorded.next(), "the middleware saw another reply than the client");
       }
       assertEquals(0, produced.get(), "the producer of a refused stream must not run");
       release.countDown();
@@ -272,35 +272,6 @@ class StreamingResponseTest {
     } finally {
       release.countDown();
       tiny.shutdownNow();
-    }
-  }
-
-  /**
-   * What a middleware saw the chain end with, as metrics and access logs record it: the status of
-   * a returned {@link HttpResponse}, 204 for null, 200 for a value, an error's code.
-   */
-  private static final class RecordedStatus implements io.phalanx.core.Middleware {
-    private final java.util.concurrent.BlockingQueue<Integer> codes =
-        new java.util.concurrent.LinkedBlockingQueue<>();
-
-    @Override
-    public io.phalanx.core.Handler wrap(io.phalanx.core.Handler next) {
-      return (ctx, req) -> {
-        try {
-          Object reply = next.handle(ctx, req);
-          codes.add(reply instanceof HttpResponse r ? r.status() : reply == null ? 204 : 200);
-          return reply;
-        } catch (Exception e) {
-          codes.add(io.phalanx.core.error.Errors.from(e).code());
-          throw e;
-        }
-      };
-    }
-
-    /** The status of the next request to end the chain, waiting for it. */
-    int last() throws InterruptedException {
-      Integer code = codes.poll(10, TimeUnit.SECONDS);
-      return code == null ? -1 : code;
     }
   }
 
@@ -347,7 +318,7 @@ class StreamingResponseTest {
         return pool.awaitTermination(timeout, unit);
       }
     };
-    RecordedStatus recorded = new RecordedStatus();
+    ChainOutcomes recorded = new ChainOutcomes();
     try {
       server = HttpServer.builder().host("127.0.0.1").port(0).executor(fillsUp)
           .middleware(recorded).routes(r -> r.get("/events", (ctx, req) -> {
@@ -361,7 +332,7 @@ class StreamingResponseTest {
         full.set(false);
         var r = HttpClient.newBuilder().version(v).build().send(java.net.http.HttpRequest
             .newBuilder(server.endpoint().resolve("/events")).build(), BodyHandlers.ofString());
-        assertEquals(recorded.last(), r.statusCode(), v + ": " + r.body());
+        assertEquals(recorded.next(), r.statusCode(), v + ": " + r.body());
         assertEquals(200, r.statusCode(), v + ": " + r.body());
         assertEquals("data: 0\n\n", r.body(), "version " + v);
       }

@@ -34,7 +34,13 @@ final class Exchange implements Runnable {
   private final ResponseSink sink;
   /** CORS headers for the errors answered here (the handler's reply metadata may be in use). */
   private final Metadata corsHeaders;
-  private volatile int state; // 0 running or queued, 1 answered
+  /** Running or queued; answered when the handler's reply is. */
+  private static final int OPEN = 0;
+  /** Answered by the deadline (504) or the executor's refusal (503). */
+  private static final int ANSWERED = 1;
+  /** The handler returned in time: its reply is the answer, whatever the clock says now. */
+  private static final int CLAIMED = 2;
+  private volatile int state;
   private Thread runner; // guarded by this
   private ScheduledFuture<?> timer; // event loop only
   /** Set before the exchange is started when it was dispatched with others; else null. */
@@ -57,6 +63,24 @@ final class Exchange implements Runnable {
     this.head = head;
     this.loop = loop;
     this.sink = sink;
+    if (request != null) {
+      request.exchange = this;
+    }
+  }
+
+  /**
+   * Called where the handler returns or throws, inside the middleware: true when its reply is the
+   * answer. False when the deadline answered first: the chain must then end with the
+   * {@link #deadlineExceeded} that went out, so that the middleware records that and not what the
+   * handler did after it.
+   */
+  boolean claim() {
+    return STATE.compareAndSet(this, OPEN, CLAIMED);
+  }
+
+  ServiceException deadlineExceeded() {
+    return new ServiceException(504, "DEADLINE_EXCEEDED",
+        "deadline exceeded for " + transport.operation());
   }
 
   /** Called on the event loop: arms the deadline and starts the handler. */
@@ -81,7 +105,7 @@ final class Exchange implements Runnable {
 
   /** The executor refused the exchange (full, or shut down): answered 503 unless already answered. */
   void rejected(RejectedExecutionException e) {
-    if (STATE.compareAndSet(this, 0, 1)) {
+    if (STATE.compareAndSet(this, OPEN, ANSWERED)) {
       response = Responses.error(rt.config().errorEncoder(), Errors.from(e), corsHeaders, head);
       if (loop.inEventLoop()) {
         deliver();
@@ -99,7 +123,7 @@ final class Exchange implements Runnable {
 
   @Override
   public void run() {
-    if (state != 0) {
+    if (state != OPEN) {
       return; // expired while queued
     }
     synchronized (this) {
@@ -120,7 +144,7 @@ final class Exchange implements Runnable {
     if (stream != null) {
       stream.submitted = true;
     }
-    if (STATE.compareAndSet(this, 0, 1)) {
+    if (state == CLAIMED || STATE.compareAndSet(this, OPEN, ANSWERED)) {
       response = reply;
       DispatchBatch.Group g = group;
       if (g == null || !g.offer(this)) {
@@ -135,15 +159,14 @@ final class Exchange implements Runnable {
   }
 
   private void expire() {
-    if (STATE.compareAndSet(this, 0, 1)) {
+    if (STATE.compareAndSet(this, OPEN, ANSWERED)) {
       synchronized (this) {
         if (runner != null) {
           runner.interrupt();
         }
       }
-      sink.complete(Responses.error(rt.config().errorEncoder(),
-          new ServiceException(504, "DEADLINE_EXCEEDED",
-              "deadline exceeded for " + transport.operation()), corsHeaders, head));
+      sink.complete(Responses.error(rt.config().errorEncoder(), deadlineExceeded(), corsHeaders,
+          head));
     }
   }
 }

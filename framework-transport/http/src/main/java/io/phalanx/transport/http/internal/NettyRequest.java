@@ -47,6 +47,8 @@ final class NettyRequest implements HttpRequest {
    * reply is encoded; null otherwise. Event loop only.
    */
   StreamedBody submittedStream;
+  /** The exchange running this request on the executor; null for an inline route. */
+  Exchange exchange;
   private Map<String, List<String>> query;
 
   /** The path part of a request target: up to the query or fragment, still percent-encoded. */

@@ -84,7 +84,7 @@ public final class ServerRuntime {
     });
     this.router = RouteCollector.router(config.routes(), spec -> new BoundRoute(spec,
         spec.template().template(), spec.operation(), all.wrap(spec.options().runsInline()
-            ? submittingProducers(spec.handler()) : spec.handler()),
+            ? submittingProducers(spec.handler()) : deadlineBound(spec.handler())),
         spec.options().runsInline(), spec.options().timeout() == null ? requestTimeoutNanos
             : spec.options().timeout().toNanos(), spec.options().maxContentLength() > 0
             ? spec.options().maxContentLength() : config.maxContentLength()));
@@ -216,6 +216,43 @@ public final class ServerRuntime {
     }
     exchange.arm(timeout);
     batch.add(exchange);
+  }
+
+  /**
+   * {@code handler} of a route run on the executor, where its deadline may answer 504 while it
+   * runs: once that happened, the chain ends with that 504 whatever the handler returns or throws
+   * (an interrupted handler's InterruptedException read as 499 CANCELLED, a handler that finished
+   * anyway as its 200), so the middleware records the reply the client got. A handler that
+   * returns in time claims the answer here, so the deadline cannot take it over while the
+   * middleware around it finishes.
+   */
+  private static Handler deadlineBound(Handler handler) {
+    return (ctx, request) -> {
+      Object reply;
+      try {
+        reply = handler.handle(ctx, request);
+      } catch (Exception e) {
+        Exchange ex = exchangeOf(ctx);
+        if (ex != null && !ex.claim()) {
+          ServiceException late = ex.deadlineExceeded();
+          late.addSuppressed(e);
+          throw late;
+        }
+        throw e;
+      }
+      Exchange ex = exchangeOf(ctx);
+      if (ex != null && !ex.claim()) {
+        if (reply instanceof HttpResponse r && r.streamingBody() != null) {
+          StreamedBody.closeUnrun(r.streamingBody());
+        }
+        throw ex.deadlineExceeded();
+      }
+      return reply;
+    };
+  }
+
+  private static Exchange exchangeOf(Context ctx) {
+    return ctx.transport() instanceof ServerHttpTransport t ? t.nettyRequest().exchange : null;
   }
 
   /**
