@@ -119,6 +119,57 @@ class PipelinedDrainTest {
     }
   }
 
+  /**
+   * A request expecting 100 (Continue) that arrives while a stream is being written gets its 100
+   * after the stream, never inside it. It was written at once, in the middle of the streamed
+   * body, where Netty's encoder refused it: lost, while the body clock ran, so the client waiting
+   * for it got 408 instead.
+   */
+  @Test
+  void aContinueForARequestArrivingDuringAStreamComesAfterIt() throws Exception {
+    try (RawHttp c = new RawHttp(base)) {
+      c.send("GET /stream HTTP/1.1\r\nHost: x\r\n\r\n");
+      java.io.InputStream in = c.socket.getInputStream();
+      String head = headOf(in);
+      assertTrue(head.startsWith("HTTP/1.1 200"), head);
+      assertTrue(slowEntered.await(10, TimeUnit.SECONDS));
+      c.send("POST /orders HTTP/1.1\r\nHost: x\r\nAccept: text/plain\r\nContent-Length: 2\r\n"
+          + "Expect: 100-continue\r\n\r\n");
+      // nothing may come while the producer is held: wait a moment for what should not come
+      c.socket.setSoTimeout(1000);
+      java.io.ByteArrayOutputStream early = new java.io.ByteArrayOutputStream();
+      try {
+        for (int b = in.read(); b >= 0; b = in.read()) {
+          early.write(b);
+        }
+      } catch (java.net.SocketTimeoutException e) {
+        // the quiet that was expected
+      }
+      c.socket.setSoTimeout(10_000);
+      assertEquals("", early.toString(java.nio.charset.StandardCharsets.ISO_8859_1),
+          "written into the stream's body");
+      release.countDown();
+      assertEquals("tail", new String(in.readNBytes(4), java.nio.charset.StandardCharsets.ISO_8859_1));
+      String next = c.readResponse();
+      assertTrue(next.startsWith("HTTP/1.1 100"), next);
+      c.send("ab");
+      String last = c.readResponse();
+      assertTrue(last.endsWith("order 1 2"), last);
+    }
+  }
+
+  private static String headOf(java.io.InputStream in) throws java.io.IOException {
+    StringBuilder head = new StringBuilder();
+    while (!head.toString().endsWith("\r\n\r\n")) {
+      int b = in.read();
+      if (b < 0) {
+        throw new java.io.EOFException("closed after: " + head);
+      }
+      head.append((char) b);
+    }
+    return head.toString();
+  }
+
   private boolean accepts() {
     try (java.net.Socket s = new java.net.Socket("127.0.0.1", base.getPort())) {
       return true;

@@ -172,7 +172,9 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
       return false;
     }
     boolean expects100 = HttpUtil.is100ContinueExpected(req);
-    if (expects100 && pending.isEmpty()) {
+    // a stream still being written is a reply ahead too: a 100 now would land inside its body
+    boolean repliesAhead = !pending.isEmpty() || streaming != null;
+    if (expects100 && !repliesAhead) {
       ctx.writeAndFlush(continue100());
     }
     head = req;
@@ -182,7 +184,7 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
         && (h2 || length > 0 || HttpUtil.isTransferEncodingChunked(req));
     // RFC 9110 (10.1.1): behind pipelined responses the 100 waits for them, and so does the
     // body clock: the client sends nothing until it has the 100
-    owe100 = expects100 && !pending.isEmpty() && bodyFollows;
+    owe100 = expects100 && repliesAhead && bodyFollows;
     if (bodyFollows && !owe100) {
       startBodyClock();
     }
