@@ -350,6 +350,29 @@ class HttpServerTest {
     assertEquals(504, recorded.next(), "recorded for the handler that finished late");
   }
 
+  /**
+   * A request whose deadline has passed by the time it would run (a caller's grpc-timeout used
+   * up, a body slower than the route's timeout) is answered 504 without running: its handler ran
+   * anyway, racing the 504 already on its way, so its side effects happened for a reply never
+   * sent (or, inline, were answered 200 past the deadline).
+   */
+  @Test
+  void aRequestPastItsDeadlineBeforeItRunsIsAnswered504WithoutRunning() throws Exception {
+    java.util.concurrent.atomic.AtomicInteger ran = new java.util.concurrent.atomic.AtomicInteger();
+    URI base = start(HttpServer.builder().routes(r -> r
+        .post("/orders", (ctx, req) -> "order " + ran.incrementAndGet())
+        .post("/inline", (ctx, req) -> "order " + ran.incrementAndGet(), RouteOptions.inline())));
+    for (String path : List.of("/orders", "/inline")) {
+      for (int i = 0; i < 10; i++) {
+        var r = send(base, "POST", path, "x", "grpc-timeout", "1n");
+        assertEquals(504, r.statusCode(), path + ": " + r.body());
+        assertTrue(r.body().contains("\"reason\":\"DEADLINE_EXCEEDED\""), r.body());
+      }
+    }
+    assertEquals(0, ran.get(), "handlers ran for requests answered 504");
+    assertEquals(200, send(base, "POST", "/orders", "x", "grpc-timeout", "5S").statusCode());
+  }
+
   @Test
   void executorRejectionIs503() throws Exception {
     ExecutorService tiny = HandlerExecutors.bounded(1, 0);

@@ -192,6 +192,12 @@ public final class ServerRuntime {
     }
     // The caller's clock has been running since it sent the headers (for a large body, a while).
     timeout -= System.nanoTime() - req.receivedNanos;
+    if (timeout <= 0 && outcome == null) {
+      // past its deadline before it runs: answered as the deadline would answer it, through the
+      // middleware, and never run (its side effects would be for a reply never sent)
+      outcome = new ServiceException(504, "DEADLINE_EXCEEDED",
+          "deadline exceeded for " + tr.operation());
+    }
     Context ctx = Context.of(tr, Instant.now().plusNanos(timeout));
     if (route.inline() && outcome == null) {
       FullHttpResponse out = invoke(route, ctx, tr, req, null, head);
