@@ -341,6 +341,37 @@ class StreamingResponseTest {
     }
   }
 
+  /**
+   * An inline route's producer is handed to the executor inside the chain; a middleware that
+   * answers with another stream gets that one written, and the handed-over task ends without
+   * running or holding its thread (here the pool's only one, which the other stream needs).
+   */
+  @Test
+  void aStreamAMiddlewareReplacesOnAnInlineRouteReleasesItsThread() throws Exception {
+    ExecutorService one = HandlerExecutors.bounded(1, 4);
+    AtomicLong replacedRan = new AtomicLong();
+    try {
+      server = HttpServer.builder().host("127.0.0.1").port(0).executor(one)
+          .middleware(next -> (ctx, req) -> {
+            Object reply = next.handle(ctx, req);
+            return HttpResponse.streaming(200, "text/plain",
+                out -> out.write("replacement".getBytes(StandardCharsets.UTF_8)));
+          })
+          .routes(r -> r.get("/events", (ctx, req) -> HttpResponse.streaming(200, "text/plain",
+              out -> replacedRan.incrementAndGet()), RouteOptions.inline())).build();
+      server.start();
+      HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+      for (int i = 0; i < 3; i++) {
+        var r = client.send(java.net.http.HttpRequest.newBuilder(server.endpoint()
+            .resolve("/events")).timeout(Duration.ofSeconds(10)).build(), BodyHandlers.ofString());
+        assertEquals("replacement", r.body());
+      }
+      assertEquals(0, replacedRan.get());
+    } finally {
+      one.shutdownNow();
+    }
+  }
+
   /** A body that holds something from the start: closed by the server if it is never run. */
   private static final class HeldBody implements StreamingBody, AutoCloseable {
     final CountDownLatch closed = new CountDownLatch(1);

@@ -404,16 +404,16 @@ public final class ServerRuntime {
               r.headers(), tr.replyIfAny());
         }
         StreamedBody submitted = req.submittedStream;
-        if (submitted != null) {
-          req.submittedStream = null;
-          if (!submitted.writes(r.streamingBody())) {
-            submitted.cancel(); // a middleware answered with another stream
-            submitted = null;
-          }
+        if (submitted != null && !submitted.writes(r.streamingBody())) {
+          submitted = null; // a middleware answered with another stream: cancelled by dispatch
         }
-        return Responses.streaming(r.status(), r.contentType(), r.streamLength(), r.streamingBody(),
-                submitted, r.headers(), tr.replyIfAny(),
-                corsHeaders(req.nettyHeaders().get(HttpHeaderNames.ORIGIN)));
+        FullHttpResponse start = Responses.streaming(r.status(), r.contentType(),
+            r.streamLength(), r.streamingBody(), submitted, r.headers(), tr.replyIfAny(),
+            corsHeaders(req.nettyHeaders().get(HttpHeaderNames.ORIGIN)));
+        if (submitted != null) {
+          req.submittedStream = null; // the start owns it now: attached or abandoned with it
+        }
+        return start;
       }
       // a 304 names the representation its 200 would have been: a gzipped one's tag is weak
       boolean gzippedTag = r.status() == 304 && notModifiedVary(r, tr)
