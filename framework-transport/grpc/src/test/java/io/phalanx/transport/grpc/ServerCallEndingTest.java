@@ -299,6 +299,7 @@ class ServerCallEndingTest {
   @Test
   void aSendOverlappingAnEndOnTheListenerThreadIsDropped() throws Exception {
     CountDownLatch inSendHook = new CountDownLatch(1);
+    CountDownLatch told = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
     CompletableFuture<Throwable> sendOutcome = new CompletableFuture<>();
     CompletableFuture<Throwable> nextSendOutcome = new CompletableFuture<>();
@@ -318,6 +319,10 @@ class ServerCallEndingTest {
                 sendOutcome.complete(t);
               }
               try {
+                // grpc-java's observer throws once the service has been told of the end, which
+                // its listener's onCancel does on another thread (then onError below): wait for
+                // that, not a race
+                told.await(10, TimeUnit.SECONDS);
                 out.onNext(EchoReply.newBuilder().setText("next").build());
                 nextSendOutcome.complete(null);
               } catch (Throwable t) {
@@ -327,7 +332,9 @@ class ServerCallEndingTest {
           }
 
           @Override
-          public void onError(Throwable t) {}
+          public void onError(Throwable t) {
+            told.countDown();
+          }
 
           @Override
           public void onCompleted() {}

@@ -402,8 +402,10 @@ public final class ServerBridge implements ServerInterceptor {
         reply = message;
         return;
       }
-      if (cancelled) {
-        // nobody is left to get either answer: grpc-java drops it, the service is not told
+      if (cancelled || io.grpc.Context.current().isCancelled()) {
+        // nobody is left to get either answer: grpc-java drops it, the service is not told. A
+        // synchronous service runs in the call's context, which knows of the cancel before the
+        // listener's onCancel (queued behind the running method) has set the flag
         return;
       }
       log.warn("gRPC /{}: the service sent a second reply to a unary call; the call fails with "

@@ -80,6 +80,11 @@ final class LocalCall<Q, R> extends ServerCall<Q, R> {
       return;
     }
     if (reply != null) {
+      if (io.grpc.Context.current().isCancelled()) {
+        // a synchronous service runs in the call's context, cancelled at the deadline or when
+        // the caller left before the invoker has marked the call: dropped, as above
+        return;
+      }
       // as grpc-java's own call: the call has failed, whatever the service does next (a
       // service catching this and completing must not have its first reply sent as a success)
       Status tooMany = Status.INTERNAL.withDescription("too many responses: the service "
