@@ -6,6 +6,8 @@ import ch.qos.logback.classic.encoder.JsonEncoder;
 import ch.qos.logback.classic.spi.Configurator;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.LayoutBase;
+import ch.qos.logback.core.encoder.Encoder;
+import ch.qos.logback.core.encoder.EncoderBase;
 import ch.qos.logback.core.encoder.LayoutWrappingEncoder;
 import ch.qos.logback.core.hook.DefaultShutdownHook;
 import ch.qos.logback.core.spi.ContextAwareBase;
@@ -19,12 +21,14 @@ import java.nio.charset.StandardCharsets;
  * {@code phalanx.access}, whose message {@code AccessLog} already writes as one JSON object) as
  * the message alone.
  *
- * <p>Both go through a {@link BufferedConsoleAppender}: Logback's {@code ConsoleAppender} flushes
- * every event, one {@code write(2)} system call per request for the access log alone; this one
- * writes a 64 KiB buffer when it fills, and every 200 ms when it holds anything, so a line waits
- * at most about that long (WARN and ERROR lines not at all), and Logback's shutdown hook, installed here, writes what is left when the
- * JVM exits. The two appenders keep their own buffers: within a flush interval an access line
- * and an application line may reach stdout in the other order (both carry their timestamp).
+ * <p>Both go through one {@link BufferedConsoleAppender}: Logback's {@code ConsoleAppender}
+ * flushes every event, one {@code write(2)} system call per request for the access log alone;
+ * this one writes a 64 KiB buffer when it fills, and every 200 ms when it holds anything, so a
+ * line waits at most about that long (WARN and ERROR lines not at all), and Logback's shutdown
+ * hook, installed here, writes what is left when the JVM exits. One appender with an encoder per
+ * logger, not an appender each, so that lines reach stdout in the order they were logged and a
+ * WARN writes out the access lines before it too: {@code App} logs a WARN right before it halts
+ * the JVM on a second signal, and a halt runs no shutdown hook.
  *
  * <p>Why code and not {@code logback.xml}: reading the XML loads Logback's whole configuration
  * language (Joran, SAX, the model processors), about 80 ms of the example's start-up on one
@@ -36,6 +40,8 @@ import java.nio.charset.StandardCharsets;
  */
 public final class JsonLogging extends ContextAwareBase implements Configurator {
   static final String CONFIG_FILE_PROPERTY = "logback.configurationFile";
+  /** AccessLog's logger. */
+  static final String ACCESS_LOGGER = "phalanx.access";
 
   @Override
   public ExecutionStatus configure(LoggerContext context) {
@@ -50,8 +56,6 @@ public final class JsonLogging extends ContextAwareBase implements Configurator 
     json.setWithContext(false); // the logger context is the same on every line
     json.setWithSequenceNumber(false);
     json.start();
-    BufferedConsoleAppender stdout = appender(context, "JSON", json);
-
     LayoutWrappingEncoder<ILoggingEvent> messageOnly = new LayoutWrappingEncoder<>();
     messageOnly.setContext(context);
     messageOnly.setCharset(StandardCharsets.UTF_8); // JSON text is UTF-8 (RFC 8259)
@@ -60,12 +64,19 @@ public final class JsonLogging extends ContextAwareBase implements Configurator 
     layout.start();
     messageOnly.setLayout(layout);
     messageOnly.start();
-    BufferedConsoleAppender access = appender(context, "ACCESS", messageOnly);
+    ByLogger encoder = new ByLogger(ACCESS_LOGGER, messageOnly, json);
+    encoder.setContext(context);
+    encoder.start();
+    BufferedConsoleAppender stdout = new BufferedConsoleAppender();
+    stdout.setContext(context);
+    stdout.setName("JSON");
+    stdout.setEncoder(encoder);
+    stdout.start();
 
-    ch.qos.logback.classic.Logger accessLogger = context.getLogger("phalanx.access");
+    ch.qos.logback.classic.Logger accessLogger = context.getLogger(ACCESS_LOGGER);
     accessLogger.setLevel(Level.INFO);
     accessLogger.setAdditive(false);
-    accessLogger.addAppender(access);
+    accessLogger.addAppender(stdout);
     // Netty and grpc-java are chatty at DEBUG; keep their warnings
     context.getLogger("io.netty").setLevel(Level.INFO);
     context.getLogger("io.grpc").setLevel(Level.INFO);
@@ -79,14 +90,35 @@ public final class JsonLogging extends ContextAwareBase implements Configurator 
     return ExecutionStatus.DO_NOT_INVOKE_NEXT_IF_ANY;
   }
 
-  private static BufferedConsoleAppender appender(LoggerContext context, String name,
-      ch.qos.logback.core.encoder.Encoder<ILoggingEvent> encoder) {
-    BufferedConsoleAppender appender = new BufferedConsoleAppender();
-    appender.setContext(context);
-    appender.setName(name);
-    appender.setEncoder(encoder);
-    appender.start();
-    return appender;
+  /**
+   * The access log's events (their message is a JSON object already) through one encoder, the
+   * others through another: the single appender's buffer keeps one order for both.
+   */
+  static final class ByLogger extends EncoderBase<ILoggingEvent> {
+    private final String logger;
+    private final Encoder<ILoggingEvent> forLogger;
+    private final Encoder<ILoggingEvent> others;
+
+    ByLogger(String logger, Encoder<ILoggingEvent> forLogger, Encoder<ILoggingEvent> others) {
+      this.logger = logger;
+      this.forLogger = forLogger;
+      this.others = others;
+    }
+
+    @Override
+    public byte[] headerBytes() {
+      return others.headerBytes();
+    }
+
+    @Override
+    public byte[] encode(ILoggingEvent event) {
+      return (logger.equals(event.getLoggerName()) ? forLogger : others).encode(event);
+    }
+
+    @Override
+    public byte[] footerBytes() {
+      return others.footerBytes();
+    }
   }
 
   /**

@@ -16,6 +16,8 @@ import ch.qos.logback.core.encoder.Encoder;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.phalanx.observability.logging.logback.BufferedConsoleAppender;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 import org.slf4j.Logger;
@@ -49,14 +51,43 @@ class JsonLoggingTest {
     String record = "{\"kind\":\"http\",\"code\":200}";
     LoggingEvent accessEvent = new LoggingEvent(getClass().getName(), access, Level.INFO,
         record, null, null);
-    assertEquals(record + System.lineSeparator(), encode(access, "ACCESS", accessEvent));
+    assertEquals(record + System.lineSeparator(), encode(access, "JSON", accessEvent));
 
     // buffered, not a write per line; what is left is written by Logback's shutdown hook
     assertInstanceOf(BufferedConsoleAppender.class, root.getAppender("JSON"));
-    assertInstanceOf(BufferedConsoleAppender.class, access.getAppender("ACCESS"));
+    // one buffer for both, so that lines keep their order (next test)
+    assertEquals(root.getAppender("JSON"), access.getAppender("JSON"));
     assertInstanceOf(Thread.class, context.getObject(CoreConstants.SHUTDOWN_HOOK_THREAD));
     context.stop();
     assertNull(context.getObject(CoreConstants.SHUTDOWN_HOOK_THREAD), "removed with the context");
+  }
+
+  /**
+   * App logs a WARN right before it halts the JVM on a second signal, and a halt runs no shutdown
+   * hook: whatever the WARN's write does not carry out is lost, access lines included.
+   */
+  @Test
+  void aWarnWritesOutTheAccessLinesLoggedBeforeItInOrder() {
+    PrintStream saved = System.out;
+    ByteArrayOutputStream captured = new ByteArrayOutputStream();
+    LoggerContext context = new LoggerContext();
+    context.setMDCAdapter(new LogbackMDCAdapter());
+    System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
+    try {
+      JsonLogging logging = new JsonLogging();
+      logging.setContext(context);
+      logging.configure(context);
+      context.getLogger("phalanx.access").info("{\"kind\":\"http\",\"code\":200,\"n\":1}");
+      context.getLogger(Logger.ROOT_LOGGER_NAME)
+          .warn("received SIGTERM again while stopping; exiting now");
+      String out = captured.toString(StandardCharsets.UTF_8);
+      int access = out.indexOf("\"n\":1");
+      assertTrue(access >= 0, "the access line is still in a buffer: " + out);
+      assertTrue(access < out.indexOf("exiting now"), "out of order: " + out);
+    } finally {
+      System.setOut(saved);
+      context.stop();
+    }
   }
 
   @Test
