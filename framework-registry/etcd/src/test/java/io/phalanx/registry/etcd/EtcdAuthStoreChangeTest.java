@@ -26,6 +26,8 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -39,7 +41,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * every token issued before ("revision of auth store is old"). The registry must fetch a new
  * one, as it does for an expired token, and as etcd's Go client does.
  */
-@Timeout(60)
+@Timeout(120)
 class EtcdAuthStoreChangeTest {
 
   /** etcd's JWT signing key pair, written before etcd starts (it reads them then). */
@@ -78,7 +80,11 @@ class EtcdAuthStoreChangeTest {
   }
 
   private static ServiceInstance instance(String name) {
-    return new ServiceInstance("a", name, "v1", Map.of(),
+    return instance("a", name);
+  }
+
+  private static ServiceInstance instance(String id, String name) {
+    return new ServiceInstance(id, name, "v1", Map.of(),
         List.of(URI.create("http://127.0.0.1:1")));
   }
 
@@ -112,6 +118,42 @@ class EtcdAuthStoreChangeTest {
         Thread.sleep(50);
       }
       r.deregister(i);
+    }
+  }
+
+  /**
+   * A registry that only watches makes no unary call that would refresh its token: when its
+   * stream breaks, etcd 3.4 cancels the re-opened watch ("permission denied") for as long as the
+   * token predates the change, so the watch must drop it.
+   */
+  @Test
+  void aWatchReopenedAfterTheAuthStoreChangedHearsChangesAgain() throws Exception {
+    String name = "auth-watch-" + UUID.randomUUID().toString().substring(0, 8);
+    AtomicReference<List<ServiceInstance>> seen = new AtomicReference<>(List.of());
+    try (EtcdRegistry watching = registry(); EtcdRegistry registering = registry()) {
+      AutoCloseable w = watching.watch(name, seen::set);
+      registering.register(instance("a", name));
+      await(seen, l -> l.stream().anyMatch(i -> i.id().equals("a")));
+
+      addAUser(); // every token issued so far is of an old auth revision now
+      etcd.kill(); // the watch stream breaks; the watch re-opens it
+      etcd.start();
+
+      registering.register(instance("b", name));
+      await(seen, l -> l.stream().anyMatch(i -> i.id().equals("b")));
+      w.close();
+    }
+  }
+
+  private static void await(AtomicReference<List<ServiceInstance>> seen,
+      Predicate<List<ServiceInstance>> p) throws InterruptedException {
+    long deadline = System.nanoTime() + EVENTUALLY.toNanos();
+    while (!p.test(seen.get())) {
+      if (System.nanoTime() > deadline) {
+        fail("the watch did not deliver it within " + EVENTUALLY + "; last delivered: "
+            + seen.get() + "\netcd log:\n" + etcd.logTail());
+      }
+      Thread.sleep(50);
     }
   }
 

@@ -135,7 +135,8 @@ public final class EtcdConnection implements AutoCloseable {
    * asynchronously too): {@code call} starts it on the async stub it is given, answering the
    * observer it is given. Retries once with a fresh token when etcd rejected the token, as
    * {@link #unary}. The future completes on a gRPC thread, at the latest when the deadlines of
-   * the calls it makes (at most three: token, call, call again) have passed.
+   * the calls it makes have passed (at most four: token, call, and both again after a rejected
+   * token).
    */
   public <S extends AbstractStub<S>, R> CompletableFuture<R> unaryAsync(S stub,
       BiConsumer<S, StreamObserver<R>> call) {
@@ -243,6 +244,16 @@ public final class EtcdConnection implements AutoCloseable {
     if (isTokenRejected(failure)) {
       token = null;
     }
+  }
+
+  /**
+   * Drops the token: etcd cancelled a stream in a way that may be a rejected token without
+   * saying so in a status (a watch whose token predates a change to users or roles is cancelled
+   * with "permission denied" on every reconnect). Without auth there is none to drop; with it,
+   * the next call fetches one, which costs one request if the token was fine after all.
+   */
+  public void forgetToken() {
+    token = null;
   }
 
   private boolean isTokenRejected(Throwable t) {

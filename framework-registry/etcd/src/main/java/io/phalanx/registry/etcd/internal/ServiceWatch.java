@@ -155,6 +155,10 @@ public final class ServiceWatch {
       return;
     }
     if (r.getCanceled()) {
+      // etcd 3.4 cancels a watch whose JWT predates an auth change with "permission denied", a
+      // reason that does not say "token": reconnecting with the same token would be cancelled
+      // again, for good
+      conn.forgetToken();
       lost(s, "etcd cancelled the watch: " + r.getCancelReason());
       return;
     }
