@@ -75,7 +75,8 @@ final class Exchange implements Runnable {
    * handler did after it.
    */
   boolean claim() {
-    return STATE.compareAndSet(this, OPEN, CLAIMED);
+    // CLAIMED already: a middleware called the handler again (a retry, a fallback) in time
+    return STATE.compareAndSet(this, OPEN, CLAIMED) || state == CLAIMED;
   }
 
   ServiceException deadlineExceeded() {
@@ -91,7 +92,11 @@ final class Exchange implements Runnable {
 
   /** Called on the event loop, before {@link #start}. */
   void arm(long timeoutNanos) {
-    timer = loop.schedule(this::expire, timeoutNanos, TimeUnit.NANOSECONDS);
+    // none for a request already past its deadline: its 504 is the outcome the chain ends with,
+    // so that the middleware records it; a timer firing at once would answer around the chain
+    if (timeoutNanos > 0) {
+      timer = loop.schedule(this::expire, timeoutNanos, TimeUnit.NANOSECONDS);
+    }
   }
 
   /** Hands the exchange to the executor; any thread. */
@@ -117,7 +122,9 @@ final class Exchange implements Runnable {
 
   /** On the event loop: writes the response the handler (or a rejection) produced. */
   void deliver() {
-    timer.cancel(false);
+    if (timer != null) {
+      timer.cancel(false);
+    }
     sink.complete(response);
   }
 

@@ -302,6 +302,12 @@ public final class ServerRuntime {
           StreamedBody.closeUnrun(r.streamingBody());
           throw Errors.from(e);
         }
+        StreamedBody earlier = t.nettyRequest().submittedStream;
+        if (earlier != null) {
+          // the chain called the handler again (a retry): the first stream is not the reply, and
+          // its producer would wait on a pool thread for a connection that never takes it
+          earlier.cancel();
+        }
         t.nettyRequest().submittedStream = producer;
       }
       return reply;
