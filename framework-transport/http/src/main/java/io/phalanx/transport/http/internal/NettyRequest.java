@@ -49,9 +49,6 @@ final class NettyRequest implements HttpRequest {
   StreamedBody submittedStream;
   /** The exchange running this request on the executor; null for an inline route. */
   Exchange exchange;
-  /** The class of the handler's reply value, and the codec chosen for it inside the chain. */
-  Class<?> replyType;
-  io.phalanx.transport.http.codec.Codecs.Choice replyChoice;
   private Map<String, List<String>> query;
 
   /** The path part of a request target: up to the query or fragment, still percent-encoded. */

@@ -230,9 +230,9 @@ public final class ServerRuntime {
    * (an interrupted handler's InterruptedException read as 499 CANCELLED, a handler that finished
    * anyway as its 200), so the middleware records the reply the client got. A handler that
    * returns in time claims the answer here, so the deadline cannot take it over while the
-   * middleware around it finishes; its reply's codec is chosen here ({@link #chooseCodec}).
+   * middleware around it finishes.
    */
-  private Handler deadlineBound(Handler handler) {
+  private static Handler deadlineBound(Handler handler) {
     return (ctx, request) -> {
       Object reply;
       try {
@@ -253,27 +253,8 @@ public final class ServerRuntime {
         }
         throw ex.deadlineExceeded();
       }
-      chooseCodec(ctx, reply);
       return reply;
     };
-  }
-
-  /**
-   * Chooses the codec for a reply value where the handler returns it, inside the middleware, and
-   * keeps the choice for {@link #encode}: a caller that accepts no type the value can be written
-   * in gets 406, and the chain must end with that 406 for the middleware to record what the
-   * client got. The same work encode did after the chain, moved, not repeated (unless a
-   * middleware returns a value of another class).
-   */
-  private void chooseCodec(Context ctx, Object reply) {
-    if (reply == null || reply instanceof HttpResponse
-        || !(ctx.transport() instanceof ServerHttpTransport t)) {
-      return;
-    }
-    NettyRequest req = t.nettyRequest();
-    req.replyChoice = codecs.choiceForAccept(
-        listField(req.nettyHeaders(), HttpHeaderNames.ACCEPT), reply.getClass());
-    req.replyType = reply.getClass();
   }
 
   private static Exchange exchangeOf(Context ctx) {
@@ -286,12 +267,10 @@ public final class ServerRuntime {
    * producer needs a thread of its own, and the pool may be full: refused here, the chain ends
    * with the 503 that goes out, and the middleware records that, not the 200 that never went
    * out. Routes on the executor need none of this: their producer runs on the handler's thread.
-   * The reply's codec is chosen here too ({@link #chooseCodec}).
    */
   private Handler submittingProducers(Handler handler) {
     return (ctx, request) -> {
       Object reply = handler.handle(ctx, request);
-      chooseCodec(ctx, reply);
       if (reply instanceof HttpResponse r && r.streamingBody() != null
           && ctx.transport() instanceof ServerHttpTransport t
           && !"HEAD".equals(t.nettyRequest().method())) {
@@ -434,9 +413,8 @@ public final class ServerRuntime {
       return Responses.empty(204, tr.replyIfAny());
     }
     try {
-      Codecs.Choice choice = req.replyType == reply.getClass() ? req.replyChoice
-          : codecs.choiceForAccept(listField(req.nettyHeaders(), HttpHeaderNames.ACCEPT),
-              reply.getClass());
+      Codecs.Choice choice = codecs.choiceForAccept(
+          listField(req.nettyHeaders(), HttpHeaderNames.ACCEPT), reply.getClass());
       String type = choice.contentType(reply);
       byte[] encoded = choice.codec().encode(reply);
       byte[] bytes = compressed(type, encoded, null, req, tr);
