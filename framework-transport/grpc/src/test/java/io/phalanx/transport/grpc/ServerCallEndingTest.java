@@ -439,20 +439,7 @@ class ServerCallEndingTest {
       private void answerOnlyOnCancel(StreamObserver<EchoReply> out) {
         ((ServerCallStreamObserver<EchoReply>) out).setOnCancelHandler(() -> {
           List<String> seen = new ArrayList<>();
-          for (int i = 0; i < 2; i++) {
-            try {
-              out.onNext(EchoReply.newBuilder().setText("late " + i).build());
-              seen.add("sent");
-            } catch (RuntimeException e) {
-              seen.add(e.toString());
-            }
-          }
-          try {
-            out.onCompleted();
-            seen.add("completed");
-          } catch (RuntimeException e) {
-            seen.add(e.toString());
-          }
+          seen.addAll(AnswerTwice.to(out));
           outcome.complete(seen);
         });
         started.countDown();

@@ -41,20 +41,7 @@ class SynchronousUnaryCancelTest {
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
         }
-        for (int i = 0; i < 2; i++) {
-          try {
-            out.onNext(EchoReply.newBuilder().setText("late " + i).build());
-            seen.add("sent");
-          } catch (RuntimeException e) {
-            seen.add(e.toString());
-          }
-        }
-        try {
-          out.onCompleted();
-          seen.add("completed");
-        } catch (RuntimeException e) {
-          seen.add(e.toString());
-        }
+        seen.addAll(AnswerTwice.to(out));
         outcome.complete(seen);
       }
     };

@@ -8,6 +8,7 @@ import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.phalanx.core.error.Errors;
 import io.phalanx.core.error.ServiceException;
+import io.phalanx.transport.grpc.AnswerTwice;
 import io.phalanx.transport.grpc.GrpcServer;
 import io.phalanx.transport.grpc.StreamMessageHook;
 import io.phalanx.transport.grpc.testproto.EchoGrpc;
@@ -156,20 +157,7 @@ class GrpcWebStreamEndTest {
           CompletableFuture<List<String>> outcome) {
         ((ServerCallStreamObserver<EchoReply>) out).setOnCancelHandler(() -> {
           List<String> seen = new ArrayList<>();
-          for (int i = 0; i < 2; i++) {
-            try {
-              out.onNext(EchoReply.newBuilder().setText("late").build());
-              seen.add("sent");
-            } catch (RuntimeException e) {
-              seen.add(e.toString());
-            }
-          }
-          try {
-            out.onCompleted();
-            seen.add("completed");
-          } catch (RuntimeException e) {
-            seen.add(e.toString());
-          }
+          seen.addAll(AnswerTwice.to(out));
           outcome.complete(seen);
         });
       }

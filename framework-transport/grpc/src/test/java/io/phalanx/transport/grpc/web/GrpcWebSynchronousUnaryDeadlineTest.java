@@ -3,6 +3,7 @@ package io.phalanx.transport.grpc.web;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.grpc.stub.StreamObserver;
+import io.phalanx.transport.grpc.AnswerTwice;
 import io.phalanx.transport.grpc.GrpcServer;
 import io.phalanx.transport.grpc.testproto.EchoGrpc;
 import io.phalanx.transport.grpc.testproto.EchoReply;
@@ -70,20 +71,7 @@ class GrpcWebSynchronousUnaryDeadlineTest {
         if (interrupted) {
           Thread.currentThread().interrupt();
         }
-        for (int i = 0; i < 2; i++) {
-          try {
-            out.onNext(EchoReply.newBuilder().setText("late").build());
-            seen.add("sent");
-          } catch (RuntimeException e) {
-            seen.add(e.toString());
-          }
-        }
-        try {
-          out.onCompleted();
-          seen.add("completed");
-        } catch (RuntimeException e) {
-          seen.add(e.toString());
-        }
+        seen.addAll(AnswerTwice.to(out));
         outcome.complete(seen);
       }
     };
