@@ -139,9 +139,26 @@ class EtcdAuthStoreChangeTest {
       etcd.kill(); // the watch stream breaks; the watch re-opens it
       etcd.start();
 
-      registering.register(instance("b", name));
+      registerOnceUp(registering, instance("b", name));
       await(seen, l -> l.stream().anyMatch(i -> i.id().equals("b")));
       w.close();
+    }
+  }
+
+  /** etcd just restarted may still refuse a connection or two: not what this test is about. */
+  private static void registerOnceUp(EtcdRegistry registry, ServiceInstance instance)
+      throws Exception {
+    long deadline = System.nanoTime() + EVENTUALLY.toNanos();
+    while (true) {
+      try {
+        registry.register(instance);
+        return;
+      } catch (EtcdException e) {
+        if (System.nanoTime() > deadline) {
+          throw e;
+        }
+        Thread.sleep(100);
+      }
     }
   }
 
