@@ -391,6 +391,29 @@ class StreamingResponseTest {
   }
 
   /**
+   * Starts {@link #server} on {@code pool} with {@code /block} (holds a pool thread until
+   * {@code release}) and {@code /held} (inline, a 3-byte {@link HeldBody} stream, kept in
+   * {@code last}); returns its endpoint.
+   */
+  private URI startBlockAndHeld(ExecutorService pool, CountDownLatch entered,
+      CountDownLatch release, AtomicReference<HeldBody> last) throws Exception {
+    server = HttpServer.builder().host("127.0.0.1").port(0).executor(pool).routes(r -> {
+      r.get("/block", (ctx, req) -> {
+        entered.countDown();
+        release.await(10, TimeUnit.SECONDS);
+        return "done";
+      });
+      r.get("/held", (ctx, req) -> {
+        HeldBody body = new HeldBody();
+        last.set(body);
+        return HttpResponse.streaming(200, "text/plain", 3, body);
+      }, RouteOptions.inline());
+    }).build();
+    server.start();
+    return server.endpoint();
+  }
+
+  /**
    * A body that is also AutoCloseable is closed when it will never run: a HEAD request, a
    * producer the full pool refuses; one that runs is left to close itself.
    */
@@ -401,20 +424,7 @@ class StreamingResponseTest {
     CountDownLatch release = new CountDownLatch(1);
     AtomicReference<HeldBody> last = new AtomicReference<>();
     try {
-      server = HttpServer.builder().host("127.0.0.1").port(0).executor(tiny).routes(r -> {
-        r.get("/block", (ctx, req) -> {
-          entered.countDown();
-          release.await(10, TimeUnit.SECONDS);
-          return "done";
-        });
-        r.get("/held", (ctx, req) -> {
-          HeldBody body = new HeldBody();
-          last.set(body);
-          return HttpResponse.streaming(200, "text/plain", 3, body);
-        }, RouteOptions.inline());
-      }).build();
-      server.start();
-      URI base = server.endpoint();
+      URI base = startBlockAndHeld(tiny, entered, release, last);
       HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
       var run = client.send(java.net.http.HttpRequest.newBuilder(base.resolve("/held")).build(),
@@ -459,20 +469,7 @@ class StreamingResponseTest {
     CountDownLatch release = new CountDownLatch(1);
     AtomicReference<HeldBody> last = new AtomicReference<>();
     try {
-      server = HttpServer.builder().host("127.0.0.1").port(0).executor(tiny).routes(r -> {
-        r.get("/block", (ctx, req) -> {
-          entered.countDown();
-          release.await(10, TimeUnit.SECONDS);
-          return "done";
-        });
-        r.get("/held", (ctx, req) -> {
-          HeldBody body = new HeldBody();
-          last.set(body);
-          return HttpResponse.streaming(200, "text/plain", 3, body);
-        }, RouteOptions.inline());
-      }).build();
-      server.start();
-      URI base = server.endpoint();
+      URI base = startBlockAndHeld(tiny, entered, release, last);
       HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build().sendAsync(
           java.net.http.HttpRequest.newBuilder(base.resolve("/block")).build(),
           BodyHandlers.ofString());
