@@ -55,9 +55,10 @@ import org.slf4j.LoggerFactory;
  * listeners and resumes it without missing changes.
  *
  * <p>Threading: thread-safe. Background work runs on two scheduler threads of this registry
- * (renewals, never waiting for etcd) and two recovery threads (re-registering, re-reading a
- * watched service); listeners run on a pool of this registry, one call at a time per service
- * name.
+ * (renewals, never waiting for etcd), two threads re-registering and two re-reading watched
+ * services (each waits for etcd; apart, so that re-reads etcd is slow to answer delay no
+ * re-registration, nor the other way round); listeners run on a pool of this registry, one call
+ * at a time per service name.
  */
 public final class EtcdRegistry implements Registrar, Discovery {
 
@@ -70,7 +71,8 @@ public final class EtcdRegistry implements Registrar, Discovery {
   private final EtcdConnection conn;
   private final InstanceCodec codec = new InstanceCodec();
   private final ScheduledExecutorService scheduler;
-  private final ExecutorService recoveries;
+  private final ExecutorService reRegistrations;
+  private final ExecutorService reReads;
   private final ExecutorService callbacks;
   private final Map<String, LeaseKeeper> registrations = new HashMap<>();
   private final Map<String, ServiceWatch> watches = new HashMap<>();
@@ -89,12 +91,17 @@ public final class EtcdRegistry implements Registrar, Discovery {
     this.scheduler = s;
     // Re-registering and re-reading a watched service block for up to a request timeout each on
     // an etcd slow to answer; on the scheduler they held up every registration's renewals. Two
-    // threads, as many as the scheduler has; further attempts wait in the queue.
-    ThreadPoolExecutor r = new ThreadPoolExecutor(2, 2, 30, TimeUnit.SECONDS,
-        new LinkedBlockingQueue<>(), new DaemonThreadFactory("recovery"));
-    r.allowCoreThreadTimeOut(true);
-    this.recoveries = r;
+    // threads each, as many as the scheduler has; further attempts of a kind wait in its queue.
+    this.reRegistrations = recoveryPool("re-register");
+    this.reReads = recoveryPool("re-read");
     this.callbacks = Executors.newCachedThreadPool(new DaemonThreadFactory("watch"));
+  }
+
+  private static ExecutorService recoveryPool(String name) {
+    ThreadPoolExecutor pool = new ThreadPoolExecutor(2, 2, 30, TimeUnit.SECONDS,
+        new LinkedBlockingQueue<>(), new DaemonThreadFactory(name));
+    pool.allowCoreThreadTimeOut(true);
+    return pool;
   }
 
   public static Builder builder() {
@@ -138,7 +145,7 @@ public final class EtcdRegistry implements Registrar, Discovery {
   @Override
   public void register(ServiceInstance instance) throws Exception {
     String key = keyOf(instance);
-    LeaseKeeper keeper = new LeaseKeeper(conn, scheduler, recoveries, utf8(key),
+    LeaseKeeper keeper = new LeaseKeeper(conn, scheduler, reRegistrations, utf8(key),
         ByteString.copyFrom(codec.encode(instance)), ttl, BACKOFF_INITIAL, BACKOFF_MAX);
     synchronized (this) {
       ensureOpen();
@@ -222,7 +229,7 @@ public final class EtcdRegistry implements Registrar, Discovery {
       ensureOpen();
       ServiceWatch w = watches.get(serviceName);
       if (w == null) {
-        w = new ServiceWatch(conn, scheduler, recoveries, callbacks, codec, serviceName,
+        w = new ServiceWatch(conn, scheduler, reReads, callbacks, codec, serviceName,
             prefixOf(serviceName), BACKOFF_INITIAL, BACKOFF_MAX);
         try {
           w.start();
@@ -274,7 +281,8 @@ public final class EtcdRegistry implements Registrar, Discovery {
     keepers.forEach(k -> k.close(false));
     ws.forEach(ServiceWatch::close);
     scheduler.shutdownNow();
-    recoveries.shutdownNow();
+    reRegistrations.shutdownNow();
+    reReads.shutdownNow();
     callbacks.shutdown();
     conn.close();
   }

@@ -283,10 +283,11 @@ class EtcdRegistryTest {
 
   /**
    * Watches that fell behind compaction re-read their services; reads that etcd is slow to
-   * answer, as many as the registry has scheduler threads, do not hold up its renewals.
+   * answer, as many as the registry has scheduler threads, hold up neither its renewals nor a
+   * re-registration (which once waited in the same queue as the re-reads).
    */
   @Test
-  void stalledWatchReReadsDelayNoRenewal() throws Exception {
+  void stalledWatchReReadsDelayNoRenewalNorReRegistration() throws Exception {
     try (StallingEtcdFront front = new StallingEtcdFront(etcd.endpoint())) {
       EtcdRegistry r = slowEtcdRegistry(front);
       ServiceInstance c = instance("c", Map.of());
@@ -313,6 +314,10 @@ class EtcdRegistryTest {
       long lease = raw.get(r.keyOf(c)).orElseThrow().getLease();
       awaitRenewals(front, lease, 3);
       assertTrue(raw.ttl(lease) > 0);
+
+      raw.revoke(lease); // the key goes with the lease; the registry registers c again
+      await(() -> raw.get(r.keyOf(c)).map(kv -> kv.getLease() != lease).orElse(false));
+      assertTrue(prefixes.stream().allMatch(p -> front.heldReadsOf(p) == 1), "reads still held");
     }
   }
 
