@@ -23,6 +23,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -76,6 +77,8 @@ public final class EtcdRegistry implements Registrar, Discovery {
   private final ExecutorService callbacks;
   private final Map<String, LeaseKeeper> registrations = new HashMap<>();
   private final Map<String, ServiceWatch> watches = new HashMap<>();
+  /** One lock per instance key and per watched prefix; few, and kept for the registry's life. */
+  private final Map<String, Object> locks = new ConcurrentHashMap<>();
   private boolean closed;
   private final String description;
 
@@ -147,7 +150,9 @@ public final class EtcdRegistry implements Registrar, Discovery {
     String key = keyOf(instance);
     LeaseKeeper keeper = new LeaseKeeper(conn, scheduler, reRegistrations, utf8(key),
         ByteString.copyFrom(codec.encode(instance)), ttl, BACKOFF_INITIAL, BACKOFF_MAX);
-    synchronized (this) {
+    // The start waits for etcd (a lease, a write): under the key's lock only, so that a slow etcd
+    // holds up calls for this instance and no others.
+    synchronized (lockOf(key)) {
       ensureOpen();
       try {
         keeper.start();
@@ -155,7 +160,16 @@ public final class EtcdRegistry implements Registrar, Discovery {
         throw new EtcdException("cannot register " + key + " in etcd " + conn.endpoints()
             + ": " + Reason.of(e), e);
       }
-      LeaseKeeper previous = registrations.put(key, keeper);
+      LeaseKeeper previous;
+      synchronized (this) {
+        if (closed) {
+          // closed while etcd answered: like the registrations close() found, it is no longer
+          // kept and its key goes with the lease
+          keeper.close(false);
+          throw new IllegalStateException("the etcd registry is closed");
+        }
+        previous = registrations.put(key, keeper);
+      }
       if (previous != null) {
         previous.abandon();
       }
@@ -171,21 +185,23 @@ public final class EtcdRegistry implements Registrar, Discovery {
   @Override
   public void deregister(ServiceInstance instance) throws Exception {
     String key = keyOf(instance);
-    LeaseKeeper keeper;
-    synchronized (this) {
-      ensureOpen();
-      keeper = registrations.remove(key);
-    }
-    if (keeper == null) {
-      // Not registered here: a key of that name is another process's, and a registration of
-      // ours that failed left at most a key under a lease that is no longer renewed.
-      return;
-    }
-    try {
-      keeper.close(true);
-    } catch (RuntimeException e) {
-      throw new EtcdException("cannot deregister " + key + " from etcd " + conn.endpoints()
-          + ": " + Reason.of(e), e);
+    synchronized (lockOf(key)) { // after a register of the same instance under way, not before
+      LeaseKeeper keeper;
+      synchronized (this) {
+        ensureOpen();
+        keeper = registrations.remove(key);
+      }
+      if (keeper == null) {
+        // Not registered here: a key of that name is another process's, and a registration of
+        // ours that failed left at most a key under a lease that is no longer renewed.
+        return;
+      }
+      try {
+        keeper.close(true);
+      } catch (RuntimeException e) {
+        throw new EtcdException("cannot deregister " + key + " from etcd " + conn.endpoints()
+            + ": " + Reason.of(e), e);
+      }
     }
   }
 
@@ -223,14 +239,26 @@ public final class EtcdRegistry implements Registrar, Discovery {
   public AutoCloseable watch(String serviceName, Consumer<List<ServiceInstance>> onChange)
       throws Exception {
     Objects.requireNonNull(onChange, "onChange");
+    ByteString prefix = prefixOf(serviceName);
     Runnable remove;
     ServiceWatch shared;
-    synchronized (this) {
-      ensureOpen();
-      ServiceWatch w = watches.get(serviceName);
-      if (w == null) {
-        w = new ServiceWatch(conn, scheduler, reReads, callbacks, codec, serviceName,
-            prefixOf(serviceName), BACKOFF_INITIAL, BACKOFF_MAX);
+    // The first watch of a name reads the service from etcd: under the name's lock only, so that
+    // a slow etcd holds up the watches of this name and no other call.
+    synchronized (lockOf(prefix.toStringUtf8())) {
+      synchronized (this) {
+        ensureOpen();
+        ServiceWatch w = watches.get(serviceName);
+        if (w != null) {
+          remove = w.addListener(onChange);
+          shared = w;
+        } else {
+          remove = null;
+          shared = null;
+        }
+      }
+      if (shared == null) {
+        ServiceWatch w = new ServiceWatch(conn, scheduler, reReads, callbacks, codec,
+            serviceName, prefix, BACKOFF_INITIAL, BACKOFF_MAX);
         try {
           w.start();
         } catch (RuntimeException e) {
@@ -238,17 +266,25 @@ public final class EtcdRegistry implements Registrar, Discovery {
           throw new EtcdException("cannot watch " + serviceName + " in etcd "
               + conn.endpoints() + ": " + Reason.of(e), e);
         }
-        watches.put(serviceName, w);
+        synchronized (this) {
+          if (closed) {
+            w.close();
+            throw new IllegalStateException("the etcd registry is closed");
+          }
+          watches.put(serviceName, w);
+          remove = w.addListener(onChange);
+          shared = w;
+        }
       }
-      remove = w.addListener(onChange);
-      shared = w;
     }
+    Runnable removeListener = remove;
+    ServiceWatch watch = shared;
     return () -> {
       synchronized (this) {
-        remove.run();
-        if (!shared.hasListeners() && watches.get(serviceName) == shared) {
+        removeListener.run();
+        if (!watch.hasListeners() && watches.get(serviceName) == watch) {
           watches.remove(serviceName);
-          shared.close();
+          watch.close();
         }
       }
     };
@@ -285,6 +321,10 @@ public final class EtcdRegistry implements Registrar, Discovery {
     reReads.shutdownNow();
     callbacks.shutdown();
     conn.close();
+  }
+
+  private Object lockOf(String key) {
+    return locks.computeIfAbsent(key, k -> new Object());
   }
 
   private void ensureOpen() {

@@ -1,6 +1,8 @@
 package io.phalanx.registry.etcd;
 
+import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -23,6 +25,8 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
@@ -279,6 +283,55 @@ class EtcdRegistryTest {
       front.releaseGrants();
       await(() -> raw.get(r.keyOf(a)).isPresent() && raw.get(r.keyOf(b)).isPresent());
     }
+  }
+
+  /**
+   * A register that etcd is slow to answer holds up the calls for that instance only: a watch's
+   * first read and another instance's deregistration go ahead (they once waited for the
+   * registry's lock, which the register held while it waited for etcd).
+   */
+  @Test
+  void aRegisterEtcdIsSlowToAnswerHoldsUpNoOtherCall() throws Exception {
+    try (StallingEtcdFront front = new StallingEtcdFront(etcd.endpoint())) {
+      EtcdRegistry r = slowEtcdRegistry(front);
+      ServiceInstance a = instance("a", Map.of());
+      ServiceInstance b = instance("b", Map.of());
+      r.register(b);
+      front.stallGrants();
+      CompletableFuture<Void> slow = inBackground(() -> {
+        r.register(a);
+        return null;
+      });
+      await(() -> front.heldGrants() == 1);
+
+      Recorder w = new Recorder();
+      cleanup.add(inBackground(() -> r.watch(svc, w)).get(EVENTUALLY.toSeconds(), SECONDS));
+      w.await(l -> ids(l).equals(List.of("b")));
+      inBackground(() -> {
+        r.deregister(b);
+        return null;
+      }).get(EVENTUALLY.toSeconds(), SECONDS);
+      w.await(List::isEmpty);
+      assertFalse(slow.isDone(), "the register of a is still waiting for its lease");
+
+      front.releaseGrants();
+      slow.get(EVENTUALLY.toSeconds(), SECONDS);
+      w.await(l -> ids(l).equals(List.of("a")));
+    }
+  }
+
+  private static <T> CompletableFuture<T> inBackground(Callable<T> call) {
+    CompletableFuture<T> f = new CompletableFuture<>();
+    Thread t = new Thread(() -> {
+      try {
+        f.complete(call.call());
+      } catch (Throwable e) {
+        f.completeExceptionally(e);
+      }
+    }, "test-call");
+    t.setDaemon(true);
+    t.start();
+    return f;
   }
 
   /**
