@@ -11,9 +11,11 @@ import ch.qos.logback.core.util.Duration;
 import ch.qos.logback.core.util.FileSize;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.PrintStream;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
 
 /**
  * A Logback appender that writes to the console ({@code System.out}, or {@code System.err})
@@ -67,6 +69,12 @@ public final class BufferedConsoleAppender extends UnsynchronizedAppenderBase<IL
   private final ReentrantLock lock = new ReentrantLock();
   private Encoder<ILoggingEvent> encoder;
   private ConsoleTarget target = ConsoleTarget.SystemOut;
+  /**
+   * The console, looked up at each write so that a later {@code System.setOut} is followed; a
+   * {@code PrintStream} never throws, so its error flag is how a failed write shows.
+   */
+  private Supplier<PrintStream> console;
+  /** Instead of the console: a stream whose writes throw when they fail (tests). */
   private OutputStream out;
   private long bufferSize = DEFAULT_BUFFER_SIZE;
   private long flushIntervalMillis = DEFAULT_FLUSH_INTERVAL_MILLIS;
@@ -84,6 +92,11 @@ public final class BufferedConsoleAppender extends UnsynchronizedAppenderBase<IL
   /** Writes to {@code out} instead of the console; for tests. */
   BufferedConsoleAppender(OutputStream out) {
     this.out = out;
+  }
+
+  /** Writes to {@code console} as if it were the console; for tests. */
+  BufferedConsoleAppender(PrintStream console) {
+    this.console = () -> console;
   }
 
   public Encoder<ILoggingEvent> getEncoder() {
@@ -144,8 +157,8 @@ public final class BufferedConsoleAppender extends UnsynchronizedAppenderBase<IL
     if (errors > 0) {
       return;
     }
-    if (out == null) {
-      out = target.getStream();
+    if (out == null && console == null) {
+      console = target == ConsoleTarget.SystemErr ? () -> System.err : () -> System.out;
     }
     lock.lock();
     try {
@@ -231,15 +244,27 @@ public final class BufferedConsoleAppender extends UnsynchronizedAppenderBase<IL
 
   // under lock
   private void write(byte[] bytes, int length) {
+    if (console != null) {
+      PrintStream ps = console.get();
+      ps.write(bytes, 0, length);
+      if (ps.checkError()) { // flushes, then tells whether any write to it ever failed
+        reportWriteError(null);
+      }
+      return;
+    }
     try {
       out.write(bytes, 0, length);
       out.flush();
     } catch (IOException e) {
-      // the bytes are dropped: kept, they would be retried and fail with every later event
-      if (!writeErrorReported) {
-        writeErrorReported = true;
-        addError("writing to " + target.getName() + " failed; lines were lost", e);
-      }
+      reportWriteError(e);
+    }
+  }
+
+  // under lock; the bytes are dropped: kept, they would be retried and fail with every later event
+  private void reportWriteError(IOException e) {
+    if (!writeErrorReported) {
+      writeErrorReported = true;
+      addError("writing to " + target.getName() + " failed; lines were lost", e);
     }
   }
 }

@@ -9,10 +9,13 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
 import ch.qos.logback.core.hook.DefaultShutdownHook;
+import ch.qos.logback.core.status.Status;
 import ch.qos.logback.core.util.Duration;
 import ch.qos.logback.core.util.FileSize;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.OutputStream;
+import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -176,6 +179,46 @@ class BufferedConsoleAppenderTest {
     }
     assertTrue(console.everyWriteEndsALine());
     assertTrue(console.writes() > 1);
+  }
+
+  /**
+   * The console is a {@code PrintStream}, which swallows write failures (a closed stdout pipe, a
+   * full disk behind a redirect) and only sets its error flag: the failure is reported once, as
+   * a Logback error status, rather than never.
+   */
+  @Test
+  void aConsoleThatFailsToWriteIsReportedOnce() {
+    OutputStream broken = new OutputStream() {
+      @Override
+      public void write(int b) throws IOException {
+        throw new IOException("Broken pipe");
+      }
+
+      @Override
+      public void write(byte[] b, int off, int len) throws IOException {
+        throw new IOException("Broken pipe");
+      }
+    };
+    PatternLayoutEncoder encoder = new PatternLayoutEncoder();
+    encoder.setContext(context);
+    encoder.setPattern("%level %msg%n");
+    encoder.start();
+    BufferedConsoleAppender appender = new BufferedConsoleAppender(new PrintStream(broken));
+    appender.setContext(context);
+    appender.setName("OUT");
+    appender.setEncoder(encoder);
+    appender.start();
+    log.addAppender(appender);
+    log.setAdditive(false);
+
+    log.warn("first"); // written at once
+    log.warn("second");
+
+    List<Status> errors = context.getStatusManager().getCopyOfStatusList().stream()
+        .filter(st -> st.getLevel() == Status.ERROR).toList();
+    assertEquals(1, errors.size(), errors.toString());
+    assertTrue(errors.get(0).getMessage().contains("writing to System.out failed"),
+        errors.get(0).getMessage());
   }
 
   @Test
