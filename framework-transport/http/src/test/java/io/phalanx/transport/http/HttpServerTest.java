@@ -253,6 +253,55 @@ class HttpServerTest {
     assertEquals("caf\u00e9", r.body());
   }
 
+  /**
+   * A form is read in the charset its Content-Type declares, as text routes and transcoded gRPC
+   * forms are: its percent escapes (and bytes sent as they are) are that charset's bytes. It was
+   * read as UTF-8 whatever it declared, so a Latin-1 page's caf%E9 was 400.
+   */
+  @Test
+  void aFormBodyIsReadInTheCharsetItsContentTypeDeclares() throws Exception {
+    URI base = start(HttpServer.builder().routes(r ->
+        r.post("/echo", EchoRequest.class, (ctx, body) -> body)));
+    String form = "application/x-www-form-urlencoded; charset=";
+    var latin1 = send(base, "POST", "/echo", "text=caf%E9+%E0+la&n=1", "Content-Type",
+        form + "ISO-8859-1");
+    assertEquals(200, latin1.statusCode(), latin1.body());
+    assertEquals("{\"text\":\"caf\u00e9 \u00e0 la\",\"n\":1}", latin1.body());
+    var raw = client.send(java.net.http.HttpRequest.newBuilder(base.resolve("/echo"))
+        .header("Content-Type", form + "latin1")
+        .POST(BodyPublishers.ofByteArray("text=gar\u00e7on&n=2"
+            .getBytes(StandardCharsets.ISO_8859_1))).build(), BodyHandlers.ofString());
+    assertEquals("{\"text\":\"gar\u00e7on\",\"n\":2}", raw.body());
+    assertEquals("{\"text\":\"\u20ac\",\"n\":3}", send(base, "POST", "/echo", "text=%80&n=3",
+        "Content-Type", form + "windows-1252").body());
+    assertEquals("{\"text\":\"\u3042\",\"n\":4}", send(base, "POST", "/echo", "text=%82%A0&n=4",
+        "Content-Type", form + "Shift_JIS").body());
+    assertEquals("{\"text\":\"caf\u00e9\",\"n\":5}", send(base, "POST", "/echo",
+        "text=caf%C3%A9&n=5", "Content-Type", form + "\"UTF-8\"").body());
+
+    // bytes that are not text in the declared charset: 400 naming the field
+    for (String[] c : new String[][] {{"US-ASCII", "text=caf%E9"}, {"UTF-8", "n=1&text=%E9"},
+        {"Shift_JIS", "text=%82"}}) {
+      var bad = send(base, "POST", "/echo", c[1], "Content-Type", form + c[0]);
+      assertEquals(400, bad.statusCode(), bad.body());
+      assertTrue(bad.body().contains("\"field\":\"text\""), bad.body());
+      assertTrue(bad.body().contains("not " + java.nio.charset.Charset.forName(c[0]).name()),
+          bad.body());
+    }
+    var noCharset = send(base, "POST", "/echo", "text=caf%E9", "Content-Type",
+        "application/x-www-form-urlencoded");
+    assertEquals(400, noCharset.statusCode(), "UTF-8 without a charset: " + noCharset.body());
+
+    // a charset the JVM lacks, or one whose bytes for & = + % are not ASCII's: 415 naming it
+    for (String charset : List.of("x-no-such-charset", "UTF-16")) {
+      var unsupported = send(base, "POST", "/echo", "text=a", "Content-Type", form + charset);
+      assertEquals(415, unsupported.statusCode(), unsupported.body());
+      assertTrue(unsupported.body().contains("\"reason\":\"UNSUPPORTED_MEDIA_TYPE\""),
+          unsupported.body());
+      assertTrue(unsupported.body().contains("'" + charset + "'"), unsupported.body());
+    }
+  }
+
   @Test
   void middlewareOrderAndOperationNames() throws Exception {
     List<String> calls = new CopyOnWriteArrayList<>();

@@ -48,9 +48,11 @@ final class CodecFailures {
         Map.of("content_type", clip(contentType)), null);
   }
 
-  static ServiceException unsupportedCharset(String contentType, String charset) {
+  /** A 415 naming {@code charset}; {@code why}, when not empty, says why after a colon. */
+  static ServiceException unsupportedCharset(String contentType, String charset, String why) {
     return new ServiceException(415, UNSUPPORTED_MEDIA_TYPE,
-        "unsupported charset '" + clip(charset) + "' in content type '" + clip(contentType) + "'",
+        "unsupported charset '" + clip(charset) + "' in content type '" + clip(contentType) + "'"
+            + why,
         Map.of("content_type", clip(contentType)), null);
   }
 

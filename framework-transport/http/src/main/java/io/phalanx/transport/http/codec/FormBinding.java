@@ -15,8 +15,12 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import io.phalanx.core.error.ServiceException;
 import java.io.IOException;
-import java.net.URLDecoder;
 import java.net.URLEncoder;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.Charset;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.Iterator;
 import java.util.Map;
@@ -36,10 +40,10 @@ final class FormBinding {
     this.json = json;
   }
 
-  <T> T decode(byte[] body, Class<T> type) {
+  <T> T decode(byte[] body, Charset charset, Class<T> type) {
     Descriptor proto = Message.class.isAssignableFrom(type) && ProtoTypes.isMessage(type)
         ? ((Message) protoTypes.defaultInstance(type)).getDescriptorForType() : null;
-    ObjectNode tree = tree(body == null ? new byte[0] : body, proto);
+    ObjectNode tree = tree(body == null ? new byte[0] : body, charset, proto);
     if (proto != null) {
       Message.Builder b = ((Message) protoTypes.defaultInstance(type)).newBuilderForType();
       try {
@@ -84,45 +88,118 @@ final class FormBinding {
     return field.isEmpty() ? se : se.withMetadata("field", field);
   }
 
-  /** The form as a JSON tree; {@code proto}, when known, says which fields are lists. */
-  private static ObjectNode tree(byte[] body, Descriptor proto) {
+  /**
+   * The form as a JSON tree; {@code proto}, when known, says which fields are lists. Split at
+   * its {@code &} and {@code =} bytes, each name and value percent-decoded to bytes ({@code +} a
+   * space) and those bytes read in {@code charset}, strictly: the JDK's decoders would put U+FFFD
+   * for bytes that are not text in it, and the handler store text the caller never sent.
+   */
+  private static ObjectNode tree(byte[] body, Charset charset, Descriptor proto) {
     ObjectNode root = JsonNodeFactory.instance.objectNode();
-    String form = new String(body, StandardCharsets.UTF_8);
-    String start = form.stripLeading();
-    if (start.startsWith("{") || start.startsWith("[")) {
+    int first = 0;
+    while (first < body.length && Character.isWhitespace(body[first])) {
+      first++;
+    }
+    if (first < body.length && (body[first] == '{' || body[first] == '[')) {
       // curl -d sends JSON with this content type; read as a form it would bind nothing, and the
       // handler would run on an empty request.
       throw CodecFailures.badBody("the body is JSON but its Content-Type says "
           + "application/x-www-form-urlencoded", "send Content-Type: application/json", null);
     }
-    int bad = io.phalanx.transport.http.internal.PercentEscapes.invalidUtf8(form);
-    if (bad >= 0) {
-      throw CodecFailures.badBody("malformed form body", "the percent escapes at index " + bad
-          + " decode to bytes that are not UTF-8", null);
-    }
+    Parts parts = new Parts(body, charset);
     int fields = 0;
-    for (String pair : form.split("&")) {
-      if (pair.isEmpty()) {
-        continue;
+    for (int from = 0; from < body.length; ) {
+      int end = indexOf(body, (byte) '&', from, body.length);
+      if (end > from) {
+        if (++fields > FormCodec.MAX_FIELDS) {
+          throw CodecFailures.badBody("form body has more than " + FormCodec.MAX_FIELDS
+              + " fields", null, null);
+        }
+        int eq = indexOf(body, (byte) '=', from, end);
+        String name = parts.decode(from, eq, null);
+        String value = eq < end ? parts.decode(eq + 1, end, name) : "";
+        put(root, name, value, proto);
       }
-      if (++fields > FormCodec.MAX_FIELDS) {
-        throw CodecFailures.badBody("form body has more than " + FormCodec.MAX_FIELDS + " fields", null,
-            null);
-      }
-      int eq = pair.indexOf('=');
-      String name = decodePart(eq < 0 ? pair : pair.substring(0, eq));
-      String value = eq < 0 ? "" : decodePart(pair.substring(eq + 1));
-      put(root, name, value, proto);
+      from = end + 1;
     }
     return root;
   }
 
-  private static String decodePart(String s) {
-    try {
-      return URLDecoder.decode(s, StandardCharsets.UTF_8);
-    } catch (IllegalArgumentException e) {
-      throw CodecFailures.badBody("malformed form body", "bad percent-encoding in '"
-          + CodecFailures.clip(s) + "'", e);
+  private static int indexOf(byte[] b, byte wanted, int from, int to) {
+    for (int i = from; i < to; i++) {
+      if (b[i] == wanted) {
+        return i;
+      }
+    }
+    return to;
+  }
+
+  /**
+   * Decodes the names and values of one form. Not thread-safe: one per form, reusing one buffer
+   * and one decoder for all its parts.
+   */
+  private static final class Parts {
+    private final byte[] body;
+    private final Charset charset;
+    /** Whether ASCII bytes are the same characters in the charset, read without its decoder. */
+    private final boolean asciiAsIs;
+    private final byte[] bytes;
+    private CharsetDecoder decoder;
+
+    Parts(byte[] body, Charset charset) {
+      this.body = body;
+      this.charset = charset;
+      this.asciiAsIs = charset.equals(StandardCharsets.UTF_8)
+          || charset.equals(StandardCharsets.ISO_8859_1)
+          || charset.equals(StandardCharsets.US_ASCII);
+      this.bytes = new byte[body.length];
+    }
+
+    /**
+     * The text of {@code body[from, to)}; {@code field} names the field whose value it is, null
+     * for a name.
+     */
+    String decode(int from, int to, String field) {
+      int n = 0;
+      boolean ascii = true;
+      for (int i = from; i < to; i++) {
+        byte b = body[i];
+        if (b == '+') {
+          b = ' ';
+        } else if (b == '%') {
+          int hi = i + 2 < to ? Character.digit(body[i + 1], 16) : -1;
+          int lo = hi >= 0 ? Character.digit(body[i + 2], 16) : -1;
+          if (lo < 0) {
+            throw CodecFailures.badBody("malformed form body", "bad percent-encoding in '"
+                + CodecFailures.clip(latin1(from, to)) + "'", null);
+          }
+          b = (byte) (hi << 4 | lo);
+          i += 2;
+        }
+        ascii &= b >= 0;
+        bytes[n++] = b;
+      }
+      if (ascii && asciiAsIs) {
+        return new String(bytes, 0, n, StandardCharsets.ISO_8859_1);
+      }
+      if (decoder == null) {
+        decoder = charset.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+            .onUnmappableCharacter(CodingErrorAction.REPORT);
+      }
+      try {
+        return decoder.reset().decode(ByteBuffer.wrap(bytes, 0, n)).toString();
+      } catch (CharacterCodingException e) {
+        String name = field != null ? field : CodecFailures.clip(latin1(from, to));
+        String what = field != null ? "invalid form value for '" + CodecFailures.clip(field) + "'"
+            : "invalid form field name '" + name + "'";
+        throw withField(CodecFailures.badBody(what, "its bytes are not " + charset.name()
+            + " text (the form's charset)", e), CodecFailures.clip(name));
+      }
+    }
+
+    /** The bytes as sent, for an error message: escapes stay escapes. */
+    private String latin1(int from, int to) {
+      return new String(body, from, to - from, StandardCharsets.ISO_8859_1);
     }
   }
 

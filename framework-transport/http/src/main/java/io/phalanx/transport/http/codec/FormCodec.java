@@ -1,5 +1,6 @@
 package io.phalanx.transport.http.codec;
 
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Objects;
 
@@ -15,7 +16,9 @@ import java.util.Objects;
  * become dotted names, lists repeated names; a list of objects cannot be written as a form and is
  * a 500 on this side.
  *
- * <p>A body that is not a form, a value that does not fit its field, or a form nested deeper than
+ * <p>A form is read in the {@code charset} its {@code Content-Type} declares, UTF-8 without one.
+ * A body that is not a form, a value that does not fit its field, bytes that are not text in the
+ * form's charset, or a form nested deeper than
  * {@value #MAX_DEPTH} or with more than {@value #MAX_FIELDS} fields is answered 400 naming the
  * field. Immutable and thread-safe.
  */
@@ -69,9 +72,24 @@ public final class FormCodec implements Codec {
         && !Iterable.class.isAssignableFrom(type) && !CharSequence.class.isAssignableFrom(type);
   }
 
+  /** A form read as UTF-8, what a form without a declared charset is. */
   @Override
   public <T> T decode(byte[] body, Class<T> type) {
-    return binding().decode(body, type);
+    return binding().decode(body, StandardCharsets.UTF_8, type);
+  }
+
+  /**
+   * A form read in the charset {@code contentType} declares, UTF-8 without one, as
+   * {@link TextCodec} reads text: its percent escapes decode to bytes, and those bytes are read in
+   * that charset (a Latin-1 page sends {@code caf%E9}).
+   *
+   * @throws io.phalanx.core.error.ServiceException 415 {@code UNSUPPORTED_MEDIA_TYPE} naming a
+   *     charset this JVM does not know or one that does not write ASCII as ASCII (UTF-16); 400
+   *     naming the field whose bytes are not text in the charset
+   */
+  @Override
+  public <T> T decode(byte[] body, String contentType, Class<T> type) {
+    return binding().decode(body, DeclaredCharset.ofForm(contentType), type);
   }
 
   @Override

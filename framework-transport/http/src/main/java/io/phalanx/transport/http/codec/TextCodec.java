@@ -70,17 +70,10 @@ public final class TextCodec implements Codec {
    */
   @Override
   public <T> T decode(byte[] body, String contentType, Class<T> type) {
-    String name = type != String.class || contentType == null || contentType.indexOf(';') < 0
-        ? null : MediaTypes.parameter(contentType, "charset");
-    if (name == null) {
+    if (type != String.class) {
       return decode(body, type);
     }
-    Charset charset;
-    try {
-      charset = Charset.forName(name);
-    } catch (IllegalArgumentException e) { // an illegal or unsupported charset name
-      throw CodecFailures.unsupportedCharset(contentType, name);
-    }
+    Charset charset = DeclaredCharset.of(contentType, StandardCharsets.UTF_8);
     return type.cast(new String(body == null ? new byte[0] : body, charset));
   }
 
