@@ -1,7 +1,6 @@
 package io.phalanx.core;
 
 import java.util.List;
-import java.util.Objects;
 
 /**
  * Wraps a {@link Handler} with behaviour that runs before and after it. One middleware instance
@@ -29,7 +28,10 @@ public interface Middleware {
     return chain(List.of(middleware));
   }
 
-  /** As {@link #chain(Middleware...)}. */
+  /**
+   * As {@link #chain(Middleware...)}. A chain of two or more is a {@link RefusalListener} that
+   * passes refusals on to the middleware in it that listen for them.
+   */
   static Middleware chain(List<? extends Middleware> middleware) {
     List<Middleware> copy = List.copyOf(middleware);
     if (copy.isEmpty()) {
@@ -38,13 +40,7 @@ public interface Middleware {
     if (copy.size() == 1) {
       return copy.get(0);
     }
-    return next -> {
-      Handler h = Objects.requireNonNull(next, "next");
-      for (int i = copy.size() - 1; i >= 0; i--) {
-        h = Objects.requireNonNull(copy.get(i).wrap(h), "middleware returned a null handler");
-      }
-      return h;
-    };
+    return new io.phalanx.core.internal.ChainedMiddleware(copy);
   }
 
   /**

@@ -75,6 +75,49 @@ class MiddlewareTest {
     assertEquals(List.of("auth>", "<auth"), log);
   }
 
+  /** Middleware that records the requests it runs and the refusals it is told of. */
+  private static final class Counting implements Middleware, RefusalListener {
+    final List<String> log;
+    final String name;
+
+    Counting(String name, List<String> log) {
+      this.name = name;
+      this.log = log;
+    }
+
+    @Override
+    public Handler wrap(Handler next) {
+      return next;
+    }
+
+    @Override
+    public void refused(Context ctx, Object request, io.phalanx.core.error.ServiceException e) {
+      if (name.equals("bad")) {
+        throw new IllegalStateException("a listener that fails");
+      }
+      log.add(name + ":" + ctx.transport().operation() + ":" + e.code());
+    }
+  }
+
+  /**
+   * A refusal (a request a server answered without running the chain) reaches every listening
+   * middleware of a chain, nested chains too, and those under {@code when} for the operations it
+   * selects; one that throws does not keep it from the others.
+   */
+  @Test
+  void chainsAndWhenPassRefusalsOnToTheMiddlewareThatListen() {
+    List<String> log = new ArrayList<>();
+    Middleware all = Middleware.chain(new Counting("a", log), recording("plain", log),
+        Middleware.chain(new Counting("bad", log), new Counting("b", log)),
+        Middleware.when(OperationMatcher.exact("/only"), new Counting("c", log)));
+    RefusalListener listener = (RefusalListener) all;
+    var overloaded = new io.phalanx.core.error.ServiceException(503, "OVERLOADED", "full");
+    listener.refused(Context.of(Transport.of(HTTP, SERVER, "/x")), "req", overloaded);
+    listener.refused(Context.of(Transport.of(HTTP, SERVER, "/only")), "req", overloaded);
+    assertEquals(List.of("a:/x:503", "b:/x:503", "a:/only:503", "b:/only:503", "c:/only:503"),
+        log);
+  }
+
   @Test
   void exceptionsPropagateThroughTheChain() {
     Handler h = Middleware.chain(next -> next, next -> next).wrap((ctx, req) -> {

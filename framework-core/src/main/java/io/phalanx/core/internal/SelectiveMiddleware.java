@@ -1,8 +1,11 @@
 package io.phalanx.core.internal;
 
+import io.phalanx.core.Context;
 import io.phalanx.core.Handler;
 import io.phalanx.core.Middleware;
 import io.phalanx.core.OperationMatcher;
+import io.phalanx.core.RefusalListener;
+import io.phalanx.core.error.ServiceException;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -11,7 +14,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * because regex matchers would otherwise run on every request; the cache is bounded so that a
  * transport that names operations after raw paths cannot grow it without limit.
  */
-public final class SelectiveMiddleware implements Middleware {
+public final class SelectiveMiddleware implements Middleware, RefusalListener {
   private static final int MAX_CACHED = 4096;
 
   private final OperationMatcher matcher;
@@ -37,5 +40,13 @@ public final class SelectiveMiddleware implements Middleware {
       }
       return hit ? selected.handle(ctx, request) : next.handle(ctx, request);
     };
+  }
+
+  /** Passed on when the refused request's operation is selected, as its chain would have run. */
+  @Override
+  public void refused(Context ctx, Object request, ServiceException answer) {
+    if (middleware instanceof RefusalListener l && matcher.matches(ctx.transport().operation())) {
+      l.refused(ctx, request, answer);
+    }
   }
 }

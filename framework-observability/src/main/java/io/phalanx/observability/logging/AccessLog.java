@@ -4,8 +4,11 @@ import io.opentelemetry.api.trace.SpanContext;
 import io.phalanx.core.Context;
 import io.phalanx.core.Handler;
 import io.phalanx.core.Middleware;
+import io.phalanx.core.RefusalListener;
+import io.phalanx.core.SentReply;
 import io.phalanx.core.StreamingCall;
 import io.phalanx.core.Transport;
+import io.phalanx.core.error.ServiceException;
 import io.phalanx.observability.internal.call.CallFacts;
 import io.phalanx.observability.tracing.Tracing;
 import java.net.InetSocketAddress;
@@ -39,6 +42,11 @@ import org.slf4j.spi.LoggingEventBuilder;
  *   <tr><td>{@code trace_id}, {@code span_id}</td><td>when a span is active</td></tr>
  * </table>
  *
+ * <p>The code is the one the server sent: on the HTTP server also a 406 or 500 it answered after
+ * the chain returned (see {@link SentReply}), and a request it refused without running the chain
+ * (a full handler pool's 503, a deadline passed in its queue's 504; see
+ * {@link RefusalListener}) is logged too, with a duration of zero and no trace id.
+ *
  * <p>Level: ERROR for codes 500 and above, WARN for 4xx, INFO otherwise. Errors (code 400 and
  * above) are always logged; other calls pass the slow-only threshold and then the sampling ratio.
  * Sampling is decided on the trace id when there is one, so every service that samples at the same
@@ -50,7 +58,7 @@ import org.slf4j.spi.LoggingEventBuilder;
  * <p>Install it inside {@link Tracing} so the trace id is known. Threading: immutable, safe for
  * concurrent use; the record is written on the thread that ran the chain.
  */
-public final class AccessLog implements Middleware {
+public final class AccessLog implements Middleware, RefusalListener {
 
   /** The default logger name; route it to its own appender to keep access logs apart. */
   public static final String DEFAULT_LOGGER = "phalanx.access";
@@ -117,10 +125,29 @@ public final class AccessLog implements Middleware {
         throw t;
       } finally {
         if (!streaming) {
-          record(ctx, request, reply, failure, System.nanoTime() - start);
+          if (ctx.transport() instanceof SentReply sent) {
+            // the transport may answer otherwise after the chain (406, 500): logged when it says
+            // what it sent
+            Object mine = reply;
+            Throwable myFailure = failure;
+            sent.onSent((chainReply, replaced) -> record(ctx, request, mine,
+                CallFacts.sentFailure(mine, myFailure, chainReply, replaced),
+                System.nanoTime() - start));
+          } else {
+            record(ctx, request, reply, failure, System.nanoTime() - start);
+          }
         }
       }
     };
+  }
+
+  /**
+   * Logs a request the server answered without running the chain (a full handler pool's 503, a
+   * deadline passed in its queue's 504), with a duration of zero.
+   */
+  @Override
+  public void refused(Context ctx, Object request, ServiceException answer) {
+    record(ctx, request, null, answer, 0);
   }
 
   private void record(Context ctx, Object request, Object reply, Throwable failure,

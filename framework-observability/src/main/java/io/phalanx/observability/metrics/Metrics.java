@@ -9,10 +9,14 @@ import io.micrometer.core.instrument.Tag;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.phalanx.core.AppInfo;
+import io.phalanx.core.Context;
 import io.phalanx.core.Handler;
 import io.phalanx.core.Middleware;
+import io.phalanx.core.RefusalListener;
+import io.phalanx.core.SentReply;
 import io.phalanx.core.StreamingCall;
 import io.phalanx.core.Transport;
+import io.phalanx.core.error.ServiceException;
 import io.phalanx.observability.internal.call.CallFacts;
 import java.lang.ref.WeakReference;
 import java.time.Duration;
@@ -40,7 +44,11 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  *       [{@code phalanx_<side>_request_size_bytes_count|sum|max}]
  * </ul>
  *
- * plus the common tags of the builder (service, version, env…) on every meter. Operations beyond
+ * plus the common tags of the builder (service, version, env…) on every meter. A call is recorded
+ * with the code the server sent: on the HTTP server also a 406 or 500 it answered after the
+ * chain returned (see {@link SentReply}), and a request it refused without running the chain (a
+ * full handler pool's 503, a deadline passed in its queue's 504; see {@link RefusalListener}),
+ * timed as zero. Operations beyond
  * {@link Builder#maxOperations} distinct values are tagged {@value #OTHER_OPERATION}. Each
  * operation keeps at most {@value #MAX_OUTCOMES} (code, reason) series; later reasons are tagged
  * {@value #OTHER_REASON}, since a client's reasons come from the remote server, which may put
@@ -56,7 +64,7 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * per operation, so a call costs one map read by operation name and, on its usual outcome, no
  * lookup key objects.
  */
-public final class Metrics implements Middleware {
+public final class Metrics implements Middleware, RefusalListener {
 
   /** The operation tag of calls beyond the cap. */
   public static final String OTHER_OPERATION = "OTHER";
@@ -119,10 +127,38 @@ public final class Metrics implements Middleware {
         throw e;
       } finally {
         if (!streaming) {
-          record(series, t, request, reply, failure, start);
+          if (t instanceof SentReply sent) {
+            // the transport may answer otherwise after the chain (406, 500): recorded when it
+            // says what it sent
+            Object mine = reply;
+            Throwable myFailure = failure;
+            sent.onSent((chainReply, replaced) -> record(series, t, request, mine,
+                CallFacts.sentFailure(mine, myFailure, chainReply, replaced), start));
+          } else {
+            record(series, t, request, reply, failure, start);
+          }
         }
       }
     };
+  }
+
+  /**
+   * Counts a request the server answered without running the chain (a full handler pool's 503,
+   * a deadline passed in the queue's 504) under its operation and that code, with no time spent.
+   * Not in flight: it never was.
+   */
+  @Override
+  public void refused(Context ctx, Object request, ServiceException answer) {
+    Transport t = ctx.transport();
+    Series series = operation(CallFacts.operation(t)).series(t.side(), t.kind());
+    CallFacts facts = CallFacts.of(t, request, null, answer);
+    series.timer(facts.code(), facts.reason()).record(0, TimeUnit.NANOSECONDS);
+    if (facts.requestBytes() >= 0) {
+      series.sizes().request().record(facts.requestBytes());
+    }
+    if (facts.responseBytes() >= 0) {
+      series.sizes().response().record(facts.responseBytes());
+    }
   }
 
   private static void record(Series series, Transport t, Object request, Object reply,

@@ -16,6 +16,7 @@ import io.phalanx.core.Context;
 import io.phalanx.core.Handler;
 import io.phalanx.core.Middleware;
 import io.phalanx.core.MutableMetadata;
+import io.phalanx.core.SentReply;
 import io.phalanx.core.StreamingCall;
 import io.phalanx.core.Transport;
 import io.phalanx.observability.internal.call.CallFacts;
@@ -44,6 +45,11 @@ import java.util.Optional;
  * <p>Span status: an exception records an {@code exception} event and sets {@code error.type};
  * the status becomes ERROR for every failed client call and for server calls answered 5xx (a 4xx
  * is the caller's mistake, not the server's: OpenTelemetry's HTTP conventions).
+ *
+ * <p>On the HTTP server the span ends with the status sent, also a 406 or 500 the server answered
+ * after the chain returned (see {@link SentReply}). A request the server refused without running
+ * the chain (a full handler pool) gets no span: {@link io.phalanx.observability.metrics.Metrics}
+ * and {@link io.phalanx.observability.logging.AccessLog} count it.
  *
  * <p>Threading: immutable and safe for concurrent use.
  */
@@ -154,7 +160,16 @@ public final class Tracing implements Middleware {
       throw e;
     } finally {
       if (!streaming) {
-        end(span, t, request, reply, failure);
+        if (t instanceof SentReply sent) {
+          // the transport may answer otherwise after the chain (406, 500): the span ends when it
+          // says what it sent
+          Object mine = reply;
+          Throwable myFailure = failure;
+          sent.onSent((chainReply, replaced) -> end(span, t, request, mine,
+              CallFacts.sentFailure(mine, myFailure, chainReply, replaced)));
+        } else {
+          end(span, t, request, reply, failure);
+        }
       }
     }
   }

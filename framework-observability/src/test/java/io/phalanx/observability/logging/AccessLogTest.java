@@ -31,6 +31,7 @@ import io.phalanx.transport.http.client.HttpClientResponse;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.slf4j.event.Level;
@@ -68,6 +69,8 @@ class AccessLogTest {
           r.get("/boom", (ctx, req) -> {
             throw new IllegalStateException("secret detail");
           });
+          r.get("/value", (ctx, req) -> new Value("v"));
+          r.get("/unencodable", (ctx, req) -> new Unencodable());
           r.get("/slow", (ctx, req) -> {
             Thread.sleep(300);
             return HttpResponse.text("late");
@@ -186,6 +189,135 @@ class AccessLogTest {
       assertEquals(1, registry.find(Metrics.SERVER_REQUESTS).timers().size());
     } finally {
       tracer.close();
+    }
+  }
+
+  record Value(String name) {}
+
+  /** A reply value the JSON codec fails to write: its accessor throws. */
+  record Unencodable() {
+    public String getBroken() {
+      throw new IllegalStateException("cannot be read");
+    }
+  }
+
+  /**
+   * The server chooses the codec for a reply value, and encodes it, after the chain returned: a
+   * value no acceptable codec writes is answered 406, one the codec fails to encode 500. The
+   * access log, metrics and span recorded the handler's 200 all the same; they record what was
+   * sent now, as the transport tells them.
+   */
+  @Test
+  void aReplyAnswered406Or500AfterTheChainIsRecordedWithThatCode() throws Exception {
+    RecordingLogger serverLog = new RecordingLogger();
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    InMemorySpanExporter spans = InMemorySpanExporter.create();
+    SdkTracerProvider tracer = SdkTracerProvider.builder()
+        .addSpanProcessor(SimpleSpanProcessor.create(spans)).build();
+    start(Middleware.chain(
+            Tracing.create(OpenTelemetrySdk.builder().setTracerProvider(tracer).build()),
+            AccessLog.builder().logger(serverLog).build(), Metrics.create(registry)),
+        Middleware.identity());
+    java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+    try {
+      record Case(String path, String accept, int code, String reason) {}
+      for (Case c : List.of(new Case("/value", "image/png", 406, "NOT_ACCEPTABLE"),
+          new Case("/unencodable", "application/json", 500, "INTERNAL"),
+          new Case("/value", "application/json", 200, ""))) {
+        var sent = http.send(java.net.http.HttpRequest.newBuilder(server.endpoint()
+                .resolve(c.path())).header("Accept", c.accept()).build(),
+            java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertEquals(c.code(), sent.statusCode(), "on the wire: " + sent.body());
+
+        RecordingLogger.Entry line = serverLog.entries().get(serverLog.entries().size() - 1);
+        assertEquals(c.code(), line.get("code"), c.path() + " " + c.accept());
+        assertEquals(c.reason(), line.get("reason"));
+        assertEquals(c.code() >= 500 ? Level.ERROR : c.code() >= 400 ? Level.WARN : Level.INFO,
+            line.level());
+        SpanData span = spans.getFinishedSpanItems().get(spans.getFinishedSpanItems().size() - 1);
+        assertEquals((long) c.code(), span.getAttributes().get(
+            AttributeKey.longKey("http.response.status_code")));
+        assertEquals(1, registry.get(Metrics.SERVER_REQUESTS).tags("operation", "GET " + c.path(),
+            "code", Integer.toString(c.code()), "reason", c.reason()).timer().count());
+      }
+      assertEquals(3, registry.find(Metrics.SERVER_REQUESTS).timers().size(),
+          "no 200 recorded for the replies that were not sent");
+      assertEquals(0, registry.find("phalanx.server.requests.active").gauges().stream()
+          .mapToDouble(io.micrometer.core.instrument.Gauge::value).sum(),
+          "every call recorded once");
+    } finally {
+      tracer.close();
+    }
+  }
+
+  /**
+   * A request the handler pool refuses is answered 503 without running the chain, so no
+   * middleware saw it: it was counted nowhere. Nor was one whose deadline passed while it waited
+   * in the pool's queue (the timer answers 504, and the chain never runs for it). The server
+   * tells the middleware that listen for refusals: the metrics count them under their route's
+   * operation, the access log logs them.
+   */
+  @Test
+  void requestsAnsweredWithoutRunningTheChainAreCountedAndLogged() throws Exception {
+    RecordingLogger serverLog = new RecordingLogger();
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    // one thread, one place in the queue
+    java.util.concurrent.ExecutorService pool =
+        io.phalanx.core.execution.HandlerExecutors.bounded(1, 1);
+    java.util.concurrent.CountDownLatch entered = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    server = HttpServer.builder().host("127.0.0.1").port(0).executor(pool)
+        .middleware(AccessLog.builder().logger(serverLog).build(), Metrics.create(registry))
+        .routes(r -> {
+          r.get("/hold", (ctx, req) -> {
+            entered.countDown();
+            assertTrue(release.await(30, TimeUnit.SECONDS));
+            return HttpResponse.text("held");
+          });
+          r.get("/hello/{name}", (ctx, req) -> HttpResponse.text("hello"));
+        })
+        .build();
+    server.start();
+    java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+    try {
+      var held = http.sendAsync(java.net.http.HttpRequest.newBuilder(server.endpoint()
+          .resolve("/hold")).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+      assertTrue(entered.await(30, TimeUnit.SECONDS));
+      // takes the place in the queue, and its deadline passes there
+      var late = http.send(java.net.http.HttpRequest.newBuilder(server.endpoint()
+          .resolve("/hello/late")).header("grpc-timeout", "50m").build(),
+          java.net.http.HttpResponse.BodyHandlers.ofString());
+      assertEquals(504, late.statusCode(), late.body());
+      var refused = http.send(java.net.http.HttpRequest.newBuilder(server.endpoint()
+          .resolve("/hello/x")).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+      assertEquals(503, refused.statusCode(), refused.body());
+
+      assertEquals(1, registry.get(Metrics.SERVER_REQUESTS).tags("kind", "http",
+          "operation", "GET /hello/{name}", "code", "503", "reason", "OVERLOADED").timer()
+          .count());
+      RecordingLogger.Entry line = serverLog.entries().get(serverLog.entries().size() - 1);
+      assertEquals("GET /hello/{name}", line.get("operation"));
+      assertEquals(503, line.get("code"));
+      assertEquals("OVERLOADED", line.get("reason"));
+      assertEquals(Level.ERROR, line.level());
+
+      release.countDown();
+      assertEquals(200, held.get(30, TimeUnit.SECONDS).statusCode());
+      // the expired request is told of when the pool takes it out of its queue, never running it
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (registry.find(Metrics.SERVER_REQUESTS).tags("operation", "GET /hello/{name}",
+          "code", "504").timer() == null && System.nanoTime() < deadline) {
+        Thread.sleep(5); // polled until the deadline above
+      }
+      assertEquals(1, registry.get(Metrics.SERVER_REQUESTS).tags("operation",
+          "GET /hello/{name}", "code", "504", "reason", "DEADLINE_EXCEEDED").timer().count());
+      assertTrue(serverLog.entries().stream().anyMatch(e -> Integer.valueOf(504)
+          .equals(e.get("code")) && "GET /hello/{name}".equals(e.get("operation"))));
+    } finally {
+      release.countDown();
+      server.stop(Duration.ZERO);
+      server = null;
+      pool.shutdownNow();
     }
   }
 

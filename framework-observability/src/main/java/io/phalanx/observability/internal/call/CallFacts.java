@@ -15,6 +15,11 @@ import java.nio.charset.StandardCharsets;
  * already HTTP-style codes in Phalanx), the error reason, and the message sizes where the
  * middleware can know them without serializing anything a second time.
  *
+ * <p>On a transport that answers after the chain returned ({@link io.phalanx.core.SentReply}: the
+ * HTTP server's 406 for a reply no acceptable codec writes, 500 for one its codec fails to
+ * encode), the middleware records once the transport said what it sent (see
+ * {@link #sentFailure}).
+ *
  * <p>Sizes are {@code -1} when unknown: an HTTP reply that is a value the server encodes after
  * the middleware chain returned, a client request body the HTTP client encodes inside the chain's
  * innermost handler, gRPC streams. Protobuf messages know their size (memoised by generated code),
@@ -65,6 +70,18 @@ public record CallFacts(int code, String reason, long requestBytes, long respons
       return "HEAD" + op.substring(3);
     }
     return op;
+  }
+
+  /**
+   * The failure to record for a call whose middleware ended with {@code reply} or
+   * {@code failure}, once the transport said (as a {@link io.phalanx.core.SentReply}) that it
+   * answered {@code replaced} instead of the chain's {@code chainReply}: that error, when the
+   * chain's reply was this middleware's own ({@code reply}, by identity); else what the middleware
+   * saw (a reply a middleware outside it replaced, an attempt a retry around it repeated).
+   */
+  public static Throwable sentFailure(Object reply, Throwable failure, Object chainReply,
+      ServiceException replaced) {
+    return failure == null && replaced != null && chainReply == reply ? replaced : failure;
   }
 
   /** Whether the call failed: an exception, or an HTTP reply of 400 and above. */

@@ -140,6 +140,42 @@ class ChainRetryAndDeadlineTest {
   }
 
   /**
+   * The server chooses the codec after the chain returned, and tells what it sent through
+   * {@link io.phalanx.core.SentReply}: the 406 of a reply no acceptable codec writes reaches a
+   * middleware whose reply that was (outside a converting middleware), not one whose reply a
+   * middleware outside it replaced (inside it: its Greeting was never sent). On executor and
+   * inline routes alike, once per request, before the client has the reply.
+   */
+  @Test
+  void theTransportTellsTheMiddlewareWhatItSentInsteadOfItsReply() throws Exception {
+    java.util.List<String> told = new java.util.concurrent.CopyOnWriteArrayList<>();
+    java.util.function.Function<String, Middleware> recorder = name -> next -> (ctx, req) -> {
+      Object reply = next.handle(ctx, req);
+      ((io.phalanx.core.SentReply) ctx.transport()).onSent((chainReply, replaced) -> told.add(
+          name + ":" + (replaced != null && chainReply == reply ? replaced.code() : 200)));
+      return reply;
+    };
+    Middleware asText = next -> (ctx, req) -> {
+      Object reply = next.handle(ctx, req);
+      return reply instanceof Greeting g ? g.message() : reply;
+    };
+    URI base = start(HttpServer.builder()
+        .middleware(recorder.apply("outer"), asText, recorder.apply("inner"))
+        .routes(r -> r.get("/hello", (ctx, req) -> new Greeting("hi"))
+            .get("/inline", (ctx, req) -> new Greeting("hi"), RouteOptions.inline())));
+    for (String path : java.util.List.of("/hello", "/inline")) {
+      told.clear();
+      var refused = get(base, path, "Accept", "image/png");
+      assertEquals(406, refused.statusCode(), refused.body());
+      assertEquals(java.util.List.of("inner:200", "outer:406"), told, path);
+      told.clear();
+      var ok = get(base, path, "Accept", "text/plain");
+      assertEquals(200, ok.statusCode(), ok.body());
+      assertEquals(java.util.List.of("inner:200", "outer:200"), told, path);
+    }
+  }
+
+  /**
    * A request past its deadline before it runs is to be "answered 504 through the middleware"
    * (f056bb7). dispatch makes it an Exchange with the 504 as outcome but still arms its timer
    * with the used-up (negative) timeout: the event loop's expire() answers 504 directly, and

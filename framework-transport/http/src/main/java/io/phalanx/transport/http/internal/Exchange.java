@@ -108,10 +108,16 @@ final class Exchange implements Runnable {
     }
   }
 
-  /** The executor refused the exchange (full, or shut down): answered 503 unless already answered. */
+  /**
+   * The executor refused the exchange (full, or shut down): answered 503 unless already answered.
+   * The chain does not run for it (refusing sheds load), so the middleware that count requests
+   * are told as {@link io.phalanx.core.RefusalListener}s.
+   */
   void rejected(RejectedExecutionException e) {
     if (STATE.compareAndSet(this, OPEN, ANSWERED)) {
-      response = Responses.error(rt.config().errorEncoder(), Errors.from(e), corsHeaders, head);
+      ServiceException refusal = Errors.from(e);
+      rt.refused(ctx, request, refusal);
+      response = Responses.error(rt.config().errorEncoder(), refusal, corsHeaders, head);
       if (loop.inEventLoop()) {
         deliver();
       } else {
@@ -131,7 +137,9 @@ final class Exchange implements Runnable {
   @Override
   public void run() {
     if (state != OPEN) {
-      return; // expired while queued
+      // expired while queued: answered 504 by the timer, and the chain never runs for it
+      rt.refused(ctx, request, deadlineExceeded());
+      return;
     }
     synchronized (this) {
       runner = Thread.currentThread();

@@ -10,6 +10,7 @@ import io.phalanx.core.Handler;
 import io.phalanx.core.Metadata;
 import io.phalanx.core.Middleware;
 import io.phalanx.core.MutableMetadata;
+import io.phalanx.core.RefusalListener;
 import io.phalanx.core.error.Errors;
 import io.phalanx.core.error.ServiceException;
 import io.phalanx.transport.http.CorsPolicy;
@@ -49,6 +50,8 @@ public final class ServerRuntime {
   /** Whether any route has its own body limit; if none, no route is looked up for a limit. */
   private final boolean routeLimits;
   private final Handler rejectChain;
+  /** The middleware that listen for requests answered without the chain; null: none. */
+  private final RefusalListener refusals;
   private final Codecs codecs;
   private final ExecutorService executor;
   private volatile String endpoint;
@@ -75,6 +78,7 @@ public final class ServerRuntime {
     this.endpoint = "";
     this.requestTimeoutNanos = config.requestTimeout().toNanos();
     Middleware all = Middleware.chain(appMiddleware, config.middleware());
+    this.refusals = all instanceof RefusalListener l ? l : null;
     this.rejectChain = all.wrap((ctx, req) -> {
       Object o = ctx.get(OUTCOME).orElseThrow();
       if (o instanceof ServiceException se) {
@@ -346,16 +350,21 @@ public final class ServerRuntime {
         + " not allowed for " + req.path() + "; allowed: " + allow);
   }
 
-  /** Runs the chain on the calling thread and encodes the outcome; never throws. */
+  /**
+   * Runs the chain on the calling thread and encodes the outcome; never throws. Tells the
+   * transport's {@link io.phalanx.core.SentReply} listeners what the answer is once it is
+   * decided, before it is written.
+   */
   FullHttpResponse invoke(BoundRoute route, Context ctx, ServerHttpTransport tr, NettyRequest req,
       Object outcome, boolean head) {
+    Object reply;
     try {
-      Object reply;
       if (outcome != null) {
         reply = rejectChain.handle(ctx.with(OUTCOME, outcome), req);
       } else if (route.spec().bodyType() != null) {
         Class<?> type = route.spec().bodyType();
-        Object body;
+        Object body = null;
+        ServiceException undecodable = null;
         try {
           String contentType = req.nettyHeaders().get(HttpHeaderNames.CONTENT_TYPE);
           Codec codec = codecs.forContentType(contentType, type);
@@ -366,20 +375,42 @@ public final class ServerRuntime {
                 + "value", Map.of(), null);
           }
         } catch (ServiceException e) {
-          // Undecodable bodies still pass through the middleware (access log, metrics).
-          return encode(rejectChain.handle(ctx.with(OUTCOME, e), req), req, tr, head);
+          undecodable = e;
         }
-        reply = route.chain().handle(ctx, body);
+        // Undecodable bodies still pass through the middleware (access log, metrics).
+        reply = undecodable != null ? rejectChain.handle(ctx.with(OUTCOME, undecodable), req)
+            : route.chain().handle(ctx, body);
       } else {
         reply = route.chain().handle(ctx, req);
       }
-      return encode(reply, req, tr, head);
     } catch (Throwable t) {
-      return failure(t, tr, head);
+      ServiceException se = Errors.from(t);
+      FullHttpResponse out = failure(t, se, tr, head);
+      tr.sent(null, null); // what the chain threw is what goes out
+      return out;
     }
+    return encode(reply, req, tr, head);
   }
 
+  /** The reply the chain returned, encoded; tells the listeners whether it went out as it is. */
   private FullHttpResponse encode(Object reply, NettyRequest req, ServerHttpTransport tr,
+      boolean head) {
+    FullHttpResponse out;
+    try {
+      out = encodeReply(reply, req, tr, head);
+    } catch (Throwable t) {
+      // no acceptable codec (406), a codec that failed (500): after the chain, so the middleware
+      // learns of it from the listeners
+      ServiceException se = Errors.from(t);
+      out = failure(t, se, tr, head);
+      tr.sent(reply, se);
+      return out;
+    }
+    tr.sent(reply, null);
+    return out;
+  }
+
+  private FullHttpResponse encodeReply(Object reply, NettyRequest req, ServerHttpTransport tr,
       boolean head) {
     if (reply instanceof HttpResponse r) {
       if (r.streamingBody() != null) {
@@ -412,17 +443,13 @@ public final class ServerRuntime {
     if (reply == null) {
       return Responses.empty(204, tr.replyIfAny());
     }
-    try {
-      Codecs.Choice choice = codecs.choiceForAccept(
-          listField(req.nettyHeaders(), HttpHeaderNames.ACCEPT), reply.getClass());
-      String type = choice.contentType(reply);
-      byte[] encoded = choice.codec().encode(reply);
-      byte[] bytes = compressed(type, encoded, null, req, tr);
-      FullHttpResponse out = Responses.of(200, type, bytes, null, tr.replyIfAny(), head);
-      return bytes == encoded ? out : weakenedEtag(out);
-    } catch (Throwable t) {
-      return failure(t, tr, head);
-    }
+    Codecs.Choice choice = codecs.choiceForAccept(
+        listField(req.nettyHeaders(), HttpHeaderNames.ACCEPT), reply.getClass());
+    String type = choice.contentType(reply);
+    byte[] encoded = choice.codec().encode(reply);
+    byte[] bytes = compressed(type, encoded, null, req, tr);
+    FullHttpResponse out = Responses.of(200, type, bytes, null, tr.replyIfAny(), head);
+    return bytes == encoded ? out : weakenedEtag(out);
   }
 
   /**
@@ -498,16 +525,31 @@ public final class ServerRuntime {
     return response;
   }
 
-  private FullHttpResponse failure(Throwable t, ServerHttpTransport tr, boolean head) {
+  private FullHttpResponse failure(Throwable t, ServiceException se, ServerHttpTransport tr,
+      boolean head) {
     if (t instanceof VirtualMachineError vme && !(t instanceof StackOverflowError)) {
       throw vme;
     }
-    ServiceException se = Errors.from(t);
     // An interrupted handler was cut off by its deadline, already answered with 504: not a crash.
     if (!(t instanceof ServiceException) && !(t instanceof InterruptedException)
         && se.code() >= 500) {
       LOG.error("handler failed: operation={}", tr.operation(), t);
     }
     return Responses.error(config.errorEncoder(), se, tr.replyIfAny(), head);
+  }
+
+  /**
+   * Tells the middleware that listen for refusals that {@code req} was answered {@code answer}
+   * without running the chain (a full pool, a deadline passed in its queue); any thread.
+   */
+  void refused(Context ctx, NettyRequest req, ServiceException answer) {
+    RefusalListener l = refusals;
+    if (l != null) {
+      try {
+        l.refused(ctx, req, answer);
+      } catch (RuntimeException e) {
+        LOG.debug("refusal listener failed", e);
+      }
+    }
   }
 }
