@@ -8,7 +8,6 @@ import com.nimbusds.jose.jwk.source.JWKSource;
 import com.nimbusds.jose.jwk.source.JWKSourceBuilder;
 import com.nimbusds.jose.jwk.source.RateLimitReachedException;
 import com.nimbusds.jose.proc.BadJOSEException;
-import com.nimbusds.jose.proc.DefaultJOSEObjectTypeVerifier;
 import com.nimbusds.jose.proc.JWSKeySelector;
 import com.nimbusds.jose.proc.JWSVerificationKeySelector;
 import com.nimbusds.jose.proc.SecurityContext;
@@ -37,10 +36,12 @@ import java.util.ArrayList;
 import java.util.Date;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import javax.crypto.SecretKey;
 import javax.crypto.spec.SecretKeySpec;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -85,6 +86,7 @@ public final class JwtAuth implements Middleware {
   public static final String JWKS_UNAVAILABLE = "JWKS_UNAVAILABLE";
 
   static final String WWW_AUTHENTICATE = "www-authenticate";
+  private static final String MEDIA_TYPE_PREFIX = "application/";
 
   private final Set<JWSAlgorithm> algorithms;
   private final DefaultJWTProcessor<SecurityContext> processor;
@@ -109,9 +111,8 @@ public final class JwtAuth implements Middleware {
     this.clock = b.clock;
     this.processor = new DefaultJWTProcessor<>();
     processor.setJWSKeySelector(keys);
-    // "JWT", none, and RFC 9068 access tokens ("at+jwt", what many identity providers issue)
-    processor.setJWSTypeVerifier(new DefaultJOSEObjectTypeVerifier<>(JOSEObjectType.JWT,
-        new JOSEObjectType("at+jwt"), null));
+    // the type is checked before, with a reason of its own (see acceptedType)
+    processor.setJWSTypeVerifier((type, context) -> { });
     // Claims are checked below against our clock, with reasons the caller can act on.
     processor.setJWTClaimsSetVerifier((claims, ctx) -> { });
   }
@@ -158,6 +159,9 @@ public final class JwtAuth implements Middleware {
     if (!algorithms.contains(alg)) {
       throw invalid("algorithm " + alg + " is not accepted");
     }
+    if (!acceptedType(signed.getHeader().getType())) {
+      throw invalid("token type is not accepted (JWT or at+jwt are)");
+    }
     JWTClaimsSet claims;
     try {
       claims = processor.process(signed, null);
@@ -198,6 +202,10 @@ public final class JwtAuth implements Middleware {
       throw invalid("issuer not accepted");
     }
     List<String> aud = claims.getAudience();
+    if (aud.contains(null)) {
+      // RFC 7519 4.1.3: every entry is a StringOrURI
+      throw invalid("audience not accepted");
+    }
     if (!audiences.isEmpty() && aud.stream().noneMatch(audiences::contains)) {
       throw invalid("audience not accepted");
     }
@@ -207,6 +215,22 @@ public final class JwtAuth implements Middleware {
     }
     return new JwtPrincipal(sub, claims.getIssuer(), aud, exp == null ? null : exp.toInstant(),
         alg.getName(), claims.toJSONObject());
+  }
+
+  /**
+   * No {@code typ}, {@code JWT}, or RFC 9068's {@code at+jwt} (what many identity providers
+   * issue), compared as RFC 7515 4.1.9 says: as media types, so case-insensitively and with
+   * {@code application/} implied when absent ({@code application/at+jwt} is {@code at+jwt}).
+   */
+  static boolean acceptedType(JOSEObjectType type) {
+    if (type == null) {
+      return true;
+    }
+    String t = type.getType().toLowerCase(Locale.ROOT);
+    if (t.startsWith(MEDIA_TYPE_PREFIX)) {
+      t = t.substring(MEDIA_TYPE_PREFIX.length());
+    }
+    return t.equals("jwt") || t.equals("at+jwt");
   }
 
   private static ServiceException jwksUnavailable(Exception cause) {
@@ -428,6 +452,7 @@ public final class JwtAuth implements Middleware {
       if (!keys.isEmpty()) {
         StaticKeys selector = new StaticKeys(keys);
         Set<JWSAlgorithm> algs = algorithms != null ? algorithms : selector.defaultAlgorithms();
+        checkSecretsFit(algs);
         return new JwtAuth(this, algs, selector);
       }
       Set<JWSAlgorithm> algs = algorithms != null ? algorithms
@@ -453,6 +478,28 @@ public final class JwtAuth implements Middleware {
             .build();
       } catch (MalformedURLException | IllegalArgumentException e) {
         throw new IllegalArgumentException("not a JWKS URL: " + jwksUri, e);
+      }
+    }
+
+    /**
+     * An accepted HMAC algorithm that no configured secret is long enough for would refuse every
+     * token signed with it (RFC 7518 3.2: a key at least as long as the hash): a configuration
+     * mistake, said at build rather than as a 401 per request.
+     */
+    private void checkSecretsFit(Set<JWSAlgorithm> algs) {
+      int longest = -1;
+      for (StaticKeys.Entry e : keys) {
+        if (e.key() instanceof SecretKey k) {
+          longest = Math.max(longest, k.getEncoded().length);
+        }
+      }
+      for (JWSAlgorithm a : algs) {
+        int needed = a.equals(JWSAlgorithm.HS512) ? 64 : a.equals(JWSAlgorithm.HS384) ? 48
+            : a.equals(JWSAlgorithm.HS256) ? 32 : 0;
+        if (needed > 0 && longest >= 0 && longest < needed) {
+          throw new IllegalArgumentException(a + " needs a secret of at least " + needed
+              + " bytes (RFC 7518 3.2); the longest configured is " + longest);
+        }
       }
     }
 

@@ -1,6 +1,7 @@
 package io.phalanx.security.jwt;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.nimbusds.jose.JOSEObjectType;
@@ -8,6 +9,7 @@ import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.crypto.MACSigner;
 import com.nimbusds.jose.util.Base64URL;
+import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import com.sun.net.httpserver.HttpServer;
 import java.net.InetSocketAddress;
@@ -18,6 +20,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -65,6 +68,67 @@ class JwtAuthEdgeCasesTest {
     for (String s : seen) {
       assertTrue(s.startsWith("503") && s.contains("JWKS_UNAVAILABLE"), seen.toString());
     }
+  }
+
+  /**
+   * RFC 7515 4.1.9: a typ is a media type, "application/" implied when absent and compared
+   * case-insensitively, so "application/at+jwt" and "application/jwt" are the types accepted
+   * as "at+jwt" and "JWT" (they were refused as badly signed); another type is refused as such.
+   */
+  @Test
+  void mediaTypeFormsOfTheAcceptedTypesAreAccepted() throws Exception {
+    server = JwtAuthHttpTest.start(JwtAuth.builder().secret(TestTokens.SECRET).build());
+    assertEquals(200, call(typed("application/at+jwt")).statusCode(), "application/at+jwt");
+    assertEquals(200, call(typed("application/jwt")).statusCode(), "application/jwt");
+    assertEquals(200, call(typed("AT+JWT")).statusCode(), "AT+JWT");
+    HttpResponse<String> other = call(typed("application/secevent+jwt"));
+    assertEquals(401, other.statusCode());
+    assertTrue(other.body().contains("token type is not accepted"), other.body());
+  }
+
+  private static String typed(String typ) throws Exception {
+    SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.HS256)
+        .type(new JOSEObjectType(typ)).build(), TestTokens.claims("alice").build());
+    jwt.sign(new MACSigner(TestTokens.SECRET));
+    return jwt.serialize();
+  }
+
+  /**
+   * An audience list with a null entry (not a StringOrURI, RFC 7519 4.1.3) is an invalid token,
+   * 401 with a challenge, with or without an audience check; it was a 500.
+   */
+  @Test
+  void aNullAudienceEntryIsAnInvalidToken() throws Exception {
+    String token = new TestTokens().hs256(new JWTClaimsSet.Builder(
+        TestTokens.claims("alice").build())
+        .claim("aud", Arrays.asList(null, TestTokens.AUDIENCE)).build());
+    server = JwtAuthHttpTest.start(JwtAuth.builder().secret(TestTokens.SECRET)
+        .audience(TestTokens.AUDIENCE).build());
+    HttpResponse<String> checked = call(token);
+    server.stop(Duration.ZERO);
+    server = JwtAuthHttpTest.start(JwtAuth.builder().secret(TestTokens.SECRET).build());
+    HttpResponse<String> unchecked = call(token);
+    for (HttpResponse<String> r : List.of(checked, unchecked)) {
+      assertEquals(401, r.statusCode(), r.body());
+      assertTrue(r.body().contains(JwtAuth.TOKEN_INVALID), r.body());
+      assertTrue(r.headers().firstValue(JwtAuth.WWW_AUTHENTICATE).isPresent());
+    }
+  }
+
+  /**
+   * An accepted HMAC algorithm that no configured secret is long enough for (RFC 7518 3.2)
+   * fails the build, naming it; it was accepted, and then refused every such token as badly
+   * signed.
+   */
+  @Test
+  void anHmacAlgorithmWithoutASecretLongEnoughFailsTheBuild() {
+    byte[] secret32 = new byte[32];
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> JwtAuth.builder().secret(secret32).algorithms("HS256", "HS512").build());
+    assertTrue(e.getMessage().contains("HS512 needs a secret of at least 64 bytes"),
+        e.getMessage());
+    JwtAuth.builder().secret(secret32).secret("long", new byte[64])
+        .algorithms("HS256", "HS512").build();
   }
 
   /** RFC 9068 access tokens carry typ "at+jwt"; a valid one is refused as badly signed. */
