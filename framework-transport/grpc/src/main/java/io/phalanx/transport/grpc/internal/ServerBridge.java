@@ -328,7 +328,12 @@ public final class ServerBridge implements ServerInterceptor {
     public void onComplete() {
       io.grpc.Context previous = attached().attach();
       try {
-        service.onComplete();
+        if (capture.answeredTwice) {
+          // grpc-java cancels its own call over a second reply: the service hears onCancel
+          service.onCancel();
+        } else {
+          service.onComplete();
+        }
       } finally {
         attached.detach(previous);
       }
@@ -363,19 +368,21 @@ public final class ServerBridge implements ServerInterceptor {
    * finished by the time the caller looks, so no future is made; only a caller that has to wait
    * makes one ({@link #waiter}).
    *
-   * <p>A second reply fails the call, as in grpc-java's own calls: that {@code sendMessage}
-   * throws INTERNAL to the service and the call ends with INTERNAL whatever the service does
-   * next (its {@code onCompleted} no longer counts). Nothing has gone out by then: replies are
-   * sent only once the chain has returned. On a call the client or the deadline cancelled, the
-   * second reply is dropped instead, as grpc-java drops every send on a cancelled call: nobody is
-   * left to get it, and a service that answers from its cancel handler must not be told INTERNAL.
+   * <p>A second reply cancels the call, as grpc-java's own call does: that {@code sendMessage}
+   * logs and returns, whatever the service does next no longer counts (its {@code onCompleted}
+   * returns too), the service hears of the end as of a cancel ({@code onCancel},
+   * {@code isCancelled()}), and the client reads CANCELLED (grpc-java resets the stream) without
+   * a reply. Nothing has gone out by then: replies are sent only once the chain has returned. The
+   * chain sees the CANCELLED failure the client gets. On a call the client or the deadline
+   * cancelled, the second reply is dropped quietly, as grpc-java drops every send on a cancelled
+   * call: nobody is left to get it.
    *
    * <p>Its monitor is also the call's lock (see the class comment): what the service still
    * passes on to the grpc-java call takes it, as does the listener thread sending the reply.
    */
   private static final class Capture<Q, R> extends ForwardingServerCall.SimpleForwardingServerCall<Q, R> {
     private static final String TOO_MANY = "too many responses: the service answered a unary "
-        + "call twice";
+        + "call twice, and the server cancelled it";
     private io.grpc.Metadata headers;
     private Object reply;
     private Status status;
@@ -385,6 +392,11 @@ public final class ServerBridge implements ServerInterceptor {
     private volatile boolean finished;
     /** The client or the deadline ended the call, whether or not the service had answered. */
     private volatile boolean cancelled;
+    /**
+     * The service sent a second reply: the call failed, and the service is told of its end as of
+     * a cancel. Written by the service's thread; read there and by the listener after the chain.
+     */
+    volatile boolean answeredTwice;
     private CompletableFuture<Void> waiter;
 
     Capture(ServerCall<Q, R> raw) {
@@ -408,10 +420,21 @@ public final class ServerBridge implements ServerInterceptor {
         // listener's onCancel (queued behind the running method) has set the flag
         return;
       }
-      log.warn("gRPC /{}: the service sent a second reply to a unary call; the call fails with "
-          + "INTERNAL", getMethodDescriptor().getFullMethodName());
-      finish(null, null, Status.INTERNAL.withDescription(TOO_MANY).asRuntimeException());
-      throw Status.INTERNAL.withDescription(TOO_MANY).asRuntimeException();
+      if (answeredTwice) {
+        return; // the call has failed already, and was said so once
+      }
+      answeredTwice = true;
+      // As grpc-java's own call: logged and cancelled; the service is not thrown at (its stub
+      // goes on to onCompleted, which returns too) and hears of the end as of a cancel
+      log.warn("gRPC /{}: the service sent a second reply to a unary call; the call is cancelled",
+          getMethodDescriptor().getFullMethodName());
+      finish(null, null, new ServiceException(499, "CANCELLED", TOO_MANY));
+    }
+
+    /** As grpc-java's call once it cancelled itself over a second reply. */
+    @Override
+    public boolean isCancelled() {
+      return answeredTwice || super.isCancelled();
     }
 
     @Override

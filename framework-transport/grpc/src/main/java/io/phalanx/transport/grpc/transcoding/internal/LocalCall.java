@@ -9,6 +9,8 @@ import io.phalanx.core.Transport;
 import java.net.SocketAddress;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A {@link ServerCall} that lives in this process: what the service's
@@ -23,6 +25,7 @@ import java.util.function.Consumer;
  * safe there too.
  */
 final class LocalCall<Q, R> extends ServerCall<Q, R> {
+  private static final Logger LOG = LoggerFactory.getLogger(LocalCall.class);
   /** Completed with the status the service closed the call with. */
   final CompletableFuture<Status> closed = new CompletableFuture<>();
   private final MethodDescriptor<Q, R> method;
@@ -35,6 +38,8 @@ final class LocalCall<Q, R> extends ServerCall<Q, R> {
   volatile io.grpc.Metadata headers;
   volatile io.grpc.Metadata trailers;
   volatile boolean cancelled;
+  /** The service sent a second reply to a unary call, which cancelled it. */
+  volatile boolean answeredTwice;
   volatile boolean ready = true;
 
   /**
@@ -73,6 +78,9 @@ final class LocalCall<Q, R> extends ServerCall<Q, R> {
       return;
     }
     if (closed.isDone()) {
+      if (answeredTwice) {
+        return; // cancelled over a second reply: dropped as after any cancel
+      }
       throw new IllegalStateException("call already closed");
     }
     if (sink != null) {
@@ -85,12 +93,15 @@ final class LocalCall<Q, R> extends ServerCall<Q, R> {
         // the caller left before the invoker has marked the call: dropped, as above
         return;
       }
-      // as grpc-java's own call: the call has failed, whatever the service does next (a
-      // service catching this and completing must not have its first reply sent as a success)
-      Status tooMany = Status.INTERNAL.withDescription("too many responses: the service "
-          + "answered a unary call twice");
-      closed.complete(tooMany);
-      throw tooMany.asRuntimeException();
+      // as grpc-java's own call: logged and cancelled, whatever the service does next (its
+      // onCompleted no longer counts); the service is not thrown at, and the invoker tells it
+      // of the end as of a cancel
+      answeredTwice = true;
+      LOG.warn("{}: the service sent a second reply to a unary call; the call is cancelled",
+          method.getFullMethodName());
+      closed.complete(Status.CANCELLED.withDescription("too many responses: the service "
+          + "answered a unary call twice, and the server cancelled it"));
+      return;
     }
     reply = message;
   }
@@ -108,7 +119,7 @@ final class LocalCall<Q, R> extends ServerCall<Q, R> {
 
   @Override
   public boolean isCancelled() {
-    return cancelled;
+    return cancelled || answeredTwice;
   }
 
   @Override

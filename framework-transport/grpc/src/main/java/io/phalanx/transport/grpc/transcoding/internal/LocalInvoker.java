@@ -115,9 +115,16 @@ public final class LocalInvoker {
           : await(call, scope, operation, () -> attached.run(listener::onCancel));
       previous = attached.attach();
       try {
-        listener.onComplete();
+        if (call.answeredTwice) {
+          listener.onCancel(); // as grpc-java, which cancels a call answered twice
+        } else {
+          listener.onComplete();
+        }
       } finally {
         attached.detach(previous);
+      }
+      if (call.answeredTwice) {
+        throw new ServiceException(499, "CANCELLED", status.getDescription());
       }
       if (status.isOk()) {
         R r = call.reply();
