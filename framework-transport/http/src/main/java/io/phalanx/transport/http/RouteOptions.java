@@ -19,9 +19,17 @@ import java.util.Objects;
  *     decompression), replacing the server's {@code maxContentLength} in either direction (an
  *     upload route above it, a small-JSON route below); 0 keeps the server's. Checked when the
  *     headers arrive, so an oversized body is refused with 413 before it is read.
+ * @param errorEncoder writes the errors answered on this route instead of the server's
+ *     {@link HttpServer.Builder#errorEncoder encoder}: those its handler or middleware throw and
+ *     those the server answers by itself once the request is known to be this route's (its
+ *     deadline's 504, 503 when the executor refuses it, 413 for a body over the limit, 408 for a
+ *     body too slow, 400 for a bad {@code grpc-timeout}). For routes whose clients read errors
+ *     in another protocol than Kratos' JSON (gRPC-Web reads a {@code grpc-status}). It may return
+ *     null to leave an error to the server's encoder. Called on the threads the server's encoder
+ *     is called on (see {@link ErrorEncoder}); null for the server's.
  */
 public record RouteOptions(boolean runsInline, Duration timeout, String operation,
-    int maxContentLength) {
+    int maxContentLength, ErrorEncoder errorEncoder) {
   private static final RouteOptions DEFAULTS = new RouteOptions(false, null);
   private static final RouteOptions INLINE = new RouteOptions(true, null);
 
@@ -36,6 +44,12 @@ public record RouteOptions(boolean runsInline, Duration timeout, String operatio
       throw new IllegalArgumentException("route maxContentLength must be >= 0 (0: the "
           + "server's): " + maxContentLength);
     }
+  }
+
+  /** Options with the server's error encoder. */
+  public RouteOptions(boolean runsInline, Duration timeout, String operation,
+      int maxContentLength) {
+    this(runsInline, timeout, operation, maxContentLength, null);
   }
 
   /** Options with the server's body limit. */
@@ -59,18 +73,24 @@ public record RouteOptions(boolean runsInline, Duration timeout, String operatio
   }
 
   public RouteOptions withInline(boolean runsInline) {
-    return new RouteOptions(runsInline, timeout, operation, maxContentLength);
+    return new RouteOptions(runsInline, timeout, operation, maxContentLength, errorEncoder);
   }
 
   public RouteOptions withTimeout(Duration timeout) {
     return new RouteOptions(runsInline, Objects.requireNonNull(timeout, "timeout"), operation,
-        maxContentLength);
+        maxContentLength, errorEncoder);
   }
 
   /** A copy whose routes report {@code operation} instead of {@code METHOD template}. */
   public RouteOptions withOperation(String operation) {
     return new RouteOptions(runsInline, timeout, Objects.requireNonNull(operation, "operation"),
-        maxContentLength);
+        maxContentLength, errorEncoder);
+  }
+
+  /** A copy whose routes write their errors with {@code encoder} (see {@link #errorEncoder}). */
+  public RouteOptions withErrorEncoder(ErrorEncoder encoder) {
+    return new RouteOptions(runsInline, timeout, operation, maxContentLength,
+        Objects.requireNonNull(encoder, "encoder"));
   }
 
   /**
@@ -83,6 +103,6 @@ public record RouteOptions(boolean runsInline, Duration timeout, String operatio
     if (bytes <= 0) {
       throw new IllegalArgumentException("maxContentLength must be positive: " + bytes);
     }
-    return new RouteOptions(runsInline, timeout, operation, bytes);
+    return new RouteOptions(runsInline, timeout, operation, bytes, errorEncoder);
   }
 }

@@ -122,4 +122,41 @@ class ErrorEncoderTest {
     assertTrue(big.startsWith("HTTP/1.1 431"), big);
     assertTrue(body(big).contains("\"reason\":\"REQUEST_HEADER_FIELDS_TOO_LARGE\""), big);
   }
+
+  /**
+   * A route's own encoder writes its errors, thrown or answered by the server (here a body over
+   * the limit, refused before it is read), and leaves those it returns null for to the server's;
+   * other routes keep the server's.
+   */
+  @Test
+  void aRoutesOwnEncoderWritesItsErrorsAndMayLeaveSomeToTheServers() throws Exception {
+    ErrorEncoder own = e -> e.code() == 404 ? null : HttpResponse.of(200, "text/plain",
+        new byte[0]).withHeader("x-status", Integer.toString(e.code()));
+    server = HttpServer.builder().host("127.0.0.1").port(0).maxContentLength(8)
+        .errorEncoder(ErrorEncoder.problemDetails())
+        .routes(r -> r
+            .post("/own/{id}", (ctx, req) -> {
+              throw Errors.notFound("GONE", "gone");
+            }, RouteOptions.defaults().withErrorEncoder(own))
+            .post("/own", (ctx, req) -> {
+              throw Errors.badRequest("BAD", "bad");
+            }, RouteOptions.defaults().withErrorEncoder(own))
+            .post("/server", (ctx, req) -> "never"))
+        .build();
+    server.start();
+    String thrown = call("POST /own HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
+    assertTrue(thrown.startsWith("HTTP/1.1 200") && thrown.contains("x-status: 400"), thrown);
+    String big = "0123456789";
+    String tooLarge = call("POST /own HTTP/1.1\r\nHost: x\r\nContent-Length: " + big.length()
+        + "\r\n\r\n" + big);
+    assertTrue(tooLarge.startsWith("HTTP/1.1 200") && tooLarge.contains("x-status: 413"),
+        tooLarge);
+    String left = call("POST /own/1 HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
+    assertTrue(left.startsWith("HTTP/1.1 404"), left);
+    assertTrue(body(left).startsWith("{\"type\":\"about:blank\""), left);
+    String other = call("POST /server HTTP/1.1\r\nHost: x\r\nContent-Length: " + big.length()
+        + "\r\n\r\n" + big);
+    assertTrue(other.startsWith("HTTP/1.1 413"), other);
+    assertTrue(body(other).contains("\"status\":413"), other);
+  }
 }

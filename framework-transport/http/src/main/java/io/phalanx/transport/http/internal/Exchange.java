@@ -117,7 +117,7 @@ final class Exchange implements Runnable {
     if (STATE.compareAndSet(this, OPEN, ANSWERED)) {
       ServiceException refusal = Errors.from(e);
       rt.refused(ctx, request, refusal);
-      response = Responses.error(rt.config().errorEncoder(), refusal, corsHeaders, head);
+      response = Responses.error(route.errorEncoder(), refusal, corsHeaders, head);
       if (loop.inEventLoop()) {
         deliver();
       } else {
@@ -180,7 +180,7 @@ final class Exchange implements Runnable {
           runner.interrupt();
         }
       }
-      sink.complete(Responses.error(rt.config().errorEncoder(), deadlineExceeded(), corsHeaders,
+      sink.complete(Responses.error(route.errorEncoder(), deadlineExceeded(), corsHeaders,
           head));
     }
   }

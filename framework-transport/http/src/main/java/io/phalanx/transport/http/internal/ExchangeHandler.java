@@ -312,6 +312,10 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
   private void reject(HttpRequest request, int status, String reason, String message) {
     Metadata cors = request == null ? null
         : rt.corsHeaders(request.headers().get(HttpHeaderNames.ORIGIN));
+    // the route's own encoder, when the request got far enough to name one (looked up again:
+    // the head's lookup is made only when routes have body limits, and may be a past request's)
+    RouteMatch<BoundRoute> route = request == null ? null
+        : rt.route(request.method().name(), NettyRequest.pathOf(request.uri()));
     bodyDone();
     releaseBody();
     head = null;
@@ -321,7 +325,8 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
     }
     Slot s = new Slot(this, false, HttpVersion.HTTP_1_1);
     s.close = true;
-    s.response = Responses.error(rt.config().errorEncoder(),
+    s.response = Responses.error(route == null ? rt.config().errorEncoder()
+            : route.value().errorEncoder(),
         new ServiceException(status, reason, message, Map.of(), null), cors, false);
     pending.add(s);
     writePending();

@@ -91,9 +91,10 @@ public final class ServerRuntime {
             ? submittingProducers(spec.handler()) : deadlineBound(spec.handler())),
         spec.options().runsInline(), spec.options().timeout() == null ? requestTimeoutNanos
             : spec.options().timeout().toNanos(), spec.options().maxContentLength() > 0
-            ? spec.options().maxContentLength() : config.maxContentLength()));
+            ? spec.options().maxContentLength() : config.maxContentLength(),
+        BoundRoute.errorEncoder(spec.options().errorEncoder(), config.errorEncoder())));
     this.unmatched = new BoundRoute(null, "", HttpTransport.UNMATCHED, rejectChain, false,
-        requestTimeoutNanos, config.maxContentLength());
+        requestTimeoutNanos, config.maxContentLength(), config.errorEncoder());
     boolean own = false;
     for (RouteSpec spec : config.routes()) {
       own |= spec.options().maxContentLength() > 0;
@@ -385,16 +386,16 @@ public final class ServerRuntime {
       }
     } catch (Throwable t) {
       ServiceException se = Errors.from(t);
-      FullHttpResponse out = failure(t, se, tr, head);
+      FullHttpResponse out = failure(t, se, tr, head, route);
       tr.sent(null, null); // what the chain threw is what goes out
       return out;
     }
-    return encode(reply, req, tr, head);
+    return encode(reply, req, tr, head, route);
   }
 
   /** The reply the chain returned, encoded; tells the listeners whether it went out as it is. */
   private FullHttpResponse encode(Object reply, NettyRequest req, ServerHttpTransport tr,
-      boolean head) {
+      boolean head, BoundRoute route) {
     FullHttpResponse out;
     try {
       out = encodeReply(reply, req, tr, head);
@@ -402,7 +403,7 @@ public final class ServerRuntime {
       // no acceptable codec (406), a codec that failed (500): after the chain, so the middleware
       // learns of it from the listeners
       ServiceException se = Errors.from(t);
-      out = failure(t, se, tr, head);
+      out = failure(t, se, tr, head, route);
       tr.sent(reply, se);
       return out;
     }
@@ -526,7 +527,7 @@ public final class ServerRuntime {
   }
 
   private FullHttpResponse failure(Throwable t, ServiceException se, ServerHttpTransport tr,
-      boolean head) {
+      boolean head, BoundRoute route) {
     if (t instanceof VirtualMachineError vme && !(t instanceof StackOverflowError)) {
       throw vme;
     }
@@ -535,7 +536,7 @@ public final class ServerRuntime {
         && se.code() >= 500) {
       LOG.error("handler failed: operation={}", tr.operation(), t);
     }
-    return Responses.error(config.errorEncoder(), se, tr.replyIfAny(), head);
+    return Responses.error(route.errorEncoder(), se, tr.replyIfAny(), head);
   }
 
   /**
