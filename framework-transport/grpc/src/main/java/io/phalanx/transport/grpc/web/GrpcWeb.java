@@ -75,10 +75,13 @@ public final class GrpcWeb implements Consumer<Routes> {
     return new ArrayList<>(handlers.keySet());
   }
 
-  /** Registers {@code POST} for each method; its operation is the gRPC method. */
+  /**
+   * Registers {@code POST} for each method; its operation is the gRPC method, and the errors the
+   * HTTP server answers on it by itself go out as gRPC-Web replies.
+   */
   @Override
   public void accept(Routes routes) {
-    handlers.forEach((path, handler) -> routes.post(path, handler,
-        RouteOptions.defaults().withOperation(path)));
+    handlers.forEach((path, handler) -> routes.post(path, handler, RouteOptions.defaults()
+        .withOperation(path).withErrorEncoder(GrpcWebHandler::trailersOnly)));
   }
 }

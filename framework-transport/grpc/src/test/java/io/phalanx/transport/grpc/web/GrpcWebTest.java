@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.rpc.ErrorInfo;
 import io.phalanx.core.Middleware;
+import io.phalanx.core.error.ServiceException;
 import io.phalanx.transport.grpc.EchoService;
 import io.phalanx.transport.grpc.GrpcServer;
 import io.phalanx.transport.grpc.testproto.EchoReply;
@@ -27,7 +28,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
+import java.util.concurrent.AbstractExecutorService;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -234,5 +239,126 @@ class GrpcWebTest {
         request("c", "", 0)).statusCode(), "no client streaming on gRPC-Web");
     assertArrayEquals(new String[] {"/phalanx.test.Echo/Unary", "/phalanx.test.Echo/ServerStream"},
         GrpcWeb.of(GrpcServer.builder().service(echo).build()).paths().toArray());
+  }
+  /**
+   * The status of a reply the HTTP server answered by itself on a gRPC-Web route: a trailers-only
+   * reply (HTTP 200, grpc-status among the headers, no body), which a gRPC-Web client reads as
+   * that status. A JSON error body fails here: the client reads it by its HTTP status instead.
+   */
+  private static String trailersOnlyStatus(HttpResponse<byte[]> r) {
+    assertEquals(200, r.statusCode(), new String(r.body(), StandardCharsets.UTF_8));
+    assertTrue(r.headers().firstValue("content-type").orElse("").startsWith("application/grpc-web"),
+        r.headers().toString());
+    assertEquals(0, r.body().length, "no message, no JSON");
+    assertTrue(r.headers().allValues("access-control-expose-headers").toString()
+        .contains("grpc-status"), "readable by scripts of other origins");
+    return r.headers().firstValue("grpc-status").orElse("none");
+  }
+
+  /**
+   * A deadline the HTTP server answers reaches the client as DEADLINE_EXCEEDED. The service
+   * blocks until the HTTP server's deadline interrupts it, so that deadline answers every time
+   * (the gRPC deadline cannot make a synchronous service return first): it used to be a 504 with
+   * a JSON body, which gRPC-Web clients read as UNAVAILABLE.
+   */
+  @Test
+  void aDeadlineTheHttpServerAnswersIsDeadlineExceeded() throws Exception {
+    HttpResponse<byte[]> r = post("/phalanx.test.Echo/Unary", "application/grpc-web+proto",
+        request("x", "slow", 0), "grpc-timeout", "100m");
+    assertEquals("4", trailersOnlyStatus(r), "DEADLINE_EXCEEDED");
+    assertTrue(r.headers().firstValue("grpc-message").orElse("").contains("deadline"),
+        r.headers().toString());
+    com.google.rpc.Status details = com.google.rpc.Status.parseFrom(Base64.getDecoder()
+        .decode(r.headers().firstValue("grpc-status-details-bin").orElseThrow()));
+    assertEquals("DEADLINE_EXCEEDED", details.getDetails(0).unpack(ErrorInfo.class).getReason());
+    // text mode: the empty body reads the same
+    HttpResponse<byte[]> text = postTo(server, "/phalanx.test.Echo/Unary",
+        "application/grpc-web-text", Base64.getEncoder().encode(request("y", "", 0)),
+        "grpc-timeout", "abc");
+    assertEquals("3", trailersOnlyStatus(text), "a bad grpc-timeout: INVALID_ARGUMENT");
+  }
+
+  /** Errors the HTTP server answers before the gRPC-Web handler runs, as gRPC-Web replies. */
+  @Test
+  void refusalsOfTheHttpServerAreGrpcWebStatuses() throws Exception {
+    ExecutorService refusing = new AbstractExecutorService() {
+      private volatile boolean shut;
+
+      @Override
+      public void execute(Runnable command) {
+        throw new RejectedExecutionException("full");
+      }
+
+      @Override
+      public void shutdown() {
+        shut = true;
+      }
+
+      @Override
+      public List<Runnable> shutdownNow() {
+        shut = true;
+        return List.of();
+      }
+
+      @Override
+      public boolean isShutdown() {
+        return shut;
+      }
+
+      @Override
+      public boolean isTerminated() {
+        return shut;
+      }
+
+      @Override
+      public boolean awaitTermination(long timeout, TimeUnit unit) {
+        return true;
+      }
+    };
+    GrpcServer grpc = GrpcServer.builder().service(echo).build();
+    HttpServer overloaded = HttpServer.builder().host("127.0.0.1").port(0).executor(refusing)
+        .routes(GrpcWeb.of(grpc)).build();
+    HttpServer small = HttpServer.builder().host("127.0.0.1").port(0).maxContentLength(8)
+        .routes(GrpcWeb.of(grpc)).build();
+    HttpServer limited = HttpServer.builder().host("127.0.0.1").port(0)
+        .middleware(next -> (ctx, req) -> {
+          throw new ServiceException(429, "RATELIMIT", "slow down");
+        })
+        .routes(GrpcWeb.of(grpc)).build();
+    overloaded.start();
+    small.start();
+    limited.start();
+    try {
+      assertEquals("14", trailersOnlyStatus(postTo(overloaded, "/phalanx.test.Echo/Unary",
+          "application/grpc-web+proto", request("x", "", 0))), "503: UNAVAILABLE");
+      assertEquals("8", trailersOnlyStatus(postTo(small, "/phalanx.test.Echo/Unary",
+          "application/grpc-web+proto", request("a text longer than eight bytes", "", 0))),
+          "413: RESOURCE_EXHAUSTED, as grpc-java answers a message over its limit");
+      HttpResponse<byte[]> refused = postTo(limited, "/phalanx.test.Echo/Unary",
+          "application/grpc-web+proto", request("x", "", 0));
+      assertEquals("8", trailersOnlyStatus(refused), "429: RESOURCE_EXHAUSTED");
+      assertEquals("slow down", refused.headers().firstValue("grpc-message").orElse(""));
+      // not a gRPC-Web call at all: still the server's own 415, with its JSON body
+      HttpResponse<byte[]> json = postTo(small, "/phalanx.test.Echo/Unary", "application/json",
+          new byte[] {'{', '}'});
+      assertEquals(415, json.statusCode());
+      assertTrue(new String(json.body(), StandardCharsets.UTF_8).contains(
+          "\"reason\":\"UNSUPPORTED_MEDIA_TYPE\""), new String(json.body(), StandardCharsets.UTF_8));
+    } finally {
+      overloaded.stop(Duration.ZERO);
+      small.stop(Duration.ZERO);
+      limited.stop(Duration.ZERO);
+    }
+  }
+
+  private HttpResponse<byte[]> postTo(HttpServer to, String path, String contentType,
+      byte[] body, String... headers) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(to.endpoint() + path))
+        .timeout(Duration.ofSeconds(20)).header("content-type", contentType)
+        .header("x-grpc-web", "1").POST(HttpRequest.BodyPublishers.ofByteArray(body));
+    if (headers.length > 0) {
+      b.headers(headers);
+    }
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
   }
 }

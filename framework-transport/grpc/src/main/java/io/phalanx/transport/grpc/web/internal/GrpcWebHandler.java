@@ -2,6 +2,7 @@ package io.phalanx.transport.grpc.web.internal;
 
 import io.grpc.MethodDescriptor;
 import io.grpc.ServerMethodDefinition;
+import io.grpc.Status;
 import io.grpc.StatusException;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
@@ -199,19 +200,55 @@ public final class GrpcWebHandler implements Handler {
     if (error == null) {
       sb.append("grpc-status:0\r\n");
     } else {
-      StatusRuntimeException sre = GrpcErrors.toStatusException(error);
-      com.google.rpc.Status status = StatusProto.fromThrowable(sre);
-      // the code of the status the error maps to, which is never OK (GrpcErrors)
-      sb.append("grpc-status:").append(sre.getStatus().getCode().value())
+      com.google.rpc.Status status = status(error);
+      sb.append("grpc-status:").append(status.getCode())
           .append("\r\ngrpc-message:").append(percentEncoded(error.message()))
-          .append("\r\n");
-      if (status != null) {
-        sb.append("grpc-status-details-bin:")
-            .append(Base64.getEncoder().withoutPadding().encodeToString(status.toByteArray()))
-            .append("\r\n");
-      }
+          .append("\r\ngrpc-status-details-bin:").append(details(status)).append("\r\n");
     }
     return withHeader(TRAILERS, sb.toString().getBytes(StandardCharsets.US_ASCII));
+  }
+
+  /**
+   * The status {@code error} goes out with: the code it maps to (never OK, see
+   * {@link GrpcErrors}), its message, and its reason and metadata as an {@code ErrorInfo}. A
+   * request too large for the server (413, 431) is RESOURCE_EXHAUSTED, as grpc-java answers a
+   * message over its limit; the HTTP code has no gRPC mapping of its own.
+   */
+  private static com.google.rpc.Status status(ServiceException error) {
+    com.google.rpc.Status status = StatusProto.fromThrowable(GrpcErrors.toStatusException(error));
+    if (error.code() == 413 || error.code() == 431) {
+      status = status.toBuilder().setCode(Status.Code.RESOURCE_EXHAUSTED.value()).build();
+    }
+    return status;
+  }
+
+  private static String details(com.google.rpc.Status status) {
+    return Base64.getEncoder().withoutPadding().encodeToString(status.toByteArray());
+  }
+
+  /**
+   * Writes an error the HTTP server answers on a gRPC-Web route outside this handler (the
+   * deadline's 504, 503 when the executor refuses the call, 413 for a body over the limit, a bad
+   * {@code grpc-timeout}, a refusal of the HTTP server's middleware) as a gRPC-Web client reads
+   * it: a trailers-only reply, HTTP 200 with {@code grpc-status}, {@code grpc-message} and
+   * {@code grpc-status-details-bin} among the headers and no body (PROTOCOL-WEB.md: trailers may
+   * come with the response headers, with no message in the body). An empty body reads the same
+   * in binary and text mode, which the encoder cannot tell apart. As a JSON error it read as
+   * UNAVAILABLE or UNKNOWN by the HTTP status. The three are exposed to scripts of other origins
+   * (a CORS reply without them hides them there). A 415 (the request is no gRPC-Web call) is
+   * left to the server's encoder. Stateless; any thread.
+   */
+  public static HttpResponse trailersOnly(ServiceException error) {
+    if (error.code() == 415) {
+      return null;
+    }
+    com.google.rpc.Status status = status(error);
+    return HttpResponse.of(200, "application/grpc-web+proto", new byte[0])
+        .withHeader("grpc-status", Integer.toString(status.getCode()))
+        .withHeader("grpc-message", percentEncoded(error.message()))
+        .withHeader("grpc-status-details-bin", details(status))
+        .withHeader("access-control-expose-headers",
+            "grpc-status, grpc-message, grpc-status-details-bin");
   }
 
   /** {@code grpc-message} encoding: printable ASCII except '%' as is, the rest %XX of UTF-8. */
