@@ -98,13 +98,42 @@ public final class GrpcErrors {
         .setReason(error.reason())
         .putAllMetadata(error.metadata())
         .build();
-    Status.Code code = toGrpcCode(error.code());
+    Status.Code code = error.getCause() instanceof SentAsUnknown ? Status.Code.UNKNOWN
+        : toGrpcCode(error.code());
     com.google.rpc.Status proto = com.google.rpc.Status.newBuilder()
         .setCode((code == Status.Code.OK ? Status.Code.UNKNOWN : code).value())
         .setMessage(error.message())
         .addDetails(Any.pack(info))
         .build();
     return StatusProto.toStatusRuntimeException(proto, trailers);
+  }
+
+  /**
+   * {@code error} as a gRPC client reads it back, for the server to record the error its client
+   * gets: unchanged when its code has a gRPC status of its own; else (a code the table has no row
+   * for, such as 418, or 200) it goes out as UNKNOWN and reads back as 500, so it becomes a 500
+   * with the same reason, message and metadata, which {@link #toStatusException} still sends as
+   * UNKNOWN, and whose cause's cause is {@code error}. A status the table reads back with another
+   * code (FAILED_PRECONDITION, 412, read as 400 by Kratos v2) keeps its code: the status sent is
+   * its own.
+   */
+  public static ServiceException asSent(ServiceException error) {
+    Status.Code code = toGrpcCode(error.code());
+    if (code != Status.Code.UNKNOWN && code != Status.Code.OK) {
+      return error;
+    }
+    return new ServiceException(500, error.reason(), error.message(), error.metadata(),
+        new SentAsUnknown(error));
+  }
+
+  /** Marks a 500 that {@link #asSent} made of an error sent as UNKNOWN; holds that error. */
+  private static final class SentAsUnknown extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    SentAsUnknown(ServiceException original) {
+      super("sent as UNKNOWN: " + original.code() + " has no gRPC status of its own", original,
+          false, false);
+    }
   }
 
   /**

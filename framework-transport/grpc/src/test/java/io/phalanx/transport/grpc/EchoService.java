@@ -52,6 +52,10 @@ public final class EchoService extends EchoGrpc.EchoImplBase {
         return;
       case "ok-error":
         throw okError();
+      case "teapot":
+        out.onError(new ServiceException(418, "TEAPOT", "short and stout", Map.of("k", "v"),
+            null));
+        return;
       case "slow":
         entered.countDown();
         try {

@@ -68,6 +68,25 @@ class GrpcErrorsTest {
     }
   }
 
+  /**
+   * What a server records for an error: the code its client reads back. A code with a status of
+   * its own stays (412 is FAILED_PRECONDITION on the wire, whatever Kratos v2 reads it back as);
+   * one sent as UNKNOWN is the 500 it reads back as, and is still sent as UNKNOWN.
+   */
+  @Test
+  void asSentIsTheErrorAsItsClientReadsIt() {
+    ServiceException kept = new ServiceException(412, "STALE", "stale");
+    assertSame(kept, GrpcErrors.asSent(kept));
+    for (int code : new int[] {418, 200, 302, 422}) {
+      ServiceException e = new ServiceException(code, "ODD", "odd", Map.of("k", "v"), null);
+      ServiceException sent = GrpcErrors.asSent(e);
+      StatusRuntimeException wire = GrpcErrors.toStatusException(sent);
+      assertEquals(Status.Code.UNKNOWN, wire.getStatus().getCode(), "code " + code);
+      assertEquals(GrpcErrors.from(wire).toJson(), sent.toJson(), "code " + code);
+      assertSame(e, sent.getCause().getCause());
+    }
+  }
+
   @Test
   void plainStatusHasEmptyReason() {
     ServiceException e = GrpcErrors.fromStatus(Status.UNAVAILABLE.withDescription("down"),

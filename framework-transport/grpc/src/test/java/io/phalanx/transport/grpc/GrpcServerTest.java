@@ -31,6 +31,7 @@ import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -295,6 +296,39 @@ class GrpcServerTest {
     assertEquals(Status.Code.UNKNOWN, e2.getStatus().getCode(), e2.toString());
     assertEquals("an error with code 200", e2.getStatus().getDescription());
     assertEquals("ODD_SUCCESS", GrpcErrors.from(e2).reason());
+  }
+
+  /**
+   * An error whose code has no gRPC status of its own (418, or 200; Kratos' table) goes out as
+   * UNKNOWN and reads back as 500 with its reason, message and metadata: middleware, which metrics,
+   * access logs and spans are made of, records that 500, not the code the client never gets.
+   */
+  @Test
+  void anErrorWithoutAGrpcStatusOfItsOwnIsRecordedAsTheClientReadsIt() throws Exception {
+    Queue<Integer> recorded = new ConcurrentLinkedQueue<>();
+    Middleware codes = next -> (ctx, req) -> {
+      try {
+        return next.handle(ctx, req);
+      } catch (Exception e) {
+        recorded.add(Errors.from(e).code()); // what the observability middleware reads
+        throw e;
+      }
+    };
+    GrpcServer s = start(GrpcServer.builder().service(service("a")).middleware(codes));
+    EchoGrpc.EchoBlockingStub stub = EchoGrpc.newBlockingStub(client(s).channel())
+        .withDeadlineAfter(10, TimeUnit.SECONDS);
+    for (String mode : List.of("teapot", "ok-error")) {
+      StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
+          () -> stub.unary(EchoRequest.newBuilder().setMode(mode).build()));
+      assertEquals(Status.Code.UNKNOWN, e.getStatus().getCode(), "as Kratos sends it: " + e);
+      ServiceException got = GrpcErrors.from(e);
+      assertEquals(List.of(got.code()), List.copyOf(recorded), mode);
+      recorded.clear();
+    }
+    ServiceException teapot = GrpcErrors.from(assertThrows(StatusRuntimeException.class,
+        () -> stub.unary(EchoRequest.newBuilder().setMode("teapot").build())));
+    assertEquals(new ServiceException(500, "TEAPOT", "short and stout", Map.of("k", "v"), null)
+        .toJson(), teapot.toJson(), "reason, message and metadata kept");
   }
 
   @Test

@@ -301,16 +301,22 @@ public final class ServerBridge implements ServerInterceptor {
       // outgoing calls it makes see the deadline through grpc-java's context
       io.grpc.Context a = grpcCtx.withValue(CallContexts.KEY, callCtx);
       attached = a;
-      io.grpc.Context previous = a.attach();
       try {
-        @SuppressWarnings("unchecked")
-        Q q = (Q) message;
-        service.onMessage(q);
-        service.onHalfClose();
-      } finally {
-        a.detach(previous);
+        io.grpc.Context previous = a.attach();
+        try {
+          @SuppressWarnings("unchecked")
+          Q q = (Q) message;
+          service.onMessage(q);
+          service.onHalfClose();
+        } finally {
+          a.detach(previous);
+        }
+        return capture.await(grpcCtx);
+      } catch (ServiceException e) {
+        // the service's error as its client will read it (a 418 goes out UNKNOWN, read as 500),
+        // so that middleware records what the client gets
+        throw GrpcErrors.asSent(e);
       }
-      return capture.await(grpcCtx);
     }
 
     @Override
@@ -774,7 +780,8 @@ public final class ServerBridge implements ServerInterceptor {
       if (byBridge) {
         endedByBridge = true; // before the close: onComplete may follow it at once
       }
-      stream.closed(ctx, GrpcErrors.from(t));
+      stream.closed(ctx, t instanceof ServiceException se ? GrpcErrors.asSent(se)
+          : GrpcErrors.from(t)); // hooks see the error as the client reads it, as middleware
       synchronized (lock) {
         ServerBridge.closeWithError(delegate(), t,
             headersSent ? new MutableMetadata() : transport.replyMetadata(), transport.operation());

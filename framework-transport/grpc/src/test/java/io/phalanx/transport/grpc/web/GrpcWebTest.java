@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.rpc.ErrorInfo;
 import io.phalanx.core.Middleware;
+import io.phalanx.core.error.Errors;
 import io.phalanx.core.error.ServiceException;
 import io.phalanx.transport.grpc.EchoService;
 import io.phalanx.transport.grpc.GrpcServer;
@@ -42,6 +43,8 @@ class GrpcWebTest {
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5))
       .build();
   private final Queue<String> operations = new ConcurrentLinkedQueue<>();
+  /** The codes of the errors the gRPC server's middleware saw. */
+  private final Queue<Integer> errorCodes = new ConcurrentLinkedQueue<>();
   private EchoService echo;
   private HttpServer server;
 
@@ -50,7 +53,12 @@ class GrpcWebTest {
     echo = new EchoService("web");
     Middleware record = next -> (ctx, req) -> {
       operations.add(ctx.transport().kind().label() + " " + ctx.transport().operation());
-      return next.handle(ctx, req);
+      try {
+        return next.handle(ctx, req);
+      } catch (Exception e) {
+        errorCodes.add(Errors.from(e).code()); // what the observability middleware reads
+        throw e;
+      }
     };
     GrpcServer grpc = GrpcServer.builder().service(echo).middleware(record).build();
     server = HttpServer.builder().host("127.0.0.1").port(0).routes(GrpcWeb.of(grpc)).build();
@@ -189,6 +197,22 @@ class GrpcWebTest {
     assertEquals(List.of("web:s#0"), stream.messages().stream().map(EchoReply::getText)
         .toList());
     assertEquals("2", stream.trailers().get("grpc-status"), "UNKNOWN: " + stream);
+  }
+
+  /**
+   * As on gRPC: an error without a gRPC status of its own goes out as UNKNOWN, which reads back
+   * as 500, and the gRPC server's middleware records that 500, not the 418 nobody gets.
+   */
+  @Test
+  void anErrorWithoutAGrpcStatusOfItsOwnIsRecordedAsTheClientReadsIt() throws Exception {
+    Reply r = parse(post("/phalanx.test.Echo/Unary", "application/grpc-web",
+        request("x", "teapot", 0)), false);
+    assertEquals("2", r.trailers().get("grpc-status"), "UNKNOWN, as Kratos sends it: " + r);
+    com.google.rpc.Status details = com.google.rpc.Status.parseFrom(
+        Base64.getDecoder().decode(r.trailers().get("grpc-status-details-bin")));
+    assertEquals("TEAPOT", details.getDetails(0).unpack(ErrorInfo.class).getReason());
+    assertEquals("short and stout", r.trailers().get("grpc-message"));
+    assertEquals(List.of(500), List.copyOf(errorCodes));
   }
 
   @Test

@@ -62,7 +62,15 @@ public final class GrpcWebHandler implements Handler {
     this.invoker = invoker;
     this.serverStreaming = method.getMethodDescriptor().getType()
         == MethodDescriptor.MethodType.SERVER_STREAMING;
-    this.chain = invoker.chain(method, operation, middleware, STARTED);
+    this.chain = serverStreaming ? invoker.chain(method, operation, middleware, STARTED)
+        : middleware.wrap((ctx, request) -> {
+          try {
+            return invoker.unary(method, operation, ctx, request);
+          } catch (ServiceException e) {
+            // as on gRPC (ServerBridge): middleware records the error as the client reads it
+            throw GrpcErrors.asSent(e);
+          }
+        });
   }
 
   @Override
