@@ -52,6 +52,8 @@ public final class EchoService extends EchoGrpc.EchoImplBase {
         return;
       case "ok-error":
         throw okError();
+      case "never":
+        return; // answers nothing: only the deadline ends the call
       case "teapot":
         out.onError(new ServiceException(418, "TEAPOT", "short and stout", Map.of("k", "v"),
             null));

@@ -302,6 +302,28 @@ class GrpcWebTest {
     assertEquals("3", trailersOnlyStatus(text), "a bad grpc-timeout: INVALID_ARGUMENT");
   }
 
+  /**
+   * A service that never answers: the call's deadline (the invoker's timer) and the HTTP server's
+   * (the event loop's) fire together, and either may answer. Whichever does, the client reads
+   * DEADLINE_EXCEEDED (the HTTP server's used to be a JSON 504).
+   */
+  @Test
+  void whicheverDeadlineFiresFirstTheClientReadsDeadlineExceeded() throws Exception {
+    for (int i = 0; i < 20; i++) {
+      HttpResponse<byte[]> r = post("/phalanx.test.Echo/Unary", "application/grpc-web+proto",
+          request("x", "never", 0), "grpc-timeout", "20m");
+      String status = r.headers().firstValue("grpc-status").orElse(null);
+      if (status == null) { // answered by the invoker: a trailer frame in the body
+        assertEquals("application/grpc-web+proto", r.headers().firstValue("content-type")
+            .orElse(""), "call " + i + ": " + new String(r.body(), StandardCharsets.UTF_8));
+        status = parse(r, false).trailers().get("grpc-status");
+      } else {
+        status = trailersOnlyStatus(r);
+      }
+      assertEquals("4", status, "call " + i);
+    }
+  }
+
   /** Errors the HTTP server answers before the gRPC-Web handler runs, as gRPC-Web replies. */
   @Test
   void refusalsOfTheHttpServerAreGrpcWebStatuses() throws Exception {
