@@ -388,8 +388,8 @@ class GrpcWebTest {
       HttpResponse<byte[]> json = postTo(small, "/phalanx.test.Echo/Unary", "application/json",
           new byte[] {'{', '}'});
       assertEquals(415, json.statusCode());
-      assertTrue(new String(json.body(), StandardCharsets.UTF_8).contains(
-          "\"reason\":\"UNSUPPORTED_MEDIA_TYPE\""), new String(json.body(), StandardCharsets.UTF_8));
+      String jsonBody = new String(json.body(), StandardCharsets.UTF_8);
+      assertTrue(jsonBody.contains("\"reason\":\"UNSUPPORTED_MEDIA_TYPE\""), jsonBody);
     } finally {
       overloaded.stop(Duration.ZERO);
       small.stop(Duration.ZERO);
