@@ -33,7 +33,8 @@ import java.util.function.Consumer;
  * ({@code application/grpc-web-text}, base64); the reply uses the same, always HTTP 200 with the
  * outcome in a trailer frame ({@code grpc-status}, percent-encoded {@code grpc-message}, and
  * {@code grpc-status-details-bin} with the {@code google.rpc.ErrorInfo} that carries a Phalanx or
- * Kratos error's reason and metadata). A malformed frame is {@code INVALID_ARGUMENT}, a compressed
+ * Kratos error's reason and metadata), or, for a call that fails before its first message, those
+ * three among the reply's headers and no body (a trailers-only reply). A malformed frame is {@code INVALID_ARGUMENT}, a compressed
  * message {@code UNIMPLEMENTED}; another content type is an HTTP 415. {@code grpc-timeout} sets
  * the deadline as on gRPC.
  *

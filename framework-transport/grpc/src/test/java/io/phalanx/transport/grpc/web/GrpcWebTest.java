@@ -45,6 +45,8 @@ class GrpcWebTest {
   private final Queue<String> operations = new ConcurrentLinkedQueue<>();
   /** The codes of the errors the gRPC server's middleware saw. */
   private final Queue<Integer> errorCodes = new ConcurrentLinkedQueue<>();
+  /** The codes the HTTP server's middleware saw its calls end with. */
+  private final Queue<Integer> httpCodes = new ConcurrentLinkedQueue<>();
   private EchoService echo;
   private HttpServer server;
 
@@ -53,6 +55,9 @@ class GrpcWebTest {
     echo = new EchoService("web");
     Middleware record = next -> (ctx, req) -> {
       operations.add(ctx.transport().kind().label() + " " + ctx.transport().operation());
+      if (ctx.transport().requestMetadata().get("x-refuse").isPresent()) {
+        throw new ServiceException(403, "REFUSED", "refused by middleware");
+      }
       try {
         return next.handle(ctx, req);
       } catch (Exception e) {
@@ -61,7 +66,20 @@ class GrpcWebTest {
       }
     };
     GrpcServer grpc = GrpcServer.builder().service(echo).middleware(record).build();
-    server = HttpServer.builder().host("127.0.0.1").port(0).routes(GrpcWeb.of(grpc)).build();
+    // what the observability middleware reads of a call on the HTTP server: the reply's status,
+    // or the error's code
+    Middleware httpRecord = next -> (ctx, req) -> {
+      try {
+        Object reply = next.handle(ctx, req);
+        httpCodes.add(reply instanceof io.phalanx.transport.http.HttpResponse r ? r.status() : 200);
+        return reply;
+      } catch (Exception e) {
+        httpCodes.add(Errors.from(e).code());
+        throw e;
+      }
+    };
+    server = HttpServer.builder().host("127.0.0.1").port(0).middleware(httpRecord)
+        .routes(GrpcWeb.of(grpc)).build();
     server.start();
   }
 
@@ -94,6 +112,15 @@ class GrpcWebTest {
   private static Reply parse(HttpResponse<byte[]> r, boolean text)
       throws InvalidProtocolBufferException {
     byte[] body = r.body();
+    if (body.length == 0 && r.headers().firstValue("grpc-status").isPresent()) {
+      // trailers-only: a call that failed before its first message
+      Map<String, String> trailers = new LinkedHashMap<>();
+      for (String name : List.of("grpc-status", "grpc-message", "grpc-status-details-bin")) {
+        r.headers().firstValue(name).ifPresent(v -> trailers.put(name, v));
+      }
+      return new Reply(r.statusCode(), r.headers().firstValue("content-type").orElse(""),
+          List.of(), trailers);
+    }
     if (text) {
       // each frame is base64 on its own: decode chunk by chunk at padding boundaries
       String all = new String(body, StandardCharsets.US_ASCII);
@@ -213,6 +240,29 @@ class GrpcWebTest {
     assertEquals("TEAPOT", details.getDetails(0).unpack(ErrorInfo.class).getReason());
     assertEquals("short and stout", r.trailers().get("grpc-message"));
     assertEquals(List.of(500), List.copyOf(errorCodes));
+    assertEquals(List.of(500), List.copyOf(httpCodes), "and so does the HTTP server's");
+  }
+
+  /**
+   * A failed call is a failure to the HTTP server's middleware too (metrics, access log, spans),
+   * with the code its client reads back: it was the 200 the reply travels in.
+   */
+  @Test
+  void theHttpServersMiddlewareRecordsAFailedCallAsTheClientReadsIt() throws Exception {
+    Reply ok = parse(post("/phalanx.test.Echo/Unary", "application/grpc-web+proto",
+        request("x", "", 0)), false);
+    assertEquals("0", ok.trailers().get("grpc-status"));
+    Reply notFound = parse(post("/phalanx.test.Echo/Unary", "application/grpc-web+proto",
+        request("x", "service-error", 0)), false);
+    assertEquals("5", notFound.trailers().get("grpc-status"));
+    Reply malformed = parse(post("/phalanx.test.Echo/Unary", "application/grpc-web+proto",
+        new byte[] {0, 0}), false);
+    assertEquals("3", malformed.trailers().get("grpc-status"));
+    Reply refusedStream = parse(post("/phalanx.test.Echo/ServerStream",
+        "application/grpc-web-text", Base64.getEncoder().encode(request("s", "", 0)),
+        "x-refuse", "yes"), true);
+    assertEquals("7", refusedStream.trailers().get("grpc-status"));
+    assertEquals(List.of(200, 404, 400, 403), List.copyOf(httpCodes));
   }
 
   @Test

@@ -36,7 +36,9 @@ import org.slf4j.LoggerFactory;
  * {@code grpc-message} and {@code grpc-status-details-bin} (the {@code ErrorInfo}), always with
  * HTTP 200, as the gRPC-Web protocol says. Binary ({@code application/grpc-web},
  * {@code +proto}) and text ({@code application/grpc-web-text}, base64) are both spoken; the
- * reply uses the request's.
+ * reply uses the request's. A call that fails before its first message is thrown to the HTTP
+ * server, whose middleware then records the failure, and answered trailers-only by the route's
+ * error encoder ({@link #trailersOnly}).
  *
  * <p>Thread-safe.
  */
@@ -86,23 +88,22 @@ public final class GrpcWebHandler implements Handler {
           + type + "'");
     }
     String replyType = text ? "application/grpc-web-text+proto" : "application/grpc-web+proto";
-    Object message;
-    try {
-      message = requestMessage(http.body(), text);
-    } catch (ServiceException e) {
-      return HttpResponse.of(200, replyType, frame(trailers(e), text));
-    }
+    // A call that fails before its first message is thrown, not answered here: the HTTP server's
+    // middleware (metrics, access log, spans) records the failure, not a 200, and the route's
+    // error encoder writes it as a trailers-only gRPC-Web reply (trailersOnly)
+    Object message = requestMessage(http.body(), text);
     if (serverStreaming) {
       return stream(ctx, message, replyType, text);
     }
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    Object reply;
     try {
-      Object reply = chain.handle(ctx, message);
-      out.writeBytes(frame(data(reply), text));
-      out.writeBytes(frame(trailers(null), text));
+      reply = chain.handle(ctx, message);
     } catch (Exception e) {
-      out.writeBytes(frame(trailers(failure(e)), text));
+      throw failure(e);
     }
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.writeBytes(frame(data(reply), text));
+    out.writeBytes(frame(trailers(null), text));
     return HttpResponse.of(200, replyType, out.toByteArray());
   }
 
@@ -113,7 +114,7 @@ public final class GrpcWebHandler implements Handler {
     try {
       chain.handle(ctx.with(STARTED, started), stream);
     } catch (Exception e) {
-      return HttpResponse.of(200, replyType, frame(trailers(failure(e)), text));
+      throw failure(e); // before the first message: trailers-only, as a unary call's
     }
     Context callCtx = started[0];
     if (callCtx == null) {
@@ -146,16 +147,16 @@ public final class GrpcWebHandler implements Handler {
   }
 
   /**
-   * The status a failed call ends with. A gRPC-Web client reads errors from the trailers only, so
-   * an unexpected exception is answered here as INTERNAL (its message kept back) and logged once
-   * with its stack trace, as the Recovery middleware would.
+   * The error a failed call ends with, as its client reads it ({@link GrpcErrors#asSent}). An
+   * unexpected exception is INTERNAL (its message kept back), logged once here with its stack
+   * trace, as the Recovery middleware would.
    */
   private ServiceException failure(Exception e) {
     if (!(e instanceof ServiceException) && !(e instanceof StatusRuntimeException)
         && !(e instanceof StatusException)) {
       LOG.error("gRPC-Web call {} failed", operation, e);
     }
-    return GrpcErrors.from(e);
+    return GrpcErrors.asSent(GrpcErrors.from(e));
   }
 
   /** The single message of a gRPC-Web request body. */
@@ -235,10 +236,11 @@ public final class GrpcWebHandler implements Handler {
   }
 
   /**
-   * Writes an error the HTTP server answers on a gRPC-Web route outside this handler (the
-   * deadline's 504, 503 when the executor refuses the call, 413 for a body over the limit, a bad
-   * {@code grpc-timeout}, a refusal of the HTTP server's middleware) as a gRPC-Web client reads
-   * it: a trailers-only reply, HTTP 200 with {@code grpc-status}, {@code grpc-message} and
+   * Writes an error answered on a gRPC-Web route before its first message (this handler's: a
+   * malformed frame, a failed unary call, a stream refused at its start; and the HTTP server's:
+   * the deadline's 504, 503 when the executor refuses the call, 413 for a body over the limit, a
+   * bad {@code grpc-timeout}, a refusal of its middleware) as a gRPC-Web client reads it: a
+   * trailers-only reply, HTTP 200 with {@code grpc-status}, {@code grpc-message} and
    * {@code grpc-status-details-bin} among the headers and no body (PROTOCOL-WEB.md: trailers may
    * come with the response headers, with no message in the body). An empty body reads the same
    * in binary and text mode, which the encoder cannot tell apart. As a JSON error it read as
