@@ -1,10 +1,15 @@
 package io.phalanx.core.config;
 
+import com.typesafe.config.ConfigList;
+import com.typesafe.config.ConfigObject;
 import com.typesafe.config.ConfigOrigin;
 import com.typesafe.config.ConfigRenderOptions;
+import com.typesafe.config.ConfigUtil;
 import com.typesafe.config.ConfigValue;
+import com.typesafe.config.ConfigValueFactory;
 import com.typesafe.config.ConfigValueType;
 import java.util.Optional;
+import java.util.TreeSet;
 
 /**
  * The one error of Phalanx configuration: a key is missing or has the wrong type, a file does not
@@ -14,7 +19,10 @@ import java.util.Optional;
  * stop the process at start-up with a message that says exactly what to fix. Messages name the full
  * key, the expected type, what was found and where it came from, e.g. {@code config key
  * 'server.http.port' must be a NUMBER (int) but is STRING "abc" (application.conf:3)}. Values of
- * secret-looking keys (see {@link AppConfig#redacted()}) are never put into a message.
+ * secret-looking keys (see {@link AppConfig#redacted()}) are never put into a message, nor the
+ * content of an object or list found where something else was expected (it may hold secrets under
+ * keys the message does not name: only the object's keys or the list's size are shown), and a
+ * string shown has a URL's password and secret query parameters masked.
  */
 public class ConfigException extends RuntimeException {
   private static final long serialVersionUID = 1L;
@@ -76,19 +84,50 @@ public class ConfigException extends RuntimeException {
         + where(found.origin()) + ")", null);
   }
 
-  /** {@code TYPE rendered-value}, or {@code TYPE (redacted)} for secret keys. */
+  /**
+   * What was found, without revealing secrets: {@code OBJECT with keys [host, password]} and
+   * {@code LIST of 3 elements} (their content may hold a secret under a key that is not named
+   * here, so it is never shown), {@code TYPE (redacted)} for a scalar under a secret-looking key,
+   * and otherwise {@code TYPE rendered-value} with a URL's password and secret query parameters
+   * masked.
+   */
   static String describe(String key, ConfigValue value) {
-    if (value.valueType() == ConfigValueType.NULL) {
-      return "null";
+    switch (value.valueType()) {
+      case NULL:
+        return "null";
+      case OBJECT:
+        return "OBJECT " + keysOf((ConfigObject) value);
+      case LIST:
+        int size = ((ConfigList) value).size();
+        return size == 0 ? "LIST (empty)"
+            : "LIST of " + size + (size == 1 ? " element" : " elements");
+      default:
+        break;
     }
     if (Redaction.isSecretPath(key)) {
       return value.valueType() + " (redacted)";
     }
-    String rendered = value.render(ConfigRenderOptions.concise());
-    if (rendered.length() > MAX_RENDERED) {
-      rendered = rendered.substring(0, MAX_RENDERED) + "…";
+    ConfigValue shown = value;
+    if (value.valueType() == ConfigValueType.STRING) {
+      shown = ConfigValueFactory.fromAnyRef(Redaction.maskEmbedded((String) value.unwrapped()));
     }
-    return value.valueType() + " " + rendered;
+    return value.valueType() + " " + shorten(shown.render(ConfigRenderOptions.concise()));
+  }
+
+  /** An object's keys, sorted: they say what was written there (a typo, a misplaced block). */
+  private static String keysOf(ConfigObject object) {
+    if (object.isEmpty()) {
+      return "(empty)";
+    }
+    StringBuilder keys = new StringBuilder();
+    for (String k : new TreeSet<>(object.keySet())) {
+      keys.append(keys.length() == 0 ? "" : ", ").append(ConfigUtil.joinPath(k));
+    }
+    return "with keys [" + shorten(keys.toString()) + "]";
+  }
+
+  private static String shorten(String text) {
+    return text.length() > MAX_RENDERED ? text.substring(0, MAX_RENDERED) + "…" : text;
   }
 
   /**

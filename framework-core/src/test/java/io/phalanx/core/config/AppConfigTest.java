@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigMemorySize;
+import com.typesafe.config.ConfigParseOptions;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -251,6 +252,32 @@ class AppConfigTest {
   void secretValuesStayOutOfMessages() {
     String m = fails(() -> errors().getInt("db.password"));
     assertContains(m, "'db.password'", "NUMBER", "STRING (redacted)", "application.conf:8");
+    assertFalse(m.contains("hunter2"), m);
+  }
+
+  /**
+   * An object or list found where a scalar was expected is described by its keys or size: its
+   * content may hold a secret under a key the message does not name (db's password here).
+   */
+  @Test
+  void anObjectOrListFoundInsteadOfAScalarIsShownWithoutItsValues() {
+    AppConfig c = AppConfig.of(ConfigFactory.parseString(
+        "db { user = app, password = \"hunter2-secret-value\" }\n"
+            + "hosts = [{ url = \"http://u:hunter2@h\" }, b]",
+        ConfigParseOptions.defaults().setOriginDescription("app.conf")));
+    String m = fails(() -> c.getString("db"));
+    assertEquals("config key 'db' must be a STRING but is OBJECT with keys [password, user]"
+        + " (app.conf: 1)", m);
+    m = fails(() -> c.getInt("hosts"));
+    assertEquals("config key 'hosts' must be a NUMBER (int) but is LIST of 2 elements"
+        + " (app.conf: 2)", m);
+  }
+
+  @Test
+  void aUrlPasswordInAStringShownInAMessageIsMasked() {
+    AppConfig c = of("db.url = \"postgresql://app:hunter2@db/orders\"");
+    String m = fails(() -> c.getInt("db.url"));
+    assertContains(m, "'db.url'", "STRING \"postgresql://app:******@db/orders\"");
     assertFalse(m.contains("hunter2"), m);
   }
 

@@ -1,6 +1,7 @@
 package io.phalanx.core.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -152,7 +153,7 @@ class RecordBindingTest {
     assertEquals(List.of("a", "b", "c"), sameIndexTwice.bind("service", Service.class).tags());
     AppConfig oneVariable = TestResources.builder("bind")
         .environment(Map.of("PHALANX_SERVICE_TAGS_X", "b")).load();
-    assertEquals("config key 'service.tags' must be a LIST but is OBJECT {\"x\":\"b\"}"
+    assertEquals("config key 'service.tags' must be a LIST but is OBJECT with keys [x]"
         + " (environment variable PHALANX_SERVICE_TAGS_X)",
         fails(() -> oneVariable.bind("service", Service.class)));
   }
@@ -250,6 +251,18 @@ class RecordBindingTest {
         "OBJECT (record Port)", "NUMBER 5", "application.conf:7");
     assertContains(fails(() -> errors().bind("bad", Port.class)), "'bad.port'",
         "NUMBER (int)", "application.conf:11");
+  }
+
+  public record Database(String db) {}
+
+  @Test
+  void anObjectBoundWhereAStringIsExpectedDoesNotShowItsNestedPassword() {
+    AppConfig c = AppConfig.of(ConfigFactory.parseString(
+        "svc { db { user = app, password = \"hunter2-secret-value\" } }"));
+    String m = fails(() -> c.bind("svc", Database.class));
+    assertContains(m, "config key 'svc.db' must be a STRING but is OBJECT with keys"
+        + " [password, user]");
+    assertFalse(m.contains("hunter2"), m);
   }
 
   @Test
