@@ -20,18 +20,26 @@ import java.util.regex.Pattern;
  * redacted too, so {@code secrets { db = "x" }} prints no value.
  *
  * <p>Credentials also hide inside ordinary values: in any other string, the password of a URL's
- * {@code user:password@} and the values of {@code password=}, {@code token=} and similar query
- * parameters are masked ({@code postgresql://app:******@db/orders}).
+ * {@code user:password@} (up to the last '@' of the authority) and the values of
+ * {@code password=}, {@code api-key=}, {@code access_token=} and similar query parameters are
+ * masked ({@code postgresql://app:******@db/orders}).
  */
 final class Redaction {
   /** What a redacted value is replaced with. */
   static final String MASK = "******";
   private static final List<String> WORDS = List.of("passw", "pwd", "passphrase", "secret",
       "token", "key", "credential", "private");
+  /**
+   * {@code user:password@} of a URL's authority. The password runs to the last '@' before the
+   * authority ends ('/', '?', '#'), because a password written as typed may hold an unencoded '@'
+   * while a host never does.
+   */
   private static final Pattern URL_PASSWORD =
-      Pattern.compile("(://[^/?#@\\s:]*:)[^/?#@\\s]+@");
+      Pattern.compile("(://[^/?#@\\s:]*:)[^/?#\\s]+@");
+  /** Parameter names are spelled with '-', '.' and digits too: api-key, client.secret2. */
   private static final Pattern SECRET_PARAMETER = Pattern.compile(
-      "([?&;](?:[a-z_]*(?:passw|pwd|secret|token|key|credential)[a-z_]*)=)[^&;#\\s]*",
+      "([?&;](?:[\\w.-]*(?:passw|pwd|passphrase|secret|token|key|credential)[\\w.-]*)=)"
+          + "[^&;#\\s]*",
       Pattern.CASE_INSENSITIVE);
 
   private Redaction() {}

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.typesafe.config.ConfigFactory;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -95,5 +96,34 @@ class RedactionTest {
         "https://host/path?page=2")) {
       assertEquals(plain, Redaction.maskEmbedded(plain));
     }
+  }
+
+  /** Parameter names are spelled with '-', '.' and digits as often as with '_'. */
+  @Test
+  void secretQueryParametersWithHyphensDotsOrDigitsAreMasked() {
+    assertEquals("https://search.example/v1?api-key=******&q=1",
+        Redaction.maskEmbedded("https://search.example/v1?api-key=k3y-value-123&q=1"));
+    assertEquals("https://idp.example/cb?access-token=******",
+        Redaction.maskEmbedded("https://idp.example/cb?access-token=t0ken-value-456"));
+    assertEquals("https://x.example/?q=1&client.secret2=******;tls-passphrase=******",
+        Redaction.maskEmbedded("https://x.example/?q=1&client.secret2=s;tls-passphrase=p"));
+    String shown = String.valueOf(AppConfig.of(ConfigFactory.parseString(
+        "v = \"https://idp.example/cb?access-token=t0ken-value-456\"")).toRedactedMap().get("v"));
+    assertFalse(shown.contains("t0ken-value-456"), shown);
+  }
+
+  /**
+   * A password with an unencoded '@' (the user typed it as is) is masked to the last '@' before
+   * the host: the authority ends at the first '/', '?' or '#', so that '@' is the separator.
+   */
+  @Test
+  void aPasswordContainingAnAtSignIsMaskedWhole() {
+    assertEquals("postgresql://app:******@db:5432/orders",
+        Redaction.maskEmbedded("postgresql://app:s3cr@t-pass@db:5432/orders"));
+    assertEquals("redis://:******@cache?mail=a@b.example",
+        Redaction.maskEmbedded("redis://:p@ss@cache?mail=a@b.example"));
+    String shown = String.valueOf(AppConfig.of(ConfigFactory.parseString(
+        "v = \"postgresql://app:s3cr@t-pass@db:5432/orders\"")).toRedactedMap().get("v"));
+    assertFalse(shown.contains("t-pass"), shown);
   }
 }
