@@ -39,7 +39,15 @@ public record ConfigDocument(String key, String format, String content) {
     if (dot <= 0 || dot == last.length() - 1) {
       return "conf";
     }
-    String extension = last.substring(dot + 1).toLowerCase(Locale.ROOT);
-    return extension.equals("yml") ? "yaml" : extension;
+    return canonicalFormat(last.substring(dot + 1));
+  }
+
+  /**
+   * A format's name as documents and {@link Configs.Builder#format} agree on it: lower-cased, and
+   * {@code yml} is {@code yaml}, so that a parser registered under either name reads both.
+   */
+  static String canonicalFormat(String name) {
+    String n = name.toLowerCase(Locale.ROOT);
+    return n.equals("yml") ? "yaml" : n;
   }
 }

@@ -16,7 +16,6 @@ import java.util.Collections;
 import java.util.Enumeration;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -211,11 +210,12 @@ public final class Configs {
 
     /**
      * Reads remote documents whose key has the extension {@code name} ({@code yaml}, say) with
-     * {@code format}; {@code conf}, {@code json} and {@code properties} are built in and cannot be
-     * replaced.
+     * {@code format}; {@code yaml} and {@code yml} name the same format, so either reads both
+     * {@code .yaml} and {@code .yml} keys. {@code conf}, {@code json} and {@code properties} are
+     * built in and cannot be replaced.
      */
     public Builder format(String name, ConfigFormat format) {
-      String n = Objects.requireNonNull(name, "name").toLowerCase(Locale.ROOT);
+      String n = ConfigDocument.canonicalFormat(Objects.requireNonNull(name, "name"));
       if (n.equals("conf") || n.equals("hocon") || n.equals("json") || n.equals("properties")) {
         throw new IllegalArgumentException("'" + name + "' is a built-in format");
       }
@@ -320,14 +320,15 @@ public final class Configs {
     private static Config parse(ConfigSource source, ConfigDocument d,
         Map<String, ConfigFormat> formats) {
       String origin = source.description() + " key " + d.key();
-      ConfigSyntax syntax = switch (d.format()) {
+      String name = ConfigDocument.canonicalFormat(d.format());
+      ConfigSyntax syntax = switch (name) {
         case "conf", "hocon" -> ConfigSyntax.CONF;
         case "json" -> ConfigSyntax.JSON;
         case "properties" -> ConfigSyntax.PROPERTIES;
         default -> null;
       };
       if (syntax == null) {
-        ConfigFormat format = formats.get(d.format());
+        ConfigFormat format = formats.get(name);
         if (format == null) {
           throw new ConfigException(source.description() + ": document " + d.key()
               + " has the format '" + d.format() + "', which is not understood (conf, json,"

@@ -115,6 +115,17 @@ class LiveConfigTest {
     assertEquals("ref", c.getString("server.name"), "merged with the files below");
   }
 
+  /** yml is yaml in a document's key, so it is yaml when a parser is registered too. */
+  @Test
+  void aFormatRegisteredAsYmlReadsYamlAndYmlDocuments() {
+    InMemoryConfigSource remote = new InMemoryConfigSource("r")
+        .put("/cfg/a.yaml", "server.host: yaml-host")
+        .put("/cfg/b.yml", "feature.limit: 7");
+    AppConfig c = builder(remote).format("YML", LiveConfigTest::flatYaml).load();
+    assertEquals("yaml-host", c.getString("server.host"));
+    assertEquals(7, c.getInt("feature.limit"));
+  }
+
   @Test
   void aFormatsParseErrorNamesSourceKeyAndFormat() {
     InMemoryConfigSource remote = new InMemoryConfigSource("r").put("/cfg/a.yaml", "no colon");
