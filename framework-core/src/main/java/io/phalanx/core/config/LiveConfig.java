@@ -127,6 +127,7 @@ public final class LiveConfig implements AutoCloseable {
    * Stops following the sources and closes them (they were handed over to be followed);
    * {@link #current()} keeps the last configuration. Idempotent. An observer may call it: no
    * observer is called after that, and the watches are closed right after the observer returns.
+   * A watch or source that fails to close is logged, and every other one is closed all the same.
    */
   @Override
   public void close() {
@@ -151,9 +152,18 @@ public final class LiveConfig implements AutoCloseable {
     closeWatchesAndSources(toClose);
   }
 
+  /**
+   * Closes every watch and then every source. A failure is logged and the rest still close: one
+   * broken connection must not leave the other sources followed and their connections open, and
+   * close() may run on a thread of its own (see above) where nobody could catch it anyway.
+   */
   private void closeWatchesAndSources(List<ConfigSource.Watch> toClose) {
-    for (ConfigSource.Watch w : toClose) {
-      w.close();
+    for (int i = 0; i < toClose.size(); i++) {
+      try {
+        toClose.get(i).close();
+      } catch (RuntimeException e) {
+        LOG.warn("closing the watch of config source {} failed", sources.get(i).description(), e);
+      }
     }
     for (ConfigSource source : sources) {
       try {

@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
 import org.junit.jupiter.api.Test;
@@ -255,6 +256,50 @@ class LiveConfigTest {
     assertTrue(remote.closed());
     remote.put("/cfg/a.conf", "x = 2");
     assertEquals(1, live.current().getInt("x"));
+  }
+
+  /** A source whose watch fails to close (its connection already broken, say). */
+  private static final class WatchCloseFails implements ConfigSource {
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    @Override
+    public String description() {
+      return "watch close fails";
+    }
+
+    @Override
+    public List<ConfigDocument> load() {
+      return List.of(ConfigDocument.of("/w.conf", "w = 1"));
+    }
+
+    @Override
+    public Watch watch(Listener listener) {
+      return () -> {
+        throw new IllegalStateException("channel already shut down");
+      };
+    }
+
+    @Override
+    public void close() {
+      closed.set(true);
+    }
+  }
+
+  /** A watch that fails to close is logged; the other watches and every source still close. */
+  @Test
+  void closeClosesEveryWatchAndSourceWhenOneWatchFailsToClose() {
+    InMemoryConfigSource before = new InMemoryConfigSource("before").put("/a.conf", "a = 1");
+    WatchCloseFails failing = new WatchCloseFails();
+    InMemoryConfigSource after = new InMemoryConfigSource("after").put("/b.conf", "b = 2");
+    LiveConfig live = builder(before, failing, after).watch();
+    live.close();
+    assertEquals(0, before.watchers());
+    assertEquals(0, after.watchers(), "the watch after the failing one is still running");
+    assertTrue(before.closed());
+    assertTrue(failing.closed.get(), "the source whose watch failed to close was left open");
+    assertTrue(after.closed());
+    after.put("/b.conf", "b = 3");
+    assertEquals(2, live.current().getInt("b"));
   }
 
   /** Nobody gets a LiveConfig to close when one source cannot be watched, so start closes. */
