@@ -25,7 +25,9 @@ import java.util.regex.Pattern;
  * boolean, {@code [a, b]} a list, {@code {a = 1}} an object; anything else, like
  * {@code 10s} or {@code http://x}, stays a string, which the typed getters convert (durations,
  * sizes) just as they do for file values. A value that looks like a list or object but does not
- * parse stays a string rather than failing, because it may legitimately be a password.
+ * parse stays a string rather than failing, because it may legitimately be a password. The
+ * substitutions of a list or object ({@code [${db.host}, b]}) are left for the one resolution of
+ * the merged layers, as those of a file.
  */
 final class OverrideLayer {
   /** No leading zeros: {@code 01234} (a postcode, a PIN) stays a string. */
@@ -110,8 +112,7 @@ final class OverrideLayer {
     }
     if (t.startsWith("[") || t.startsWith("{")) {
       ConfigValue v = hocon(t, description);
-      if (v != null && (v.valueType() == ConfigValueType.LIST
-          || v.valueType() == ConfigValueType.OBJECT)) {
+      if (v != null && isListOrObject(v)) {
         return v.withOrigin(origin);
       }
     }
@@ -119,16 +120,32 @@ final class OverrideLayer {
   }
 
   /**
+   * Whether a parsed {@code [...]} or {@code {...}} value is a list or an object. A value joined
+   * with a substitution ({@code [a] ${more}}) has no type before it is resolved; it parsed as
+   * HOCON, so it is taken as written and gets its type in the one resolution of the merged config.
+   */
+  private static boolean isListOrObject(ConfigValue v) {
+    try {
+      return v.valueType() == ConfigValueType.LIST || v.valueType() == ConfigValueType.OBJECT;
+    } catch (com.typesafe.config.ConfigException.NotResolved joinedWithASubstitution) {
+      return true;
+    }
+  }
+
+  /**
    * {@code text} as HOCON reads the value of a key, or null when it does not parse. Numbers are
    * read this way, not with {@code Double.valueOf}, because only the parser keeps their text:
    * {@code 1.10} stays "1.10" for {@code getString}, as in a file.
+   *
+   * <p>Not resolved here: its substitutions ({@code [${db.host}]}, {@code [${?EXTRA}]}) are
+   * resolved with every other layer's, after merging, against the loader's environment (resolving
+   * alone would see no other key and would read this process's environment).
    */
   private static ConfigValue hocon(String text, String description) {
     try {
       return ConfigFactory.parseString("v = " + text,
               ConfigParseOptions.defaults().setSyntax(ConfigSyntax.CONF)
                   .setOriginDescription(description))
-          .resolve()
           .root().get("v");
     } catch (com.typesafe.config.ConfigException notHocon) {
       return null;

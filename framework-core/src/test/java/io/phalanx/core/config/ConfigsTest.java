@@ -213,6 +213,48 @@ class ConfigsTest {
     assertFalse(TestResources.builder("layers").load().has("home"));
   }
 
+  /**
+   * A list or object override takes part in the one resolution after layering, like a file's
+   * value: it may refer to any key, which an override of that key changes too.
+   */
+  @Test
+  void listAndObjectOverridesMayReferToOtherKeys() {
+    AppConfig c = TestResources.builder("layers").systemProperties(props(
+        "client.hosts", "[${db.host}, db2]",
+        "client.primary", "{ host = ${db.host}, port = 5432 }",
+        "client.all", "[a] ${client.hosts}")).load();
+    assertEquals(List.of("db.local", "db2"), c.getStringList("client.hosts"));
+    assertEquals("db.local", c.getString("client.primary.host"));
+    assertEquals(List.of("a", "db.local", "db2"), c.getStringList("client.all"));
+    c = TestResources.builder("layers")
+        .environment(Map.of("PHALANX_CLIENT_HOSTS", "[${db.host}]"))
+        .systemProperties(props("db.host", "db.prod")).load();
+    assertEquals(List.of("db.prod"), c.getStringList("client.hosts"));
+    ConfigException e = assertThrows(ConfigException.class, () -> TestResources.builder("layers")
+        .systemProperties(props("client.hosts", "[${nowhere.defined}]")).load());
+    assertTrue(e.getMessage().contains("nowhere.defined")
+        && e.getMessage().contains("system property client.hosts"), e.getMessage());
+  }
+
+  /**
+   * A substitution in an override falls back to the environment the builder was given, never to
+   * this process's: {@code builder()} reads no process state unless told.
+   */
+  @Test
+  void overrideSubstitutionsFallBackToTheGivenEnvironmentOnly() {
+    String processPath = System.getenv("PATH");
+    assumeTrue(processPath != null && !processPath.isEmpty(), "needs PATH in the environment");
+    AppConfig c = TestResources.builder("layers")
+        .environment(Map.of("PHALANX_APP_DIRS", "[\"/opt\", ${?PATH}]")).load();
+    assertEquals(List.of("/opt"), c.getStringList("app.dirs"),
+        "the process's PATH leaked into a config built from an explicit environment");
+    c = TestResources.builder("layers")
+        .environment(Map.of("PHALANX_APP_DIRS", "[\"/opt\", ${?PATH}]", "PATH", "/given"))
+        .systemProperties(props("app.extra", "{ dir = ${?PATH} }")).load();
+    assertEquals(List.of("/opt", "/given"), c.getStringList("app.dirs"));
+    assertEquals("/given", c.getString("app.extra.dir"));
+  }
+
   @Test
   void extraFileMustExist() {
     Path missing = dir.resolve("missing.conf");
