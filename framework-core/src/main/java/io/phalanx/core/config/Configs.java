@@ -266,15 +266,21 @@ public final class Configs {
       Optional<Selected> selected = selectedProfile();
       List<String> searched = new ArrayList<>();
 
-      Config merged = resources(cl, "reference.conf", searched, false, null);
-      merged = resources(cl, resourceBase + ".conf", searched, false, null)
-          .withFallback(merged);
+      List<Config> layers = new ArrayList<>();
+      layers.add(resources(cl, "reference.conf", searched, false, null));
+      layers.add(resources(cl, resourceBase + ".conf", searched, false, null));
       if (selected.isPresent()) {
-        merged = resources(cl, resourceBase + "-" + selected.get().name + ".conf", searched, true,
-            selected.get()).withFallback(merged);
+        layers.add(resources(cl, resourceBase + "-" + selected.get().name + ".conf", searched,
+            true, selected.get()));
       }
       for (Path f : files) {
-        merged = file(f, searched).withFallback(merged);
+        layers.add(file(f, searched));
+      }
+      Config merged = layers.get(0);
+      SubstitutionSites sites = SubstitutionSites.none().with(merged);
+      for (Config layer : layers.subList(1, layers.size())) {
+        merged = layer.withFallback(merged);
+        sites = sites.with(layer);
       }
       Config overrides = ConfigFactory.empty();
       if (useEnvironment) {
@@ -283,7 +289,7 @@ public final class Configs {
       if (useSystemProperties) {
         overrides = OverrideLayer.fromSystemProperties(systemProperties).withFallback(overrides);
       }
-      return new Layers(merged, overrides, List.copyOf(searched), List.copyOf(sources),
+      return new Layers(merged, sites, overrides, List.copyOf(searched), List.copyOf(sources),
           Map.copyOf(formats), selected.map(s -> s.name), environment, useEnvironment,
           useSystemProperties);
     }
@@ -292,24 +298,28 @@ public final class Configs {
      * The files below and the overrides above the remote documents; composing them with a set of
      * documents (one list per source) gives a configuration.
      */
-    private record Layers(Config files, Config overrides, List<String> searched,
+    private record Layers(Config files, SubstitutionSites fileSites, Config overrides,
+        List<String> searched,
         List<ConfigSource> sources, Map<String, ConfigFormat> formats, Optional<String> profile,
         Map<String, String> environment,
         boolean useEnvironment, boolean useSystemProperties) {
 
       AppConfig compose(List<List<ConfigDocument>> documents) {
         Config merged = files;
+        SubstitutionSites sites = fileSites;
         List<String> layerNames = new ArrayList<>(searched);
         for (int i = 0; i < sources.size(); i++) {
           List<ConfigDocument> docs = documents.get(i);
           for (ConfigDocument d : docs) {
-            merged = parse(sources.get(i), d, formats).withFallback(merged);
+            Config document = parse(sources.get(i), d, formats);
+            merged = document.withFallback(merged);
+            sites = sites.with(document);
           }
           layerNames.add(sources.get(i).description() + " (" + docs.size()
               + (docs.size() == 1 ? " document)" : " documents)"));
         }
         merged = overrides.withFallback(merged);
-        Config resolved = resolve(merged, environment);
+        Config resolved = resolve(merged, environment, sites);
         Sources names = new Sources(layerNames, useEnvironment, useSystemProperties);
         LOG.debug("config loaded: profile={} layers={}", profile.orElse("(none)"),
             names.descriptions());
@@ -390,12 +400,15 @@ public final class Configs {
     /**
      * Substitutions look in the merged config first and then in the environment given to this
      * builder (not the process's, unless {@link #processOverrides()}); the environment is only a
-     * fallback for lookups, so its variables are removed again afterwards.
+     * fallback for lookups, so its variables are removed again afterwards. A value a variable
+     * filled in at one of {@code sites} names the variable and the line that substituted it.
      */
-    private static Config resolve(Config merged, Map<String, String> environment) {
-      Config lookup = ConfigValueFactory.fromMap(environment, "environment variables").toConfig();
+    private static Config resolve(Config merged, Map<String, String> environment,
+        SubstitutionSites sites) {
+      Config lookup = SubstitutionSites.lookup(environment);
       try {
-        Config resolved = merged.withFallback(lookup).resolve(ConfigResolveOptions.noSystem());
+        Config resolved = sites.nameOrigins(
+            merged.withFallback(lookup).resolve(ConfigResolveOptions.noSystem()));
         for (String var : environment.keySet()) {
           if (!merged.root().containsKey(var)) {
             resolved = resolved.withoutPath(ConfigUtil.joinPath(var));

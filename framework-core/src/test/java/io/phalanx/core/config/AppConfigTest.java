@@ -223,6 +223,28 @@ class AppConfigTest {
         "NUMBER", "STRING \"nine\"", "(system property server.http.port)");
   }
 
+  /**
+   * A bad value an environment variable filled in through {@code ${VAR}} names the variable and
+   * the line that substituted it, also where a lower layer set the key too.
+   */
+  @Test
+  void aValueSubstitutedFromTheEnvironmentNamesTheVariableAndTheLine() throws IOException {
+    Path f = dir.resolve("app.conf");
+    Files.writeString(f, "server {\n  host = localhost\n  port = ${APP_PORT}\n"
+        + "  http.port = ${?HTTP_PORT}\n}\n");
+    AppConfig c = TestResources.builder("layers").file(f)
+        .environment(Map.of("APP_PORT", "80a", "HTTP_PORT", "eighty")).load();
+    assertEquals("config key 'server.port' must be a NUMBER (int) but is STRING \"80a\""
+        + " (environment variable APP_PORT, substituted at " + f + ":3)",
+        fails(() -> c.getInt("server.port")));
+    // application.conf sets server.http.port = 2 below the file
+    assertContains(fails(() -> c.getInt("server.http.port")), "'server.http.port'",
+        "STRING \"eighty\"", "(environment variable HTTP_PORT, substituted at " + f + ":4)");
+    AppConfig unset = TestResources.builder("layers").file(f)
+        .environment(Map.of("APP_PORT", "80")).load();
+    assertEquals(2, unset.getInt("server.http.port"), "an unset optional one keeps the lower value");
+  }
+
   @Test
   void extraFileOriginIsItsPath() throws IOException {
     Path f = dir.resolve("override.conf");
