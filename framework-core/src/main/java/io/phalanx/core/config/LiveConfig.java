@@ -21,7 +21,8 @@ import org.slf4j.LoggerFactory;
  *     .source(EtcdConfigSource.builder().endpoints("http://etcd:2379").prefix("/config/greeter/").build())
  *     .watch();
  * AppConfig config = live.current();                  // what start-up reads
- * live.observe("greeting", c -> greeting.set(c.getString("greeting.text")));
+ * // called now with the value in force, then on each change: no change falls in between
+ * live.observeFromCurrent("greeting", c -> greeting.set(c.getString("greeting.text")));
  * app.afterStop(info -> live.close());
  * }</pre>
  *
@@ -102,12 +103,43 @@ public final class LiveConfig implements AutoCloseable {
   /**
    * Calls {@code observer} with the new configuration whenever the value at {@code path} (a
    * HOCON path, a leaf or a whole subtree; {@code ""} for any change) differs from before:
-   * changed, added or removed. Not called for the current value.
+   * changed, added or removed. Not called for the current value, as Kratos' {@code Watch}: to
+   * start from it without missing a change, use {@link #observeFromCurrent}.
    *
    * @return closing it stops the calls
    * @throws ConfigException if {@code path} is not a valid HOCON path
    */
   public AutoCloseable observe(String path, Consumer<AppConfig> observer) {
+    Observer o = observer(path, observer);
+    observers.add(o);
+    return () -> observers.remove(o);
+  }
+
+  /**
+   * Calls {@code observer} at once with the configuration in force, then as
+   * {@link #observe(String, Consumer)} does whenever the value at {@code path} changes. Reading
+   * {@link #current()} and then calling {@code observe} can miss a change that lands between the
+   * two; here none can: the first call and the registration happen while no change is being
+   * applied, so every change after the first call's configuration reaches the observer.
+   *
+   * <p>The first call runs on the calling thread before this method returns, one at a time with
+   * the calls of other observers; if it throws, the observer is not registered and the exception
+   * is thrown here.
+   *
+   * @return closing it stops the calls
+   * @throws ConfigException if {@code path} is not a valid HOCON path
+   */
+  public AutoCloseable observeFromCurrent(String path, Consumer<AppConfig> observer) {
+    Observer o = observer(path, observer);
+    synchronized (lock) {
+      // deliveries replace current and call the observers under this lock: none runs now
+      observer.accept(current);
+      observers.add(o);
+    }
+    return () -> observers.remove(o);
+  }
+
+  private Observer observer(String path, Consumer<AppConfig> observer) {
     Objects.requireNonNull(path, "path");
     Objects.requireNonNull(observer, "observer");
     if (!path.isEmpty()) {
@@ -118,9 +150,7 @@ public final class LiveConfig implements AutoCloseable {
             e);
       }
     }
-    Observer o = new Observer(path, observer);
-    observers.add(o);
-    return () -> observers.remove(o);
+    return new Observer(path, observer);
   }
 
   /**

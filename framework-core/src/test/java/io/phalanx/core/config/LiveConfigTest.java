@@ -13,6 +13,7 @@ import java.util.Properties;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
 import org.junit.jupiter.api.Test;
@@ -415,6 +416,65 @@ class LiveConfigTest {
         }
         listener = null;
       };
+    }
+  }
+
+  /**
+   * Reading current() and then calling observe() misses a change that lands in between; starting
+   * from the value in force does not: a change arriving while the observer is first called waits,
+   * and then reaches it.
+   */
+  @Test
+  void observingFromTheCurrentValueMissesNoChangeThatLandsMeanwhile() throws Exception {
+    DeliveringSource a = new DeliveringSource("a");
+    LiveConfig live = builder(a).watch();
+    List<String> seen = new CopyOnWriteArrayList<>();
+    AtomicReference<Thread> delivery = new AtomicReference<>();
+    live.observeFromCurrent("x", c -> {
+      if (delivery.get() == null) {
+        Thread t = a.deliver("/a.conf", "x = 2");
+        delivery.set(t);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        // the change either waits for this first call (BLOCKED) or, if it was not held back,
+        // has been applied before the observer was registered (ended)
+        while (t.getState() != Thread.State.BLOCKED && t.isAlive()
+            && System.nanoTime() < deadline) {
+          Thread.onSpinWait();
+        }
+      }
+      seen.add(c.findInt("x").map(String::valueOf).orElse("unset"));
+    });
+    delivery.get().join(TimeUnit.SECONDS.toMillis(20)); // liveness, not a latency bound
+    assertFalse(delivery.get().isAlive());
+    assertEquals(List.of("unset", "2"), seen, "the change that landed while observing began");
+    assertEquals(2, live.current().getInt("x"));
+    live.close();
+  }
+
+  @Test
+  void observingFromTheCurrentValueCallsOnceNowThenOnChanges() throws Exception {
+    InMemoryConfigSource remote = new InMemoryConfigSource("r").put("/cfg/a.conf", "x = 1");
+    try (LiveConfig live = builder(remote).watch()) {
+      List<Integer> seen = new ArrayList<>();
+      AutoCloseable observation = live.observeFromCurrent("x", c -> seen.add(c.getInt("x")));
+      assertEquals(List.of(1), seen, "called at once with the value in force");
+      remote.put("/cfg/a.conf", "x = 1\ny = 5");
+      remote.put("/cfg/a.conf", "x = 3");
+      assertEquals(List.of(1, 3), seen);
+      observation.close();
+      remote.put("/cfg/a.conf", "x = 4");
+      assertEquals(List.of(1, 3), seen);
+
+      AtomicInteger calls = new AtomicInteger();
+      IllegalStateException e = assertThrows(IllegalStateException.class,
+          () -> live.observeFromCurrent("x", c -> {
+            calls.incrementAndGet();
+            throw new IllegalStateException("cannot apply x");
+          }));
+      assertEquals("cannot apply x", e.getMessage());
+      remote.put("/cfg/a.conf", "x = 5");
+      assertEquals(1, calls.get(), "an observer whose first call failed is not registered");
+      assertThrows(ConfigException.class, () -> live.observeFromCurrent("a..b", c -> { }));
     }
   }
 
