@@ -50,7 +50,7 @@ public final class Main {
     }
     // documents under the prefix override application.conf; -D and PHALANX_* still win
     try (LiveConfig live = Configs.builder().processOverrides().source(remote.get()).watch()) {
-      // live.observe("some.key", c -> ...) acts on a change without a restart
+      // live.observeFromCurrent("some.key", c -> ...) applies it now and on each change
       app(live.current(), live).run();
     }
   }

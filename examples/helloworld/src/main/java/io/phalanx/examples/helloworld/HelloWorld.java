@@ -91,10 +91,10 @@ public final class HelloWorld {
 
   /** The app over a live configuration: a changed greeting applies to the next request. */
   public static App app(LiveConfig live) {
-    AppConfig config = live.current();
-    AtomicReference<String> greeting = new AtomicReference<>(config.getString(GREETING));
-    live.observe(GREETING, c -> greeting.set(c.getString(GREETING)));
-    return app(config, greeting, live);
+    AtomicReference<String> greeting = new AtomicReference<>();
+    // set now from the configuration in force, then on each change: none is missed in between
+    live.observeFromCurrent(GREETING, c -> greeting.set(c.getString(GREETING)));
+    return app(live.current(), greeting, live);
   }
 
   private static App app(AppConfig config, AtomicReference<String> greeting, LiveConfig live) {
