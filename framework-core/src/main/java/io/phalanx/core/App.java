@@ -216,7 +216,10 @@ public final class App {
       synchronized (lock) {
         startingThread = null;
       }
-      health.setServing(false);
+      Error listenerError = notServing(null);
+      if (listenerError != null) {
+        e.addSuppressed(listenerError);
+      }
       Registration r;
       synchronized (lock) {
         r = registration;
@@ -267,8 +270,8 @@ public final class App {
    * thread, which cannot wait for itself) returns at once and is carried out as soon as
    * {@link #start()} has finished.
    *
-   * <p>A hook that fails is logged and the stop goes on; if a hook threw an {@link Error}, the
-   * first one is rethrown once everything is stopped.
+   * <p>A hook or serving listener that fails is logged and the stop goes on; if one threw an
+   * {@link Error}, the first one is rethrown once everything is stopped.
    */
   public void stop() {
     boolean mine;
@@ -300,11 +303,11 @@ public final class App {
       return;
     }
     long t0 = System.nanoTime();
-    // Not ready first, so that probes and health-checking clients move away before the drain.
-    health.setServing(false);
-    Error hookError;
+    Error hookError = null;
     try {
-      hookError = runHooksQuietly("before-stop", beforeStop, null);
+      // Not ready first, so that probes and health-checking clients move away before the drain.
+      hookError = notServing(null);
+      hookError = runHooksQuietly("before-stop", beforeStop, hookError);
       List<Server> toStop;
       List<Server> adminToStop;
       Registration r;
@@ -445,6 +448,21 @@ public final class App {
       }
     }
     return out;
+  }
+
+  /**
+   * Reports NOT_SERVING. {@link Health} logs a listener's exception and goes on; an {@link Error}
+   * must not leave servers running either, so it is returned (unless one came {@code first}) for
+   * the caller to throw once everything is stopped.
+   */
+  private Error notServing(Error first) {
+    try {
+      health.setServing(false);
+    } catch (Error e) {
+      LOG.error("a serving listener failed; stop continues, then rethrows", e);
+      return first == null ? e : first;
+    }
+    return first;
   }
 
   private static void stopServers(List<Server> servers, Duration grace) {

@@ -282,4 +282,51 @@ class AppTest {
     assertTrue(s.socket.isClosed(), "server 'a' still listens; log=" + log);
     assertTrue(log.contains("after-stop ran"), log.toString());
   }
+
+  /**
+   * A readiness listener ({@code app.health().onServingChange}, public API) that throws when the
+   * app stops must not stop the stop: the server is closed and the app ends STOPPED, so later
+   * stop() and awaitStopped() calls return.
+   */
+  @Test
+  void aServingListenerThatThrowsDoesNotLeaveTheServerRunning() throws Exception {
+    List<String> log = Collections.synchronizedList(new ArrayList<>());
+    SocketServer server = new SocketServer("http", log, false);
+    App app = App.builder("svc").server(server).build();
+    app.health().onServingChange(serving -> {
+      if (!serving && app.state() == App.State.STOPPING) {
+        throw new IllegalStateException("listener failed");
+      }
+    });
+    app.start();
+    try {
+      app.stop();
+    } catch (RuntimeException reported) {
+      // a failing listener may be reported, but the stop must still be carried out
+    }
+    assertEquals(App.State.STOPPED, app.state(), "stop() left the app in " + app.state());
+    assertTrue(server.socket.isClosed(), "the server still listens on "
+        + server.socket.getLocalSocketAddress() + "; log " + log);
+  }
+
+  /** The same listener on the start-failure path: what started is stopped, the app STOPPED. */
+  @Test
+  void aServingListenerThatThrowsWhenAStartFailsStillStopsWhatStarted() throws Exception {
+    List<String> log = Collections.synchronizedList(new ArrayList<>());
+    SocketServer server = new SocketServer("http", log, false);
+    App app = App.builder("svc").server(server)
+        .afterStart(info -> {
+          throw new IOException("after-start failed");
+        })
+        .build();
+    app.health().onServingChange(serving -> {
+      if (!serving && app.state() == App.State.STARTING) {
+        throw new IllegalStateException("listener failed");
+      }
+    });
+    App.AppStartException e = assertThrows(App.AppStartException.class, app::start);
+    assertTrue(e.getMessage().contains("after-start failed"), e.getMessage());
+    assertEquals(App.State.STOPPED, app.state());
+    assertTrue(server.socket.isClosed(), "server still listens; log " + log);
+  }
 }

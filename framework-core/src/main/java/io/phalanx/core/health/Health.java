@@ -5,6 +5,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The application's liveness and readiness: named checks plus a "serving" flag that the
@@ -14,9 +16,12 @@ import java.util.function.Consumer;
  * the same object.
  *
  * <p>Thread-safe. Checks run on the caller's thread each time a report is asked for; listeners of
- * {@link #onServingChange} run on the thread that changes the flag and must not block.
+ * {@link #onServingChange} run on the thread that changes the flag and must not block; one that
+ * throws an exception is logged and the others still hear the change (the app's start or stop
+ * goes on).
  */
 public final class Health {
+  private static final Logger LOG = LoggerFactory.getLogger(Health.class);
   private final Map<String, HealthCheck> liveness = new LinkedHashMap<>();
   private final Map<String, HealthCheck> readiness = new LinkedHashMap<>();
   private final CopyOnWriteArrayList<Consumer<Boolean>> listeners = new CopyOnWriteArrayList<>();
@@ -67,7 +72,12 @@ public final class Health {
     }
     if (changed) {
       for (Consumer<Boolean> l : listeners) {
-        l.accept(serving);
+        try {
+          l.accept(serving);
+        } catch (RuntimeException e) {
+          // The caller is the app's start or stop: a listener must not leave it half done.
+          LOG.warn("serving listener {} failed on serving={}; ignored", l, serving, e);
+        }
       }
     }
   }
