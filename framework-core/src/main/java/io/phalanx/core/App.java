@@ -8,11 +8,13 @@ import io.phalanx.core.registry.ServiceInstance;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -85,8 +87,11 @@ public final class App {
   private List<Server> started = List.of();
   private List<Server> adminStarted = List.of();
   private Registration registration;
-  // the thread running start(), and whether a hook on it asked for a stop (done after the start)
-  private Thread startingThread;
+  // Threads the lifecycle waits for (the one running start() or stop(), those stopping servers):
+  // a stop() they ask for (from a hook, a listener, Server.stop, registrar.close) cannot wait for
+  // the lifecycle to end, and returns at once. Guarded by lock.
+  private final Set<Thread> lifecycleThreads = new HashSet<>();
+  // whether a hook during the start asked for a stop (done after the start)
   private boolean stopAfterStart;
 
   private App(Builder b) {
@@ -161,7 +166,7 @@ public final class App {
             + "; an app starts once");
       }
       state = State.STARTING;
-      startingThread = Thread.currentThread();
+      lifecycleThreads.add(Thread.currentThread());
     }
     long t0 = System.nanoTime();
     List<Server> up = new ArrayList<>();
@@ -213,9 +218,6 @@ public final class App {
       }
       runHooks("after-start", afterStart, true);
     } catch (Exception | Error e) {
-      synchronized (lock) {
-        startingThread = null;
-      }
       Error listenerError = notServing(null);
       if (listenerError != null) {
         e.addSuppressed(listenerError);
@@ -234,6 +236,7 @@ public final class App {
       }
       synchronized (lock) {
         state = State.STOPPED;
+        lifecycleThreads.remove(Thread.currentThread());
         lock.notifyAll();
       }
       stopped.countDown();
@@ -242,7 +245,7 @@ public final class App {
     boolean stopNow;
     synchronized (lock) {
       state = State.RUNNING;
-      startingThread = null;
+      lifecycleThreads.remove(Thread.currentThread());
       stopNow = stopAfterStart;
       lock.notifyAll();
     }
@@ -268,7 +271,9 @@ public final class App {
    * Idempotent; a second caller waits for the first stop to finish. A stop requested while the
    * app starts waits for the start to end; one requested by a start hook (on the starting
    * thread, which cannot wait for itself) returns at once and is carried out as soon as
-   * {@link #start()} has finished.
+   * {@link #start()} has finished. One requested from inside the stop itself (a stop hook, a
+   * serving listener, {@link Server#stop}, the registrar's close) returns at once too: the stop
+   * it asks for is already under way, on a thread that waits for the caller.
    *
    * <p>A hook or serving listener that fails is logged and the stop goes on; if one threw an
    * {@link Error}, the first one is rethrown once everything is stopped.
@@ -276,8 +281,13 @@ public final class App {
   public void stop() {
     boolean mine;
     synchronized (lock) {
-      if (state == State.STARTING && Thread.currentThread() == startingThread) {
-        stopAfterStart = true;
+      if (lifecycleThreads.contains(Thread.currentThread())) {
+        // Asked for from inside the start or the stop (a hook, a serving listener, a server's or
+        // the registrar's stop): waiting here would wait for this very thread. A start carries
+        // the stop out once it has finished; a stop is already under way.
+        if (state == State.STARTING) {
+          stopAfterStart = true;
+        }
         return;
       }
       // A stop requested while starting (a SIGTERM during start-up) waits for the start to end,
@@ -296,6 +306,7 @@ public final class App {
       mine = state == State.RUNNING || state == State.NEW;
       if (mine) {
         state = State.STOPPING;
+        lifecycleThreads.add(Thread.currentThread());
       }
     }
     if (!mine) {
@@ -332,6 +343,7 @@ public final class App {
     } finally {
       synchronized (lock) {
         state = State.STOPPED;
+        lifecycleThreads.remove(Thread.currentThread());
         lock.notifyAll();
       }
       stopped.countDown();
@@ -465,7 +477,7 @@ public final class App {
     return first;
   }
 
-  private static void stopServers(List<Server> servers, Duration grace) {
+  private void stopServers(List<Server> servers, Duration grace) {
     if (servers.isEmpty()) {
       return;
     }
@@ -479,6 +491,9 @@ public final class App {
         }
       }, "phalanx-stop-" + s.name());
       t.setDaemon(true);
+      synchronized (lock) {
+        lifecycleThreads.add(t); // before it runs: its Server.stop may call stop()
+      }
       t.start();
       threads.add(t);
     }
@@ -494,6 +509,9 @@ public final class App {
       if (interrupted) {
         Thread.currentThread().interrupt();
       }
+    }
+    synchronized (lock) {
+      lifecycleThreads.removeAll(threads);
     }
   }
 

@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Test;
 class AppTest {
 
   /** A server that really listens on a loopback port and records its lifecycle. */
-  static final class SocketServer implements Server {
+  static class SocketServer implements Server {
     final String name;
     final List<String> log;
     final boolean failOnStart;
@@ -328,5 +328,69 @@ class AppTest {
     assertTrue(e.getMessage().contains("after-start failed"), e.getMessage());
     assertEquals(App.State.STOPPED, app.state());
     assertTrue(server.socket.isClosed(), "server still listens; log " + log);
+  }
+
+  /**
+   * A before-stop hook that asks the app to stop (a component's close() calling app.stop())
+   * runs on the stopping thread, which cannot wait for its own stop: it must return at once.
+   */
+  @Test
+  void stopCalledFromAStopHookDoesNotDeadlock() throws Exception {
+    List<String> log = Collections.synchronizedList(new ArrayList<>());
+    SocketServer server = new SocketServer("http", log, false);
+    AtomicReference<App> ref = new AtomicReference<>();
+    App app = App.builder("svc").server(server)
+        .beforeStop(info -> {
+          ref.get().stop();
+          log.add("hook returned");
+        })
+        .build();
+    ref.set(app);
+    app.start();
+    CompletableFuture<Void> stopping = new CompletableFuture<>();
+    Thread t = new Thread(() -> {
+      app.stop();
+      stopping.complete(null);
+    }, "test-stop");
+    t.setDaemon(true); // a deadlocked thread must not keep the test JVM alive
+    t.start();
+    // 30 s only bounds the wait for a stop that never ends; an idle server stops at once
+    try {
+      stopping.get(30, TimeUnit.SECONDS);
+    } catch (java.util.concurrent.TimeoutException e) {
+      throw new AssertionError("stop() never returned: a stop hook calling stop() deadlocks "
+          + "(state " + app.state() + ", server closed " + server.socket.isClosed() + ")");
+    }
+    assertEquals(App.State.STOPPED, app.state());
+    assertTrue(log.contains("hook returned"), log.toString());
+  }
+
+  /**
+   * A server whose stop() asks the app to stop (it runs on a thread the stop waits for) must
+   * not wait for that stop either.
+   */
+  @Test
+  void stopCalledFromAServersStopDoesNotDeadlock() throws Exception {
+    List<String> log = Collections.synchronizedList(new ArrayList<>());
+    AtomicReference<App> ref = new AtomicReference<>();
+    SocketServer server = new SocketServer("http", log, false) {
+      @Override
+      public void stop(Duration grace) {
+        ref.get().stop();
+        super.stop(grace);
+      }
+    };
+    App app = App.builder("svc").server(server).build();
+    ref.set(app);
+    app.start();
+    CompletableFuture<Void> stopping = CompletableFuture.runAsync(app::stop);
+    try {
+      stopping.get(30, TimeUnit.SECONDS); // bounds the wait for a stop that never ends
+    } catch (java.util.concurrent.TimeoutException e) {
+      throw new AssertionError("stop() never returned: Server.stop calling stop() deadlocks "
+          + "(state " + app.state() + ")");
+    }
+    assertEquals(App.State.STOPPED, app.state());
+    assertTrue(server.socket.isClosed(), log.toString());
   }
 }
