@@ -4,7 +4,6 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -80,13 +79,24 @@ public interface Metadata {
     return new Builder();
   }
 
-  /** Lower-cases an ASCII header name without allocating when it already is lower case. */
+  /**
+   * Lower-cases the ASCII letters of a name, and only those, without allocating when there are
+   * none to lower: {@code toLowerCase} would also fold other letters (the Kelvin sign to
+   * {@code k}), so that the key would depend on whether the name had an ASCII capital.
+   */
   static String normalize(String name) {
     Objects.requireNonNull(name, "name");
     for (int i = 0; i < name.length(); i++) {
       char c = name.charAt(i);
       if (c >= 'A' && c <= 'Z') {
-        return name.toLowerCase(Locale.ROOT);
+        char[] out = name.toCharArray();
+        for (int j = i; j < out.length; j++) {
+          char d = out[j];
+          if (d >= 'A' && d <= 'Z') {
+            out[j] = (char) (d + ('a' - 'A'));
+          }
+        }
+        return new String(out);
       }
     }
     return name;

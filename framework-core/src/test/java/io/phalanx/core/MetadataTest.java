@@ -52,4 +52,23 @@ class MetadataTest {
     assertEquals(List.of("v"), copy.getAll("k"));
     assertEquals(copy, frozen);
   }
+
+  /** Names differing only in ASCII case are one name, whatever their other letters are. */
+  @Test
+  void namesThatDifferOnlyInAsciiCaseAreTheSameName() {
+    MutableMetadata m = new MutableMetadata();
+    m.add("X-Stra\u00DFe-\u00C4", "1"); // ASCII capitals, and a non-ASCII one
+    m.add("x-stra\u00DFe-\u00C4", "2"); // the same name without the ASCII capitals
+    assertEquals(List.of("1", "2"), m.getAll("x-stra\u00DFe-\u00C4"), m.toString());
+    assertEquals(Set.of("x-stra\u00DFe-\u00C4"), m.names());
+  }
+
+  /** Only ASCII letters are folded: the KELVIN SIGN is not the letter K. */
+  @Test
+  void onlyAsciiLettersAreFolded() {
+    MutableMetadata m = new MutableMetadata();
+    m.add("X-\u212Aey", "kelvin");
+    assertEquals(List.of(), m.getAll("x-key"), m.toString());
+    assertEquals(List.of("kelvin"), m.getAll("x-\u212AEY"));
+  }
 }
