@@ -50,7 +50,7 @@ public interface Metadata {
     return Collections.unmodifiableMap(out);
   }
 
-  /** The empty metadata. */
+  /** The empty metadata: immutable, as {@link #of} makes it, and shared. */
   static Metadata empty() {
     return MutableMetadata.EMPTY;
   }

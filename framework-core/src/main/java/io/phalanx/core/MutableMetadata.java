@@ -17,7 +17,9 @@ import java.util.function.BiConsumer;
  * reads it only after the handler has returned, which orders the two.
  */
 public final class MutableMetadata implements Metadata {
-  static final Metadata EMPTY = new MutableMetadata(Map.of());
+  // Read-only by type, as every other immutable Metadata: code that writes whatever is an
+  // instanceof MutableMetadata (client middleware) must not take the shared constant for writable.
+  static final Metadata EMPTY = new Frozen(new MutableMetadata(Map.of()));
 
   private final Map<String, List<String>> values;
 
@@ -135,6 +137,11 @@ public final class MutableMetadata implements Metadata {
     @Override
     public void forEach(BiConsumer<String, String> action) {
       delegate.forEach(action);
+    }
+
+    @Override
+    public boolean isEmpty() {
+      return delegate.isEmpty();
     }
 
     // equal to any metadata with the same entries, as MutableMetadata is: a record's own

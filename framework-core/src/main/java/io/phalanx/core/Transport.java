@@ -17,11 +17,15 @@ public interface Transport {
 
   /**
    * A transport that is only these values, for handler and middleware tests and for calls made
-   * in-process: endpoint {@code local:}, no request metadata, no remote address or peer
-   * identity, and reply metadata of its own that the code under test may write and the test read.
+   * in-process: endpoint {@code local:}, no remote address or peer identity, and reply metadata
+   * of its own that the code under test may write and the test read. On the server side it has
+   * no request metadata; on the client side its request metadata is the call's outgoing
+   * metadata, empty and writable ({@link MutableMetadata}) as a real client's, so that client
+   * middleware can add headers and the test read them.
    */
   static Transport of(Kind kind, Side side, String operation) {
-    return of(kind, side, operation, Metadata.empty());
+    return of(kind, side, operation,
+        side == Side.CLIENT ? new MutableMetadata() : Metadata.empty());
   }
 
   /** As {@link #of(Kind, Side, String)}, with {@code requestMetadata} as the call's metadata. */

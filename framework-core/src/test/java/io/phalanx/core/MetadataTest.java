@@ -71,4 +71,17 @@ class MetadataTest {
     assertEquals(List.of(), m.getAll("x-key"), m.toString());
     assertEquals(List.of("kelvin"), m.getAll("x-\u212AEY"));
   }
+
+  /**
+   * The shared empty metadata is read-only by type, as of/builder/copyOf make it: code that
+   * writes whatever is a MutableMetadata (client middleware) took it for writable and failed.
+   */
+  @Test
+  void theEmptyMetadataIsReadOnlyByType() {
+    Metadata empty = Metadata.empty();
+    assertFalse(empty instanceof MutableMetadata, empty.getClass().getName());
+    assertTrue(empty.isEmpty());
+    assertEquals(Metadata.of(), empty);
+    assertEquals(new MutableMetadata(), empty);
+  }
 }

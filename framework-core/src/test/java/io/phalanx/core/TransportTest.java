@@ -3,6 +3,8 @@ package io.phalanx.core;
 import static io.phalanx.core.Transport.Kind.GRPC;
 import static io.phalanx.core.Transport.Side.CLIENT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -29,5 +31,21 @@ class TransportTest {
     assertNotSame(t.replyMetadata(), Transport.of(GRPC, CLIENT, "/x").replyMetadata());
     assertTrue(Transport.of(GRPC, CLIENT, "/x").requestMetadata().isEmpty());
     assertThrows(NullPointerException.class, () -> Transport.of(GRPC, CLIENT, null));
+  }
+
+  /**
+   * A plain client transport's outgoing metadata is writable, as a real client's, so client
+   * middleware runs on it; each transport has its own. The server side's is read-only.
+   */
+  @Test
+  void aPlainClientTransportsOutgoingMetadataIsWritableAndItsOwn() {
+    Transport t = Transport.of(GRPC, CLIENT, "/a.B/C");
+    MutableMetadata outgoing = assertInstanceOf(MutableMetadata.class, t.requestMetadata());
+    outgoing.add("x-md-global-a", "1");
+    assertEquals(Optional.of("1"), t.requestMetadata().get("x-md-global-a"));
+    assertTrue(Transport.of(GRPC, CLIENT, "/a.B/C").requestMetadata().isEmpty());
+    assertTrue(Metadata.empty().isEmpty());
+    assertFalse(Transport.of(GRPC, Transport.Side.SERVER, "/a.B/C").requestMetadata()
+        instanceof MutableMetadata);
   }
 }

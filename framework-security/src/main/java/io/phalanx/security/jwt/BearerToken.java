@@ -42,10 +42,14 @@ public final class BearerToken implements Middleware {
   public Handler wrap(Handler next) {
     return (ctx, request) -> {
       Transport t = ctx.transport();
-      if (t.side() != Transport.Side.CLIENT
-          || !(t.requestMetadata() instanceof MutableMetadata outgoing)) {
+      if (t.side() != Transport.Side.CLIENT) {
         throw new IllegalStateException("BearerToken is client middleware; it ran on the "
             + t.side().label() + " side of " + t.operation());
+      }
+      if (!(t.requestMetadata() instanceof MutableMetadata outgoing)) {
+        throw new IllegalStateException("BearerToken cannot send a token on " + t.operation()
+            + ": the client transport's outgoing metadata is read-only ("
+            + t.requestMetadata().getClass().getName() + ", not a MutableMetadata)");
       }
       String token = tokens.get();
       if (token == null || token.isBlank()) {

@@ -1,6 +1,7 @@
 package io.phalanx.security.jwt;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -12,6 +13,10 @@ import com.nimbusds.jose.util.Base64URL;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import com.sun.net.httpserver.HttpServer;
+import io.phalanx.core.Context;
+import io.phalanx.core.Handler;
+import io.phalanx.core.Metadata;
+import io.phalanx.core.Transport;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -19,9 +24,11 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -154,5 +161,30 @@ class JwtAuthEdgeCasesTest {
     assertTrue(r.headers().firstValue("x-injected").isEmpty());
     assertTrue(r.headers().firstValue("www-authenticate").isPresent(),
         "401 without WWW-Authenticate: " + r.headers().map() + " " + r.body());
+  }
+
+  /**
+   * BearerToken runs on the plain client transport the core README tests middleware with: its
+   * outgoing metadata was the shared empty constant, taken for writable, and the call failed.
+   */
+  @Test
+  void bearerTokenRunsOnAPlainClientTransport() throws Exception {
+    Context ctx = Context.of(Transport.of(Transport.Kind.HTTP, Transport.Side.CLIENT,
+        "GET /orders"), Instant.now().plusSeconds(5));
+    Handler send = (c, req) -> c.transport().requestMetadata().get("authorization");
+    Object sent = BearerToken.of("abc.def.ghi").wrap(send).handle(ctx, null);
+    assertEquals(Optional.of("Bearer abc.def.ghi"), sent);
+  }
+
+  /** On a client transport whose outgoing metadata is read-only, the error says so. */
+  @Test
+  void bearerTokenOnReadOnlyOutgoingMetadataSaysItIsReadOnly() {
+    Context ctx = Context.of(Transport.of(Transport.Kind.HTTP, Transport.Side.CLIENT,
+        "GET /orders", Metadata.of("x-a", "1")), Instant.now().plusSeconds(5));
+    Handler send = (c, req) -> "sent";
+    IllegalStateException e = assertThrows(IllegalStateException.class,
+        () -> BearerToken.of("abc.def.ghi").wrap(send).handle(ctx, null));
+    assertTrue(e.getMessage().contains("read-only"), e.getMessage());
+    assertFalse(e.getMessage().contains("client side"), e.getMessage());
   }
 }
