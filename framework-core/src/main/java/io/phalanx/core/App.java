@@ -93,6 +93,8 @@ public final class App {
   private final Set<Thread> lifecycleThreads = new HashSet<>();
   // whether a hook during the start asked for a stop (done after the start)
   private boolean stopAfterStart;
+  // whether stop() came before any start: run() then returns without starting. Guarded by lock.
+  private boolean stoppedBeforeStart;
 
   private App(Builder b) {
     this.baseInfo = new AppInfo(b.id != null ? b.id : UUID.randomUUID().toString(), b.name,
@@ -160,9 +162,21 @@ public final class App {
    *     failed; servers already started have been stopped (and the instance deregistered)
    */
   public void start() throws Exception {
+    start(false);
+  }
+
+  /**
+   * Starts; returns false without starting when {@code unlessStopped} and the app was stopped
+   * before it started (for run(), where a SIGTERM may come before the start).
+   */
+  private boolean start(boolean unlessStopped) throws Exception {
     synchronized (lock) {
+      if (unlessStopped && stoppedBeforeStart) {
+        return false;
+      }
       if (state != State.NEW) {
         throw new IllegalStateException("app " + baseInfo.name() + " is " + state
+            + (stoppedBeforeStart ? " (stopped before it started)" : "")
             + "; an app starts once");
       }
       state = State.STARTING;
@@ -262,6 +276,7 @@ public final class App {
       LOG.info("a start hook asked for a stop; stopping now");
       stop();
     }
+    return true;
   }
 
   /**
@@ -275,11 +290,16 @@ public final class App {
    * serving listener, {@link Server#stop}, the registrar's close) returns at once too: the stop
    * it asks for is already under way, on a thread that waits for the caller.
    *
+   * <p>A stop before {@link #start()} (a SIGTERM while {@link #run()} is about to start) only
+   * marks the app STOPPED and closes the registrar, which the app owns: no hook runs for a start
+   * that never happened, {@link #start()} then throws, {@link #run()} returns without starting.
+   *
    * <p>A hook or serving listener that fails is logged and the stop goes on; if one threw an
    * {@link Error}, the first one is rethrown once everything is stopped.
    */
   public void stop() {
     boolean mine;
+    boolean beforeStart;
     synchronized (lock) {
       if (lifecycleThreads.contains(Thread.currentThread())) {
         // Asked for from inside the start or the stop (a hook, a serving listener, a server's or
@@ -303,11 +323,25 @@ public final class App {
       if (interrupted) {
         Thread.currentThread().interrupt();
       }
-      mine = state == State.RUNNING || state == State.NEW;
+      beforeStart = state == State.NEW;
+      if (beforeStart) {
+        state = State.STOPPED;
+        stoppedBeforeStart = true;
+        lock.notifyAll();
+      }
+      mine = state == State.RUNNING;
       if (mine) {
         state = State.STOPPING;
         lifecycleThreads.add(Thread.currentThread());
       }
+    }
+    if (beforeStart) {
+      LOG.info("app {} stopped before it started", baseInfo.name());
+      if (registrar != null) {
+        closeRegistrar();
+      }
+      stopped.countDown();
+      return;
     }
     if (!mine) {
       awaitStopped();
@@ -358,12 +392,16 @@ public final class App {
   /**
    * Starts the app, blocks until SIGTERM/SIGINT or {@link #stop()}, stops it gracefully and
    * returns. A second signal while stopping halts the JVM immediately (exit code 130). With
-   * {@value #EXIT_AFTER_START}{@code =true} it stops as soon as the start has completed.
+   * {@value #EXIT_AFTER_START}{@code =true} it stops as soon as the start has completed. An app
+   * stopped before it started (a signal that came first) is not started: run() returns.
    */
   public void run() throws Exception {
     // Handlers go in before start so that a SIGTERM during start-up also stops gracefully.
     try (SignalWaiter signals = SignalWaiter.install(this::onSignal, this::stop)) {
-      start();
+      if (!start(true)) {
+        LOG.info("app {} was stopped before it started; not starting", baseInfo.name());
+        return;
+      }
       if (Boolean.getBoolean(EXIT_AFTER_START)) {
         LOG.info("{}=true: stopping right after the start", EXIT_AFTER_START);
         stop();

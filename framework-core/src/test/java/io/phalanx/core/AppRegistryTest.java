@@ -333,4 +333,19 @@ class AppRegistryTest {
     assertThrows(IllegalArgumentException.class,
         () -> App.builder("x").stopDelay(Duration.ofMillis(-1)));
   }
+
+  /**
+   * A stop before the start registers nothing and deregisters nothing, but the app owns the
+   * registrar and closes it, as a failed start does.
+   */
+  @Test
+  void aStopBeforeTheStartClosesTheRegistrarOnly() {
+    List<String> events = Collections.synchronizedList(new ArrayList<>());
+    RecordingRegistrar reg = new RecordingRegistrar(events);
+    App app = App.builder("greeter").server(new SocketServer("a", events, false))
+        .registrar(reg).build();
+    app.stop();
+    assertEquals(List.of("close registrar"), events);
+    assertEquals(App.State.STOPPED, app.state());
+  }
 }

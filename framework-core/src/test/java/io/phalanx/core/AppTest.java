@@ -393,4 +393,45 @@ class AppTest {
     assertEquals(App.State.STOPPED, app.state());
     assertTrue(server.socket.isClosed(), log.toString());
   }
+
+  /**
+   * A stop before the start (a SIGTERM between run() installing its handlers and the start)
+   * marks the app stopped: none of its stop hooks run for a start that never happened, the app
+   * refuses to start afterwards and awaitStopped() returns.
+   */
+  @Test
+  void aStopBeforeTheStartRunsNoHooksAndTheAppThenRefusesToStart() {
+    List<String> log = Collections.synchronizedList(new ArrayList<>());
+    SocketServer server = new SocketServer("a", log, false);
+    App app = App.builder("svc").server(server)
+        .beforeStart(info -> log.add("before-start"))
+        .beforeStop(info -> log.add("before-stop"))
+        .afterStop(info -> log.add("after-stop"))
+        .build();
+    List<Boolean> serving = Collections.synchronizedList(new ArrayList<>());
+    app.health().onServingChange(serving::add);
+    app.stop();
+    assertEquals(App.State.STOPPED, app.state());
+    app.awaitStopped();
+    app.stop(); // idempotent
+    IllegalStateException e = assertThrows(IllegalStateException.class, app::start);
+    assertTrue(e.getMessage().contains("STOPPED"), e.getMessage());
+    assertEquals(List.of(), log);
+    assertEquals(List.of(false), serving, "told NOT_SERVING again, or SERVING");
+    assertEquals(null, server.socket, "the server was started");
+  }
+
+  /** run() after such a stop returns normally (exit code 0) without starting anything. */
+  @Test
+  void runAfterAStopBeforeTheStartReturnsWithoutStarting() throws Exception {
+    List<String> log = Collections.synchronizedList(new ArrayList<>());
+    SocketServer server = new SocketServer("a", log, false);
+    App app = App.builder("svc").server(server)
+        .afterStop(info -> log.add("after-stop"))
+        .build();
+    app.stop();
+    app.run();
+    assertEquals(App.State.STOPPED, app.state());
+    assertEquals(List.of(), log);
+  }
 }
