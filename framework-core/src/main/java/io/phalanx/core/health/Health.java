@@ -15,16 +15,22 @@ import org.slf4j.LoggerFactory;
  * servers drain. HTTP probes ({@code /healthz}, {@code /readyz}) and the gRPC health service read
  * the same object.
  *
- * <p>Thread-safe. Checks run on the caller's thread each time a report is asked for; listeners of
- * {@link #onServingChange} run on the thread that changes the flag and must not block; one that
- * throws an exception is logged and the others still hear the change (the app's start or stop
- * goes on).
+ * <p>Thread-safe. Checks run on the caller's thread each time a report is asked for. Listeners of
+ * {@link #onServingChange} run on the thread that changes the flag, one change at a time and in
+ * the order the changes were made, so the last value a listener has heard is the current one;
+ * they run under the lock that orders changes and must not block (one that does holds up every
+ * change). A listener that throws an exception is logged and the others still hear the change
+ * (the app's start or stop goes on).
  */
 public final class Health {
   private static final Logger LOG = LoggerFactory.getLogger(Health.class);
   private final Map<String, HealthCheck> liveness = new LinkedHashMap<>();
   private final Map<String, HealthCheck> readiness = new LinkedHashMap<>();
   private final CopyOnWriteArrayList<Consumer<Boolean>> listeners = new CopyOnWriteArrayList<>();
+  // Held while a change is made and told: telling outside it let a later change reach a listener
+  // first, leaving it with the older value. Not this object's monitor, so that reports and
+  // checks being added do not wait for listeners.
+  private final Object changes = new Object();
   private volatile boolean serving;
 
   /** Adds a liveness check: failing means "restart me". */
@@ -65,13 +71,15 @@ public final class Health {
 
   /** Set by the app lifecycle; listeners hear every change. */
   public void setServing(boolean serving) {
-    boolean changed;
-    synchronized (this) {
-      changed = this.serving != serving;
+    synchronized (changes) {
+      if (this.serving == serving) {
+        return;
+      }
       this.serving = serving;
-    }
-    if (changed) {
       for (Consumer<Boolean> l : listeners) {
+        if (this.serving != serving) {
+          break; // a listener changed it again on this thread: the others have heard the newer
+        }
         try {
           l.accept(serving);
         } catch (RuntimeException e) {
@@ -84,12 +92,15 @@ public final class Health {
 
   /**
    * Calls {@code listener} with the current serving flag now and on every change, until the
-   * returned handle is closed.
+   * returned handle is closed. The first call is made before any change that comes later, so
+   * it never brings an older value after a newer one.
    */
   public AutoCloseable onServingChange(Consumer<Boolean> listener) {
     Objects.requireNonNull(listener, "listener");
-    listeners.add(listener);
-    listener.accept(serving);
+    synchronized (changes) {
+      listeners.add(listener);
+      listener.accept(serving);
+    }
     return () -> listeners.remove(listener);
   }
 
