@@ -74,12 +74,18 @@ public record GrpcTransport(Side side, String operation, MethodDescriptor.Method
   /**
    * The writable outgoing metadata of a client call.
    *
-   * @throws IllegalStateException on the server side, where request metadata is read-only
+   * @throws IllegalStateException on the server side, where request metadata is read-only, and
+   *     on a client transport made with read-only metadata (not a {@link MutableMetadata})
    */
   public MutableMetadata outgoing() {
-    if (requestMetadata instanceof MutableMetadata m && side == Side.CLIENT) {
+    if (side != Side.CLIENT) {
+      throw new IllegalStateException("request metadata is writable on the client side only; "
+          + operation + " is served here");
+    }
+    if (requestMetadata instanceof MutableMetadata m) {
       return m;
     }
-    throw new IllegalStateException("request metadata is writable on the client side only");
+    throw new IllegalStateException("the outgoing metadata of " + operation + " is read-only ("
+        + requestMetadata.getClass().getName() + ", not a MutableMetadata)");
   }
 }

@@ -1,9 +1,12 @@
 package io.phalanx.transport.grpc;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.grpc.EquivalentAddressGroup;
+import io.grpc.MethodDescriptor;
 import io.grpc.NameResolver;
 import io.grpc.NameResolverProvider;
 import io.grpc.Status;
@@ -11,6 +14,9 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import io.netty.pkitesting.CertificateBuilder;
 import io.netty.pkitesting.X509Bundle;
+import io.phalanx.core.Metadata;
+import io.phalanx.core.MutableMetadata;
+import io.phalanx.core.Transport;
 import io.phalanx.transport.grpc.testproto.EchoGrpc;
 import io.phalanx.transport.grpc.testproto.EchoReply;
 import io.phalanx.transport.grpc.testproto.EchoRequest;
@@ -172,5 +178,25 @@ class GrpcClientTest {
     } finally {
       server.stop(Duration.ZERO);
     }
+  }
+
+  /**
+   * outgoing() on a client transport made with read-only metadata (Metadata.empty(), which is
+   * no MutableMetadata) says the metadata is read-only, not that it is on the wrong side.
+   */
+  @Test
+  void outgoingOnReadOnlyClientMetadataSaysItIsReadOnly() {
+    GrpcTransport client = new GrpcTransport(Transport.Side.CLIENT, "/a.B/C",
+        MethodDescriptor.MethodType.UNARY, "test", Metadata.empty(), new MutableMetadata(), null);
+    IllegalStateException e = assertThrows(IllegalStateException.class, client::outgoing);
+    assertTrue(e.getMessage().contains("read-only"), e.getMessage());
+    MutableMetadata writable = new MutableMetadata();
+    assertSame(writable, new GrpcTransport(Transport.Side.CLIENT, "/a.B/C",
+        MethodDescriptor.MethodType.UNARY, "test", writable, new MutableMetadata(), null)
+        .outgoing());
+    GrpcTransport server = new GrpcTransport(Transport.Side.SERVER, "/a.B/C",
+        MethodDescriptor.MethodType.UNARY, "test", writable, new MutableMetadata(), null);
+    assertTrue(assertThrows(IllegalStateException.class, server::outgoing).getMessage()
+        .contains("client side only"));
   }
 }
