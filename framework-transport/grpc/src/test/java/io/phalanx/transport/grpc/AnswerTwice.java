@@ -4,6 +4,7 @@ import io.grpc.stub.StreamObserver;
 import io.phalanx.transport.grpc.testproto.EchoReply;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.IntFunction;
 
 /**
  * What a service answering a call twice and completing it sees: "sent" or the exception of each
@@ -14,10 +15,15 @@ public final class AnswerTwice {
   private AnswerTwice() {}
 
   public static List<String> to(StreamObserver<EchoReply> out) {
+    return to(out, i -> EchoReply.newBuilder().setText("late " + i).build());
+  }
+
+  /** As {@link #to(StreamObserver)}, sending {@code message.apply(i)} as the i-th answer. */
+  public static <T> List<String> to(StreamObserver<T> out, IntFunction<T> message) {
     List<String> seen = new ArrayList<>();
     for (int i = 0; i < 2; i++) {
       try {
-        out.onNext(EchoReply.newBuilder().setText("late " + i).build());
+        out.onNext(message.apply(i));
         seen.add("sent");
       } catch (RuntimeException e) {
         seen.add(e.toString());

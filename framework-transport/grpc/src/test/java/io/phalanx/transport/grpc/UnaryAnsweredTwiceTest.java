@@ -63,29 +63,10 @@ class UnaryAnsweredTwiceTest {
       ServerCallStreamObserver<Thing> call = (ServerCallStreamObserver<Thing>) out;
       call.setOnCancelHandler(() -> cancels.add("cancel handler ran"));
       if (request.getName().equals("async")) {
-        later.execute(() -> answers.add(answerTwice(call, request)));
+        later.execute(() -> answers.add(AnswerTwice.to(call, i -> request)));
       } else {
-        answers.add(answerTwice(call, request));
+        answers.add(AnswerTwice.to(call, i -> request));
       }
-    }
-
-    private List<String> answerTwice(ServerCallStreamObserver<Thing> out, Thing request) {
-      List<String> seen = new ArrayList<>();
-      for (int i = 0; i < 2; i++) {
-        try {
-          out.onNext(request);
-          seen.add("sent");
-        } catch (RuntimeException e) {
-          seen.add(e.toString());
-        }
-      }
-      try {
-        out.onCompleted();
-        seen.add("completed");
-      } catch (RuntimeException e) {
-        seen.add(e.toString());
-      }
-      return seen;
     }
 
     /** What the last call's service saw, and whether it was told of a cancel. */
