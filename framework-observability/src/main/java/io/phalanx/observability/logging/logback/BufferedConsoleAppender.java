@@ -246,8 +246,11 @@ public final class BufferedConsoleAppender extends UnsynchronizedAppenderBase<IL
   private void write(byte[] bytes, int length) {
     if (console != null) {
       PrintStream ps = console.get();
+      // The flag is the stream's, sticky, and set by anyone's failed write: only a change across
+      // this write is ours (once set by another, ours can no longer be told apart)
+      boolean failedBefore = ps.checkError(); // flushes, then tells whether any write ever failed
       ps.write(bytes, 0, length);
-      if (ps.checkError()) { // flushes, then tells whether any write to it ever failed
+      if (!failedBefore && ps.checkError()) {
         reportWriteError(null);
       }
       return;
