@@ -327,6 +327,7 @@ public final class App {
       if (beforeStart) {
         state = State.STOPPED;
         stoppedBeforeStart = true;
+        lifecycleThreads.add(Thread.currentThread()); // the registrar's close may ask to stop
         lock.notifyAll();
       }
       mine = state == State.RUNNING;
@@ -337,10 +338,16 @@ public final class App {
     }
     if (beforeStart) {
       LOG.info("app {} stopped before it started", baseInfo.name());
-      if (registrar != null) {
-        closeRegistrar();
+      try {
+        if (registrar != null) {
+          closeRegistrar();
+        }
+      } finally {
+        synchronized (lock) {
+          lifecycleThreads.remove(Thread.currentThread());
+        }
+        stopped.countDown();
       }
-      stopped.countDown();
       return;
     }
     if (!mine) {

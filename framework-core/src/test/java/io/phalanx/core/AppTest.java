@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.phalanx.core.registry.Registrar;
+import io.phalanx.core.registry.ServiceInstance;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -19,6 +21,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
@@ -433,5 +436,99 @@ class AppTest {
     app.run();
     assertEquals(App.State.STOPPED, app.state());
     assertEquals(List.of(), log);
+  }
+
+  /**
+   * A stop before the start closes the registrar; a registrar whose close() calls stop() (it
+   * ends the app with its session, say) gets a return at once, as from inside any stop (it
+   * waited, in awaitStopped(), for the latch its own thread counts down afterwards).
+   */
+  @Test
+  void stopFromRegistrarCloseDuringAStopBeforeTheStartReturns() throws Exception {
+    AtomicReference<App> ref = new AtomicReference<>();
+    List<String> log = Collections.synchronizedList(new ArrayList<>());
+    Registrar registrar = new Registrar() {
+      @Override
+      public void register(ServiceInstance instance) {}
+
+      @Override
+      public void deregister(ServiceInstance instance) {}
+
+      @Override
+      public void close() {
+        ref.get().stop(); // e.g. a registrar that owns a session and ends the app with it
+        log.add("registrar closed");
+      }
+    };
+    App app = App.builder("svc").server(new SocketServer("a", log, false))
+        .registrar(registrar).build();
+    ref.set(app);
+    CompletableFuture<Void> stopping = new CompletableFuture<>();
+    Thread t = new Thread(() -> {
+      app.stop();
+      stopping.complete(null);
+    }, "test-stop-before-start");
+    t.setDaemon(true); // a deadlocked thread must not keep the JVM alive
+    t.start();
+    try {
+      // bounds only the wait for a stop that never ends: nothing here is slow
+      stopping.get(30, TimeUnit.SECONDS);
+    } catch (TimeoutException e) {
+      throw new AssertionError("stop() before the start never returned: registrar.close() calling"
+          + " stop() waits for the stopped latch its own thread counts down afterwards (state "
+          + app.state() + ", thread " + t.getState() + ")");
+    }
+    assertTrue(log.contains("registrar closed"), log.toString());
+  }
+
+  /**
+   * A listener registered from another thread while the app starts, whose first call (NOT
+   * SERVING) asks the app to stop, waits for the start; the start must not wait for it in turn
+   * (Health told listeners under a lock the start's setServing(true) then waited for).
+   */
+  @Test
+  void aListenerAddedDuringTheStartThatStopsTheAppDoesNotDeadlockTheStart() throws Exception {
+    List<String> log = Collections.synchronizedList(new ArrayList<>());
+    SocketServer server = new SocketServer("a", log, false);
+    CountDownLatch listenerCalled = new CountDownLatch(1);
+    AtomicReference<App> ref = new AtomicReference<>();
+    App app = App.builder("svc").server(server)
+        .beforeStart(info -> {
+          // e.g. a component started by a hook that watches readiness from its own thread and
+          // stops the app when it is not serving
+          Thread watcher = new Thread(() -> ref.get().health().onServingChange(serving -> {
+            listenerCalled.countDown();
+            if (!serving) {
+              ref.get().stop();
+            }
+          }), "readiness-watcher");
+          watcher.setDaemon(true);
+          watcher.start();
+          listenerCalled.await(); // its first call has begun (and is now in stop())
+        })
+        .build();
+    ref.set(app);
+    CompletableFuture<Void> starting = new CompletableFuture<>();
+    Thread t = new Thread(() -> {
+      try {
+        app.start();
+        starting.complete(null);
+      } catch (Throwable e) {
+        starting.completeExceptionally(e);
+      }
+    }, "test-start");
+    t.setDaemon(true);
+    t.start();
+    try {
+      // bounds only the wait for a start that never ends: an idle server starts at once
+      starting.get(30, TimeUnit.SECONDS);
+    } catch (TimeoutException e) {
+      throw new AssertionError("start() never returned: a serving listener added during the start"
+          + " holds Health's lock while its stop() waits for the start (state " + app.state()
+          + ", start thread " + t.getState() + ")");
+    }
+    CompletableFuture<Void> stopped = CompletableFuture.runAsync(app::awaitStopped);
+    stopped.get(30, TimeUnit.SECONDS); // the listener's stop, carried out after the start
+    assertEquals(App.State.STOPPED, app.state());
   }
 }

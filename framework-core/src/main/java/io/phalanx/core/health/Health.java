@@ -16,21 +16,25 @@ import org.slf4j.LoggerFactory;
  * the same object.
  *
  * <p>Thread-safe. Checks run on the caller's thread each time a report is asked for. Listeners of
- * {@link #onServingChange} run on the thread that changes the flag, one change at a time and in
- * the order the changes were made, so the last value a listener has heard is the current one;
- * they run under the lock that orders changes and must not block (one that does holds up every
- * change). A listener that throws an exception is logged and the others still hear the change
- * (the app's start or stop goes on).
+ * {@link #onServingChange} hear the changes one call at a time and in the order they were made,
+ * never an older value after a newer one, so the last value a listener has heard is the current
+ * one. A listener is called on the thread that changes the flag, or, while it is still being
+ * told an earlier change on another thread, by that thread right after (changes made meanwhile
+ * are folded into the newest): no lock is held while it runs, so a listener may block, or call
+ * back into the app, without holding up a change (a stop waiting for a start, say). A listener
+ * that throws an exception is logged and the others still hear the change (the app's start or
+ * stop goes on); an {@code Error} is thrown to the changer once every listener has been told.
  */
 public final class Health {
   private static final Logger LOG = LoggerFactory.getLogger(Health.class);
   private final Map<String, HealthCheck> liveness = new LinkedHashMap<>();
   private final Map<String, HealthCheck> readiness = new LinkedHashMap<>();
-  private final CopyOnWriteArrayList<Consumer<Boolean>> listeners = new CopyOnWriteArrayList<>();
-  // Held while a change is made and told: telling outside it let a later change reach a listener
-  // first, leaving it with the older value. Not this object's monitor, so that reports and
-  // checks being added do not wait for listeners.
+  private final CopyOnWriteArrayList<Listener> listeners = new CopyOnWriteArrayList<>();
+  // Orders changes: each gets the next version under it, and a listener is told versions in
+  // order (see Listener). Nothing runs under it: a listener called under a lock deadlocked a
+  // start when it waited for that start.
   private final Object changes = new Object();
+  private long version; // guarded by changes
   private volatile boolean serving;
 
   /** Adds a liveness check: failing means "restart me". */
@@ -71,37 +75,105 @@ public final class Health {
 
   /** Set by the app lifecycle; listeners hear every change. */
   public void setServing(boolean serving) {
+    long v;
     synchronized (changes) {
       if (this.serving == serving) {
         return;
       }
       this.serving = serving;
-      for (Consumer<Boolean> l : listeners) {
-        if (this.serving != serving) {
-          break; // a listener changed it again on this thread: the others have heard the newer
-        }
-        try {
-          l.accept(serving);
-        } catch (RuntimeException e) {
-          // The caller is the app's start or stop: a listener must not leave it half done.
-          LOG.warn("serving listener {} failed on serving={}; ignored", l, serving, e);
-        }
+      v = ++version;
+    }
+    Error first = null;
+    for (Listener l : listeners) {
+      Error e = l.tell(v, serving);
+      if (e != null && first == null) {
+        first = e;
+      } else if (e != null) {
+        first.addSuppressed(e);
       }
+    }
+    if (first != null) {
+      throw first;
     }
   }
 
   /**
    * Calls {@code listener} with the current serving flag now and on every change, until the
-   * returned handle is closed. The first call is made before any change that comes later, so
-   * it never brings an older value after a newer one.
+   * returned handle is closed. The first call is told in order with the changes: it never brings
+   * an older value after a newer one.
    */
   public AutoCloseable onServingChange(Consumer<Boolean> listener) {
-    Objects.requireNonNull(listener, "listener");
+    Listener l = new Listener(Objects.requireNonNull(listener, "listener"));
+    long v;
+    boolean now;
     synchronized (changes) {
-      listeners.add(listener);
-      listener.accept(serving);
+      listeners.add(l);
+      v = version;
+      now = serving;
     }
-    return () -> listeners.remove(listener);
+    Error e = l.tell(v, now);
+    if (e != null) {
+      throw e;
+    }
+    return () -> listeners.remove(l);
+  }
+
+  /**
+   * One listener and the newest change it is due. Whoever brings a change while no call to the
+   * listener is under way makes the calls, the newest change each time, until none is left; a
+   * change brought meanwhile is left for it. So calls are one at a time, in version order, and
+   * no thread waits for another's listener call.
+   */
+  private static final class Listener {
+    private final Consumer<Boolean> consumer;
+    // guarded by this
+    private long due = -1;
+    private boolean dueValue;
+    private long told = -1;
+    private boolean calling;
+
+    Listener(Consumer<Boolean> consumer) {
+      this.consumer = consumer;
+    }
+
+    /** Tells {@code value} of {@code version} unless a newer one came; an Error it threw. */
+    Error tell(long version, boolean value) {
+      synchronized (this) {
+        if (version <= due) {
+          return null; // a newer change is due or told already
+        }
+        due = version;
+        dueValue = value;
+        if (calling) {
+          return null; // the thread calling it tells this too, right after
+        }
+        calling = true;
+      }
+      Error first = null;
+      while (true) {
+        boolean next;
+        synchronized (this) {
+          if (told == due) {
+            calling = false;
+            return first;
+          }
+          told = due;
+          next = dueValue;
+        }
+        try {
+          consumer.accept(next);
+        } catch (RuntimeException e) {
+          // The changer is the app's start or stop: a listener must not leave it half done.
+          LOG.warn("serving listener {} failed on serving={}; ignored", consumer, next, e);
+        } catch (Error e) {
+          if (first == null) {
+            first = e;
+          } else {
+            first.addSuppressed(e);
+          }
+        }
+      }
+    }
   }
 
   private static void put(Map<String, HealthCheck> map, String name, HealthCheck check) {

@@ -2,6 +2,7 @@ package io.phalanx.core.health;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
@@ -138,5 +139,29 @@ class HealthTest {
     health.setServing(true);
     assertFalse(health.serving());
     assertEquals(false, heard.get(heard.size() - 1), "heard " + heard);
+  }
+
+  /**
+   * A listener that throws an Error (an assertion) does not keep the listeners after it, the
+   * gRPC health service's among them, from hearing the change (they kept SERVING while the app
+   * stopped); the Error reaches the changer once all have been told.
+   */
+  @Test
+  void aListenerThrowingAnErrorDoesNotKeepTheOthersFromHearingNotServing() {
+    Health h = new Health();
+    AtomicBoolean wasServing = new AtomicBoolean();
+    h.onServingChange(serving -> {
+      if (serving) {
+        wasServing.set(true);
+      } else if (wasServing.get()) {
+        throw new AssertionError("listener bug");
+      }
+    });
+    List<Boolean> heard = Collections.synchronizedList(new ArrayList<>());
+    h.onServingChange(heard::add);
+    h.setServing(true);
+    assertThrows(AssertionError.class, () -> h.setServing(false));
+    assertEquals(List.of(false, true, false), heard,
+        "the second listener did not hear NOT_SERVING: its last value is SERVING");
   }
 }
