@@ -290,7 +290,8 @@ public final class Configs {
         overrides = OverrideLayer.fromSystemProperties(systemProperties).withFallback(overrides);
       }
       return new Layers(merged, sites, overrides, List.copyOf(searched), List.copyOf(sources),
-          Map.copyOf(formats), selected.map(s -> s.name), environment, useEnvironment,
+          Map.copyOf(formats), selected.map(s -> s.name), environment,
+          useSystemProperties ? systemProperties : Map.of(), useEnvironment,
           useSystemProperties);
     }
 
@@ -301,7 +302,7 @@ public final class Configs {
     private record Layers(Config files, SubstitutionSites fileSites, Config overrides,
         List<String> searched,
         List<ConfigSource> sources, Map<String, ConfigFormat> formats, Optional<String> profile,
-        Map<String, String> environment,
+        Map<String, String> environment, Map<String, String> systemProperties,
         boolean useEnvironment, boolean useSystemProperties) {
 
       AppConfig compose(List<List<ConfigDocument>> documents) {
@@ -318,8 +319,8 @@ public final class Configs {
           layerNames.add(sources.get(i).description() + " (" + docs.size()
               + (docs.size() == 1 ? " document)" : " documents)"));
         }
-        merged = overrides.withFallback(merged);
-        Config resolved = resolve(merged, environment, sites);
+        Config resolved = resolveWithOverrides(merged, overrides, environment, systemProperties,
+            sites);
         Sources names = new Sources(layerNames, useEnvironment, useSystemProperties);
         LOG.debug("config loaded: profile={} layers={}", profile.orElse("(none)"),
             names.descriptions());
@@ -398,31 +399,57 @@ public final class Configs {
     }
 
     /**
+     * Resolves {@code merged} with the environment and system-property {@code overrides} on top.
      * Substitutions look in the merged config first and then in the environment given to this
      * builder (not the process's, unless {@link #processOverrides()}); the environment is only a
      * fallback for lookups, so its variables are removed again afterwards. A value a variable
-     * filled in at one of {@code sites} names the variable and the line that substituted it.
+     * filled in at one of {@code sites} names the variable and the line that substituted it. A
+     * list or object override whose substitutions nothing defines is taken as the string it was
+     * written as (see {@link OverrideLayer#asWritten}).
      */
-    private static Config resolve(Config merged, Map<String, String> environment,
+    private static Config resolveWithOverrides(Config merged, Config overrides,
+        Map<String, String> environment, Map<String, String> systemProperties,
+        SubstitutionSites sites) {
+      Config over = overrides;
+      int left = environment.size() + systemProperties.size();
+      while (true) {
+        try {
+          return resolveOrThrow(over.withFallback(merged), environment, sites);
+        } catch (com.typesafe.config.ConfigException.UnresolvedSubstitution e) {
+          Optional<Config> asText = left-- > 0
+              ? OverrideLayer.asWritten(e.origin(), environment, systemProperties)
+              : Optional.empty();
+          if (asText.isEmpty()) {
+            throw resolutionFailure(e);
+          }
+          over = asText.get().withFallback(over);
+        } catch (com.typesafe.config.ConfigException e) {
+          throw resolutionFailure(e);
+        }
+      }
+    }
+
+    private static Config resolveOrThrow(Config merged, Map<String, String> environment,
         SubstitutionSites sites) {
       Config lookup = SubstitutionSites.lookup(environment);
-      try {
-        Config resolved = sites.nameOrigins(
-            merged.withFallback(lookup).resolve(ConfigResolveOptions.noSystem()));
-        for (String var : environment.keySet()) {
-          if (!merged.root().containsKey(var)) {
-            resolved = resolved.withoutPath(ConfigUtil.joinPath(var));
-          }
+      Config resolved = sites.nameOrigins(
+          merged.withFallback(lookup).resolve(ConfigResolveOptions.noSystem()));
+      for (String var : environment.keySet()) {
+        if (!merged.root().containsKey(var)) {
+          resolved = resolved.withoutPath(ConfigUtil.joinPath(var));
         }
-        return resolved;
-      } catch (com.typesafe.config.ConfigException.UnresolvedSubstitution e) {
-        throw new ConfigException("config substitution at " + ConfigException.where(e.origin())
+      }
+      return resolved;
+    }
+
+    private static ConfigException resolutionFailure(com.typesafe.config.ConfigException e) {
+      if (e instanceof com.typesafe.config.ConfigException.UnresolvedSubstitution) {
+        return new ConfigException("config substitution at " + ConfigException.where(e.origin())
             + " cannot be resolved: " + ConfigException.detail(e)
             + " (no layer defines it and there is no environment variable of that name)", e);
-      } catch (com.typesafe.config.ConfigException e) {
-        throw new ConfigException("config cannot be resolved at "
-            + ConfigException.where(e.origin()) + ": " + ConfigException.detail(e), e);
       }
+      return new ConfigException("config cannot be resolved at "
+          + ConfigException.where(e.origin()) + ": " + ConfigException.detail(e), e);
     }
 
     private static Config resources(ClassLoader cl, String name, List<String> searched,

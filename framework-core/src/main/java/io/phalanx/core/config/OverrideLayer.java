@@ -13,6 +13,7 @@ import com.typesafe.config.ConfigValueType;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
 
@@ -27,7 +28,8 @@ import java.util.regex.Pattern;
  * sizes) just as they do for file values. A value that looks like a list or object but does not
  * parse stays a string rather than failing, because it may legitimately be a password. The
  * substitutions of a list or object ({@code [${db.host}, b]}) are left for the one resolution of
- * the merged layers, as those of a file.
+ * the merged layers, as those of a file; if nothing defines them, the value is the string it was
+ * written as ({@link #asWritten}), again because it may be a password.
  */
 final class OverrideLayer {
   /** No leading zeros: {@code 01234} (a postcode, a PIN) stays a string. */
@@ -89,11 +91,52 @@ final class OverrideLayer {
    */
   private static Config tree(List<String> segments, String raw, String description) {
     ConfigOrigin origin = ConfigOriginFactory.newSimple(description);
-    ConfigValue v = parse(raw, origin, description);
+    return tree(segments, parse(raw, origin, description), origin);
+  }
+
+  private static Config tree(List<String> segments, ConfigValue value, ConfigOrigin origin) {
+    ConfigValue v = value;
     for (int i = segments.size() - 1; i >= 0; i--) {
       v = v.atKey(segments.get(i)).root().withOrigin(origin);
     }
     return ((ConfigObject) v).toConfig();
+  }
+
+  /**
+   * The override a substitution that cannot be resolved came from ({@code origin}), as the string
+   * it was written as, or empty when it came from no override. A list or object override whose
+   * substitutions nothing defines ({@code [x${Tr0ub4dor}]}) is a string that looks like one, as
+   * a password may: it is kept as written rather than failing the load.
+   */
+  static Optional<Config> asWritten(ConfigOrigin origin, Map<String, String> environment,
+      Map<String, String> properties) {
+    String d = origin == null ? "" : origin.description();
+    for (Map.Entry<String, String> e : environment.entrySet()) {
+      String description = "environment variable " + e.getKey();
+      Optional<String> key = EnvironmentKeys.keyFor(e.getKey());
+      if (isOf(d, description) && key.isPresent() && e.getValue() != null) {
+        return Optional.of(plain(key.get(), e.getValue(), description));
+      }
+    }
+    for (Map.Entry<String, String> e : properties.entrySet()) {
+      String description = "system property " + e.getKey();
+      if (isOf(d, description) && e.getValue() != null) {
+        return Optional.of(plain(e.getKey(), e.getValue(), description));
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** Whether an origin's description names {@code description} (typesafe adds ": line"). */
+  private static boolean isOf(String originDescription, String description) {
+    return originDescription.equals(description)
+        || originDescription.startsWith(description + ":");
+  }
+
+  private static Config plain(String key, String raw, String description) {
+    ConfigOrigin origin = ConfigOriginFactory.newSimple(description);
+    return tree(Arrays.asList(key.split("\\.", -1)),
+        ConfigValueFactory.fromAnyRef(raw).withOrigin(origin), origin);
   }
 
   /** Parses one override value; see the class comment for the rules. */

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -20,7 +21,7 @@ import java.util.regex.Pattern;
  * redacted too, so {@code secrets { db = "x" }} prints no value.
  *
  * <p>Credentials also hide inside ordinary values: in any other string, the password of a URL's
- * {@code user:password@} (up to the last '@' of the authority) and the values of
+ * {@code user:password@} (up to its last '@': a typed password may hold '@', '/', '?' or '#') and the values of
  * {@code password=}, {@code api-key=}, {@code access_token=} and similar query parameters are
  * masked ({@code postgresql://app:******@db/orders}).
  */
@@ -30,12 +31,12 @@ final class Redaction {
   private static final List<String> WORDS = List.of("passw", "pwd", "passphrase", "secret",
       "token", "key", "credential", "private");
   /**
-   * {@code user:password@} of a URL's authority. The password runs to the last '@' before the
-   * authority ends ('/', '?', '#'), because a password written as typed may hold an unencoded '@'
-   * while a host never does.
+   * The start of a URL's {@code user:password@}: the scheme separator and the user. Where the
+   * password ends is decided in {@link #maskUrlPasswords}: at the last '@' of the token, because
+   * a password written as typed may hold any of '@', '/', '?' and '#' unencoded, while what
+   * follows a host's colon is a port, all digits.
    */
-  private static final Pattern URL_PASSWORD =
-      Pattern.compile("(://[^/?#@\\s:]*:)[^/?#\\s]+@");
+  private static final Pattern URL_USER = Pattern.compile("://[^/?#@\\s:]*:");
   /** Parameter names are spelled with '-', '.' and digits too: api-key, client.secret2. */
   private static final Pattern SECRET_PARAMETER = Pattern.compile(
       "([?&;](?:[\\w.-]*(?:passw|pwd|passphrase|secret|token|key|credential)[\\w.-]*)=)"
@@ -108,7 +109,44 @@ final class Redaction {
     if (text.indexOf('@') < 0 && text.indexOf('=') < 0) {
       return text;
     }
-    String out = URL_PASSWORD.matcher(text).replaceAll("$1" + MASK + "@");
+    String out = text.indexOf('@') < 0 ? text : maskUrlPasswords(text);
     return SECRET_PARAMETER.matcher(out).replaceAll("$1" + MASK);
+  }
+
+  /**
+   * Masks what follows each {@code ://user:} up to the last '@' before the next whitespace or
+   * quote, unless it is a port (digits, then the end of the authority): in
+   * {@code http://host:8080/a?mail=x@y} nothing is a password.
+   */
+  private static String maskUrlPasswords(String text) {
+    Matcher m = URL_USER.matcher(text);
+    StringBuilder out = new StringBuilder(text.length());
+    int copied = 0;
+    while (m.find(copied)) {
+      int from = m.end();
+      int end = from;
+      while (end < text.length() && !Character.isWhitespace(text.charAt(end))
+          && text.charAt(end) != '"' && text.charAt(end) != '\'') {
+        end++;
+      }
+      int at = text.lastIndexOf('@', end - 1);
+      if (at < from || isPort(text, from, at)) {
+        out.append(text, copied, from);
+        copied = from;
+        continue;
+      }
+      out.append(text, copied, from).append(MASK);
+      copied = at;
+    }
+    return copied == 0 ? text : out.append(text, copied, text.length()).toString();
+  }
+
+  /** Whether {@code text} from {@code from} is a port: digits ended by '/', '?' or '#' before '@'. */
+  private static boolean isPort(String text, int from, int at) {
+    int i = from;
+    while (i < at && Character.isDigit(text.charAt(i))) {
+      i++;
+    }
+    return i > from && i < at && "/?#".indexOf(text.charAt(i)) >= 0;
   }
 }
