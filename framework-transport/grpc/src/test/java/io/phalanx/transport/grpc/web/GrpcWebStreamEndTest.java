@@ -8,7 +8,10 @@ import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.phalanx.core.error.Errors;
 import io.phalanx.core.error.ServiceException;
+import io.phalanx.core.Middleware;
+import io.phalanx.core.StreamingCall;
 import io.phalanx.transport.grpc.AnswerTwice;
+import io.phalanx.transport.grpc.EchoService;
 import io.phalanx.transport.grpc.GrpcServer;
 import io.phalanx.transport.grpc.StreamMessageHook;
 import io.phalanx.transport.grpc.testproto.EchoGrpc;
@@ -25,7 +28,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -176,6 +181,55 @@ class GrpcWebStreamEndTest {
       http.send(req, HttpResponse.BodyHandlers.ofByteArray());
       assertEquals(List.of("sent", "sent", "completed"),
           outcomes.get(method).get(10, TimeUnit.SECONDS), method);
+    }
+  }
+
+  /**
+   * A server stream that fails after its first message with an error without a gRPC status of
+   * its own (code 200) reads back as UNKNOWN, a 500; the stream's end hooks (where metrics,
+   * access logs and spans record a stream) are told that 500, as on gRPC, not the 200 nobody
+   * got: it was no error to them at all.
+   */
+  @Test
+  void aStreamFailingAfterItsFirstMessageIsRecordedAsTheClientReadsIt() throws Exception {
+    Queue<Integer> streamEnds = new ConcurrentLinkedQueue<>();
+    Middleware record = next -> (ctx, req) -> {
+      Object reply = next.handle(ctx, req);
+      if (req instanceof StreamingCall call) {
+        call.onEnd((c, error) -> streamEnds.add(error == null ? 0 : error.code()));
+      }
+      return reply;
+    };
+    EchoService echo = new EchoService("web");
+    try {
+      grpc = GrpcServer.builder().service(echo).middleware(record).build();
+      server = HttpServer.builder().host("127.0.0.1").port(0).routes(GrpcWeb.of(grpc)).build();
+      server.start();
+      HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(
+              URI.create(server.endpoint() + "/phalanx.test.Echo/ServerStream"))
+          .timeout(Duration.ofSeconds(20)).header("content-type", "application/grpc-web+proto")
+          .POST(HttpRequest.BodyPublishers.ofByteArray(frame(0, EchoRequest.newBuilder()
+              .setText("s").setMode("ok-error").setCount(3).build().toByteArray())))
+          .build(), HttpResponse.BodyHandlers.ofByteArray());
+      String trailers = "";
+      int messages = 0;
+      ByteBuffer buf = ByteBuffer.wrap(r.body());
+      while (buf.remaining() >= 5) {
+        byte flag = buf.get();
+        byte[] payload = new byte[buf.getInt()];
+        buf.get(payload);
+        if (flag == 0) {
+          messages++;
+        } else {
+          trailers = new String(payload, StandardCharsets.US_ASCII);
+        }
+      }
+      assertTrue(messages > 0, "failed after its first message");
+      assertTrue(trailers.startsWith("grpc-status:2\r\n"), "the client reads UNKNOWN: "
+          + trailers);
+      assertEquals(List.of(500), List.copyOf(streamEnds));
+    } finally {
+      echo.close();
     }
   }
 }

@@ -52,6 +52,14 @@ public final class LocalStream<Q, R> {
     void error(ServiceException error) throws IOException;
 
     boolean isOpen();
+
+    /**
+     * {@code error} as the stream's close hooks are told of it: as its client reads it back,
+     * which is the error itself unless the protocol cannot carry its code (gRPC-Web).
+     */
+    default ServiceException asRead(ServiceException error) {
+      return error;
+    }
   }
 
   private final LocalInvoker invoker;
@@ -237,7 +245,7 @@ public final class LocalStream<Q, R> {
     }
     ender = Thread.currentThread();
     try {
-      stream.closed(ctx, error);
+      stream.closed(ctx, error == null ? null : events.asRead(error));
       synchronized (writing) {
         if (error != null && events.isOpen()) {
           try {

@@ -138,6 +138,11 @@ public final class GrpcWebHandler implements Handler {
         public boolean isOpen() {
           return out.isOpen();
         }
+
+        @Override
+        public ServiceException asRead(ServiceException e) {
+          return GrpcErrors.asSent(e); // its trailer frame says UNKNOWN: a 500 to the client
+        }
       });
       if (!failed[0] && out.isOpen()) {
         out.write(frame(trailers(null), text));
