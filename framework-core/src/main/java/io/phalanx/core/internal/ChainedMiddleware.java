@@ -30,6 +30,14 @@ public final class ChainedMiddleware implements Middleware, RefusalListener {
     this.listeners = List.copyOf(l);
   }
 
+  /**
+   * The middleware it holds, outermost first: a transport that has to act between them (gRPC
+   * converts an error to the one its client reads back after each) wraps them one by one.
+   */
+  public List<Middleware> middleware() {
+    return middleware;
+  }
+
   @Override
   public Handler wrap(Handler next) {
     Handler h = Objects.requireNonNull(next, "next");
