@@ -10,6 +10,7 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
 import io.phalanx.core.error.Errors;
 import io.phalanx.core.error.ServiceException;
+import io.phalanx.transport.grpc.internal.SentAsUnknown;
 import java.util.Map;
 
 /**
@@ -98,7 +99,7 @@ public final class GrpcErrors {
         .setReason(error.reason())
         .putAllMetadata(error.metadata())
         .build();
-    Status.Code code = error.getCause() instanceof SentAsUnknown ? Status.Code.UNKNOWN
+    Status.Code code = SentAsUnknown.marks(error) ? Status.Code.UNKNOWN
         : toGrpcCode(error.code());
     com.google.rpc.Status proto = com.google.rpc.Status.newBuilder()
         .setCode((code == Status.Code.OK ? Status.Code.UNKNOWN : code).value())
@@ -123,17 +124,7 @@ public final class GrpcErrors {
       return error;
     }
     return new ServiceException(500, error.reason(), error.message(), error.metadata(),
-        new SentAsUnknown(error));
-  }
-
-  /** Marks a 500 that {@link #asSent} made of an error sent as UNKNOWN; holds that error. */
-  private static final class SentAsUnknown extends RuntimeException {
-    private static final long serialVersionUID = 1L;
-
-    SentAsUnknown(ServiceException original) {
-      super("sent as UNKNOWN: " + original.code() + " has no gRPC status of its own", original,
-          false, false);
-    }
+        new SentAsUnknown(error.code(), error));
   }
 
   /**

@@ -331,6 +331,46 @@ class GrpcServerTest {
         .toJson(), teapot.toJson(), "reason, message and metadata kept");
   }
 
+  /**
+   * The same for such an error thrown by a middleware rather than the service (a validating one,
+   * inside the one that records): the client reads UNKNOWN, a 500, and so must every middleware
+   * outside the one that threw it.
+   */
+  @Test
+  void anErrorAMiddlewareThrowsIsRecordedAsTheClientReadsIt() throws Exception {
+    RecordedCodes outer = new RecordedCodes();
+    Middleware validating = next -> (ctx, req) -> {
+      throw new ServiceException(422, "UNPROCESSABLE", "no such text");
+    };
+    GrpcServer s = start(GrpcServer.builder().service(service("a")).middleware(outer, validating));
+    StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () ->
+        EchoGrpc.newBlockingStub(client(s).channel()).withDeadlineAfter(10, TimeUnit.SECONDS)
+            .unary(EchoRequest.newBuilder().setText("hi").build()));
+    assertEquals(Status.Code.UNKNOWN, e.getStatus().getCode());
+    assertEquals(List.of(500), outer.codes());
+  }
+
+  /**
+   * A middleware giving such an error a cause of its own (withCause, for the log) does not change
+   * what goes out: still UNKNOWN, with its reason, not the INTERNAL a 500 of its own would be.
+   */
+  @Test
+  void anErrorWithoutAGrpcStatusOfItsOwnKeepsItsStatusThroughWithCause() throws Exception {
+    Middleware causing = next -> (ctx, req) -> {
+      try {
+        return next.handle(ctx, req);
+      } catch (ServiceException e) {
+        throw e.withCause(new IllegalStateException("noted by a middleware"));
+      }
+    };
+    GrpcServer s = start(GrpcServer.builder().service(service("a")).middleware(causing));
+    StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () ->
+        EchoGrpc.newBlockingStub(client(s).channel()).withDeadlineAfter(10, TimeUnit.SECONDS)
+            .unary(EchoRequest.newBuilder().setMode("teapot").build()));
+    assertEquals(Status.Code.UNKNOWN, e.getStatus().getCode(), e.toString());
+    assertEquals("TEAPOT", GrpcErrors.from(e).reason());
+  }
+
   @Test
   void anInvalidMessageIsRefusedAsInvalidArgumentBeforeTheService() throws Exception {
     // What a protovalidate adapter does for generated messages, which cannot be Validatable.

@@ -70,13 +70,19 @@ public final class ServerBridge implements ServerInterceptor {
    * @param endpoint the server's advertised endpoint, known once it is bound
    */
   public ServerBridge(Middleware middleware, Supplier<String> endpoint) {
-    this.chain = middleware.wrap(ServerBridge::innermost);
+    // every middleware sees an error as the client reads it back, not only the service's
+    this.chain = ErrorsAsRead.between(middleware, ServerBridge::callOf)
+        .wrap(ServerBridge::innermost);
     this.endpoint = endpoint;
   }
 
   /** The per-call continuation the innermost handler resumes. */
-  private interface CallState {
+  private interface CallState extends ErrorsAsRead.Call {
     Object proceed(Context ctx, Object request) throws Exception;
+  }
+
+  private static ErrorsAsRead.Call callOf(Context ctx) {
+    return ctx.get(CALL).orElse(null);
   }
 
   private static Object innermost(Context ctx, Object request) throws Exception {
@@ -218,6 +224,8 @@ public final class ServerBridge implements ServerInterceptor {
     private Q request;
     private boolean done;
     private boolean proceeded;
+    /** Touched by the thread running the chain only. */
+    private ServiceException sentAsUnknown;
 
     UnaryCall(ServerCall<Q, R> raw, io.grpc.Metadata headers, ServerCallHandler<Q, R> next,
         Context ctx, GrpcTransport transport, io.grpc.Context grpcCtx) {
@@ -301,22 +309,26 @@ public final class ServerBridge implements ServerInterceptor {
       // outgoing calls it makes see the deadline through grpc-java's context
       io.grpc.Context a = grpcCtx.withValue(CallContexts.KEY, callCtx);
       attached = a;
+      io.grpc.Context previous = a.attach();
       try {
-        io.grpc.Context previous = a.attach();
-        try {
-          @SuppressWarnings("unchecked")
-          Q q = (Q) message;
-          service.onMessage(q);
-          service.onHalfClose();
-        } finally {
-          a.detach(previous);
-        }
-        return capture.await(grpcCtx);
-      } catch (ServiceException e) {
-        // the service's error as its client will read it (a 418 goes out UNKNOWN, read as 500),
-        // so that middleware records what the client gets
-        throw GrpcErrors.asSent(e);
+        @SuppressWarnings("unchecked")
+        Q q = (Q) message;
+        service.onMessage(q);
+        service.onHalfClose();
+      } finally {
+        a.detach(previous);
       }
+      return capture.await(grpcCtx);
+    }
+
+    @Override
+    public ServiceException sentAsUnknown() {
+      return sentAsUnknown;
+    }
+
+    @Override
+    public void sentAsUnknown(ServiceException error) {
+      sentAsUnknown = error;
     }
 
     @Override
@@ -603,6 +615,8 @@ public final class ServerBridge implements ServerInterceptor {
     private final io.grpc.Metadata headers;
     private final ServerCallHandler<Q, R> next;
     ServerCall.Listener<Q> listener;
+    /** Touched by the thread running the chain only. */
+    private ServiceException sentAsUnknown;
 
     StreamStart(StreamCall<Q, R> call, io.grpc.Metadata headers, ServerCallHandler<Q, R> next) {
       this.call = call;
@@ -620,6 +634,16 @@ public final class ServerBridge implements ServerInterceptor {
       // Contexts.interceptCall attaches the context around startCall and every later callback
       listener = Contexts.interceptCall(attached, call, headers, next);
       return request;
+    }
+
+    @Override
+    public ServiceException sentAsUnknown() {
+      return sentAsUnknown;
+    }
+
+    @Override
+    public void sentAsUnknown(ServiceException error) {
+      sentAsUnknown = error;
     }
   }
 

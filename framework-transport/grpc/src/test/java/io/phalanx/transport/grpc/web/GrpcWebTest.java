@@ -12,6 +12,7 @@ import io.phalanx.core.error.Errors;
 import io.phalanx.core.error.ServiceException;
 import io.phalanx.transport.grpc.EchoService;
 import io.phalanx.transport.grpc.GrpcServer;
+import io.phalanx.transport.grpc.RecordedCodes;
 import io.phalanx.transport.grpc.testproto.EchoReply;
 import io.phalanx.transport.grpc.testproto.EchoRequest;
 import io.phalanx.transport.http.HttpServer;
@@ -241,6 +242,42 @@ class GrpcWebTest {
     assertEquals("short and stout", r.trailers().get("grpc-message"));
     assertEquals(List.of(500), List.copyOf(errorCodes));
     assertEquals(List.of(500), List.copyOf(httpCodes), "and so does the HTTP server's");
+  }
+
+  /**
+   * The same for such an error a middleware throws (a validating one, inside the one that
+   * records), even with a cause another middleware gave it on the way out (withCause): the
+   * client reads UNKNOWN, and every middleware outside the one that threw it records a 500.
+   */
+  @Test
+  void anErrorAMiddlewareThrowsIsRecordedAsTheClientReadsIt() throws Exception {
+    RecordedCodes outer = new RecordedCodes();
+    Middleware causing = next -> (ctx, req) -> {
+      try {
+        return next.handle(ctx, req);
+      } catch (ServiceException e) {
+        throw e.withCause(new IllegalStateException("noted by a middleware"));
+      }
+    };
+    Middleware validating = next -> (ctx, req) -> {
+      throw new ServiceException(422, "UNPROCESSABLE", "no such text");
+    };
+    GrpcServer grpc = GrpcServer.builder().service(echo).middleware(outer, causing, validating)
+        .build();
+    HttpServer validated = HttpServer.builder().host("127.0.0.1").port(0)
+        .routes(GrpcWeb.of(grpc)).build();
+    validated.start();
+    try {
+      HttpResponse<byte[]> r = postTo(validated, "/phalanx.test.Echo/Unary",
+          "application/grpc-web+proto", request("x", "", 0));
+      assertEquals("2", trailersOnlyStatus(r), "UNKNOWN, not the INTERNAL of a 500");
+      assertEquals("UNPROCESSABLE", com.google.rpc.Status.parseFrom(Base64.getDecoder().decode(
+          r.headers().firstValue("grpc-status-details-bin").orElseThrow())).getDetails(0)
+          .unpack(ErrorInfo.class).getReason());
+      assertEquals(List.of(500), outer.codes());
+    } finally {
+      validated.stop(Duration.ZERO);
+    }
   }
 
   /**

@@ -12,6 +12,7 @@ import io.phalanx.core.Middleware;
 import io.phalanx.core.error.ServiceException;
 import io.phalanx.transport.grpc.GrpcErrors;
 import io.phalanx.transport.grpc.GrpcStream;
+import io.phalanx.transport.grpc.internal.ErrorsAsRead;
 import io.phalanx.transport.grpc.transcoding.internal.LocalInvoker;
 import io.phalanx.transport.grpc.transcoding.internal.LocalStream;
 import io.phalanx.transport.http.HttpRequest;
@@ -45,6 +46,7 @@ import org.slf4j.LoggerFactory;
 public final class GrpcWebHandler implements Handler {
   private static final Logger LOG = LoggerFactory.getLogger(GrpcWebHandler.class);
   private static final Context.Key<Context[]> STARTED = Context.Key.of("phalanx.grpcweb.start");
+  private static final Context.Key<Call> CALL = Context.Key.of("phalanx.grpcweb.call");
   private static final byte DATA = 0x00;
   private static final byte TRAILERS = (byte) 0x80;
   /** The request message's limit comes from the HTTP server's body limit; frames are checked. */
@@ -64,15 +66,25 @@ public final class GrpcWebHandler implements Handler {
     this.invoker = invoker;
     this.serverStreaming = method.getMethodDescriptor().getType()
         == MethodDescriptor.MethodType.SERVER_STREAMING;
-    this.chain = serverStreaming ? invoker.chain(method, operation, middleware, STARTED)
-        : middleware.wrap((ctx, request) -> {
-          try {
-            return invoker.unary(method, operation, ctx, request);
-          } catch (ServiceException e) {
-            // as on gRPC (ServerBridge): middleware records the error as the client reads it
-            throw GrpcErrors.asSent(e);
-          }
-        });
+    // as on gRPC (ServerBridge): every middleware records an error as the client reads it
+    Middleware asRead = ErrorsAsRead.between(middleware, ctx -> ctx.get(CALL).orElse(null));
+    this.chain = serverStreaming ? invoker.chain(method, operation, asRead, STARTED)
+        : asRead.wrap((ctx, request) -> invoker.unary(method, operation, ctx, request));
+  }
+
+  /** What a call remembers of the error it sent as UNKNOWN (see {@link ErrorsAsRead}). */
+  private static final class Call implements ErrorsAsRead.Call {
+    private ServiceException sentAsUnknown;
+
+    @Override
+    public ServiceException sentAsUnknown() {
+      return sentAsUnknown;
+    }
+
+    @Override
+    public void sentAsUnknown(ServiceException error) {
+      sentAsUnknown = error;
+    }
   }
 
   @Override
@@ -92,14 +104,16 @@ public final class GrpcWebHandler implements Handler {
     // middleware (metrics, access log, spans) records the failure, not a 200, and the route's
     // error encoder writes it as a trailers-only gRPC-Web reply (trailersOnly)
     Object message = requestMessage(http.body(), text);
+    Call call = new Call();
+    Context callCtx = ctx.with(CALL, call);
     if (serverStreaming) {
-      return stream(ctx, message, replyType, text);
+      return stream(callCtx, call, message, replyType, text);
     }
     Object reply;
     try {
-      reply = chain.handle(ctx, message);
+      reply = chain.handle(callCtx, message);
     } catch (Exception e) {
-      throw failure(e);
+      throw failure(call, e);
     }
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     out.writeBytes(frame(data(reply), text));
@@ -107,14 +121,14 @@ public final class GrpcWebHandler implements Handler {
     return HttpResponse.of(200, replyType, out.toByteArray());
   }
 
-  private Object stream(Context ctx, Object message, String replyType, boolean text)
+  private Object stream(Context ctx, Call call, Object message, String replyType, boolean text)
       throws Exception {
     GrpcStream stream = new GrpcStream(operation, MethodDescriptor.MethodType.SERVER_STREAMING);
     Context[] started = new Context[1];
     try {
       chain.handle(ctx.with(STARTED, started), stream);
     } catch (Exception e) {
-      throw failure(e); // before the first message: trailers-only, as a unary call's
+      throw failure(call, e); // before the first message: trailers-only, as a unary call's
     }
     Context callCtx = started[0];
     if (callCtx == null) {
@@ -156,12 +170,12 @@ public final class GrpcWebHandler implements Handler {
    * unexpected exception is INTERNAL (its message kept back), logged once here with its stack
    * trace, as the Recovery middleware would.
    */
-  private ServiceException failure(Exception e) {
+  private ServiceException failure(Call call, Exception e) {
     if (!(e instanceof ServiceException) && !(e instanceof StatusRuntimeException)
         && !(e instanceof StatusException)) {
       LOG.error("gRPC-Web call {} failed", operation, e);
     }
-    return GrpcErrors.asSent(GrpcErrors.from(e));
+    return ErrorsAsRead.asRead(call, GrpcErrors.from(e));
   }
 
   /** The single message of a gRPC-Web request body. */
