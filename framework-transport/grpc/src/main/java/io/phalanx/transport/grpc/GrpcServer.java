@@ -19,6 +19,7 @@ import io.phalanx.core.internal.Endpoints;
 import io.phalanx.transport.grpc.internal.Compression;
 import io.phalanx.transport.grpc.internal.EventLoops;
 import io.phalanx.transport.grpc.internal.ServerBridge;
+import io.phalanx.transport.grpc.internal.ShedExecutor;
 import io.phalanx.transport.http.ServerTls;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -48,7 +49,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * <p>Threads: service code and middleware never run on the Netty event loops; they run on
  * {@link HandlerExecutors#defaultExecutor()} (a virtual thread per call on JDK 21+) unless
  * another executor is given, or inline on the event loop if {@link Builder#inline()} was chosen
- * for services that never block. Lifecycle: {@link #start} once, {@link #stop} once, from one
+ * for services that never block. What grpc-java hands to an executor that refuses it runs on the
+ * event loop instead, marked so that calls are shed there rather than served (see {@link
+ * Builder#executor}): only refusal listeners and the ends of calls (a service's cancel handler)
+ * run there. Lifecycle: {@link #start} once, {@link #stop} once, from one
  * thread; {@link #endpoint()} from any thread after start.
  *
  * <p>Compressed requests (gzip) are always accepted; replies are compressed only with {@link
@@ -80,10 +84,6 @@ public final class GrpcServer implements Server {
     }
     Middleware middleware = Middleware.chain(context.middleware(),
         Middleware.chain(config.middleware));
-    ServerBridge bridge = new ServerBridge(middleware, () -> {
-      URI e = endpoint;
-      return e == null ? "" : e.toString();
-    });
     EventLoops groups = EventLoops.create("phalanx-grpc", config.eventLoopThreads);
     loops = groups;
     NettyServerBuilder nb = NettyServerBuilder
@@ -94,14 +94,24 @@ public final class GrpcServer implements Server {
         .maxInboundMessageSize(config.maxInboundMessageSize)
         .permitKeepAliveTime(config.permitKeepAliveTime.toNanos(), TimeUnit.NANOSECONDS)
         .permitKeepAliveWithoutCalls(config.permitKeepAliveWithoutCalls);
+    // an executor may refuse calls (a bounded pool, the default one on JDK 17 among them, or one
+    // shut down), which grpc-java answers with a stream reset the middleware never hear of
+    ShedExecutor shed = null;
     if (config.inline) {
       nb.directExecutor();
     } else if (config.executor != null) {
-      nb.executor(config.executor);
+      shed = new ShedExecutor(config.executor);
     } else {
       ownedExecutor = HandlerExecutors.defaultExecutor();
-      nb.executor(ownedExecutor);
+      shed = new ShedExecutor(ownedExecutor);
     }
+    if (shed != null) {
+      nb.executor(shed);
+    }
+    ServerBridge bridge = new ServerBridge(middleware, () -> {
+      URI e = endpoint;
+      return e == null ? "" : e.toString();
+    }, shed);
     if (config.maxConcurrentCallsPerConnection > 0) {
       nb.maxConcurrentCallsPerConnection(config.maxConcurrentCallsPerConnection);
     }
@@ -402,7 +412,13 @@ public final class GrpcServer implements Server {
       return this;
     }
 
-    /** Runs services and middleware on {@code executor}; the caller owns and shuts it down. */
+    /**
+     * Runs services and middleware on {@code executor}; the caller owns and shuts it down. A call
+     * it refuses ({@code RejectedExecutionException}: full, or shut down) is answered UNAVAILABLE
+     * without running middleware or service, and told to the middleware that are {@link
+     * io.phalanx.core.RefusalListener}s as a 503 {@code OVERLOADED}, as the HTTP server does; a
+     * stream it refuses a later message or half-close of ends UNAVAILABLE, its end hooks told 503.
+     */
     public Builder executor(Executor executor) {
       this.executor = Objects.requireNonNull(executor, "executor");
       this.inline = false;

@@ -371,6 +371,32 @@ class GrpcServerTest {
     assertEquals("TEAPOT", GrpcErrors.from(e).reason());
   }
 
+  /**
+   * A call the server's executor refuses (full, or shut down) runs no middleware, as on HTTP: the
+   * middleware that count calls are told of it as RefusalListeners, 503 under the call's
+   * operation, and the client reads UNAVAILABLE (it read INTERNAL, the stream reset).
+   */
+  @Test
+  void aCallTheExecutorRefusesIsToldToTheRefusalListeners() throws Exception {
+    java.util.concurrent.Executor full = command -> {
+      throw new java.util.concurrent.RejectedExecutionException("full");
+    };
+    RecordedCodes counting = new RecordedCodes();
+    GrpcServer s = start(GrpcServer.builder().service(service("a")).executor(full)
+        .middleware(counting));
+    StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () ->
+        EchoGrpc.newBlockingStub(client(s).channel()).withDeadlineAfter(10, TimeUnit.SECONDS)
+            .unary(EchoRequest.newBuilder().setText("hi").build()));
+    assertEquals(Status.Code.UNAVAILABLE, e.getStatus().getCode(), e.toString());
+    StatusRuntimeException stream = assertThrows(StatusRuntimeException.class, () ->
+        EchoGrpc.newBlockingStub(client(s).channel()).withDeadlineAfter(10, TimeUnit.SECONDS)
+            .serverStream(EchoRequest.newBuilder().setText("hi").setCount(2).build()).hasNext());
+    assertEquals(Status.Code.UNAVAILABLE, stream.getStatus().getCode(), stream.toString());
+    assertEquals(List.of(503, 503), counting.codes());
+    assertEquals(List.of("grpc /phalanx.test.Echo/Unary OVERLOADED",
+        "grpc /phalanx.test.Echo/ServerStream OVERLOADED"), counting.refusals());
+  }
+
   @Test
   void anInvalidMessageIsRefusedAsInvalidArgumentBeforeTheService() throws Exception {
     // What a protovalidate adapter does for generated messages, which cannot be Validatable.

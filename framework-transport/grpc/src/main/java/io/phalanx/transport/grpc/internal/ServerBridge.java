@@ -16,6 +16,7 @@ import io.phalanx.core.Context;
 import io.phalanx.core.Handler;
 import io.phalanx.core.Middleware;
 import io.phalanx.core.MutableMetadata;
+import io.phalanx.core.RefusalListener;
 import io.phalanx.core.Transport;
 import io.phalanx.core.error.ServiceException;
 import io.phalanx.transport.grpc.GrpcErrors;
@@ -64,12 +65,26 @@ public final class ServerBridge implements ServerInterceptor {
   private final Handler chain;
   private final Supplier<String> endpoint;
   private volatile String knownEndpoint;
+  /** Says which calls the executor refused; null: it refuses none (direct, or in process). */
+  private final ShedExecutor shed;
+  /** The middleware told of the calls shed; null: none listens. */
+  private final RefusalListener refusals;
 
   /**
    * @param middleware the full chain (app-wide outside, server middleware inside)
    * @param endpoint the server's advertised endpoint, known once it is bound
    */
   public ServerBridge(Middleware middleware, Supplier<String> endpoint) {
+    this(middleware, endpoint, null);
+  }
+
+  /**
+   * As {@link #ServerBridge(Middleware, Supplier)}, shedding the calls {@code shed} refused to run:
+   * answered UNAVAILABLE without the chain, and told to the middleware that listen for refusals.
+   */
+  public ServerBridge(Middleware middleware, Supplier<String> endpoint, ShedExecutor shed) {
+    this.shed = shed;
+    this.refusals = middleware instanceof RefusalListener l ? l : null;
     // every middleware sees an error as the client reads it back, not only the service's
     this.chain = ErrorsAsRead.between(middleware, ServerBridge::callOf)
         .wrap(ServerBridge::innermost);
@@ -129,10 +144,36 @@ public final class ServerBridge implements ServerInterceptor {
     io.grpc.Context grpcCtx = io.grpc.Context.current();
     Instant deadline = CallContexts.toInstant(grpcCtx.getDeadline());
     Context ctx = Context.of(transport, deadline);
+    ServiceException refused = refusedHere();
+    if (refused != null) {
+      // the message is not read yet: a unary call is told without one
+      refused(ctx, type == MethodDescriptor.MethodType.UNARY ? null
+          : new GrpcStream(operation, type), refused);
+      closeWithError(call, refused, transport.replyMetadata(), operation);
+      return new ServerCall.Listener<>() {};
+    }
     if (type == MethodDescriptor.MethodType.UNARY) {
       return new UnaryCall<>(call, headers, next, ctx, transport, grpcCtx);
     }
     return startStream(call, headers, next, ctx, transport);
+  }
+
+  /** The answer for a call the executor refused to run this on; null when it did not. */
+  private ServiceException refusedHere() {
+    ShedExecutor s = shed;
+    return s == null ? null : s.refusedHere();
+  }
+
+  /** Tells the middleware that listen for refusals that a call was shed before its chain ran. */
+  private void refused(Context ctx, Object request, ServiceException answer) {
+    RefusalListener l = refusals;
+    if (l != null) {
+      try {
+        l.refused(ctx, request, answer);
+      } catch (RuntimeException e) {
+        log.debug("refusal listener failed", e);
+      }
+    }
   }
 
   /** The endpoint, remembered once the server has one (it never changes after that). */
@@ -262,6 +303,15 @@ public final class ServerBridge implements ServerInterceptor {
         synchronized (capture) {
           raw.close(Status.INTERNAL.withDescription("Half-closed without a request"),
               new io.grpc.Metadata());
+        }
+        return;
+      }
+      ServiceException refused = refusedHere();
+      if (refused != null) {
+        // the executor refused to run the call: shed, as at its start, the service never sees it
+        refused(ctx, request, refused);
+        synchronized (capture) {
+          closeWithError(raw, refused, transport.replyMetadata(), transport.operation());
         }
         return;
       }
@@ -607,7 +657,7 @@ public final class ServerBridge implements ServerInterceptor {
       wrapped.closeWithError(t);
       return new ServerCall.Listener<>() {};
     }
-    return new StreamListener<>(start.listener, wrapped);
+    return new StreamListener<>(start.listener, wrapped, shed);
   }
 
   private static final class StreamStart<Q, R> implements CallState {
@@ -823,10 +873,26 @@ public final class ServerBridge implements ServerInterceptor {
   private static final class StreamListener<Q> extends ServerCall.Listener<Q> {
     private final ServerCall.Listener<Q> delegate;
     private final StreamCall<Q, ?> call;
+    private final ShedExecutor shed;
 
-    StreamListener(ServerCall.Listener<Q> delegate, StreamCall<Q, ?> call) {
+    StreamListener(ServerCall.Listener<Q> delegate, StreamCall<Q, ?> call, ShedExecutor shed) {
       this.delegate = delegate;
       this.call = call;
+      this.shed = shed;
+    }
+
+    /**
+     * Whether the executor refused to run this callback: the stream ends UNAVAILABLE (its end
+     * hooks told 503) rather than run the service on the event loop.
+     */
+    private boolean shed() {
+      ServiceException refused = shed == null ? null : shed.refusedHere();
+      if (refused == null) {
+        return false;
+      }
+      call.endByBridge(refused);
+      tellServiceEnded();
+      return true;
     }
 
     /** Once: the service's listener hears of the end as a cancel (it did not close the call). */
@@ -838,6 +904,9 @@ public final class ServerBridge implements ServerInterceptor {
 
     @Override
     public void onMessage(Q message) {
+      if (shed()) {
+        return;
+      }
       Object in;
       try {
         in = call.stream.received(call.ctx, message);
@@ -860,6 +929,9 @@ public final class ServerBridge implements ServerInterceptor {
 
     @Override
     public void onHalfClose() {
+      if (shed()) {
+        return;
+      }
       call.listenerThread = Thread.currentThread();
       try {
         delegate.onHalfClose();
