@@ -357,8 +357,13 @@ class GrpcWebTest {
    * that status. A JSON error body fails here: the client reads it by its HTTP status instead.
    */
   private static String trailersOnlyStatus(HttpResponse<byte[]> r) {
+    return trailersOnlyStatus(r, "application/grpc-web+proto");
+  }
+
+  /** As {@link #trailersOnlyStatus(HttpResponse)}, in the mode {@code contentType} names. */
+  private static String trailersOnlyStatus(HttpResponse<byte[]> r, String contentType) {
     assertEquals(200, r.statusCode(), new String(r.body(), StandardCharsets.UTF_8));
-    assertTrue(r.headers().firstValue("content-type").orElse("").startsWith("application/grpc-web"),
+    assertEquals(contentType, r.headers().firstValue("content-type").orElse(""),
         r.headers().toString());
     assertEquals(0, r.body().length, "no message, no JSON");
     assertTrue(r.headers().allValues("access-control-expose-headers").toString()
@@ -482,6 +487,30 @@ class GrpcWebTest {
       small.stop(Duration.ZERO);
       limited.stop(Duration.ZERO);
     }
+  }
+
+  /**
+   * A text-mode call (application/grpc-web-text) that fails before its first message is
+   * answered trailers-only in text mode, as every other reply to it: it came back with the
+   * binary type.
+   */
+  @Test
+  void aTextModeCallsErrorComesBackInTextMode() throws Exception {
+    HttpResponse<byte[]> r = post("/phalanx.test.Echo/Unary", "application/grpc-web-text",
+        Base64.getEncoder().encode(request("x", "service-error", 0)),
+        "accept", "application/grpc-web-text");
+    assertEquals("5", trailersOnlyStatus(r, "application/grpc-web-text+proto"), "NOT_FOUND");
+    HttpResponse<byte[]> teapot = post("/phalanx.test.Echo/Unary", "application/grpc-web-text",
+        Base64.getEncoder().encode(request("x", "teapot", 0)));
+    assertEquals("2", trailersOnlyStatus(teapot, "application/grpc-web-text+proto"),
+        "still sent as UNKNOWN");
+    HttpResponse<byte[]> malformed = post("/phalanx.test.Echo/Unary",
+        "application/grpc-web-text", "not base64!".getBytes(StandardCharsets.US_ASCII));
+    assertEquals("3", trailersOnlyStatus(malformed, "application/grpc-web-text+proto"),
+        "INVALID_ARGUMENT");
+    HttpResponse<byte[]> binary = post("/phalanx.test.Echo/Unary", "application/grpc-web",
+        request("x", "service-error", 0));
+    assertEquals("5", trailersOnlyStatus(binary), "NOT_FOUND");
   }
 
   private HttpResponse<byte[]> postTo(HttpServer to, String path, String contentType,

@@ -47,6 +47,8 @@ public final class GrpcWebHandler implements Handler {
   private static final Logger LOG = LoggerFactory.getLogger(GrpcWebHandler.class);
   private static final Context.Key<Context[]> STARTED = Context.Key.of("phalanx.grpcweb.start");
   private static final Context.Key<Call> CALL = Context.Key.of("phalanx.grpcweb.call");
+  private static final String BINARY_TYPE = "application/grpc-web+proto";
+  private static final String TEXT_TYPE = "application/grpc-web-text+proto";
   private static final byte DATA = 0x00;
   private static final byte TRAILERS = (byte) 0x80;
   /** The request message's limit comes from the HTTP server's body limit; frames are checked. */
@@ -99,11 +101,36 @@ public final class GrpcWebHandler implements Handler {
           + "Content-Type application/grpc-web(+proto) or application/grpc-web-text(+proto), not '"
           + type + "'");
     }
-    String replyType = text ? "application/grpc-web-text+proto" : "application/grpc-web+proto";
+    if (!text) {
+      return call(ctx, http.body(), false);
+    }
+    try {
+      return call(ctx, http.body(), true);
+    } catch (ServiceException e) {
+      throw new ServiceException(e.code(), e.reason(), e.message(), e.metadata(),
+          new TextMode(e.getCause()));
+    }
+  }
+
+  /**
+   * The cause of an error a text-mode call failed with before its first message, holding the
+   * error's own: {@link #trailersOnly} answers in text mode, as the client asked. Not thrown; no
+   * stack trace.
+   */
+  private static final class TextMode extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    TextMode(Throwable cause) {
+      super("failed a gRPC-Web text-mode call", cause, false, false);
+    }
+  }
+
+  private Object call(Context ctx, byte[] body, boolean text) throws Exception {
+    String replyType = text ? TEXT_TYPE : BINARY_TYPE;
     // A call that fails before its first message is thrown, not answered here: the HTTP server's
     // middleware (metrics, access log, spans) records the failure, not a 200, and the route's
     // error encoder writes it as a trailers-only gRPC-Web reply (trailersOnly)
-    Object message = requestMessage(http.body(), text);
+    Object message = requestMessage(body, text);
     Call call = new Call();
     Context callCtx = ctx.with(CALL, call);
     if (serverStreaming) {
@@ -243,7 +270,9 @@ public final class GrpcWebHandler implements Handler {
    * message over its limit; the HTTP code has no gRPC mapping of its own.
    */
   private static com.google.rpc.Status status(ServiceException error) {
-    com.google.rpc.Status status = StatusProto.fromThrowable(GrpcErrors.toStatusException(error));
+    ServiceException sent = error.getCause() instanceof TextMode t
+        ? error.withCause(t.getCause()) : error; // the cause may say how it is sent
+    com.google.rpc.Status status = StatusProto.fromThrowable(GrpcErrors.toStatusException(sent));
     if (error.code() == 413 || error.code() == 431) {
       status = status.toBuilder().setCode(Status.Code.RESOURCE_EXHAUSTED.value()).build();
     }
@@ -261,18 +290,20 @@ public final class GrpcWebHandler implements Handler {
    * bad {@code grpc-timeout}, a refusal of its middleware) as a gRPC-Web client reads it: a
    * trailers-only reply, HTTP 200 with {@code grpc-status}, {@code grpc-message} and
    * {@code grpc-status-details-bin} among the headers and no body (PROTOCOL-WEB.md: trailers may
-   * come with the response headers, with no message in the body). An empty body reads the same
-   * in binary and text mode, which the encoder cannot tell apart. As a JSON error it read as
-   * UNAVAILABLE or UNKNOWN by the HTTP status. The three are exposed to scripts of other origins
-   * (a CORS reply without them hides them there). A 415 (the request is no gRPC-Web call) is
-   * left to the server's encoder. Stateless; any thread.
+   * come with the response headers, with no message in the body), in text mode for a text-mode
+   * call this handler failed; the encoder cannot tell the mode of a call the HTTP server answered
+   * itself, which gets the binary type (an empty body reads the same in both). As a JSON error it
+   * read as UNAVAILABLE or UNKNOWN by the HTTP status. The three are exposed to scripts of other
+   * origins (a CORS reply without them hides them there). A 415 (the request is no gRPC-Web
+   * call) is left to the server's encoder. Stateless; any thread.
    */
   public static HttpResponse trailersOnly(ServiceException error) {
     if (error.code() == 415) {
       return null;
     }
     com.google.rpc.Status status = status(error);
-    return HttpResponse.of(200, "application/grpc-web+proto", new byte[0])
+    return HttpResponse.of(200, error.getCause() instanceof TextMode ? TEXT_TYPE : BINARY_TYPE,
+            new byte[0])
         .withHeader("grpc-status", Integer.toString(status.getCode()))
         .withHeader("grpc-message", percentEncoded(error.message()))
         .withHeader("grpc-status-details-bin", details(status))
