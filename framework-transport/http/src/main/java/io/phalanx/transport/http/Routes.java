@@ -11,6 +11,9 @@ import io.phalanx.core.Handler;
  * the codec chosen from {@code Content-Type} (malformed → 400, unsupported type → 415). Every GET
  * route also answers HEAD; OPTIONS is answered with 204 and {@code Allow} unless a route claims
  * it. Registering two routes with the same method and matching the same paths fails the build.
+ * An untyped handler that is a {@link io.phalanx.core.RefusalListener} (one running middleware of
+ * its own) is told of its route's requests the server answers without running the chain, as the
+ * server's middleware are.
  *
  * <p>Not thread-safe; used only while building the server.
  */

@@ -116,7 +116,7 @@ final class Exchange implements Runnable {
   void rejected(RejectedExecutionException e) {
     if (STATE.compareAndSet(this, OPEN, ANSWERED)) {
       ServiceException refusal = Errors.from(e);
-      rt.refused(ctx, request, refusal);
+      rt.refused(route, ctx, request, refusal);
       response = Responses.error(route.errorEncoder(), refusal, corsHeaders, head);
       if (loop.inEventLoop()) {
         deliver();
@@ -138,7 +138,7 @@ final class Exchange implements Runnable {
   public void run() {
     if (state != OPEN) {
       // expired while queued: answered 504 by the timer, and the chain never runs for it
-      rt.refused(ctx, request, deadlineExceeded());
+      rt.refused(route, ctx, request, deadlineExceeded());
       return;
     }
     synchronized (this) {

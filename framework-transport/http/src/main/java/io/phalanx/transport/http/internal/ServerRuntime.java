@@ -541,10 +541,19 @@ public final class ServerRuntime {
 
   /**
    * Tells the middleware that listen for refusals that {@code req} was answered {@code answer}
-   * without running the chain (a full pool, a deadline passed in its queue); any thread.
+   * without running the chain (a full pool, a deadline passed in its queue), and {@code route}'s
+   * handler when it listens too: one running middleware of its own (gRPC-Web runs the gRPC
+   * server's) would not hear of the request otherwise. Any thread.
    */
-  void refused(Context ctx, NettyRequest req, ServiceException answer) {
-    RefusalListener l = refusals;
+  void refused(BoundRoute route, Context ctx, NettyRequest req, ServiceException answer) {
+    tell(refusals, ctx, req, answer);
+    if (route.spec() != null && route.spec().handler() instanceof RefusalListener own) {
+      tell(own, ctx, req, answer);
+    }
+  }
+
+  private static void tell(RefusalListener l, Context ctx, NettyRequest req,
+      ServiceException answer) {
     if (l != null) {
       try {
         l.refused(ctx, req, answer);
