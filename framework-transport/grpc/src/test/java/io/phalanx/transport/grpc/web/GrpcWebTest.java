@@ -490,6 +490,34 @@ class GrpcWebTest {
   }
 
   /**
+   * A gRPC-Web call the HTTP server's full pool refuses runs no middleware: the gRPC server's
+   * middleware that count calls (metrics, access log) are told of it as RefusalListeners, as the
+   * HTTP server's own are, under the call's operation; they heard nothing of it.
+   */
+  @Test
+  void aCallTheHttpPoolRefusesIsToldToTheGrpcServersRefusalListeners() throws Exception {
+    java.util.concurrent.ThreadPoolExecutor full = (java.util.concurrent.ThreadPoolExecutor)
+        java.util.concurrent.Executors.newFixedThreadPool(1);
+    full.setRejectedExecutionHandler((task, pool) -> {
+      throw new RejectedExecutionException("full");
+    });
+    full.shutdown(); // every task from now on is refused
+    RecordedCodes counting = new RecordedCodes();
+    GrpcServer grpc = GrpcServer.builder().service(echo).middleware(counting).build();
+    HttpServer overloaded = HttpServer.builder().host("127.0.0.1").port(0).executor(full)
+        .routes(GrpcWeb.of(grpc)).build();
+    overloaded.start();
+    try {
+      assertEquals("14", trailersOnlyStatus(postTo(overloaded, "/phalanx.test.Echo/Unary",
+          "application/grpc-web+proto", request("x", "", 0))), "UNAVAILABLE");
+      assertEquals(List.of(503), counting.codes());
+      assertEquals(List.of("http /phalanx.test.Echo/Unary OVERLOADED"), counting.refusals());
+    } finally {
+      overloaded.stop(Duration.ZERO);
+    }
+  }
+
+  /**
    * A text-mode call (application/grpc-web-text) that fails before its first message is
    * answered trailers-only in text mode, as every other reply to it: it came back with the
    * binary type.

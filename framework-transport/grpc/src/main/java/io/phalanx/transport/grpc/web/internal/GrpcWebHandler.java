@@ -9,6 +9,7 @@ import io.grpc.protobuf.StatusProto;
 import io.phalanx.core.Context;
 import io.phalanx.core.Handler;
 import io.phalanx.core.Middleware;
+import io.phalanx.core.RefusalListener;
 import io.phalanx.core.error.ServiceException;
 import io.phalanx.transport.grpc.GrpcErrors;
 import io.phalanx.transport.grpc.GrpcStream;
@@ -43,7 +44,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Thread-safe.
  */
-public final class GrpcWebHandler implements Handler {
+public final class GrpcWebHandler implements Handler, RefusalListener {
   private static final Logger LOG = LoggerFactory.getLogger(GrpcWebHandler.class);
   private static final Context.Key<Context[]> STARTED = Context.Key.of("phalanx.grpcweb.start");
   private static final Context.Key<Call> CALL = Context.Key.of("phalanx.grpcweb.call");
@@ -59,6 +60,8 @@ public final class GrpcWebHandler implements Handler {
   private final LocalInvoker invoker;
   private final boolean serverStreaming;
   private final Handler chain;
+  /** The gRPC server's middleware that listen for refusals; null: none. */
+  private final RefusalListener refusals;
 
   /** @param middleware the gRPC server's own middleware (not the app-wide one) */
   public GrpcWebHandler(ServerMethodDefinition<?, ?> method, LocalInvoker invoker,
@@ -69,9 +72,22 @@ public final class GrpcWebHandler implements Handler {
     this.serverStreaming = method.getMethodDescriptor().getType()
         == MethodDescriptor.MethodType.SERVER_STREAMING;
     // as on gRPC (ServerBridge): every middleware records an error as the client reads it
+    this.refusals = middleware instanceof RefusalListener l ? l : null;
     Middleware asRead = ErrorsAsRead.between(middleware, ctx -> ctx.get(CALL).orElse(null));
     this.chain = serverStreaming ? invoker.chain(method, operation, asRead, STARTED)
         : asRead.wrap((ctx, request) -> invoker.unary(method, operation, ctx, request));
+  }
+
+  /**
+   * A call the HTTP server answered without running any chain (its full pool refused it, its
+   * deadline passed in the queue): the gRPC server's middleware that count calls are told, as
+   * the HTTP server's are; they never see it otherwise. Any thread, often an event loop.
+   */
+  @Override
+  public void refused(Context ctx, Object request, ServiceException answer) {
+    if (refusals != null) {
+      refusals.refused(ctx, request, answer);
+    }
   }
 
   /** What a call remembers of the error it sent as UNKNOWN (see {@link ErrorsAsRead}). */
