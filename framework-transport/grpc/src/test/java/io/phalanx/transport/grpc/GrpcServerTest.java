@@ -18,6 +18,7 @@ import io.phalanx.core.Context;
 import io.phalanx.core.Middleware;
 import io.phalanx.core.MutableMetadata;
 import io.phalanx.core.StartContext;
+import io.phalanx.core.StreamingCall;
 import io.phalanx.core.Transport;
 import io.phalanx.core.error.Errors;
 import io.phalanx.core.error.ServiceException;
@@ -36,7 +37,14 @@ import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
@@ -378,8 +386,8 @@ class GrpcServerTest {
    */
   @Test
   void aCallTheExecutorRefusesIsToldToTheRefusalListeners() throws Exception {
-    java.util.concurrent.Executor full = command -> {
-      throw new java.util.concurrent.RejectedExecutionException("full");
+    Executor full = command -> {
+      throw new RejectedExecutionException("full");
     };
     RecordedCodes counting = new RecordedCodes();
     GrpcServer s = start(GrpcServer.builder().service(service("a")).executor(full)
@@ -395,6 +403,73 @@ class GrpcServerTest {
     assertEquals(List.of(503, 503), counting.codes());
     assertEquals(List.of("grpc /phalanx.test.Echo/Unary OVERLOADED",
         "grpc /phalanx.test.Echo/ServerStream OVERLOADED"), counting.refusals());
+  }
+
+  /**
+   * A stream whose later message the executor refuses (the pool filled up while it ran) ends
+   * UNAVAILABLE, its end hooks told 503, rather than run the service on the event loop or be reset
+   * INTERNAL. Messages go until one is refused: one sent while the call's previous task still
+   * runs is handed over without asking the executor.
+   */
+  @Test
+  void aStreamWhoseMessageTheExecutorRefusesEndsUnavailable() throws Exception {
+    ExecutorService pool = Executors.newCachedThreadPool();
+    AtomicBoolean full = new AtomicBoolean();
+    Executor filling = command -> {
+      if (full.get()) {
+        throw new RejectedExecutionException("full");
+      }
+      pool.execute(command);
+    };
+    Queue<Integer> ends = new ConcurrentLinkedQueue<>();
+    Middleware record = next -> (ctx, req) -> {
+      Object reply = next.handle(ctx, req);
+      if (req instanceof StreamingCall call) {
+        call.onEnd((c, error) -> ends.add(error == null ? 0 : error.code()));
+      }
+      return reply;
+    };
+    try {
+      GrpcServer s = start(GrpcServer.builder().service(service("a")).executor(filling)
+          .middleware(record));
+      CountDownLatch echoed = new CountDownLatch(1);
+      CompletableFuture<EchoReply> end = new CompletableFuture<>();
+      StreamObserver<EchoRequest> bidi = EchoGrpc.newStub(client(s).channel())
+          .bidi(new StreamObserver<>() {
+            @Override
+            public void onNext(EchoReply value) {
+              echoed.countDown();
+            }
+
+            @Override
+            public void onError(Throwable t) {
+              end.completeExceptionally(t);
+            }
+
+            @Override
+            public void onCompleted() {
+              end.complete(null);
+            }
+          });
+      bidi.onNext(EchoRequest.newBuilder().setText("served").build());
+      assertTrue(echoed.await(10, TimeUnit.SECONDS), "the stream runs");
+      full.set(true);
+      for (int i = 0; i < 200 && !end.isDone(); i++) {
+        bidi.onNext(EchoRequest.newBuilder().setText("shed " + i).build());
+        try {
+          end.get(50, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException | ExecutionException e) {
+          // not refused yet (handed over to the running task), or ended: the loop checks
+        }
+      }
+      ExecutionException e = assertThrows(
+          ExecutionException.class, () -> end.get(10, TimeUnit.SECONDS));
+      assertEquals(Status.Code.UNAVAILABLE, Status.fromThrowable(e.getCause()).getCode(),
+          e.getCause().toString());
+      assertEquals(List.of(503), List.copyOf(ends));
+    } finally {
+      pool.shutdownNow();
+    }
   }
 
   @Test
@@ -434,7 +509,7 @@ class GrpcServerTest {
     StreamObserver<EchoRequest> up = EchoGrpc.newStub(c.channel()).clientStream(observer(done, null));
     up.onNext(EchoRequest.newBuilder().setMode("unknown-error").build());
     up.onCompleted();
-    Throwable t = assertThrows(java.util.concurrent.ExecutionException.class,
+    Throwable t = assertThrows(ExecutionException.class,
         () -> done.get(10, TimeUnit.SECONDS)).getCause();
     StatusRuntimeException sre = assertInstanceOf(StatusRuntimeException.class, t);
     assertEquals(Status.Code.INTERNAL, sre.getStatus().getCode());
