@@ -118,6 +118,29 @@ class MiddlewareTest {
         log);
   }
 
+  /**
+   * Refusals come when the server is overloaded, on its event loop: {@code when} decides them
+   * from the per-operation cache its requests use, not by running the matcher (a regex) each time.
+   */
+  @Test
+  void whenDecidesRefusalsFromItsCache() throws Exception {
+    List<String> log = new ArrayList<>();
+    List<String> matched = new ArrayList<>();
+    Middleware only = Middleware.when(op -> {
+      matched.add(op);
+      return op.equals("/only");
+    }, new Counting("c", log));
+    Handler h = only.wrap((ctx, req) -> "ok");
+    h.handle(Context.of(Transport.of(HTTP, SERVER, "/only")), "req");
+    var overloaded = new io.phalanx.core.error.ServiceException(503, "OVERLOADED", "full");
+    for (int i = 0; i < 3; i++) {
+      ((RefusalListener) only).refused(Context.of(Transport.of(HTTP, SERVER, "/only")), "req",
+          overloaded);
+    }
+    assertEquals(List.of("/only"), matched, "the matcher ran once for the operation");
+    assertEquals(List.of("c:/only:503", "c:/only:503", "c:/only:503"), log);
+  }
+
   @Test
   void exceptionsPropagateThroughTheChain() {
     Handler h = Middleware.chain(next -> next, next -> next).wrap((ctx, req) -> {

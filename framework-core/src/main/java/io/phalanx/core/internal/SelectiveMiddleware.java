@@ -19,6 +19,8 @@ public final class SelectiveMiddleware implements Middleware, RefusalListener {
 
   private final OperationMatcher matcher;
   private final Middleware middleware;
+  /** Decisions by operation name, shared by every chain this wraps and by refusals. */
+  private final ConcurrentHashMap<String, Boolean> cache = new ConcurrentHashMap<>();
 
   public SelectiveMiddleware(OperationMatcher matcher, Middleware middleware) {
     this.matcher = Objects.requireNonNull(matcher, "matcher");
@@ -28,24 +30,26 @@ public final class SelectiveMiddleware implements Middleware, RefusalListener {
   @Override
   public Handler wrap(Handler next) {
     Handler selected = middleware.wrap(next);
-    ConcurrentHashMap<String, Boolean> cache = new ConcurrentHashMap<>();
-    return (ctx, request) -> {
-      String op = ctx.transport().operation();
-      Boolean hit = cache.get(op);
-      if (hit == null) {
-        hit = matcher.matches(op);
-        if (cache.size() < MAX_CACHED) {
-          cache.put(op, hit);
-        }
+    return (ctx, request) -> selects(ctx.transport().operation())
+        ? selected.handle(ctx, request) : next.handle(ctx, request);
+  }
+
+  /** Whether {@code op} is selected; the matcher runs once per cached operation name. */
+  private boolean selects(String op) {
+    Boolean hit = cache.get(op);
+    if (hit == null) {
+      hit = matcher.matches(op);
+      if (cache.size() < MAX_CACHED) {
+        cache.put(op, hit);
       }
-      return hit ? selected.handle(ctx, request) : next.handle(ctx, request);
-    };
+    }
+    return hit;
   }
 
   /** Passed on when the refused request's operation is selected, as its chain would have run. */
   @Override
   public void refused(Context ctx, Object request, ServiceException answer) {
-    if (middleware instanceof RefusalListener l && matcher.matches(ctx.transport().operation())) {
+    if (middleware instanceof RefusalListener l && selects(ctx.transport().operation())) {
       l.refused(ctx, request, answer);
     }
   }
