@@ -134,8 +134,8 @@ class AccessLogTest {
     assertEquals("GET /users/{id}", s.get(0).get("operation"));
     assertEquals(404, s.get(0).get("code"));
     assertEquals("USER_NOT_FOUND", s.get(0).get("reason"));
-    assertEquals(notFound.toJson().getBytes(UTF_8).length, ((Long) s.get(0).get("response_bytes"))
-        .intValue());
+    // written after the chain by the route's error encoder: its size is not known here
+    assertFalse(s.get(0).fields().containsKey("response_bytes"), s.get(0).fields().toString());
 
     assertEquals(Level.ERROR, s.get(1).level());
     assertEquals(500, s.get(1).get("code"));

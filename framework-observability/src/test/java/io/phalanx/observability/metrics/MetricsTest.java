@@ -7,6 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.grpc.MethodDescriptor;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.protobuf.ProtoUtils;
+import io.grpc.stub.ServerCalls;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.distribution.CountAtBucket;
@@ -19,12 +23,16 @@ import io.phalanx.core.Middleware;
 import io.phalanx.core.Transport;
 import io.phalanx.core.error.Errors;
 import io.phalanx.core.error.ServiceException;
+import io.phalanx.observability.testproto.Hop;
+import io.phalanx.transport.grpc.GrpcServer;
+import io.phalanx.transport.grpc.web.GrpcWeb;
 import io.phalanx.transport.http.HttpRequest;
 import io.phalanx.transport.http.HttpResponse;
 import io.phalanx.transport.http.HttpServer;
 import io.phalanx.transport.http.client.HttpClient;
 import io.phalanx.transport.http.client.HttpClientRequest;
 import io.phalanx.transport.http.client.HttpClientResponse;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -303,6 +311,46 @@ class MetricsTest {
   private static long timerCount(MeterRegistry registry, String code, String reason) {
     return registry.get(Metrics.SERVER_REQUESTS)
         .tags("operation", "GET /maybe/{id}", "code", code, "reason", reason).timer().count();
+  }
+
+  /**
+   * A failed gRPC-Web call is answered trailers-only by its route's error encoder: HTTP 200, no
+   * body. Its response size was recorded as the length of the Kratos JSON error the HTTP server's
+   * default encoder would have written, a body never sent (built once per error only to be
+   * measured); the size of an error the server writes is not known to the middleware, so none is
+   * recorded.
+   */
+  @Test
+  void aFailedGrpcWebCallsResponseSizeIsTheBytesSent() throws Exception {
+    MethodDescriptor<Hop, Hop> get = MethodDescriptor.<Hop, Hop>newBuilder()
+        .setType(MethodDescriptor.MethodType.UNARY)
+        .setFullMethodName("test.Store/Get")
+        .setRequestMarshaller(ProtoUtils.marshaller(Hop.getDefaultInstance()))
+        .setResponseMarshaller(ProtoUtils.marshaller(Hop.getDefaultInstance())).build();
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    ServerServiceDefinition store = ServerServiceDefinition.builder("test.Store")
+        .addMethod(get, ServerCalls.<Hop, Hop>asyncUnaryCall((req, out) -> out.onError(
+            new ServiceException(404, "NOT_FOUND", "no such hop")))).build();
+    GrpcServer grpc = GrpcServer.builder().service(store).build();
+    server = HttpServer.builder().host("127.0.0.1").port(0)
+        .middleware(Metrics.create(registry)).routes(GrpcWeb.of(grpc)).build();
+    server.start();
+    byte[] m = Hop.newBuilder().setText("x").build().toByteArray();
+    byte[] body = ByteBuffer.allocate(5 + m.length).put((byte) 0).putInt(m.length).put(m)
+        .array();
+    java.net.http.HttpResponse<byte[]> r = java.net.http.HttpClient.newHttpClient().send(
+        java.net.http.HttpRequest.newBuilder(server.endpoint().resolve("/test.Store/Get"))
+            .timeout(Duration.ofSeconds(20))
+            .header("content-type", "application/grpc-web+proto")
+            .POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(body)).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofByteArray());
+    assertEquals("5", r.headers().firstValue("grpc-status").orElse(""));
+    assertEquals(0, r.body().length, "trailers-only: no body");
+    assertEquals(1, registry.get(Metrics.SERVER_REQUESTS)
+        .tags("operation", "/test.Store/Get", "code", "404").timer().count());
+    assertEquals(0.0, registry.get("phalanx.server.response.size")
+        .tags("operation", "/test.Store/Get").summary().totalAmount(),
+        "recorded the size of a JSON error body that was never sent");
   }
 
   @Test

@@ -8,7 +8,6 @@ import io.phalanx.transport.http.HttpResponse;
 import io.phalanx.transport.http.HttpTransport;
 import io.phalanx.transport.http.client.HttpClientRequest;
 import io.phalanx.transport.http.client.HttpClientResponse;
-import java.nio.charset.StandardCharsets;
 
 /**
  * The outcome of one call as observability reports it: an HTTP-style code (gRPC statuses are
@@ -21,7 +20,9 @@ import java.nio.charset.StandardCharsets;
  * {@link #sentFailure}).
  *
  * <p>Sizes are {@code -1} when unknown: an HTTP reply that is a value the server encodes after
- * the middleware chain returned, a client request body the HTTP client encodes inside the chain's
+ * the middleware chain returned, an error the HTTP server answers (written after the chain by
+ * the route's error encoder, which need not write the JSON error: gRPC-Web's sends no body), a
+ * client request body the HTTP client encodes inside the chain's
  * innermost handler, gRPC streams. Protobuf messages know their size (memoised by generated code),
  * so unary gRPC calls always have both.
  *
@@ -39,7 +40,7 @@ public record CallFacts(int code, String reason, long requestBytes, long respons
     long in = requestBytes(transport, request);
     if (error != null) {
       ServiceException se = Errors.from(error);
-      return new CallFacts(sentCode(transport, se), se.reason(), in, errorBytes(transport, se));
+      return new CallFacts(sentCode(transport, se), se.reason(), in, errorBytes(transport));
     }
     int code = 200;
     if (reply instanceof HttpResponse r) {
@@ -136,13 +137,11 @@ public record CallFacts(int code, String reason, long requestBytes, long respons
     return code;
   }
 
-  private static long errorBytes(Transport transport, ServiceException se) {
-    if (transport.kind() != Transport.Kind.HTTP) {
+  private static long errorBytes(Transport transport) {
+    if (transport.kind() != Transport.Kind.HTTP || transport.side() == Transport.Side.SERVER) {
+      // the HTTP server writes an error after the chain, with the route's encoder (gRPC-Web's
+      // is trailers-only, no body): its size is not known here
       return -1;
-    }
-    if (transport.side() == Transport.Side.SERVER) {
-      // the HTTP server answers an error with exactly this body
-      return se.toJson().getBytes(StandardCharsets.UTF_8).length;
     }
     // the HTTP client copies the error reply's headers before it throws
     return transport.replyMetadata().get("content-length").map(CallFacts::parseLength).orElse(-1L);
