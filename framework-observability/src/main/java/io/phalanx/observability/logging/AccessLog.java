@@ -125,7 +125,7 @@ public final class AccessLog implements Middleware, RefusalListener {
         throw t;
       } finally {
         if (!streaming) {
-          if (ctx.transport() instanceof SentReply sent) {
+          if (ctx.transport() instanceof SentReply sent && !CallFacts.settled(reply, failure)) {
             // the transport may answer otherwise after the chain (406, 500): logged when it says
             // what it sent
             Object mine = reply;

@@ -127,7 +127,7 @@ public final class Metrics implements Middleware, RefusalListener {
         throw e;
       } finally {
         if (!streaming) {
-          if (t instanceof SentReply sent) {
+          if (t instanceof SentReply sent && !CallFacts.settled(reply, failure)) {
             // the transport may answer otherwise after the chain (406, 500): recorded when it
             // says what it sent
             Object mine = reply;

@@ -160,7 +160,7 @@ public final class Tracing implements Middleware {
       throw e;
     } finally {
       if (!streaming) {
-        if (t instanceof SentReply sent) {
+        if (t instanceof SentReply sent && !CallFacts.settled(reply, failure)) {
           // the transport may answer otherwise after the chain (406, 500): the span ends when it
           // says what it sent
           Object mine = reply;

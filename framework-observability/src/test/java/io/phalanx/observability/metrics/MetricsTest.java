@@ -353,6 +353,81 @@ class MetricsTest {
         "recorded the size of a JSON error body that was never sent");
   }
 
+  /** A server transport that decides after the chain, counting who subscribes to it. */
+  private static final class Deciding implements Transport, io.phalanx.core.SentReply {
+    final List<java.util.function.BiConsumer<Object, ServiceException>> listeners =
+        new ArrayList<>();
+    private final io.phalanx.core.MutableMetadata reply = new io.phalanx.core.MutableMetadata();
+
+    @Override
+    public Kind kind() {
+      return Kind.HTTP;
+    }
+
+    @Override
+    public Side side() {
+      return Side.SERVER;
+    }
+
+    @Override
+    public String operation() {
+      return "GET /x";
+    }
+
+    @Override
+    public String endpoint() {
+      return "";
+    }
+
+    @Override
+    public io.phalanx.core.Metadata requestMetadata() {
+      return io.phalanx.core.Metadata.empty();
+    }
+
+    @Override
+    public io.phalanx.core.MutableMetadata replyMetadata() {
+      return reply;
+    }
+
+    @Override
+    public void onSent(java.util.function.BiConsumer<Object, ServiceException> listener) {
+      listeners.add(listener);
+    }
+  }
+
+  /**
+   * Only a plain reply value can still be answered otherwise after the chain (406, or 500 from
+   * its codec): a failure, an {@code HttpResponse} or no reply are recorded at once. Every call
+   * subscribed a listener per middleware (Metrics, AccessLog, Tracing), and the transport a list
+   * of them, on the hot path of every request.
+   */
+  @Test
+  void subscribesToWhatWasSentOnlyWhenTheReplyCanStillChange() throws Exception {
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    Metrics metrics = Metrics.create(registry);
+    record Case(Object reply, int subscriptions) {}
+    for (Case c : List.of(new Case(HttpResponse.text("t"), 0), new Case(null, 0),
+        new Case(Errors.notFound("GONE", "gone"), 0), new Case("value", 1))) {
+      Deciding t = new Deciding();
+      try {
+        metrics.wrap((ctx, req) -> {
+          if (c.reply() instanceof ServiceException e) {
+            throw e;
+          }
+          return c.reply();
+        }).handle(Context.of(t), "req");
+      } catch (ServiceException expected) {
+        // the failure case
+      }
+      assertEquals(c.subscriptions(), t.listeners.size(), String.valueOf(c.reply()));
+      for (var l : t.listeners) {
+        l.accept(c.reply(), null);
+      }
+    }
+    assertEquals(4, registry.get(Metrics.SERVER_REQUESTS).timers().stream()
+        .mapToLong(Timer::count).sum(), "each call recorded once");
+  }
+
   @Test
   void capsDistinctOperations() throws Exception {
     SimpleMeterRegistry registry = new SimpleMeterRegistry();

@@ -85,6 +85,17 @@ public record CallFacts(int code, String reason, long requestBytes, long respons
     return failure == null && replaced != null && chainReply == reply ? replaced : failure;
   }
 
+  /**
+   * Whether a call that ended with {@code reply} or {@code failure} is answered as it is, so that
+   * a middleware records it at once instead of subscribing to the transport's
+   * {@link io.phalanx.core.SentReply}: a failure is answered as thrown, an {@link HttpResponse}
+   * or no reply (204) needs no codec. Only a plain value can still be answered otherwise (406,
+   * 500 from its codec); subscribing for every request cost a listener per middleware.
+   */
+  public static boolean settled(Object reply, Throwable failure) {
+    return failure != null || reply == null || reply instanceof HttpResponse;
+  }
+
   /** Whether the call failed: an exception, or an HTTP reply of 400 and above. */
   public boolean isError() {
     return code >= 400;
