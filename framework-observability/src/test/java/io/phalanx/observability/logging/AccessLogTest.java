@@ -250,6 +250,87 @@ class AccessLogTest {
     }
   }
 
+  /** A reply value whose codec runs out of memory encoding it. */
+  record Exhausting() {}
+
+  /** Writes {@link Exhausting} as application/x-exhausting by throwing OutOfMemoryError. */
+  private static final class ExhaustedCodec implements io.phalanx.transport.http.codec.Codec {
+    @Override
+    public String name() {
+      return "exhausted";
+    }
+
+    @Override
+    public List<String> mediaTypes() {
+      return List.of("application/x-exhausting");
+    }
+
+    @Override
+    public boolean canEncode(Class<?> type) {
+      return type == Exhausting.class;
+    }
+
+    @Override
+    public boolean canDecode(Class<?> type) {
+      return false;
+    }
+
+    @Override
+    public byte[] encode(Object value) {
+      throw new OutOfMemoryError("simulated while encoding");
+    }
+
+    @Override
+    public <T> T decode(byte[] body, Class<T> type) {
+      throw new UnsupportedOperationException("encodes only");
+    }
+  }
+
+  /**
+   * The server rethrows a VirtualMachineError its codec threw (OutOfMemoryError), and it skipped
+   * telling the middleware that wait for what was sent: the in-flight gauge stayed up for good,
+   * the span never ended and no line was logged. Each is told once, with the 500 it is.
+   */
+  @Test
+  void anErrorTheCodecThrowsStillEndsTheCallForEveryMiddleware() throws Exception {
+    RecordingLogger serverLog = new RecordingLogger();
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    InMemorySpanExporter spans = InMemorySpanExporter.create();
+    SdkTracerProvider tracer = SdkTracerProvider.builder()
+        .addSpanProcessor(SimpleSpanProcessor.create(spans)).build();
+    server = HttpServer.builder().host("127.0.0.1").port(0)
+        .codecs(io.phalanx.transport.http.codec.Codecs.defaults().with(new ExhaustedCodec()))
+        .middleware(Tracing.create(OpenTelemetrySdk.builder().setTracerProvider(tracer).build()),
+            AccessLog.builder().logger(serverLog).build(), Metrics.create(registry))
+        .routes(r -> r.get("/exhausting", (ctx, req) -> new Exhausting()))
+        .build();
+    server.start();
+    try {
+      // not awaited: the handler claimed the answer and its task ended with the error, so
+      // nothing answers it until the server stops
+      java.net.http.HttpClient.newHttpClient().sendAsync(java.net.http.HttpRequest.newBuilder(
+              server.endpoint().resolve("/exhausting"))
+          .header("Accept", "application/x-exhausting").timeout(Duration.ofSeconds(20)).build(),
+          java.net.http.HttpResponse.BodyHandlers.discarding());
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while ((serverLog.entries().isEmpty() || spans.getFinishedSpanItems().isEmpty())
+          && System.nanoTime() < deadline) {
+        Thread.sleep(5); // polled until the deadline above
+      }
+      RecordingLogger.Entry line = single(serverLog.entries());
+      assertEquals(500, line.get("code"));
+      SpanData span = single(spans.getFinishedSpanItems());
+      assertEquals(500L, span.getAttributes().get(
+          AttributeKey.longKey("http.response.status_code")));
+      assertEquals(1, registry.get(Metrics.SERVER_REQUESTS).tags("operation", "GET /exhausting",
+          "code", "500").timer().count());
+      assertEquals(0, registry.get("phalanx.server.requests.active").gauge().value(),
+          "the call is no longer in flight");
+    } finally {
+      tracer.close();
+    }
+  }
+
   /**
    * A request the handler pool refuses is answered 503 without running the chain, so no
    * middleware saw it: it was counted nowhere. Nor was one whose deadline passed while it waited

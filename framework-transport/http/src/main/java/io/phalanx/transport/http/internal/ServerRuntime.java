@@ -385,10 +385,13 @@ public final class ServerRuntime {
         reply = route.chain().handle(ctx, req);
       }
     } catch (Throwable t) {
-      ServiceException se = Errors.from(t);
-      FullHttpResponse out = failure(t, se, tr, head, route);
-      tr.sent(null, null); // what the chain threw is what goes out
-      return out;
+      try {
+        return failure(t, Errors.from(t), tr, head, route);
+      } finally {
+        // what the chain threw is what goes out; told also when failure rethrows an Error, so
+        // that no listener (an in-flight gauge, an open span) waits for good
+        tr.sent(null, null);
+      }
     }
     return encode(reply, req, tr, head, route);
   }
@@ -396,19 +399,23 @@ public final class ServerRuntime {
   /** The reply the chain returned, encoded; tells the listeners whether it went out as it is. */
   private FullHttpResponse encode(Object reply, NettyRequest req, ServerHttpTransport tr,
       boolean head, BoundRoute route) {
-    FullHttpResponse out;
+    boolean encoded = false;
+    ServiceException replaced = null;
     try {
-      out = encodeReply(reply, req, tr, head);
+      FullHttpResponse out = encodeReply(reply, req, tr, head);
+      encoded = true;
+      return out;
     } catch (Throwable t) {
       // no acceptable codec (406), a codec that failed (500): after the chain, so the middleware
       // learns of it from the listeners
-      ServiceException se = Errors.from(t);
-      out = failure(t, se, tr, head, route);
-      tr.sent(reply, se);
-      return out;
+      replaced = Errors.from(t);
+      return failure(t, replaced, tr, head, route);
+    } finally {
+      // in a finally: an Error failure rethrows (OutOfMemoryError) must still end every call
+      // the listeners keep open (in-flight gauges, spans), once
+      tr.sent(reply, encoded ? null : replaced != null ? replaced
+          : new ServiceException(500, "INTERNAL", "the reply could not be encoded"));
     }
-    tr.sent(reply, null);
-    return out;
   }
 
   private FullHttpResponse encodeReply(Object reply, NettyRequest req, ServerHttpTransport tr,
