@@ -143,7 +143,10 @@ public final class AccessLog implements Middleware, RefusalListener {
 
   /**
    * Logs a request the server answered without running the chain (a full handler pool's 503, a
-   * deadline passed in its queue's 504), with a duration of zero.
+   * deadline passed in its queue's 504), with a duration of zero. The line is handed to the
+   * logger on the calling thread, often a network event loop of an overloaded server: an
+   * appender that writes synchronously blocks that loop for its write, so the access logger of
+   * such a server belongs behind an asynchronous appender that never blocks (see the README).
    */
   @Override
   public void refused(Context ctx, Object request, ServiceException answer) {
