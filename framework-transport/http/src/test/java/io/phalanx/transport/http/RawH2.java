@@ -127,6 +127,21 @@ final class RawH2 implements AutoCloseable {
 
   /** Writes and flushes one frame. */
   void frame(int type, int flags, int stream, byte[] payload) throws IOException {
+    out.write(bytes(type, flags, stream, payload));
+    out.flush();
+  }
+
+  /** Writes {@code frames} in one write, so that the server reads them in one go. */
+  void frames(Frame... frames) throws IOException {
+    ByteArrayOutputStream all = new ByteArrayOutputStream();
+    for (Frame f : frames) {
+      all.write(bytes(f.type(), f.flags(), f.stream(), f.payload()));
+    }
+    out.write(all.toByteArray());
+    out.flush();
+  }
+
+  private static byte[] bytes(int type, int flags, int stream, byte[] payload) {
     byte[] f = new byte[9 + payload.length];
     f[0] = (byte) (payload.length >>> 16);
     f[1] = (byte) (payload.length >>> 8);
@@ -138,8 +153,7 @@ final class RawH2 implements AutoCloseable {
     f[7] = (byte) (stream >>> 8);
     f[8] = (byte) stream;
     System.arraycopy(payload, 0, f, 9, payload.length);
-    out.write(f);
-    out.flush();
+    return f;
   }
 
   /** The next frame, or null once the server closed the connection (EOF or reset). */

@@ -109,7 +109,8 @@ final class Exchange implements Runnable {
   }
 
   /**
-   * The executor refused the exchange (full, or shut down): answered 503 unless already answered.
+   * The executor refused the exchange (full, or shut down): answered 503 unless already answered
+   * by its deadline. Called at most once, before the exchange ever ran.
    * The chain does not run for it (refusing sheds load), so the middleware that count requests
    * are told as {@link io.phalanx.core.RefusalListener}s.
    */
@@ -123,6 +124,10 @@ final class Exchange implements Runnable {
       } else {
         loop.execute(this::deliver);
       }
+    } else {
+      // never started, so the deadline answered it (504) while it waited to be handed over (a
+      // batch in the pool's queue): told here, as run() tells one taken out of the queue late
+      rt.refused(ctx, request, deadlineExceeded());
     }
   }
 
