@@ -127,7 +127,7 @@ final class Exchange implements Runnable {
     } else {
       // never started, so the deadline answered it (504) while it waited to be handed over (a
       // batch in the pool's queue): told here, as run() tells one taken out of the queue late
-      rt.refused(ctx, request, deadlineExceeded());
+      rt.refused(route, ctx, request, deadlineExceeded());
     }
   }
 
