@@ -306,7 +306,11 @@ public final class JwtAuth implements Middleware {
 
     private Builder() {}
 
-    /** An HMAC secret (HS256/384/512); at least 32 bytes, as RFC 7518 §3.2 requires for HS256. */
+    /**
+     * An HMAC secret (HS256/384/512); at least 32 bytes, as RFC 7518 §3.2 requires for HS256 (48
+     * for HS384, 64 for HS512: {@link #build()} fails when an accepted one has no secret that
+     * long).
+     */
     public Builder secret(byte[] secret) {
       return secret(null, secret);
     }
