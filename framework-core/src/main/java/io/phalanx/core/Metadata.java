@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -89,6 +90,10 @@ public interface Metadata {
     for (int i = 0; i < name.length(); i++) {
       char c = name.charAt(i);
       if (c >= 'A' && c <= 'Z') {
+        if (isAscii(name)) {
+          // what header names are: toLowerCase folds only ASCII letters then, in one copy
+          return name.toLowerCase(Locale.ROOT);
+        }
         char[] out = name.toCharArray();
         for (int j = i; j < out.length; j++) {
           char d = out[j];
@@ -100,6 +105,16 @@ public interface Metadata {
       }
     }
     return name;
+  }
+
+  /** Whether {@code name} holds only ASCII characters. */
+  private static boolean isAscii(String name) {
+    for (int i = 0; i < name.length(); i++) {
+      if (name.charAt(i) > 0x7f) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Builds immutable {@link Metadata}. Not thread-safe. */

@@ -61,6 +61,9 @@ class MetadataTest {
     m.add("x-stra\u00DFe-\u00C4", "2"); // the same name without the ASCII capitals
     assertEquals(List.of("1", "2"), m.getAll("x-stra\u00DFe-\u00C4"), m.toString());
     assertEquals(Set.of("x-stra\u00DFe-\u00C4"), m.names());
+    MutableMetadata first = new MutableMetadata();
+    first.add("\u00C4-X", "1"); // a non-ASCII capital before the first ASCII one stays
+    assertEquals(Set.of("\u00C4-x"), first.names());
   }
 
   /** Only ASCII letters are folded: the KELVIN SIGN is not the letter K. */
