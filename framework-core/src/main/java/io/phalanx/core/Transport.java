@@ -12,6 +12,9 @@ import java.util.Optional;
  * <p>The operation is a low-cardinality name suitable for metrics: the gRPC full method name
  * {@code /helloworld.Greeter/SayHello}, or for HTTP routes the method and route template
  * {@code GET /hello/{name}}, never the raw path.
+ *
+ * <p>Threading: a transport belongs to one call and is read by the threads that run its chain;
+ * the values it reports are fixed for the call (its metadata follows {@link Metadata}'s rules).
  */
 public interface Transport {
 

@@ -23,6 +23,8 @@ import java.util.TreeSet;
  * content of an object or list found where something else was expected (it may hold secrets under
  * keys the message does not name: only the object's keys or the list's size are shown), and a
  * string shown has a URL's password and secret query parameters masked.
+ *
+ * <p>Threading: immutable once thrown, as any exception.
  */
 public class ConfigException extends RuntimeException {
   private static final long serialVersionUID = 1L;

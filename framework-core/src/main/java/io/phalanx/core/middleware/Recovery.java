@@ -14,6 +14,8 @@ import org.slf4j.LoggerFactory;
  * never contains a stack trace.
  *
  * <p>Put it first (outermost) in the chain so that it also catches failures of other middleware.
+ *
+ * <p>Threading: stateless and safe for concurrent use; it logs on the thread that ran the chain.
  */
 public final class Recovery implements Middleware {
   private static final Logger LOG = LoggerFactory.getLogger(Recovery.class);

@@ -21,6 +21,9 @@ import java.util.Objects;
  * <p>Runs unchanged on HTTP and gRPC. On a typed HTTP route the request is the decoded body; on a
  * raw route it is the {@code HttpRequest}, which no validator needs to know. Put it inside
  * authentication (a caller who may not call learns nothing about the request's shape).
+ *
+ * <p>Threading: immutable and safe for concurrent use when its validators are (see
+ * {@link Validator}); it validates on the thread that runs the chain.
  */
 public final class Validation implements Middleware {
   /** The metadata key naming the first field in violation. */

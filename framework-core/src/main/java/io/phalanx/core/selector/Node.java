@@ -18,6 +18,8 @@ import java.util.regex.Pattern;
  * @param weight the static weight for weighted balancing, {@code >= 0}: metadata {@code weight}
  *     read as Kratos reads it (see {@link #of}); 0 drains the node for the weighted round-robin
  *     balancer (see {@link Balancer#weightedRoundRobin()})
+ *
+ * <p>Threading: an immutable value, shared freely between balancers and threads.
  */
 public record Node(URI endpoint, ServiceInstance instance, int weight) {
   /** Kratos' default weight for instances without a {@code weight} metadata entry. */

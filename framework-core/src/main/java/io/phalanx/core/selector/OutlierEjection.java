@@ -13,6 +13,9 @@ import java.util.Objects;
  * @param consecutiveFailures failures in a row that eject; 0 disables ejection
  * @param baseEjection the first ejection's length
  * @param maxEjection the longest ejection
+ *
+ * <p>Threading: an immutable value (the settings); the ejection state lives in the
+ * {@link Selector} that applies them, which is thread-safe.
  */
 public record OutlierEjection(int consecutiveFailures, Duration baseEjection,
     Duration maxEjection) {
