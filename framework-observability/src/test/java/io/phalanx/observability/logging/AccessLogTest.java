@@ -158,15 +158,11 @@ class AccessLogTest {
   void anErrorSentAs500IsRecordedAs500WhateverItsOwnCode() throws Exception {
     // the server sends an error with a 1xx, 2xx or out-of-range code as 500 (so that no caller
     // takes it for success); the access log, metrics and span must say what was sent
-    RecordingLogger serverLog = new RecordingLogger();
-    SimpleMeterRegistry registry = new SimpleMeterRegistry();
-    InMemorySpanExporter spans = InMemorySpanExporter.create();
-    SdkTracerProvider tracer = SdkTracerProvider.builder()
-        .addSpanProcessor(SimpleSpanProcessor.create(spans)).build();
-    start(Middleware.chain(
-            Tracing.create(OpenTelemetrySdk.builder().setTracerProvider(tracer).build()),
-            AccessLog.builder().logger(serverLog).build(), Metrics.create(registry)),
-        Middleware.identity());
+    Recorded recorded = new Recorded();
+    RecordingLogger serverLog = recorded.log;
+    SimpleMeterRegistry registry = recorded.registry;
+    InMemorySpanExporter spans = recorded.spans;
+    start(recorded.middleware(), Middleware.identity());
     try {
       for (int code : new int[] {200, 204, 700}) {
         ServiceException sent = assertThrows(ServiceException.class, () -> client.execute(
@@ -188,11 +184,27 @@ class AccessLogTest {
           .tags("operation", "GET /odd/{code}", "code", "500", "reason", "ODD").timer().count());
       assertEquals(1, registry.find(Metrics.SERVER_REQUESTS).timers().size());
     } finally {
-      tracer.close();
+      recorded.tracer.close();
     }
   }
 
   record Value(String name) {}
+
+  /** What the access log, metrics and spans of a server recorded. */
+  private static final class Recorded {
+    final RecordingLogger log = new RecordingLogger();
+    final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    final InMemorySpanExporter spans = InMemorySpanExporter.create();
+    final SdkTracerProvider tracer = SdkTracerProvider.builder()
+        .addSpanProcessor(SimpleSpanProcessor.create(spans)).build();
+
+    /** Tracing outermost, then the access log, then metrics, recording here. */
+    Middleware middleware() {
+      return Middleware.chain(
+          Tracing.create(OpenTelemetrySdk.builder().setTracerProvider(tracer).build()),
+          AccessLog.builder().logger(log).build(), Metrics.create(registry));
+    }
+  }
 
   /** A reply value the JSON codec fails to write: its accessor throws. */
   record Unencodable() {
@@ -209,15 +221,11 @@ class AccessLogTest {
    */
   @Test
   void aReplyAnswered406Or500AfterTheChainIsRecordedWithThatCode() throws Exception {
-    RecordingLogger serverLog = new RecordingLogger();
-    SimpleMeterRegistry registry = new SimpleMeterRegistry();
-    InMemorySpanExporter spans = InMemorySpanExporter.create();
-    SdkTracerProvider tracer = SdkTracerProvider.builder()
-        .addSpanProcessor(SimpleSpanProcessor.create(spans)).build();
-    start(Middleware.chain(
-            Tracing.create(OpenTelemetrySdk.builder().setTracerProvider(tracer).build()),
-            AccessLog.builder().logger(serverLog).build(), Metrics.create(registry)),
-        Middleware.identity());
+    Recorded recorded = new Recorded();
+    RecordingLogger serverLog = recorded.log;
+    SimpleMeterRegistry registry = recorded.registry;
+    InMemorySpanExporter spans = recorded.spans;
+    start(recorded.middleware(), Middleware.identity());
     java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
     try {
       record Case(String path, String accept, int code, String reason) {}
@@ -246,7 +254,7 @@ class AccessLogTest {
           .mapToDouble(io.micrometer.core.instrument.Gauge::value).sum(),
           "every call recorded once");
     } finally {
-      tracer.close();
+      recorded.tracer.close();
     }
   }
 
@@ -293,15 +301,13 @@ class AccessLogTest {
    */
   @Test
   void anErrorTheCodecThrowsStillEndsTheCallForEveryMiddleware() throws Exception {
-    RecordingLogger serverLog = new RecordingLogger();
-    SimpleMeterRegistry registry = new SimpleMeterRegistry();
-    InMemorySpanExporter spans = InMemorySpanExporter.create();
-    SdkTracerProvider tracer = SdkTracerProvider.builder()
-        .addSpanProcessor(SimpleSpanProcessor.create(spans)).build();
+    Recorded recorded = new Recorded();
+    RecordingLogger serverLog = recorded.log;
+    SimpleMeterRegistry registry = recorded.registry;
+    InMemorySpanExporter spans = recorded.spans;
     server = HttpServer.builder().host("127.0.0.1").port(0)
         .codecs(io.phalanx.transport.http.codec.Codecs.defaults().with(new ExhaustedCodec()))
-        .middleware(Tracing.create(OpenTelemetrySdk.builder().setTracerProvider(tracer).build()),
-            AccessLog.builder().logger(serverLog).build(), Metrics.create(registry))
+        .middleware(recorded.middleware())
         .routes(r -> r.get("/exhausting", (ctx, req) -> new Exhausting()))
         .build();
     server.start();
@@ -327,7 +333,7 @@ class AccessLogTest {
       assertEquals(0, registry.get("phalanx.server.requests.active").gauge().value(),
           "the call is no longer in flight");
     } finally {
-      tracer.close();
+      recorded.tracer.close();
     }
   }
 

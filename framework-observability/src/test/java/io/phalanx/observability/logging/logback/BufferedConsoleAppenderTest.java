@@ -43,31 +43,25 @@ class BufferedConsoleAppenderTest {
 
   /** The appender on {@link #log}, writing {@code "LEVEL message"} lines to {@code console}. */
   private void onConsole(PrintStream console) {
-    PatternLayoutEncoder encoder = new PatternLayoutEncoder();
-    encoder.setContext(context);
-    encoder.setPattern("%level %msg%n");
-    encoder.start();
-    BufferedConsoleAppender appender = new BufferedConsoleAppender(console);
-    appender.setContext(context);
-    appender.setName("OUT");
-    appender.setEncoder(encoder);
-    appender.start();
-    log.addAppender(appender);
-    log.setAdditive(false);
+    onLog(new BufferedConsoleAppender(console));
   }
 
   /** The appender on {@link #log}, writing {@code "LEVEL message"} lines to {@link #console}. */
   private BufferedConsoleAppender appender(Duration flushInterval, long bufferSize) {
+    BufferedConsoleAppender appender = new BufferedConsoleAppender(console);
+    appender.setFlushInterval(flushInterval);
+    appender.setBufferSize(new FileSize(bufferSize));
+    return onLog(appender);
+  }
+
+  private BufferedConsoleAppender onLog(BufferedConsoleAppender appender) {
     PatternLayoutEncoder encoder = new PatternLayoutEncoder();
     encoder.setContext(context);
     encoder.setPattern("%level %msg%n");
     encoder.start();
-    BufferedConsoleAppender appender = new BufferedConsoleAppender(console);
     appender.setContext(context);
     appender.setName("OUT");
     appender.setEncoder(encoder);
-    appender.setFlushInterval(flushInterval);
-    appender.setBufferSize(new FileSize(bufferSize));
     appender.start();
     assertTrue(appender.isStarted());
     log.addAppender(appender);
